@@ -1,0 +1,20 @@
+# HELIOS: star catalogue -> HLG cells -> selected cells (-> trained splats).
+# Run: snakemake --cores 2   (config/config.yaml; see README.md)
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/partition.smk"
+include: "workflow/rules/select.smk"
+
+
+rule all:
+    input:
+        final_targets(),
+    default_target: True

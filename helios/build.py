@@ -1,0 +1,46 @@
+"""One-call universe build (what ``helios build`` runs): ingest every source, then partition.
+
+The workflow runs the same two steps as separate jobs (one ingest job per
+file, then one partition job); this module strings them together in one
+process for the command line.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+from helios.grid import Grid
+from helios.ingest import IngestOptions, ingest_source
+from helios.partition import build_universe
+
+
+def build(
+    sources: Sequence[dict[str, Any]],
+    output_dir: str | Path,
+    options: IngestOptions = IngestOptions(),
+    grid: Grid = Grid(),
+    progress: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
+    """Write ``stars.parquet``, ``ingest_summary.json``, ``cells/`` and ``index.json`` under ``output_dir``."""
+    output = Path(output_dir)
+    output.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".helios-parts-", dir=output) as scratch:
+        parts, tallies = [], []
+        for number, source in enumerate(sources):
+            part, tally = Path(scratch) / f"{number}.parquet", Path(scratch) / f"{number}.json"
+            ingest_source(source, part, tally, options, progress)
+            parts.append(part)
+            tallies.append(tally)
+        return build_universe(
+            parts,
+            tallies,
+            grid,
+            stars_path=output / "stars.parquet",
+            summary_path=output / "ingest_summary.json",
+            cells_dir=output / "cells",
+            index_path=output / "index.json",
+            limit=options.limit,
+            progress=progress,
+        )

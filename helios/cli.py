@@ -1,0 +1,160 @@
+"""The ``helios`` command line: the workflow's steps, one command each.
+
+    helios build --stars FILE.csv[.gz] [--limit N] [--max-mag M] --output DIR
+    helios build --synthetic N [--seed S] --output DIR
+    helios select --input DIR [--landmarks FILE] --neighbors N --output selection.json
+
+The commands call the same functions as the Snakemake rules.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from typing import Sequence
+
+import helios
+from helios import colour
+from helios.build import build
+from helios.catalog import DISTANCE_COLUMNS
+from helios.files import write_json
+from helios.grid import FRAMES, POLAR_SPACINGS, Grid
+from helios.ingest import PARALLAX_POLICIES, IngestOptions
+from helios.inputs import expand_catalog_files
+from helios.landmarks import BUILTIN, CATEGORIES, load_landmarks
+from helios.partition import read_index
+from helios.scripting import configure_logging, user_errors
+from helios.selection import select_cells
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _add_build(commands: argparse._SubParsersAction) -> None:
+    defaults, grid = IngestOptions(), Grid()
+    parser = commands.add_parser(
+        "build",
+        help="ingest a catalogue (or a synthetic sky) and partition it into HLG cells",
+        description="Ingest star catalogue CSV files (Gaia DR3 bulk or Archive layout, plain or gzipped) or a "
+        "synthetic sky, and write DIR/stars.parquet, DIR/ingest_summary.json, DIR/cells/*.parquet and DIR/index.json.",
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--stars", nargs="+", metavar="FILE", help="catalogue CSV(.gz) files or glob patterns (quote globs)")
+    source.add_argument("--synthetic", type=_positive_int, metavar="N", help="generate a synthetic sky of N stars instead")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic sky (default: %(default)s)")
+    parser.add_argument("--output", required=True, metavar="DIR", help="output directory (created if missing)")
+    parser.add_argument("--limit", type=_positive_int, metavar="N", help="keep only the N brightest stars in G across all files")
+    parser.add_argument("--max-mag", type=float, metavar="M", help="keep only stars with G <= M")
+    parser.add_argument(
+        "--distance-source",
+        default=defaults.distance_source,
+        choices=("auto", "parallax") + DISTANCE_COLUMNS,
+        help="where distances come from; auto uses parallax when present, else a distance column (default: %(default)s)",
+    )
+    parser.add_argument("--parallax-zero-point", type=float, default=defaults.parallax_zero_point_mas, metavar="MAS",
+                        help="parallax zero-point subtracted from every parallax, mas; Gaia DR3: -0.017, Hipparcos: 0 (default: %(default)s)")
+    parser.add_argument("--parallax-policy", default=defaults.parallax_policy, choices=PARALLAX_POLICIES,
+                        help="low-quality parallaxes: edsd = Bailer-Jones 2015 mode distance, drop = drop the star (default: %(default)s)")
+    parser.add_argument("--min-parallax-over-error", type=float, default=defaults.min_parallax_over_error, metavar="X",
+                        help="parallax/error below X counts as low quality (default: %(default)s)")
+    parser.add_argument("--edsd-length-scale", type=float, default=defaults.edsd_length_scale_pc, metavar="PC",
+                        help="length scale L of the EDSD prior, pc (default: %(default)s)")
+    parser.add_argument("--colour-relation", default=defaults.colour_relation, choices=colour.RELATIONS,
+                        help="BP-RP to temperature relation (default: %(default)s)")
+    group = parser.add_argument_group("grid (HLG)")
+    group.add_argument("--r0-pc", type=float, default=grid.r0_pc, help="radius of shell 0, pc (default: %(default)s)")
+    group.add_argument("--base", type=float, default=grid.base, help="outer/inner radius ratio of a shell (default: %(default)s)")
+    group.add_argument("--n-shells", type=_positive_int, default=grid.n_shells, help="radial shells, the last open-ended (default: %(default)s)")
+    group.add_argument("--n-theta", type=_positive_int, default=grid.n_theta, help="azimuth sectors (default: %(default)s)")
+    group.add_argument("--n-phi", type=_positive_int, default=grid.n_phi, help="polar bands (default: %(default)s)")
+    group.add_argument("--polar-spacing", default=grid.polar_spacing, choices=POLAR_SPACINGS, help="polar band spacing (default: %(default)s)")
+    group.add_argument("--frame", default=grid.frame, choices=FRAMES, help="axes of the grid (default: %(default)s)")
+    parser.set_defaults(run=_run_build)
+
+
+def _run_build(args: argparse.Namespace, logger: logging.Logger) -> None:
+    options = IngestOptions(
+        max_mag=args.max_mag,
+        limit=args.limit,
+        distance_source=args.distance_source,
+        parallax_zero_point_mas=args.parallax_zero_point,
+        parallax_policy=args.parallax_policy,
+        min_parallax_over_error=args.min_parallax_over_error,
+        edsd_length_scale_pc=args.edsd_length_scale,
+        colour_relation=args.colour_relation,
+    )
+    grid = Grid(args.r0_pc, args.base, args.n_shells, args.n_theta, args.n_phi, args.polar_spacing, args.frame)
+    if args.synthetic:
+        sources = [{"kind": "synthetic", "stars": args.synthetic, "seed": args.seed}]
+    else:
+        sources = [{"kind": "file", "path": path} for path in expand_catalog_files(args.stars)]
+    index = build(sources, args.output, options, grid, progress=logger.info)
+    print(f"{index['star_count']:,} stars in {index['cell_count']} cells written to {args.output}")
+
+
+def _add_select(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "select",
+        help="choose the cells to train: near landmarks, or all",
+        description="Select the cells of a built universe that lie within N neighbour steps of a landmark "
+        "(l and phi clamped, theta wrapped) and exist, and write them with the landmarks that caused each.",
+    )
+    parser.add_argument("--input", required=True, metavar="DIR", help="directory holding index.json from `helios build`")
+    parser.add_argument("--landmarks", default=BUILTIN, metavar="FILE",
+                        help="landmarks JSON file (default: the 325 built-in landmarks)")
+    parser.add_argument("--neighbors", type=_non_negative_int, default=1, metavar="N", help="neighbour steps around each landmark's cell (default: %(default)s)")
+    parser.add_argument("--category", action="append", choices=CATEGORIES, metavar="NAME",
+                        help=f"only landmarks of this category; repeatable ({', '.join(CATEGORIES)})")
+    parser.add_argument("--all", action="store_true", help="select every cell instead of landmark neighbourhoods")
+    parser.add_argument("--output", required=True, metavar="FILE", help="selection JSON to write")
+    parser.set_defaults(run=_run_select)
+
+
+def _run_select(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from pathlib import Path
+
+    index = read_index(Path(args.input) / "index.json")
+    landmarks = [] if args.all else load_landmarks(args.landmarks)
+    selection = select_cells(
+        index,
+        landmarks,
+        mode="all" if args.all else "landmarks",
+        neighbors=args.neighbors,
+        categories=args.category,
+        landmark_source=args.landmarks,
+    )
+    write_json(args.output, selection)
+    print(f"{selection['cell_count']} of {selection['universe_cell_count']} cells selected, written to {args.output}")
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="helios", description="HELIOS: a star catalogue turned into a trained 3-D universe.")
+    parser.add_argument("--version", action="version", version=f"helios {helios.__version__}")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_build(commands)
+    _add_select(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    args = make_parser().parse_args(argv)
+    logger = configure_logging(level=logging.WARNING if args.quiet else logging.INFO)
+    with user_errors():
+        args.run(args, logger)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(sys.argv[1:])
