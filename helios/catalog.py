@@ -232,9 +232,8 @@ def synthetic_batches(n_stars: int, seed: int, batch_rows: int = SYNTHETIC_BATCH
     plane out to 1.5 kpc, exponential in height with a 300 pc scale), with a
     main-sequence-like relation between absolute magnitude and BP-RP, Gaia-like
     parallax errors, and the derived apparent G.  Meant for tests, benchmarks
-    and demos, not for science.  The same ``(n_stars, seed)`` gives the same
-    rows regardless of ``batch_rows``' effect on memory (batches are drawn from
-    one generator in order).
+    and demos, not for science.  The same ``(n_stars, seed, batch_rows)`` gives the
+    same rows (batches are drawn from one generator in order).
     """
     rng = np.random.default_rng(seed)
     produced = 0

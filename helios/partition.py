@@ -227,6 +227,7 @@ def build_universe(
         {"limit_dropped": 0, "distance_method": defaultdict(int), "colour_method": defaultdict(int)} for _ in parts
     ]
     entries: list[dict[str, Any]] = []
+    cells_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".helios-spill-", dir=cells_dir.parent) as scratch:
         buffers = _CellBuffers(Path(scratch), buffer_rows)
         for file_index, part in enumerate(parts):

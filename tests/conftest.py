@@ -1,0 +1,49 @@
+"""Shared test helpers: small catalogue files in the layouts HELIOS reads."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+from typing import Sequence
+
+import pytest
+
+DATA = Path(__file__).parent / "data"
+REPO = Path(__file__).resolve().parent.parent
+GAIA_COLUMNS = (DATA / "gaia_dr3_gaia_source_columns.csvheader").read_text().strip().split(",")
+
+ECSV_HEADER = """# %ECSV 1.0
+# ---
+# delimiter: ','
+# datatype:
+# - {name: solution_id, datatype: int64}
+# - {name: source_id, datatype: int64}
+# - {name: ra, unit: deg, datatype: float64}
+# meta: !!omap
+# - {CATALOGUE: Gaia DR3}
+"""
+
+
+def write_text(path: Path, text: str, gz: bool = False) -> Path:
+    data = text.encode()
+    path.write_bytes(gzip.compress(data, mtime=0) if gz else data)
+    return path
+
+
+def archive_csv(path: Path, columns: Sequence[str], rows: Sequence[Sequence[object]], gz: bool = False) -> Path:
+    """A Gaia Archive style CSV: header row, empty fields for missing values."""
+    lines = [",".join(columns)] + [",".join("" if v is None else str(v) for v in row) for row in rows]
+    return write_text(path, "\n".join(lines) + "\n", gz)
+
+
+def bulk_csv(path: Path, rows: Sequence[dict[str, object]], gz: bool = True) -> Path:
+    """A Gaia DR3 bulk-release file: ECSV '#' block, 152 columns, 'null' for missing."""
+    lines = [",".join(GAIA_COLUMNS)]
+    for row in rows:
+        lines.append(",".join("null" if row.get(c) is None else str(row[c]) for c in GAIA_COLUMNS))
+    return write_text(path, ECSV_HEADER + "\n".join(lines) + "\n", gz)
+
+
+@pytest.fixture
+def repo() -> Path:
+    return REPO

@@ -1,0 +1,167 @@
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from helios import astro, colour
+from helios.errors import CatalogError, HeliosError
+from helios.ingest import IngestOptions, ingest_file, ingest_synthetic
+from tests.conftest import archive_csv, bulk_csv
+
+COLUMNS = ["source_id", "ra", "dec", "parallax", "parallax_error", "phot_g_mean_mag", "bp_rp"]
+
+
+def run(tmp_path, columns, rows, **options):
+    path = archive_csv(tmp_path / "in.csv", columns, rows)
+    summary = ingest_file(path, tmp_path / "part.parquet", tmp_path / "part.json", IngestOptions(**options))
+    return pq.read_table(tmp_path / "part.parquet"), summary
+
+
+def test_every_drop_reason_is_counted_once(tmp_path):
+    rows = [
+        [1, 10, 10, 10, 0.1, 5, 0.8],  # kept (parallax)
+        [2, None, 10, 10, 0.1, 5, 0.8],  # missing_position
+        [3, 400, 10, 10, 0.1, 5, 0.8],  # invalid_position
+        [4, 10, -91, 10, 0.1, 5, 0.8],  # invalid_position
+        [5, "inf", 10, 10, 0.1, 5, 0.8],  # invalid_position
+        [6, 10, 10, 10, 0.1, None, 0.8],  # missing_magnitude
+        [7, 10, 10, 10, 0.1, "-inf", 0.8],  # invalid_magnitude
+        [8, 10, 10, 10, 0.1, 14, 0.8],  # fainter_than_max_mag
+        [9, 10, 10, None, 0.1, 5, 0.8],  # missing_parallax
+        [10, 10, 10, "inf", 0.1, 5, 0.8],  # invalid_parallax
+        [11, 10, 10, -1, None, 5, 0.8],  # missing_parallax_error (low quality, no error)
+        [12, 10, 10, 0.5, 0.3, 5, 0.8],  # kept (edsd)
+    ]
+    table, summary = run(tmp_path, COLUMNS, rows, max_mag=12, parallax_zero_point_mas=0)
+    assert table.column("source_id").to_pylist() == [1, 12]
+    assert summary["dropped"] == {
+        "fainter_than_max_mag": 1,
+        "invalid_magnitude": 1,
+        "invalid_parallax": 1,
+        "invalid_position": 3,
+        "missing_magnitude": 1,
+        "missing_parallax": 1,
+        "missing_parallax_error": 1,
+        "missing_position": 1,
+    }
+    assert summary["rows_read"] == 12 and summary["rows_kept"] == 2
+    assert summary["rows_read"] == summary["rows_kept"] + sum(summary["dropped"].values())
+    assert summary["example_lines"]["invalid_position"] == [4, 5, 6]  # header is line 1
+    assert summary["distance_method"] == {"edsd": 1, "parallax": 1}
+    assert table.column("distance_method").to_pylist() == ["parallax", "edsd"]
+    assert json.loads((tmp_path / "part.json").read_text()) == summary
+
+
+def test_conversions(tmp_path):
+    table, _ = run(tmp_path, COLUMNS, [[1, 101.28715533, -16.71611586, 379.21, 1.58, -1.09, 0.0]], parallax_zero_point_mas=0)
+    row = table.to_pylist()[0]
+    assert row["distance_pc"] == pytest.approx(2.637, abs=0.001)
+    xyz = astro.icrs_to_cartesian(np.array([row["ra"]]), np.array([row["dec"]]), np.array([row["distance_pc"]]))[0]
+    assert [row["x_pc"], row["y_pc"], row["z_pc"]] == pytest.approx(list(xyz))
+    assert row["abs_mag_g"] == pytest.approx(-1.09 - 5 * np.log10(row["distance_pc"] / 10), abs=1e-5)
+    assert row["teff_k"] == pytest.approx(colour.teff_from_bp_rp(np.array([0.0]))[0], rel=1e-6)
+    assert [row["red"], row["green"], row["blue"]] == pytest.approx(list(colour.blackbody_linear_srgb(np.array([row["teff_k"]]))[0]), abs=1e-6)
+    assert row["line"] == 2
+
+
+def test_zero_point_default_is_gaia(tmp_path):
+    table, _ = run(tmp_path, COLUMNS, [[1, 0, 0, 1.0, 0.01, 10, 1.0]])
+    assert table.column("distance_pc")[0].as_py() == pytest.approx(1000 / 1.017)
+
+
+def test_drop_policy(tmp_path):
+    rows = [[1, 0, 0, 10, 0.1, 5, 1], [2, 0, 0, -0.5, 0.2, 5, 1], [3, 0, 0, 0.5, 0.2, 5, 1], [4, 0, 0, 0.5, None, 5, 1]]
+    table, summary = run(tmp_path, COLUMNS, rows, parallax_policy="drop", parallax_zero_point_mas=0)
+    assert table.column("source_id").to_pylist() == [1]
+    assert summary["dropped"] == {"low_parallax_over_error": 1, "missing_parallax_error": 1, "nonpositive_parallax": 1}
+
+
+def test_threshold_zero_trusts_positive_parallaxes(tmp_path):
+    rows = [[1, 0, 0, 0.5, 0.4, 5, 1], [2, 0, 0, 0.5, None, 5, 1]]
+    table, _ = run(tmp_path, COLUMNS, rows, min_parallax_over_error=0, parallax_zero_point_mas=0)
+    assert table.column("distance_pc").to_pylist() == [2000.0, 2000.0]
+
+
+def test_edsd_distance_for_negative_parallax(tmp_path):
+    table, _ = run(tmp_path, COLUMNS, [[1, 0, 0, -0.1, 0.3, 15, 1]], parallax_zero_point_mas=0)
+    assert table.column("distance_pc")[0].as_py() == pytest.approx(4008, abs=1)
+
+
+def test_distance_column_when_no_parallax(tmp_path):
+    rows = [[1, 5, 5, 12, 250.0], [2, 5, 5, 12, None], [3, 5, 5, 12, -3]]
+    table, summary = run(tmp_path, ["source_id", "ra", "dec", "phot_g_mean_mag", "r_med_geo"], rows)
+    assert table.column("distance_pc").to_pylist() == [250.0]
+    assert summary["distance_source"] == "r_med_geo"
+    assert summary["dropped"] == {"invalid_distance": 1, "missing_distance": 1}
+
+
+def test_explicit_distance_column_must_exist(tmp_path):
+    with pytest.raises(CatalogError, match="distance_source is 'dist' but the file has no such column"):
+        run(tmp_path, COLUMNS, [[1, 0, 0, 1, 0.1, 5, 1]], distance_source="dist")
+
+
+def test_no_distance_information(tmp_path):
+    with pytest.raises(CatalogError, match="no distance information"):
+        run(tmp_path, ["ra", "dec", "phot_g_mean_mag"], [[0, 0, 5]])
+
+
+def test_colour_fallbacks(tmp_path):
+    columns = COLUMNS + ["phot_bp_mean_mag", "phot_rp_mean_mag", "teff_gspphot"]
+    rows = [
+        [1, 0, 0, 10, 0.1, 5, 0.82, 9, 9, 3000],  # bp_rp wins
+        [2, 0, 0, 10, 0.1, 5, None, 6.0, 5.18, 3000],  # BP - RP = 0.82
+        [3, 0, 0, 10, 0.1, 5, None, None, 5.18, 3000],  # teff_gspphot
+        [4, 0, 0, 10, 0.1, 5, None, None, None, None],  # neutral
+    ]
+    table, summary = run(tmp_path, columns, rows)
+    teff = table.column("teff_k").to_pylist()
+    assert teff[0] == pytest.approx(5684, abs=1) and teff[1] == pytest.approx(5684, abs=1)
+    assert teff[2] == 3000 and teff[3] == colour.NEUTRAL_TEFF_K
+    assert table.column("colour_method").to_pylist() == ["bp_rp", "bp_minus_rp", "teff_gspphot", "neutral"]
+    assert summary["colour_method"] == {"bp_minus_rp": 1, "bp_rp": 1, "neutral": 1, "teff_gspphot": 1}
+
+
+def test_file_limit_keeps_brightest_with_ties_by_line(tmp_path):
+    mags = [9, 3, 7, 3, 1, 8, 3]
+    rows = [[i + 1, 0, 0, 10, 0.1, m, 1] for i, m in enumerate(mags)]
+    table, summary = run(tmp_path, COLUMNS, rows, limit=3)
+    assert table.column("source_id").to_pylist() == [2, 4, 5]  # input order kept
+    assert summary["dropped"] == {"not_among_brightest": 4}
+
+
+def test_missing_source_id_column_is_allowed(tmp_path):
+    table, _ = run(tmp_path, COLUMNS[1:], [[0, 0, 10, 0.1, 5, 1]])
+    assert table.column("source_id").null_count == 1
+
+
+def test_failed_ingest_leaves_no_output(tmp_path):
+    path = archive_csv(tmp_path / "bad.csv", COLUMNS, [[1, 0, 0, 10, 0.1, 5, 1], [2, 0, "north", 10, 0.1, 5, 1]])
+    with pytest.raises(CatalogError, match="line 3, column 'dec'"):
+        ingest_file(path, tmp_path / "out" / "part.parquet", tmp_path / "out" / "part.json")
+    assert not any((tmp_path / "out").iterdir())
+
+
+def test_bulk_file_round_trip(tmp_path):
+    rows = [{"source_id": 10 + i, "ra": 1.0 * i, "dec": 2.0, "parallax": 4.0, "parallax_error": 0.05, "phot_g_mean_mag": 12.0} for i in range(20)]
+    rows[3]["parallax"] = None
+    path = bulk_csv(tmp_path / "GaiaSource_1.csv.gz", rows)
+    summary = ingest_file(path, tmp_path / "p.parquet", tmp_path / "p.json")
+    assert summary["rows_kept"] == 19 and summary["dropped"] == {"missing_parallax": 1}
+    assert summary["colour_method"] == {"neutral": 19}
+
+
+def test_synthetic_is_reproducible(tmp_path):
+    ingest_synthetic(3000, 5, tmp_path / "a.parquet", tmp_path / "a.json")
+    ingest_synthetic(3000, 5, tmp_path / "b.parquet", tmp_path / "b.json")
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    assert pq.read_table(tmp_path / "a.parquet").num_rows > 2900
+
+
+def test_options_are_validated():
+    with pytest.raises(HeliosError, match="parallax_policy"):
+        IngestOptions(parallax_policy="guess")
+    with pytest.raises(HeliosError, match="limit"):
+        IngestOptions(limit=0)
+    with pytest.raises(HeliosError, match="distance_source"):
+        IngestOptions(distance_source="photo")

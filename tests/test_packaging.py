@@ -1,0 +1,50 @@
+"""Project files that must agree with each other."""
+
+import re
+import tomllib
+from dataclasses import fields
+
+import yaml
+
+from helios.grid import Grid
+from helios.ingest import IngestOptions
+from tests.conftest import REPO
+
+# conda-forge name -> PyPI name where they differ
+CONDA_TO_PYPI = {"pytorch": "torch"}
+
+
+def requirement_name(spec: str) -> str:
+    return re.split(r"[<>=!~ \[]", spec, maxsplit=1)[0].strip().lower()
+
+
+def test_environment_matches_pyproject():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = {requirement_name(r) for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    env = yaml.safe_load((REPO / "environment.yml").read_text())
+    have = set()
+    for dep in env["dependencies"]:
+        if isinstance(dep, dict):
+            have |= {requirement_name(r) for r in dep["pip"]}
+        elif requirement_name(dep) not in ("python", "pip"):
+            have.add(CONDA_TO_PYPI.get(requirement_name(dep), requirement_name(dep)))
+    assert have == wanted
+
+
+def test_schema_defaults_match_the_code_defaults():
+    schema = yaml.safe_load((REPO / "config" / "config.schema.yaml").read_text())
+    catalog = schema["properties"]["catalog"]["properties"]
+    for field in fields(IngestOptions):
+        assert catalog[field.name]["default"] == field.default, field.name
+    grid = schema["properties"]["grid"]["properties"]
+    assert {name: spec["default"] for name, spec in grid.items()} == Grid().as_dict()
+
+
+def test_default_config_is_valid_and_complete():
+    from snakemake.utils import validate
+
+    config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
+    validate(config, str(REPO / "config" / "config.schema.yaml"))
+    schema = yaml.safe_load((REPO / "config" / "config.schema.yaml").read_text())
+    for section in ("catalog", "grid", "select"):
+        assert set(config[section]) == set(schema["properties"][section]["properties"]), section

@@ -1,0 +1,117 @@
+"""Real Snakemake runs of the workflow on small configs."""
+
+import json
+import re
+import subprocess
+import sys
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from tests.conftest import REPO, archive_csv, bulk_csv
+
+pytestmark = pytest.mark.slow
+
+
+def snakemake(workdir, *args):
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+               "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
+    return subprocess.run(command, capture_output=True, text=True)
+
+
+def planned_jobs(workdir):
+    """Rule -> job count from a dry run's job table."""
+    result = snakemake(workdir, "-n")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:")[1].split("total")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def write_config(workdir, **sections):
+    (workdir / "config.yaml").write_text(yaml.safe_dump({"output_dir": "results", **sections}))
+
+
+@pytest.fixture(scope="module")
+def two_file_run(tmp_path_factory):
+    work = tmp_path_factory.mktemp("wf")
+    rows = [{"source_id": 100 + i, "ra": (i * 37.0) % 360, "dec": -60 + (i * 11) % 120, "parallax": 2.0 + (i % 50),
+             "parallax_error": 0.05, "phot_g_mean_mag": 5 + (i % 10) * 0.5, "bp_rp": 0.3 + (i % 7) * 0.3} for i in range(400)]
+    bulk_csv(work / "GaiaSource_000000-000001.csv.gz", rows[:250])
+    archive_csv(work / "query.csv", ["SOURCE_ID", "RA", "DEC", "PARALLAX", "PARALLAX_ERROR", "PHOT_G_MEAN_MAG"],
+                [[r["source_id"], r["ra"], r["dec"], r["parallax"], r["parallax_error"], r["phot_g_mean_mag"]] for r in rows[250:]]
+                + [[999, 10.0, 95.0, 1.0, 0.1, 7.0]])  # dec out of range: dropped and counted
+    write_config(work, catalog={"files": ["GaiaSource_*.csv.gz", "query.csv"], "limit": 300},
+                 grid={"n_theta": 6, "n_phi": 3}, select={"neighbors": 1})
+    result = snakemake(work)
+    assert result.returncode == 0, result.stderr
+    return work
+
+
+def test_outputs_and_counts(two_file_run):
+    out = two_file_run / "results"
+    summary = json.loads((out / "ingest_summary.json").read_text())
+    assert summary["rows_read"] == 401 and summary["rows_kept"] == 300
+    assert summary["dropped"]["invalid_position"] == 1
+    assert summary["rows_read"] == summary["rows_kept"] + sum(summary["dropped"].values())
+    assert [f["source"] for f in summary["files"]] == ["GaiaSource_000000-000001.csv.gz", "query.csv"]
+    stars = pd.read_parquet(out / "stars.parquet")
+    assert len(stars) == 300 and stars["source_id"].is_unique
+    index = json.loads((out / "universe" / "index.json").read_text())
+    assert sum(c["star_count"] for c in index["cells"]) == 300
+    for entry in index["cells"]:
+        assert pq.read_metadata(out / "universe" / entry["file"]).num_rows == entry["star_count"]
+    selection = json.loads((out / "selection.json").read_text())
+    assert selection["cell_count"] > 0 and {c["id"] for c in selection["cells"]} <= {c["id"] for c in index["cells"]}
+    for log in ("logs/partition.log", "logs/select.log"):
+        assert (two_file_run / log).read_text().strip()
+    assert len(list((two_file_run / "logs" / "ingest").glob("*.log"))) == 2
+
+
+def test_config_edits_rerun_what_they_affect(two_file_run):
+    config = yaml.safe_load((two_file_run / "config.yaml").read_text())
+    assert planned_jobs(two_file_run) == {}
+    edits = [
+        ({"grid": {"n_theta": 8, "n_phi": 3}}, {"partition": 1, "select": 1, "all": 1}),
+        ({"select": {"neighbors": 2}}, {"select": 1, "all": 1}),
+        ({"catalog": {**config["catalog"], "max_mag": 8.0}}, {"ingest_part": 2, "partition": 1, "select": 1, "all": 1}),
+        # Each file's ingest keeps only its own `limit` brightest, so the limit reaches back to ingest.
+        ({"catalog": {**config["catalog"], "limit": 200}}, {"ingest_part": 2, "partition": 1, "select": 1, "all": 1}),
+    ]
+    try:
+        for change, expected in edits:
+            write_config(two_file_run, **{**config, **change})
+            assert planned_jobs(two_file_run) == expected, change
+    finally:
+        write_config(two_file_run, **config)
+
+
+def test_bad_catalogue_fails_the_workflow_cleanly(tmp_path):
+    archive_csv(tmp_path / "bad.csv", ["ra", "dec", "parallax", "phot_g_mean_mag"], [[1, 2, 3, 4], [1, 2, "??", 4]])
+    write_config(tmp_path, catalog={"files": ["bad.csv"]})
+    result = snakemake(tmp_path)
+    assert result.returncode != 0
+    log = next((tmp_path / "logs" / "ingest").glob("*.log")).read_text()
+    assert "bad.csv: line 3, column 'parallax': value '??' is not a number" in log
+    assert "Traceback" not in log
+    assert not list((tmp_path / "results").rglob("*.parquet"))
+
+
+def test_invalid_config_is_rejected(tmp_path):
+    write_config(tmp_path, catalog={"files": ["x.csv"]}, grid={"base": 0.5})
+    result = snakemake(tmp_path, "-n")
+    output = result.stdout + result.stderr
+    assert result.returncode != 0 and "0.5 is less than or equal to the minimum of 1" in output
+
+
+def test_synthetic_sky_run(tmp_path):
+    write_config(tmp_path, catalog={"synthetic": {"stars": 3000, "seed": 2}}, select={"mode": "all"})
+    result = snakemake(tmp_path)
+    assert result.returncode == 0, result.stderr
+    selection = json.loads((tmp_path / "results" / "selection.json").read_text())
+    index = json.loads((tmp_path / "results" / "universe" / "index.json").read_text())
+    assert selection["cell_count"] == index["cell_count"] > 0
