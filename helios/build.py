@@ -29,7 +29,7 @@ def build(
     with tempfile.TemporaryDirectory(prefix=".helios-parts-", dir=output) as scratch:
         parts, tallies = [], []
         for number, source in enumerate(sources):
-            part, tally = Path(scratch) / f"{number}.parquet", Path(scratch) / f"{number}.json"
+            part, tally = Path(scratch) / f"{number}.arrow", Path(scratch) / f"{number}.json"
             ingest_source(source, part, tally, options, progress)
             parts.append(part)
             tallies.append(tally)

@@ -11,6 +11,8 @@
 * Blackbody colour: Planck's law integrated against the CIE 1931 2-degree
   colour-matching functions (tabulated by the colour-science package), XYZ ->
   linear sRGB (D65), negative channels clipped, brightest channel scaled to 1.
+  Done once by ``tools/make_blackbody_table.py`` into a 10 K-step table that
+  ships with the package: importing colour-science costs seconds per process.
 """
 
 from __future__ import annotations
@@ -43,26 +45,47 @@ def teff_from_bp_rp(bp_rp: np.ndarray, relation: str = "mucciarelli2021") -> np.
     return np.clip(teff, TEFF_MIN_K, TEFF_MAX_K)
 
 
-@functools.lru_cache(maxsize=1)
-def _blackbody_table(step_k: float = 10.0) -> tuple[np.ndarray, np.ndarray]:
-    """Linear sRGB of blackbodies on a temperature grid (computed once)."""
-    import colour  # colour-science: CIE tables and the sRGB matrix
+#: Temperature grid of the shipped blackbody table (see tools/make_blackbody_table.py).
+TABLE_STEP_K = 10.0
+_TABLE = "data/blackbody_linear_srgb.csv"
+
+
+def blackbody_linear_srgb_exact(teff_k: np.ndarray) -> np.ndarray:
+    """Linear sRGB ``[N, 3]`` of blackbodies by direct integration (slow reference).
+
+    Needs the colour-science package (a test and tool dependency): its CIE 1931
+    2-degree tables and sRGB matrix.  The runtime path,
+    :func:`blackbody_linear_srgb`, interpolates a table made with this function.
+    """
+    import warnings
+
+    with warnings.catch_warnings():  # colour-science warns about optional extras it can do without here
+        warnings.simplefilter("ignore")
+        import colour
 
     cmfs = colour.MSDS_CMFS["CIE 1931 2 Degree Standard Observer"]
     wavelength_m = cmfs.wavelengths * 1e-9
-    temps = np.arange(1000.0, TEFF_MAX_K + step_k, step_k)
+    temps = np.atleast_1d(np.asarray(teff_k, dtype=np.float64))
     h, c, k = 6.62607015e-34, 299792458.0, 1.380649e-23
     with np.errstate(over="ignore"):
         radiance = 1.0 / (wavelength_m[None, :] ** 5 * np.expm1(h * c / (wavelength_m[None, :] * k * temps[:, None])))
     xyz = radiance @ cmfs.values  # uniform 1 nm steps: the sum is the integral up to a constant
     rgb = xyz @ np.asarray(colour.RGB_COLOURSPACES["sRGB"].matrix_XYZ_to_RGB).T
     rgb = np.clip(rgb, 0.0, None)
-    rgb /= rgb.max(axis=1, keepdims=True)
-    return temps, rgb
+    return rgb / rgb.max(axis=1, keepdims=True)
+
+
+@functools.lru_cache(maxsize=1)
+def _blackbody_table() -> tuple[np.ndarray, np.ndarray]:
+    from importlib import resources
+
+    with resources.files("helios").joinpath(_TABLE).open("r") as handle:
+        table = np.loadtxt(handle, delimiter=",", skiprows=1)
+    return table[:, 0], table[:, 1:4]
 
 
 def blackbody_linear_srgb(teff_k: np.ndarray) -> np.ndarray:
-    """Linear sRGB ``[N, 3]`` of a blackbody, brightest channel = 1."""
+    """Linear sRGB ``[N, 3]`` of a blackbody, brightest channel = 1 (table lookup)."""
     temps, rgb = _blackbody_table()
     t = np.clip(np.asarray(teff_k, dtype=np.float64), temps[0], temps[-1])
     return np.stack([np.interp(t, temps, rgb[:, i]) for i in range(3)], axis=-1)

@@ -1,8 +1,9 @@
 """Catalogue rows -> star table: filters, distances, colours, positions.
 
 One call of :func:`ingest_file` (or :func:`ingest_synthetic`) streams one
-input into a *part*: a parquet file of kept stars in the star-table schema and
-a JSON tally of what happened to every row.  :mod:`helios.partition` merges
+input into a *part*: an Arrow IPC file of kept stars in the star-table schema
+(an intermediate, fast to write and to memory-map) and a JSON tally of what
+happened to every row.  :mod:`helios.partition` merges
 parts.  Every row read is either kept or counted under exactly one drop
 reason, checked in this order:
 
@@ -41,7 +42,6 @@ from typing import Any, Callable, Iterable, Iterator
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from helios import astro, catalog, colour
 from helios.errors import CatalogError, HeliosError
@@ -52,6 +52,9 @@ log = logging.getLogger(__name__)
 DISTANCE_METHODS = ("parallax", "edsd", "column")
 COLOUR_METHODS = ("bp_rp", "bp_minus_rp", "teff_gspphot", "neutral")
 PARALLAX_POLICIES = ("edsd", "drop")
+#: Parquet writer settings for star tables: dictionary encoding only where it
+#: pays (on the float columns it costs time for nothing).
+PARQUET_OPTIONS = {"use_dictionary": ["distance_method", "colour_method"], "compression": "snappy"}
 EXAMPLES_PER_REASON = 5
 
 STAR_SCHEMA = pa.schema(
@@ -349,7 +352,7 @@ def _write_part(
     started = time.perf_counter()
     next_report = 1_000_000
     with atomic_path(part_path) as tmp:
-        with pq.ParquetWriter(tmp, STAR_SCHEMA) as writer:
+        with pa.ipc.new_file(str(tmp), STAR_SCHEMA) as writer:
             for batch, first_line in batches:
                 table = convert_batch(batch, first_line, distance_source, options, tally)
                 if top is not None:

@@ -55,11 +55,20 @@ def _read_summary(path: Path) -> dict[str, Any]:
         raise HeliosError(f"{path}: cannot read the ingest tally ({exc}); rerun the ingest step") from exc
 
 
+def read_part(path: Path) -> pa.Table:
+    """An ingest part (Arrow IPC file), memory-mapped."""
+    try:
+        with pa.memory_map(str(path)) as source:
+            return ipc.open_file(source).read_all()
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise HeliosError(f"{path}: cannot read the ingest part ({exc}); rerun the ingest step") from exc
+
+
 def _limit_threshold(parts: Sequence[Path], limit: int) -> tuple[float, int, int] | None:
     """The ``(G, file_index, line)`` of the ``limit``-th brightest star, or None if all fit."""
     g, files, lines = [], [], []
     for index, part in enumerate(parts):
-        table = pq.read_table(part, columns=["phot_g_mean_mag", "line"])
+        table = read_part(part).select(["phot_g_mean_mag", "line"])
         g.append(table.column("phot_g_mean_mag").to_numpy())
         lines.append(table.column("line").to_numpy())
         files.append(np.full(table.num_rows, index, dtype=np.int64))
@@ -231,11 +240,7 @@ def build_universe(
     with tempfile.TemporaryDirectory(prefix=".helios-spill-", dir=cells_dir.parent) as scratch:
         buffers = _CellBuffers(Path(scratch), buffer_rows)
         for file_index, part in enumerate(parts):
-            try:
-                reader = pq.ParquetFile(part)
-            except (OSError, pa.ArrowInvalid) as exc:
-                raise HeliosError(f"{part}: cannot read the ingest part ({exc}); rerun the ingest step") from exc
-            for batch in reader.iter_batches(batch_size=1 << 18):
+            for batch in read_part(part).to_batches(max_chunksize=1 << 18):
                 table = pa.Table.from_batches([batch])
                 mask = _within_limit(table, file_index, threshold)
                 per_file[file_index]["limit_dropped"] += int((~mask).sum())
@@ -253,7 +258,7 @@ def build_universe(
 
         keys = buffers.keys()
         with atomic_path(cells_dir, directory=True) as tmp_cells, atomic_path(stars_path) as tmp_stars:
-            with pq.ParquetWriter(tmp_stars, CELL_SCHEMA) as stars_writer:
+            with pq.ParquetWriter(tmp_stars, CELL_SCHEMA, **ingest.PARQUET_OPTIONS) as stars_writer:
                 for done, key in enumerate(keys, 1):
                     table = buffers.take(key)
                     name = cell_id(grid.key_to_cell(key))
@@ -262,7 +267,7 @@ def build_universe(
                     framed_table, framed = _to_grid_frame(table, grid)
                     framed_table = framed_table.replace_schema_metadata({"helios.cell": name, "helios.frame": grid.frame})
                     cell_path = tmp_cells / f"{name}.parquet"
-                    pq.write_table(framed_table, cell_path)
+                    pq.write_table(framed_table, cell_path, **ingest.PARQUET_OPTIONS)
                     entries.append(_cell_entry(grid, key, table, cell_path, framed))
                     if done % 100 == 0 or done == len(keys):
                         say(f"wrote {done}/{len(keys)} cells")

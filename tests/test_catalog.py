@@ -1,4 +1,3 @@
-import gzip
 
 import numpy as np
 import pyarrow as pa

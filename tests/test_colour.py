@@ -43,3 +43,9 @@ def test_blackbody_brightest_channel_is_one():
     rgb = colour.blackbody_linear_srgb(np.array([1500.0, 5772.0, 30000.0]))
     assert np.allclose(rgb.max(axis=1), 1.0)
     assert rgb[0, 0] == 1.0 and rgb[2, 2] == 1.0  # cool is red, hot is blue
+
+
+def test_shipped_table_matches_direct_integration():
+    rng = np.random.default_rng(0)
+    teff = np.concatenate([rng.uniform(1000, 40000, 200), [1000.0, 5772.0, 40000.0]])
+    assert np.abs(colour.blackbody_linear_srgb(teff) - colour.blackbody_linear_srgb_exact(teff)).max() < 2e-4

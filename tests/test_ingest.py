@@ -1,12 +1,12 @@
 import json
 
 import numpy as np
-import pyarrow.parquet as pq
 import pytest
 
 from helios import astro, colour
 from helios.errors import CatalogError, HeliosError
 from helios.ingest import IngestOptions, ingest_file, ingest_synthetic
+from helios.partition import read_part
 from tests.conftest import archive_csv, bulk_csv
 
 COLUMNS = ["source_id", "ra", "dec", "parallax", "parallax_error", "phot_g_mean_mag", "bp_rp"]
@@ -14,8 +14,8 @@ COLUMNS = ["source_id", "ra", "dec", "parallax", "parallax_error", "phot_g_mean_
 
 def run(tmp_path, columns, rows, **options):
     path = archive_csv(tmp_path / "in.csv", columns, rows)
-    summary = ingest_file(path, tmp_path / "part.parquet", tmp_path / "part.json", IngestOptions(**options))
-    return pq.read_table(tmp_path / "part.parquet"), summary
+    summary = ingest_file(path, tmp_path / "part.arrow", tmp_path / "part.json", IngestOptions(**options))
+    return read_part(tmp_path / "part.arrow"), summary
 
 
 def test_every_drop_reason_is_counted_once(tmp_path):
@@ -138,7 +138,7 @@ def test_missing_source_id_column_is_allowed(tmp_path):
 def test_failed_ingest_leaves_no_output(tmp_path):
     path = archive_csv(tmp_path / "bad.csv", COLUMNS, [[1, 0, 0, 10, 0.1, 5, 1], [2, 0, "north", 10, 0.1, 5, 1]])
     with pytest.raises(CatalogError, match="line 3, column 'dec'"):
-        ingest_file(path, tmp_path / "out" / "part.parquet", tmp_path / "out" / "part.json")
+        ingest_file(path, tmp_path / "out" / "part.arrow", tmp_path / "out" / "part.json")
     assert not any((tmp_path / "out").iterdir())
 
 
@@ -146,16 +146,16 @@ def test_bulk_file_round_trip(tmp_path):
     rows = [{"source_id": 10 + i, "ra": 1.0 * i, "dec": 2.0, "parallax": 4.0, "parallax_error": 0.05, "phot_g_mean_mag": 12.0} for i in range(20)]
     rows[3]["parallax"] = None
     path = bulk_csv(tmp_path / "GaiaSource_1.csv.gz", rows)
-    summary = ingest_file(path, tmp_path / "p.parquet", tmp_path / "p.json")
+    summary = ingest_file(path, tmp_path / "p.arrow", tmp_path / "p.json")
     assert summary["rows_kept"] == 19 and summary["dropped"] == {"missing_parallax": 1}
     assert summary["colour_method"] == {"neutral": 19}
 
 
 def test_synthetic_is_reproducible(tmp_path):
-    ingest_synthetic(3000, 5, tmp_path / "a.parquet", tmp_path / "a.json")
-    ingest_synthetic(3000, 5, tmp_path / "b.parquet", tmp_path / "b.json")
-    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
-    assert pq.read_table(tmp_path / "a.parquet").num_rows > 2900
+    ingest_synthetic(3000, 5, tmp_path / "a.arrow", tmp_path / "a.json")
+    ingest_synthetic(3000, 5, tmp_path / "b.arrow", tmp_path / "b.json")
+    assert (tmp_path / "a.arrow").read_bytes() == (tmp_path / "b.arrow").read_bytes()
+    assert read_part(tmp_path / "a.arrow").num_rows > 2900
 
 
 def test_options_are_validated():

@@ -19,7 +19,7 @@ COLUMNS = ["source_id", "ra", "dec", "parallax", "parallax_error", "phot_g_mean_
 def make_parts(tmp_path, files, options=IngestOptions()):
     parts, tallies = [], []
     for i, path in enumerate(files):
-        parts.append(tmp_path / f"p{i}.parquet")
+        parts.append(tmp_path / f"p{i}.arrow")
         tallies.append(tmp_path / f"p{i}.json")
         ingest_file(path, parts[-1], tallies[-1], options)
     return parts, tallies
@@ -38,8 +38,8 @@ def build(tmp_path, parts, tallies, grid=Grid(), out="u", **kwargs):
 @pytest.fixture(scope="module")
 def synthetic_universe(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("syn")
-    ingest_synthetic(20_000, 11, tmp / "s.parquet", tmp / "s.json")
-    root, index = build(tmp, [tmp / "s.parquet"], [tmp / "s.json"], Grid(base=3.0, n_shells=12, n_theta=8, n_phi=4))
+    ingest_synthetic(20_000, 11, tmp / "s.arrow", tmp / "s.json")
+    root, index = build(tmp, [tmp / "s.arrow"], [tmp / "s.json"], Grid(base=3.0, n_shells=12, n_theta=8, n_phi=4))
     return tmp, root, index
 
 
@@ -91,7 +91,7 @@ def test_index_is_sorted_and_self_describing(synthetic_universe):
 
 def test_spilling_gives_the_same_bytes(synthetic_universe, tmp_path):
     tmp, root, index = synthetic_universe
-    other, other_index = build(tmp_path, [tmp / "s.parquet"], [tmp / "s.json"], Grid.from_mapping(index["grid"]), buffer_rows=1000)
+    other, other_index = build(tmp_path, [tmp / "s.arrow"], [tmp / "s.json"], Grid.from_mapping(index["grid"]), buffer_rows=1000)
     assert other_index == index
     assert (other / "stars.parquet").read_bytes() == (root / "stars.parquet").read_bytes()
     for entry in index["cells"]:
@@ -128,8 +128,8 @@ def test_duplicate_source_ids_are_an_error_and_leave_nothing(tmp_path):
 
 
 def test_galactic_frame_cells_hold_galactic_coordinates(tmp_path):
-    ingest_synthetic(2000, 3, tmp_path / "s.parquet", tmp_path / "s.json")
-    root, index = build(tmp_path, [tmp_path / "s.parquet"], [tmp_path / "s.json"], Grid(frame="galactic"))
+    ingest_synthetic(2000, 3, tmp_path / "s.arrow", tmp_path / "s.json")
+    root, index = build(tmp_path, [tmp_path / "s.arrow"], [tmp_path / "s.json"], Grid(frame="galactic"))
     stars = pd.read_parquet(root / "stars.parquet").set_index(["file_index", "line"])
     entry = max(index["cells"], key=lambda c: c["star_count"])
     cell = pd.read_parquet(root / entry["file"]).set_index(["file_index", "line"])
@@ -141,9 +141,9 @@ def test_galactic_frame_cells_hold_galactic_coordinates(tmp_path):
 
 
 def test_cells_dir_must_sit_beside_index(tmp_path):
-    ingest_synthetic(100, 3, tmp_path / "s.parquet", tmp_path / "s.json")
+    ingest_synthetic(100, 3, tmp_path / "s.arrow", tmp_path / "s.json")
     with pytest.raises(HeliosError, match="must sit beside"):
-        build_universe([tmp_path / "s.parquet"], [tmp_path / "s.json"], Grid(), stars_path=tmp_path / "x.parquet",
+        build_universe([tmp_path / "s.arrow"], [tmp_path / "s.json"], Grid(), stars_path=tmp_path / "x.parquet",
                        summary_path=tmp_path / "x.json", cells_dir=tmp_path / "a" / "cells", index_path=tmp_path / "b" / "index.json")
 
 

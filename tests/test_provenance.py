@@ -1,5 +1,4 @@
 import shutil
-import sys
 
 from helios.provenance import code_version, module_closure
 
@@ -11,7 +10,6 @@ def test_closure_follows_helios_imports():
 
 
 def test_version_changes_only_with_code_the_module_uses(tmp_path, monkeypatch):
-    import helios
     import helios.provenance as provenance
 
     copy = tmp_path / "helios"

@@ -2,7 +2,7 @@ rule ingest_part:
     input:
         part_input,
     output:
-        part=f"{OUT}/ingest/parts/{{part}}.parquet",
+        part=f"{OUT}/ingest/parts/{{part}}.arrow",
         tally=f"{OUT}/ingest/parts/{{part}}.json",
     log:
         "logs/ingest/{part}.log",

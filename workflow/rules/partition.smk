@@ -1,6 +1,6 @@
 checkpoint partition:
     input:
-        parts=expand(f"{OUT}/ingest/parts/{{part}}.parquet", part=SOURCES),
+        parts=expand(f"{OUT}/ingest/parts/{{part}}.arrow", part=SOURCES),
         tallies=expand(f"{OUT}/ingest/parts/{{part}}.json", part=SOURCES),
     output:
         stars=f"{OUT}/stars.parquet",
