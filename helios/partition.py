@@ -25,7 +25,7 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -55,11 +55,18 @@ def _read_summary(path: Path) -> dict[str, Any]:
         raise HeliosError(f"{path}: cannot read the ingest tally ({exc}); rerun the ingest step") from exc
 
 
-def read_part(path: Path) -> pa.Table:
-    """An ingest part (Arrow IPC file), memory-mapped."""
+def iter_part(path: Path, columns: Sequence[str] | None = None) -> Iterator[pa.Table]:
+    """The record batches of an ingest part (Arrow IPC file), one at a time.
+
+    Batches are read with plain file reads rather than a memory map so that
+    the pages of a large part do not all stay resident.
+    """
     try:
-        with pa.memory_map(str(path)) as source:
-            return ipc.open_file(source).read_all()
+        with pa.OSFile(str(path), "rb") as source:
+            reader = ipc.open_file(source)
+            for i in range(reader.num_record_batches):
+                table = pa.Table.from_batches([reader.get_batch(i)])
+                yield table.select(list(columns)) if columns else table
     except (OSError, pa.ArrowInvalid) as exc:
         raise HeliosError(f"{path}: cannot read the ingest part ({exc}); rerun the ingest step") from exc
 
@@ -68,10 +75,10 @@ def _limit_threshold(parts: Sequence[Path], limit: int) -> tuple[float, int, int
     """The ``(G, file_index, line)`` of the ``limit``-th brightest star, or None if all fit."""
     g, files, lines = [], [], []
     for index, part in enumerate(parts):
-        table = read_part(part).select(["phot_g_mean_mag", "line"])
-        g.append(table.column("phot_g_mean_mag").to_numpy())
-        lines.append(table.column("line").to_numpy())
-        files.append(np.full(table.num_rows, index, dtype=np.int64))
+        for table in iter_part(part, ["phot_g_mean_mag", "line"]):
+            g.append(table.column("phot_g_mean_mag").to_numpy())
+            lines.append(table.column("line").to_numpy())
+            files.append(np.full(table.num_rows, index, dtype=np.int64))
     if not g:
         return None
     g_all, f_all, l_all = np.concatenate(g), np.concatenate(files), np.concatenate(lines)
@@ -240,8 +247,7 @@ def build_universe(
     with tempfile.TemporaryDirectory(prefix=".helios-spill-", dir=cells_dir.parent) as scratch:
         buffers = _CellBuffers(Path(scratch), buffer_rows)
         for file_index, part in enumerate(parts):
-            for batch in read_part(part).to_batches(max_chunksize=1 << 18):
-                table = pa.Table.from_batches([batch])
+            for table in iter_part(part):
                 mask = _within_limit(table, file_index, threshold)
                 per_file[file_index]["limit_dropped"] += int((~mask).sum())
                 table = table.filter(mask).append_column("file_index", pa.array(np.full(int(mask.sum()), file_index, dtype=np.int32)))
