@@ -3,6 +3,7 @@
     helios build --stars FILE.csv[.gz] [--limit N] [--max-mag M] --output DIR
     helios build --synthetic N [--seed S] --output DIR
     helios select --input DIR [--landmarks FILE] --neighbors N --output selection.json
+    helios train-cell --cell CELL.parquet --output OUT.ply [--iterations N] [--backend auto|gsplat|torch] ...
 
 The commands call the same functions as the Snakemake rules.
 """
@@ -139,6 +140,77 @@ def _run_select(args: argparse.Namespace, logger: logging.Logger) -> None:
     print(f"{selection['cell_count']} of {selection['universe_cell_count']} cells selected, written to {args.output}")
 
 
+_TRAIN_HELP = {
+    "iterations": "optimisation steps",
+    "learning_rate": "base learning rate; per-parameter rates scale from it (means, scales, quats, opacities, colours)",
+    "views_per_iter": "views rendered per step",
+    "image_size": "image side in pixels",
+    "lambda_dssim": "weight of 1 - SSIM against L1",
+    "lambda_isotropy": "weight of the isotropy regulariser (variance of log-scales)",
+    "lambda_collapse": "weight of the penalty on smallest/largest scale below --min-scale-ratio",
+    "min_scale_ratio": "smallest/largest scale ratio below which splats are penalised",
+    "densify_interval": "steps between densification (clone/split/prune) rounds",
+    "densify_from": "first step of densification",
+    "densify_until": "last step of densification",
+    "prune_opacity_threshold": "splats less opaque than this are pruned",
+    "grow_grad2d": "screen-space gradient above which splats are cloned or split",
+    "opacity_reset_every": "reset opacities every N steps (0: never)",
+    "max_splats": "cap on the number of splats (default: no cap)",
+    "backend": "renderer: gsplat (CUDA), torch (ours, CPU or CUDA) or auto (gsplat when it works)",
+    "seed": "global seed; each cell's seed derives from it and the cell id",
+    "ground_truth": "reference images: starfield (stars as PSFs) or splats (the stars' own Gaussians)",
+    "train_views": "size of the training view pool (ground truth rendered once)",
+    "eval_views": "held-out evaluation views",
+    "psf_sigma_px": "point-spread width of the star field in pixels",
+    "curve_every": "record the loss curve every N steps",
+}
+
+
+def _add_train(commands: argparse._SubParsersAction) -> None:
+    from dataclasses import fields
+
+    from helios.render import BACKENDS
+    from helios.train import GROUND_TRUTHS, TrainOptions
+
+    parser = commands.add_parser(
+        "train-cell",
+        help="train the Gaussian splats of one cell",
+        description="Initialise Gaussians from a cell's stars and fit them to reference renders of the star field. "
+        "Writes OUT.ply (INRIA 3DGS layout, positions in pc relative to the cell centre) and OUT.json (metrics).",
+    )
+    parser.add_argument("--cell", required=True, metavar="CELL.parquet", help="a cell file from `helios build` (DIR/cells/L_T_P.parquet)")
+    parser.add_argument("--output", required=True, metavar="OUT.ply", help="PLY to write; metrics go beside it as OUT.json")
+    parser.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: torch's choice)")
+    choices = {"backend": BACKENDS, "ground_truth": GROUND_TRUTHS}
+    for field in fields(TrainOptions):
+        kind = int if field.name == "max_splats" else type(field.default)
+        parser.add_argument(
+            "--" + field.name.replace("_", "-"),
+            type=kind,
+            default=field.default,
+            choices=choices.get(field.name),
+            help=f"{_TRAIN_HELP[field.name]} (default: %(default)s)",
+        )
+    parser.set_defaults(run=_run_train)
+
+
+def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from dataclasses import fields
+    from pathlib import Path
+
+    import torch
+
+    from helios.cell import load_cell
+    from helios.train import TrainOptions, train_cell
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    options = TrainOptions(**{f.name: getattr(args, f.name) for f in fields(TrainOptions)})
+    output = Path(args.output)
+    metrics = train_cell(load_cell(args.cell), output, output.with_suffix(".json"), options, progress=logger.info)
+    print(f"cell {metrics['cell']}: {metrics['status']}, {metrics['splats_final']} splats written to {output}")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helios", description="HELIOS: a star catalogue turned into a trained 3-D universe.")
     parser.add_argument("--version", action="version", version=f"helios {helios.__version__}")
@@ -146,6 +218,7 @@ def make_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_build(commands)
     _add_select(commands)
+    _add_train(commands)
     return parser
 
 

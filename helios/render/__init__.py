@@ -1,0 +1,17 @@
+"""Renderers.
+
+* :mod:`helios.render.reference`: ground truth (numpy, float64), independent of
+  the renderers being trained: ``starfield`` (emissive points with a Gaussian
+  PSF) and ``splats`` (a dense, obvious 3DGS rasteriser, also the oracle for
+  the tests of the fast ones).
+* :mod:`helios.render.torch_raster`: our differentiable 3DGS rasteriser in
+  plain PyTorch (CPU or CUDA), evaluating only the (pixel, Gaussian) pairs in
+  each Gaussian's screen footprint.
+* :mod:`helios.render.gsplat_backend`: ``gsplat.rasterization`` (CUDA).
+
+:func:`rasterize` is the one interface training uses.
+"""
+
+from helios.render.backend import BACKENDS, rasterize, resolve_backend
+
+__all__ = ["BACKENDS", "rasterize", "resolve_backend"]

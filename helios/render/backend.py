@@ -1,0 +1,63 @@
+"""One interface over the differentiable renderers, and ``auto`` backend choice."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import torch
+
+from helios.cameras import Views
+from helios.errors import HeliosError
+
+BACKENDS = ("auto", "gsplat", "torch")
+log = logging.getLogger(__name__)
+
+
+def gsplat_usable() -> tuple[bool, str]:
+    """Whether gsplat can rasterise here (CUDA present and its extension builds)."""
+    if not torch.cuda.is_available():
+        return False, "CUDA is not available"
+    try:
+        from helios.render.gsplat_backend import ensure_built
+
+        ensure_built()
+    except Exception as exc:  # any build or import failure means: fall back
+        return False, f"gsplat does not work here ({type(exc).__name__}: {exc})"
+    return True, "CUDA and a working gsplat build"
+
+
+def resolve_backend(requested: str) -> tuple[str, torch.device, str]:
+    """``(backend, device, why)`` for a requested backend name."""
+    if requested not in BACKENDS:
+        raise HeliosError(f"unknown backend {requested!r}; choose one of {', '.join(BACKENDS)}")
+    if requested == "torch":
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        return "torch", device, "asked for torch"
+    usable, why = gsplat_usable()
+    if requested == "gsplat":
+        if not usable:
+            raise HeliosError(f"backend gsplat was asked for but {why}; use --backend torch or auto")
+        return "gsplat", torch.device("cuda"), why
+    if usable:
+        return "gsplat", torch.device("cuda"), f"auto: {why}"
+    return "torch", torch.device("cpu"), f"auto: {why}, using the torch rasteriser"
+
+
+def rasterize(
+    backend: str,
+    means: torch.Tensor,  # [N, 3]
+    quats: torch.Tensor,  # [N, 4] wxyz, normalised inside
+    scales: torch.Tensor,  # [N, 3] activated
+    opacities: torch.Tensor,  # [N] activated
+    colors: torch.Tensor,  # [N, 3] activated
+    views: Views,
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Render ``[C, H, W, 3]`` on a black background; ``info`` feeds gsplat's strategies."""
+    if backend == "gsplat":
+        from helios.render.gsplat_backend import rasterize_gsplat
+
+        return rasterize_gsplat(means, quats, scales, opacities, colors, views)
+    from helios.render.torch_raster import rasterize_torch
+
+    return rasterize_torch(means, quats, scales, opacities, colors, views)

@@ -1,0 +1,138 @@
+"""Gaussian splats: initialisation from stars and INRIA 3DGS PLY input/output.
+
+Parameters are kept pre-activation, as in the PLY and in gsplat's trainers:
+``means`` [N, 3], ``scales`` [N, 3] (log of the standard deviations),
+``quats`` [N, 4] (w, x, y, z; normalised when used), ``opacities`` [N]
+(logit), ``colors`` [N, 3] (degree-0 spherical-harmonic coefficient
+``f_dc``: rgb = 0.5 + C0 * f_dc).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from scipy.spatial import cKDTree
+
+from helios.errors import HeliosError
+from helios.files import atomic_path
+
+SH_C0 = 0.28209479177387814
+PLY_PROPERTIES = (
+    "x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
+    "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3",
+)
+PARAM_NAMES = ("means", "scales", "quats", "opacities", "colors")
+
+
+def rgb_to_sh0(rgb: torch.Tensor) -> torch.Tensor:
+    return (rgb - 0.5) / SH_C0
+
+
+def sh0_to_rgb(sh0: torch.Tensor) -> torch.Tensor:
+    """Activated colour used by both renderers: clamped at 0 like 3DGS."""
+    return torch.clamp_min(sh0 * SH_C0 + 0.5, 0.0)
+
+
+@dataclass(frozen=True)
+class InitOptions:
+    """How stars become initial Gaussians (in the cell's normalised frame, radius 1).
+
+    min_scale / max_scale: clip of the isotropic scale, which starts as the
+        mean distance to the 3 nearest neighbours (as 3DGS).
+    min_opacity / max_opacity: opacity range that log-luminosity is mapped to
+        within the cell (brightest star gets max_opacity).
+    """
+
+    min_scale: float = 0.002
+    max_scale: float = 0.05
+    min_opacity: float = 0.1
+    max_opacity: float = 0.9
+
+
+def knn_mean_distance(points: np.ndarray, k: int = 3) -> np.ndarray:
+    """Mean distance of each point to its ``k`` nearest other points (inf when alone)."""
+    n = len(points)
+    if n < 2:
+        return np.full(n, np.inf)
+    k = min(k, n - 1)
+    distances, _ = cKDTree(points).query(points, k=k + 1)
+    return distances[:, 1:].mean(axis=1)
+
+
+def init_params(positions: np.ndarray, rgb: np.ndarray, abs_mag: np.ndarray, options: InitOptions = InitOptions()) -> dict[str, torch.Tensor]:
+    """Initial pre-activation parameters for stars at ``positions`` [N, 3] (normalised frame).
+
+    Coincident stars get the minimum scale.  Opacity maps log-luminosity
+    (``-0.4 M``) linearly onto [min_opacity, max_opacity] within the cell.
+    """
+    positions = np.asarray(positions, dtype=np.float64)
+    n = len(positions)
+    scale = np.clip(np.nan_to_num(knn_mean_distance(positions), posinf=options.max_scale), options.min_scale, options.max_scale)
+    log_lum = -0.4 * np.asarray(abs_mag, dtype=np.float64)
+    span = log_lum.max() - log_lum.min() if n else 0.0
+    frac = (log_lum - log_lum.min()) / span if span > 0 else np.ones(n)
+    opacity = options.min_opacity + (options.max_opacity - options.min_opacity) * frac
+    quats = np.zeros((n, 4))
+    quats[:, 0] = 1.0
+    return {
+        "means": torch.tensor(positions, dtype=torch.float32),
+        "scales": torch.tensor(np.log(scale)[:, None].repeat(3, axis=1), dtype=torch.float32),
+        "quats": torch.tensor(quats, dtype=torch.float32),
+        "opacities": torch.logit(torch.tensor(opacity, dtype=torch.float32)),
+        "colors": rgb_to_sh0(torch.tensor(np.asarray(rgb), dtype=torch.float32).reshape(n, 3)),
+    }
+
+
+def write_ply(path: str | Path, params: dict[str, torch.Tensor], scale: float = 1.0) -> None:
+    """Write INRIA 3DGS PLY (binary little-endian float32), atomically.
+
+    ``scale`` converts the normalised training frame back to parsecs:
+    positions are multiplied by it and log-scales shifted by ``log(scale)``.
+    Quaternions are written normalised; normals are zero.
+    """
+    means = params["means"].detach().cpu().double().numpy() * scale
+    n = len(means)
+    quats = params["quats"].detach().cpu().double()
+    quats = (quats / quats.norm(dim=-1, keepdim=True).clamp_min(1e-12)).numpy()
+    data = np.zeros((n, len(PLY_PROPERTIES)), dtype="<f4")
+    data[:, 0:3] = means
+    data[:, 6:9] = params["colors"].detach().cpu().numpy()
+    data[:, 9] = params["opacities"].detach().cpu().numpy()
+    data[:, 10:13] = params["scales"].detach().cpu().double().numpy() + math.log(scale)
+    data[:, 13:17] = quats
+    header = "ply\nformat binary_little_endian 1.0\n"
+    header += f"element vertex {n}\n" + "".join(f"property float {name}\n" for name in PLY_PROPERTIES) + "end_header\n"
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as handle:
+            handle.write(header.encode("ascii"))
+            handle.write(data.tobytes())
+
+
+def read_ply(path: str | Path) -> dict[str, np.ndarray]:
+    """Read a PLY written by :func:`write_ply` (the INRIA degree-0 layout) into arrays."""
+    raw = Path(path).read_bytes()
+    end = raw.find(b"end_header\n")
+    if not raw.startswith(b"ply\n") or end < 0:
+        raise HeliosError(f"{path}: not a PLY file")
+    lines = raw[:end].decode("ascii").splitlines()
+    if "format binary_little_endian 1.0" not in lines:
+        raise HeliosError(f"{path}: only binary little-endian PLY is supported")
+    count = next(int(line.split()[2]) for line in lines if line.startswith("element vertex"))
+    names = tuple(line.split()[2] for line in lines if line.startswith("property"))
+    if names != PLY_PROPERTIES:
+        raise HeliosError(f"{path}: unexpected PLY properties {names}")
+    body = raw[end + len(b"end_header\n"):]
+    if len(body) != count * 4 * len(names):
+        raise HeliosError(f"{path}: PLY body holds {len(body)} bytes, expected {count * 4 * len(names)}")
+    data = np.frombuffer(body, dtype="<f4").reshape(count, len(names))
+    return {
+        "means": data[:, 0:3],
+        "colors": data[:, 6:9],
+        "opacities": data[:, 9],
+        "scales": data[:, 10:13],
+        "quats": data[:, 13:17],
+    }

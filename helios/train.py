@@ -1,0 +1,371 @@
+"""Per-cell training: Gaussians initialised from stars, fitted to reference renders.
+
+The loop: render ``views_per_iter`` views drawn from a pool of training views
+whose ground truth was rendered once; loss ``(1 - l) L1 + l (1 - SSIM)`` plus
+an isotropy and an anti-collapse term on the log-scales; one Adam per
+parameter; adaptive density control by gsplat's ``DefaultStrategy`` (with the
+1.5.3 opacity-reset bug worked around); an optional cap on the splat count.
+A non-finite loss stops training, keeps the best parameters seen and marks the
+cell ``diverged``.  Evaluation views are drawn with another seed and are never
+trained on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import platform
+import time
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+from gsplat.strategy import DefaultStrategy
+from gsplat.strategy.ops import remove, reset_opa
+from pytorch_msssim import ssim
+
+import helios
+from helios.cameras import Views, sample_views
+from helios.cell import CellStars
+from helios.errors import HeliosError
+from helios.files import write_json
+from helios.render import rasterize, resolve_backend
+from helios.render.reference import render_splats, render_starfield, starfield_exposure
+from helios.splats import InitOptions, init_params, sh0_to_rgb, write_ply
+
+log = logging.getLogger(__name__)
+GROUND_TRUTHS = ("starfield", "splats")
+METRICS_FORMAT = "helios-cell-metrics"
+METRICS_VERSION = 1
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """Training settings (the CLI flags and the workflow's ``train:`` section).
+
+    iterations: optimisation steps.  ``loss_initial`` and ``loss_final`` in the
+        metrics are the objective over every training view before and after.
+    learning_rate: base rate; per-parameter rates are gsplat's defaults scaled
+        by ``learning_rate / 0.001``: means 0.16x (decaying to 1 % by the end),
+        scales 5x, quats 1x, opacities 50x, colours 2.5x.
+    views_per_iter: views rendered per step, drawn from ``train_views``.
+    image_size: square image side in pixels.
+    lambda_dssim: weight of 1 - SSIM against L1.
+    lambda_isotropy: weight of the variance of log-scales across axes.
+    lambda_collapse: weight of the penalty on smallest/largest scale below
+        ``min_scale_ratio``.
+    densify_interval / densify_from / densify_until: adaptive density control
+        every ``densify_interval`` steps in (densify_from, densify_until).
+    prune_opacity_threshold: splats below this opacity are pruned.
+    grow_grad2d: screen-space gradient above which splats are cloned or split.
+    opacity_reset_every: reset opacities every this many steps (0: never; a
+        reset costs hundreds of steps to recover from in short schedules).
+    max_splats: cap on the splat count (None: no cap); the least opaque go.
+    backend: ``auto``, ``gsplat`` or ``torch``.
+    seed: global seed; each cell's seed derives from it and the cell id.
+    ground_truth: ``starfield`` or ``splats`` (see helios.render.reference).
+    train_views / eval_views: sizes of the view pools (disjoint seeds).
+    psf_sigma_px: point-spread width of the star field, pixels.
+    curve_every: record the loss curve every this many steps.
+    """
+
+    iterations: int = 1000
+    learning_rate: float = 0.001
+    views_per_iter: int = 4
+    image_size: int = 256
+    lambda_dssim: float = 0.2
+    lambda_isotropy: float = 0.05
+    lambda_collapse: float = 0.1
+    min_scale_ratio: float = 0.1
+    densify_interval: int = 100
+    densify_from: int = 100
+    densify_until: int = 800
+    prune_opacity_threshold: float = 0.01
+    grow_grad2d: float = 0.0002
+    opacity_reset_every: int = 0
+    max_splats: int | None = None
+    backend: str = "auto"
+    seed: int = 0
+    ground_truth: str = "starfield"
+    train_views: int = 32
+    eval_views: int = 4
+    psf_sigma_px: float = 1.0
+    curve_every: int = 10
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.iterations >= 1, "iterations must be >= 1"),
+            (self.learning_rate > 0, "learning_rate must be > 0"),
+            (1 <= self.views_per_iter <= self.train_views, "views_per_iter must be between 1 and train_views"),
+            (self.image_size >= 16, "image_size must be >= 16 pixels (SSIM uses an 11-pixel window)"),
+            (0 <= self.lambda_dssim <= 1, "lambda_dssim must be in [0, 1]"),
+            (self.lambda_isotropy >= 0 and self.lambda_collapse >= 0, "regulariser weights must be >= 0"),
+            (0 < self.min_scale_ratio <= 1, "min_scale_ratio must be in (0, 1]"),
+            (self.densify_interval >= 1, "densify_interval must be >= 1"),
+            (self.max_splats is None or self.max_splats >= 1, "max_splats must be >= 1"),
+            (self.ground_truth in GROUND_TRUTHS, f"ground_truth must be one of {', '.join(GROUND_TRUTHS)}"),
+            (self.eval_views >= 1, "eval_views must be >= 1"),
+            (self.curve_every >= 1, "curve_every must be >= 1"),
+            (self.opacity_reset_every >= 0, "opacity_reset_every must be >= 0"),
+        ]
+        problems = [message for ok, message in checks if not ok]
+        if problems:
+            raise HeliosError("invalid training options: " + "; ".join(problems))
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> "TrainOptions":
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise HeliosError(f"unknown training option(s): {', '.join(unknown)}")
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def config_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.as_dict(), sort_keys=True).encode()).hexdigest()[:16]
+
+
+class FixedResetStrategy(DefaultStrategy):
+    """gsplat's DefaultStrategy with the opacity reset that 1.5.3 never runs.
+
+    1.5.3 tests ``step % reset_every == 0 & step > 0``, which Python reads as a
+    chained comparison that is always false (gsplat issue #797).
+    """
+
+    def step_post_backward(self, params, optimizers, state, step, info, packed=False):  # type: ignore[override]
+        super().step_post_backward(params, optimizers, state, step, info, packed=packed)
+        if 0 < step < self.refine_stop_iter and step % self.reset_every == 0:
+            reset_opa(params=params, optimizers=optimizers, state=state, value=self.prune_opa * 2.0)
+
+
+def cell_seed(seed: int, cell_id: str) -> int:
+    """A per-cell seed derived from the global seed and the cell id."""
+    return int.from_bytes(hashlib.sha256(f"{seed}:{cell_id}".encode()).digest()[:4], "little")
+
+
+def _activated(params: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
+    return (
+        params["means"],
+        params["quats"],
+        torch.exp(params["scales"]),
+        torch.sigmoid(params["opacities"]),
+        sh0_to_rgb(params["colors"]),
+    )
+
+
+def _ground_truth(cell: CellStars, options: TrainOptions, views: Views, exposure: float, init: dict[str, torch.Tensor]) -> np.ndarray:
+    if options.ground_truth == "starfield":
+        return render_starfield(cell.positions, cell.rgb, cell.luminosity, views, exposure, options.psf_sigma_px)
+    means, quats, scales, opacities, colors = (t.detach().double().numpy() for t in _activated(init))
+    return np.clip(render_splats(means, quats, scales, opacities, colors, views), 0.0, 1.0)
+
+
+def _psnr_ssim(images: torch.Tensor, target: torch.Tensor) -> tuple[float, float]:
+    mse = torch.mean((images - target) ** 2).item()
+    psnr = 10 * math.log10(1.0 / mse) if mse > 0 else float("inf")
+    value = ssim(images.permute(0, 3, 1, 2), target.permute(0, 3, 1, 2), data_range=1.0, size_average=True).item()
+    return psnr, value
+
+
+def _regularisers(log_scales: torch.Tensor, min_ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
+    isotropy = log_scales.var(dim=1, unbiased=False).mean()
+    spread = log_scales.min(dim=1).values - log_scales.max(dim=1).values  # log(smallest / largest)
+    collapse = torch.relu(math.log(min_ratio) - spread).mean()
+    return isotropy, collapse
+
+
+def _objective(backend: str, params: dict[str, torch.Tensor], views: Views, target: torch.Tensor, options: TrainOptions) -> dict[str, torch.Tensor]:
+    """The training loss and its parts for ``views`` against ``target``."""
+    images, info = rasterize(backend, *_activated(params), views)
+    l1 = torch.abs(images - target).mean()
+    dssim = 1.0 - ssim(images.permute(0, 3, 1, 2), target.permute(0, 3, 1, 2), data_range=1.0, size_average=True)
+    isotropy, collapse = _regularisers(params["scales"], options.min_scale_ratio)
+    loss = (1 - options.lambda_dssim) * l1 + options.lambda_dssim * dssim
+    loss = loss + options.lambda_isotropy * isotropy + options.lambda_collapse * collapse
+    return {"loss": loss, "l1": l1, "dssim": dssim, "isotropy": isotropy, "collapse": collapse, "info": info}
+
+
+def _full_loss(backend: str, params: dict[str, torch.Tensor], views: Views, target: torch.Tensor, options: TrainOptions) -> float:
+    """The objective over every training view (a stable before/after figure)."""
+    with torch.no_grad():
+        return _objective(backend, params, views, target, options)["loss"].item()
+
+
+def _optimizers(params: torch.nn.ParameterDict, options: TrainOptions) -> dict[str, torch.optim.Optimizer]:
+    factor = options.learning_rate / 0.001
+    rates = {"means": 1.6e-4, "scales": 5e-3, "quats": 1e-3, "opacities": 5e-2, "colors": 2.5e-3}
+    return {
+        name: torch.optim.Adam([{"params": params[name], "lr": rate * factor, "name": name}], eps=1e-15)
+        for name, rate in rates.items()
+    }
+
+
+def _cap(params: torch.nn.ParameterDict, optimizers: dict, state: dict, max_splats: int | None) -> None:
+    n = params["means"].shape[0]
+    if max_splats is None or n <= max_splats:
+        return
+    order = torch.argsort(params["opacities"].detach(), descending=True, stable=True)
+    mask = torch.ones(n, dtype=torch.bool, device=order.device)
+    mask[order[:max_splats]] = False
+    remove(params=params, optimizers=optimizers, state=state, mask=mask)
+
+
+def train_cell(
+    cell: CellStars,
+    ply_path: str | Path,
+    metrics_path: str | Path,
+    options: TrainOptions = TrainOptions(),
+    progress: Callable[[str], None] | None = None,
+    init_options: InitOptions = InitOptions(),
+) -> dict[str, Any]:
+    """Train one cell and write its PLY (cell-local frame, pc) and metrics JSON."""
+    say = progress or (lambda message: None)
+    started = time.perf_counter()
+    backend, device, why = resolve_backend(options.backend)
+    seed = cell_seed(options.seed, cell.cell_id)
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    metrics: dict[str, Any] = {
+        "format": METRICS_FORMAT,
+        "version": METRICS_VERSION,
+        "cell": cell.cell_id,
+        "backend": backend,
+        "backend_reason": why,
+        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
+        "seed": options.seed,
+        "cell_seed": seed,
+        "config_hash": options.config_hash(),
+        "options": options.as_dict(),
+        "versions": _versions(),
+        "star_count": int(len(cell.positions)),
+        "stars_dropped_nonfinite": cell.dropped_nonfinite,
+        "transform": {"centre_pc": [float(v) for v in cell.centre_pc], "scale_pc": cell.scale_pc,
+                      "local_to_pc": "x_pc = centre_pc + local (PLY positions are pc relative to centre_pc)"},
+    }
+    say(f"cell {cell.cell_id}: {len(cell.positions)} stars, backend {backend} on {metrics['device']} ({why})")
+    if len(cell.positions) == 0:
+        write_ply(ply_path, {k: v for k, v in init_params(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), init_options).items()}, cell.scale_pc)
+        metrics.update(status="empty", splats_initial=0, splats_final=0, iterations_run=0, loss_curve=[],
+                       wall_time_s=time.perf_counter() - started)
+        write_json(metrics_path, metrics)
+        return metrics
+
+    init = init_params(cell.positions, cell.rgb, cell.abs_mag, init_options)
+    train_views = sample_views(options.train_views, options.image_size, seed=seed)
+    eval_views = sample_views(options.eval_views, options.image_size, seed=seed ^ 0x5EED)
+    exposure = starfield_exposure(cell.positions, cell.luminosity, train_views)
+    t0 = time.perf_counter()
+    gt_train = torch.tensor(_ground_truth(cell, options, train_views, exposure, init), dtype=torch.float32, device=device)
+    gt_eval = torch.tensor(_ground_truth(cell, options, eval_views, exposure, init), dtype=torch.float32, device=device)
+    say(f"ground truth ({options.ground_truth}): {len(train_views)} training + {len(eval_views)} evaluation views in {time.perf_counter() - t0:.1f} s")
+    if options.ground_truth == "splats":
+        # The target is the stars' own Gaussians: start from neutral ones at the same places.
+        init["opacities"] = torch.full_like(init["opacities"], math.log(0.1 / 0.9))
+        init["colors"] = torch.zeros_like(init["colors"])
+        init["scales"] = torch.full_like(init["scales"], math.log(init_options.max_scale / 2))
+    train_views, eval_views = train_views.to(device), eval_views.to(device)
+
+    params = torch.nn.ParameterDict({k: torch.nn.Parameter(v.to(device)) for k, v in init.items()})
+    optimizers = _optimizers(params, options)
+    means_decay = 0.01 ** (1.0 / options.iterations)
+    strategy = FixedResetStrategy(
+        prune_opa=options.prune_opacity_threshold,
+        grow_grad2d=options.grow_grad2d,
+        refine_start_iter=options.densify_from,
+        refine_stop_iter=options.densify_until,
+        refine_every=options.densify_interval,
+        reset_every=options.opacity_reset_every or 10**9,
+    )
+    strategy.check_sanity(params, optimizers)
+    state = strategy.initialize_state(scene_scale=1.0)
+
+    def evaluate() -> tuple[float, float]:
+        with torch.no_grad():
+            images, _ = rasterize(backend, *_activated(params), eval_views)
+            return _psnr_ssim(images.clamp(0, 1), gt_eval)
+
+    psnr_before, ssim_before = evaluate()
+    initial_loss = _full_loss(backend, params, train_views, gt_train, options)
+    curve: list[dict[str, float]] = []
+    best = (math.inf, {k: v.detach().clone() for k, v in params.items()})
+    status, step = "ok", 0
+    report_every = max(1, options.iterations // 20)
+    loop_started = time.perf_counter()
+    for step in range(options.iterations):
+        pick = torch.randperm(len(train_views), generator=generator)[: options.views_per_iter].to(device)
+        parts = _objective(backend, params, train_views.subset(pick), gt_train[pick], options)
+        loss, info = parts["loss"], parts["info"]
+        value = loss.item()
+        if not math.isfinite(value):
+            status = "diverged"
+            say(f"step {step}: loss is {value}; stopping and keeping the best parameters (loss {best[0]:.5f})")
+            break
+        if value < best[0]:
+            best = (value, {k: v.detach().clone() for k, v in params.items()})
+        if step % options.curve_every == 0 or step == options.iterations - 1:
+            curve.append({"step": step, **{k: parts[k].item() for k in ("loss", "l1", "dssim", "isotropy", "collapse")},
+                          "splats": int(params["means"].shape[0])})
+        strategy.step_pre_backward(params, optimizers, state, step, info)
+        loss.backward()
+        strategy.step_post_backward(params, optimizers, state, step, info, packed=False)
+        for optimizer in optimizers.values():
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+        for group in optimizers["means"].param_groups:
+            group["lr"] *= means_decay
+        _cap(params, optimizers, state, options.max_splats)
+        if (step + 1) % report_every == 0:
+            rate = (step + 1) / (time.perf_counter() - loop_started)
+            say(f"step {step + 1}/{options.iterations}: loss {value:.5f}, {params['means'].shape[0]} splats, {rate:.1f} it/s")
+    iterations_run = step + 1 if status == "ok" else step
+    loop_seconds = time.perf_counter() - loop_started
+
+    if status == "diverged":
+        for name, tensor in best[1].items():
+            params[name] = torch.nn.Parameter(tensor)
+    final_loss = _full_loss(backend, params, train_views, gt_train, options)
+    psnr_after, ssim_after = evaluate()
+    write_ply(ply_path, {k: v.detach().cpu() for k, v in params.items()}, cell.scale_pc)
+    metrics.update(
+        status=status,
+        exposure=exposure,
+        splats_initial=int(init["means"].shape[0]),
+        splats_final=int(params["means"].shape[0]),
+        iterations_run=iterations_run,
+        loss_initial=initial_loss,
+        loss_final=final_loss,
+        loss_reduction=(1 - final_loss / initial_loss) if initial_loss > 0 and math.isfinite(final_loss) else None,
+        eval={"psnr_before": psnr_before, "psnr_after": psnr_after, "ssim_before": ssim_before, "ssim_after": ssim_after},
+        loss_curve=curve,
+        wall_time_s=time.perf_counter() - started,
+        ms_per_iteration=1000 * loop_seconds / max(iterations_run, 1),
+    )
+    write_json(metrics_path, _finite(metrics))
+    say(f"cell {cell.cell_id}: {status}, loss {initial_loss:.5f} -> {final_loss:.5f}, eval PSNR {psnr_before:.2f} -> {psnr_after:.2f} dB, "
+        f"{metrics['splats_final']} splats, {metrics['ms_per_iteration']:.1f} ms/it")
+    return metrics
+
+
+def _finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: write them as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _versions() -> dict[str, str]:
+    import gsplat
+    import pytorch_msssim
+
+    return {"helios": helios.__version__, "torch": torch.__version__, "gsplat": gsplat.__version__,
+            "numpy": np.__version__, "pytorch_msssim": getattr(pytorch_msssim, "__version__", "unknown"), "python": platform.python_version()}
