@@ -12,6 +12,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/partition.smk"
 include: "workflow/rules/select.smk"
+include: "workflow/rules/train.smk"
 
 
 rule all:

@@ -163,6 +163,7 @@ _TRAIN_HELP = {
     "eval_views": "held-out evaluation views",
     "psf_sigma_px": "point-spread width of the star field in pixels",
     "curve_every": "record the loss curve every N steps",
+    "select_every": "check the objective over all training views every N steps and keep the best parameters",
 }
 
 

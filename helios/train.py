@@ -71,6 +71,10 @@ class TrainOptions:
     train_views / eval_views: sizes of the view pools (disjoint seeds).
     psf_sigma_px: point-spread width of the star field, pixels.
     curve_every: record the loss curve every this many steps.
+    select_every: every this many steps (and at the end) the objective over all
+        training views is measured and the best parameters so far are kept;
+        the cell's result is the best, never worse than its initialisation.
+        Densification and short schedules make the last step a poor choice.
     """
 
     iterations: int = 1000
@@ -95,6 +99,7 @@ class TrainOptions:
     eval_views: int = 4
     psf_sigma_px: float = 1.0
     curve_every: int = 10
+    select_every: int = 25
 
     def __post_init__(self) -> None:
         checks = [
@@ -110,6 +115,7 @@ class TrainOptions:
             (self.ground_truth in GROUND_TRUTHS, f"ground_truth must be one of {', '.join(GROUND_TRUTHS)}"),
             (self.eval_views >= 1, "eval_views must be >= 1"),
             (self.curve_every >= 1, "curve_every must be >= 1"),
+            (self.select_every >= 1, "select_every must be >= 1"),
             (self.opacity_reset_every >= 0, "opacity_reset_every must be >= 0"),
         ]
         problems = [message for ok, message in checks if not ok]
@@ -281,6 +287,7 @@ def train_cell(
         refine_stop_iter=options.densify_until,
         refine_every=options.densify_interval,
         reset_every=options.opacity_reset_every or 10**9,
+        revised_opacity=True,  # split children keep the parent's composite opacity
     )
     strategy.check_sanity(params, optimizers)
     state = strategy.initialize_state(scene_scale=1.0)
@@ -293,7 +300,11 @@ def train_cell(
     psnr_before, ssim_before = evaluate()
     initial_loss = _full_loss(backend, params, train_views, gt_train, options)
     curve: list[dict[str, float]] = []
-    best = (math.inf, {k: v.detach().clone() for k, v in params.items()})
+
+    def snapshot() -> dict[str, torch.Tensor]:
+        return {k: v.detach().clone() for k, v in params.items()}
+
+    best_loss, best_params, best_step = initial_loss, snapshot(), 0
     status, step = "ok", 0
     report_every = max(1, options.iterations // 20)
     loop_started = time.perf_counter()
@@ -304,10 +315,8 @@ def train_cell(
         value = loss.item()
         if not math.isfinite(value):
             status = "diverged"
-            say(f"step {step}: loss is {value}; stopping and keeping the best parameters (loss {best[0]:.5f})")
+            say(f"step {step}: loss is {value}; stopping and keeping the best parameters (step {best_step}, loss {best_loss:.5f})")
             break
-        if value < best[0]:
-            best = (value, {k: v.detach().clone() for k, v in params.items()})
         if step % options.curve_every == 0 or step == options.iterations - 1:
             curve.append({"step": step, **{k: parts[k].item() for k in ("loss", "l1", "dssim", "isotropy", "collapse")},
                           "splats": int(params["means"].shape[0])})
@@ -320,16 +329,19 @@ def train_cell(
         for group in optimizers["means"].param_groups:
             group["lr"] *= means_decay
         _cap(params, optimizers, state, options.max_splats)
+        if (step + 1) % options.select_every == 0 or step + 1 == options.iterations:
+            full = _full_loss(backend, params, train_views, gt_train, options)
+            if full < best_loss:
+                best_loss, best_params, best_step = full, snapshot(), step + 1
         if (step + 1) % report_every == 0:
             rate = (step + 1) / (time.perf_counter() - loop_started)
             say(f"step {step + 1}/{options.iterations}: loss {value:.5f}, {params['means'].shape[0]} splats, {rate:.1f} it/s")
     iterations_run = step + 1 if status == "ok" else step
     loop_seconds = time.perf_counter() - loop_started
 
-    if status == "diverged":
-        for name, tensor in best[1].items():
-            params[name] = torch.nn.Parameter(tensor)
-    final_loss = _full_loss(backend, params, train_views, gt_train, options)
+    for name, tensor in best_params.items():
+        params[name] = torch.nn.Parameter(tensor)
+    final_loss = best_loss
     psnr_after, ssim_after = evaluate()
     write_ply(ply_path, {k: v.detach().cpu() for k, v in params.items()}, cell.scale_pc)
     metrics.update(
@@ -338,6 +350,7 @@ def train_cell(
         splats_initial=int(init["means"].shape[0]),
         splats_final=int(params["means"].shape[0]),
         iterations_run=iterations_run,
+        best_step=best_step,
         loss_initial=initial_loss,
         loss_final=final_loss,
         loss_reduction=(1 - final_loss / initial_loss) if initial_loss > 0 and math.isfinite(final_loss) else None,

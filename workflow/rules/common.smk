@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 from snakemake.utils import validate
@@ -37,10 +38,40 @@ def landmarks_input(wildcards):
     return [] if landmarks == "builtin" or config["select"]["mode"] == "all" else [landmarks]
 
 
+TRAIN = config["train"]
+# What the trainer itself takes; the rest of `train:` says how jobs run.
+TRAIN_OPTIONS = {k: v for k, v in TRAIN.items() if k not in ("threads", "mem_mb", "runtime_min", "slots_per_gpu", "extensions_dir")}
+
+
+def training_uses_gpu():
+    if TRAIN["backend"] == "torch":
+        return False
+    if TRAIN["backend"] == "gsplat":
+        return True
+    import torch
+
+    return torch.cuda.is_available()
+
+
+USE_GPU = training_uses_gpu()
+
+
+def selected_cells(wildcards):
+    """Cell ids chosen by the select checkpoint."""
+    with open(checkpoints.select.get().output[0]) as handle:
+        return [cell["id"] for cell in json.load(handle)["cells"]]
+
+
+def trained_outputs(wildcards):
+    cells = selected_cells(wildcards)
+    return expand(f"{OUT}/trained/cells/{{cell}}.ply", cell=cells) + expand(f"{OUT}/trained/cells/{{cell}}.json", cell=cells)
+
+
 def final_targets():
     return [
         f"{OUT}/stars.parquet",
         f"{OUT}/ingest_summary.json",
         f"{OUT}/universe/index.json",
         f"{OUT}/selection.json",
+        trained_outputs,
     ]

@@ -1,4 +1,4 @@
-rule select:
+checkpoint select:
     input:
         index=f"{OUT}/universe/index.json",
         landmarks=landmarks_input,

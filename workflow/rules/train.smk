@@ -1,0 +1,40 @@
+rule prepare_gsplat:
+    output:
+        f"{OUT}/trained/gsplat_build.json",
+    log:
+        "logs/train/prepare_gsplat.log",
+    params:
+        extensions_dir=TRAIN["extensions_dir"],
+        use_gpu=USE_GPU,
+    resources:
+        gpu=1 if USE_GPU else 0,
+        runtime=30,
+    script:
+        "../scripts/prepare_gsplat.py"
+
+
+rule train_cell:
+    input:
+        cell=f"{OUT}/universe/cells/{{cell}}.parquet",
+        gsplat_build=f"{OUT}/trained/gsplat_build.json",
+    output:
+        ply=f"{OUT}/trained/cells/{{cell}}.ply",
+        metrics=f"{OUT}/trained/cells/{{cell}}.json",
+    log:
+        "logs/train/{cell}.log",
+    params:
+        options=TRAIN_OPTIONS,
+        grid=config["grid"],
+        extensions_dir=TRAIN["extensions_dir"],
+        slots_per_gpu=TRAIN["slots_per_gpu"],
+        lock_dir=f"{OUT}/trained/.gpu-locks",
+        code=code_version("helios.train", "helios.cell", "helios.gpu"),
+    wildcard_constraints:
+        cell=r"\d+_\d+_\d+",
+    threads: TRAIN["threads"]
+    resources:
+        mem_mb=TRAIN["mem_mb"],
+        runtime=TRAIN["runtime_min"],
+        gpu=1 if USE_GPU else 0,
+    script:
+        "../scripts/train_cell.py"

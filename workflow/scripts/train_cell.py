@@ -1,0 +1,28 @@
+"""Snakemake adapter: train one cell's Gaussian splats."""
+
+import os
+
+from helios.scripting import configure_logging, user_errors
+
+
+def main(smk) -> None:
+    logger = configure_logging(smk.log[0])
+    os.environ["TORCH_EXTENSIONS_DIR"] = os.path.abspath(smk.params.extensions_dir)
+    import torch
+
+    from helios.cell import load_cell
+    from helios.gpu import claim_gpu, pin_device, visible_gpu_count
+    from helios.grid import Grid
+    from helios.train import TrainOptions, train_cell
+
+    torch.set_num_threads(smk.threads)
+    with user_errors(logger):
+        options = TrainOptions.from_mapping(smk.params.options)
+        cell = load_cell(smk.input.cell, Grid.from_mapping(smk.params.grid))
+        with claim_gpu(smk.params.lock_dir, visible_gpu_count(), smk.params.slots_per_gpu) as device:
+            pin_device(device)
+            train_cell(cell, smk.output.ply, smk.output.metrics, options, progress=logger.info)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821
