@@ -206,8 +206,9 @@ def _full_loss(backend: str, params: dict[str, torch.Tensor], views: Views, targ
 def _optimizers(params: torch.nn.ParameterDict, options: TrainOptions) -> dict[str, torch.optim.Optimizer]:
     factor = options.learning_rate / 0.001
     rates = {"means": 1.6e-4, "scales": 5e-3, "quats": 1e-3, "opacities": 5e-2, "colors": 2.5e-3}
+    fused = params["means"].is_cuda  # one kernel per step instead of a loop over tensors
     return {
-        name: torch.optim.Adam([{"params": params[name], "lr": rate * factor, "name": name}], eps=1e-15)
+        name: torch.optim.Adam([{"params": params[name], "lr": rate * factor, "name": name}], eps=1e-15, fused=fused)
         for name, rate in rates.items()
     }
 
@@ -262,6 +263,8 @@ def train_cell(
         write_json(metrics_path, metrics)
         return metrics
 
+    timings: dict[str, float] = {"backend_s": time.perf_counter() - started}
+    phase = time.perf_counter()
     init = init_params(cell.positions, cell.rgb, cell.abs_mag, init_options)
     train_views = sample_views(options.train_views, options.image_size, seed=seed)
     eval_views = sample_views(options.eval_views, options.image_size, seed=seed ^ 0x5EED)
@@ -276,6 +279,8 @@ def train_cell(
         init["colors"] = torch.zeros_like(init["colors"])
         init["scales"] = torch.full_like(init["scales"], math.log(init_options.max_scale / 2))
     train_views, eval_views = train_views.to(device), eval_views.to(device)
+    timings["ground_truth_s"] = time.perf_counter() - phase
+    phase = time.perf_counter()
 
     params = torch.nn.ParameterDict({k: torch.nn.Parameter(v.to(device)) for k, v in init.items()})
     optimizers = _optimizers(params, options)
@@ -299,6 +304,7 @@ def train_cell(
 
     psnr_before, ssim_before = evaluate()
     initial_loss = _full_loss(backend, params, train_views, gt_train, options)
+    timings["setup_eval_s"] = time.perf_counter() - phase
     curve: list[dict[str, float]] = []
 
     def snapshot() -> dict[str, torch.Tensor]:
@@ -307,22 +313,30 @@ def train_cell(
     best_loss, best_params, best_step = initial_loss, snapshot(), 0
     status, step = "ok", 0
     report_every = max(1, options.iterations // 20)
+    # All view choices up front, already on the device: no host-to-device copy
+    # (and so no wait for the device) inside the loop.
+    picks = torch.stack([torch.randperm(len(train_views), generator=generator)[: options.views_per_iter] for _ in range(options.iterations)]).to(device)
     loop_started = time.perf_counter()
     for step in range(options.iterations):
-        pick = torch.randperm(len(train_views), generator=generator)[: options.views_per_iter].to(device)
+        pick = picks[step]
         parts = _objective(backend, params, train_views.subset(pick), gt_train[pick], options)
         loss, info = parts["loss"], parts["info"]
-        value = loss.item()
-        if not math.isfinite(value):
-            status = "diverged"
-            say(f"step {step}: loss is {value}; stopping and keeping the best parameters (step {best_step}, loss {best_loss:.5f})")
-            break
         if step % options.curve_every == 0 or step == options.iterations - 1:
-            curve.append({"step": step, **{k: parts[k].item() for k in ("loss", "l1", "dssim", "isotropy", "collapse")},
-                          "splats": int(params["means"].shape[0])})
-        strategy.step_pre_backward(params, optimizers, state, step, info)
+            # Reading the loss waits for the device, so it happens only here; a
+            # non-finite loss in between shows up at the next record at the latest.
+            names = ("loss", "l1", "dssim", "isotropy", "collapse")
+            values = dict(zip(names, torch.stack([parts[k].detach().float() for k in names]).tolist()))  # one wait, not five
+            if not math.isfinite(values["loss"]):
+                status = "diverged"
+                say(f"step {step}: loss is {values['loss']}; stopping and keeping the best parameters (step {best_step}, loss {best_loss:.5f})")
+                break
+            curve.append({"step": step, **values, "splats": int(params["means"].shape[0])})
+        densifying = step < options.densify_until
+        if densifying:
+            strategy.step_pre_backward(params, optimizers, state, step, info)
         loss.backward()
-        strategy.step_post_backward(params, optimizers, state, step, info, packed=False)
+        if densifying:
+            strategy.step_post_backward(params, optimizers, state, step, info, packed=False)
         for optimizer in optimizers.values():
             optimizer.step()
             optimizer.zero_grad(set_to_none=True)
@@ -335,15 +349,18 @@ def train_cell(
                 best_loss, best_params, best_step = full, snapshot(), step + 1
         if (step + 1) % report_every == 0:
             rate = (step + 1) / (time.perf_counter() - loop_started)
-            say(f"step {step + 1}/{options.iterations}: loss {value:.5f}, {params['means'].shape[0]} splats, {rate:.1f} it/s")
+            say(f"step {step + 1}/{options.iterations}: loss {curve[-1]['loss']:.5f}, {params['means'].shape[0]} splats, {rate:.1f} it/s")
     iterations_run = step + 1 if status == "ok" else step
     loop_seconds = time.perf_counter() - loop_started
 
     for name, tensor in best_params.items():
         params[name] = torch.nn.Parameter(tensor)
     final_loss = best_loss
+    timings["loop_s"] = loop_seconds
+    phase = time.perf_counter()
     psnr_after, ssim_after = evaluate()
     write_ply(ply_path, {k: v.detach().cpu() for k, v in params.items()}, cell.scale_pc)
+    timings["final_eval_write_s"] = time.perf_counter() - phase
     metrics.update(
         status=status,
         exposure=exposure,
@@ -358,6 +375,7 @@ def train_cell(
         loss_curve=curve,
         wall_time_s=time.perf_counter() - started,
         ms_per_iteration=1000 * loop_seconds / max(iterations_run, 1),
+        timings_s=timings,
     )
     write_json(metrics_path, _finite(metrics))
     say(f"cell {cell.cell_id}: {status}, loss {initial_loss:.5f} -> {final_loss:.5f}, eval PSNR {psnr_before:.2f} -> {psnr_after:.2f} dB, "

@@ -8,6 +8,7 @@ import yaml
 
 from helios.grid import Grid
 from helios.ingest import IngestOptions
+from helios.train import TrainOptions
 from tests.conftest import REPO
 
 # conda-forge name -> PyPI name where they differ
@@ -38,6 +39,9 @@ def test_schema_defaults_match_the_code_defaults():
         assert catalog[field.name]["default"] == field.default, field.name
     grid = schema["properties"]["grid"]["properties"]
     assert {name: spec["default"] for name, spec in grid.items()} == Grid().as_dict()
+    train = schema["properties"]["train"]["properties"]
+    for field in fields(TrainOptions):
+        assert train[field.name]["default"] == field.default, field.name
 
 
 def test_default_config_is_valid_and_complete():
@@ -46,5 +50,5 @@ def test_default_config_is_valid_and_complete():
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     validate(config, str(REPO / "config" / "config.schema.yaml"))
     schema = yaml.safe_load((REPO / "config" / "config.schema.yaml").read_text())
-    for section in ("catalog", "grid", "select"):
+    for section in ("catalog", "grid", "select", "train"):
         assert set(config[section]) == set(schema["properties"][section]["properties"]), section

@@ -32,7 +32,13 @@ def planned_jobs(workdir):
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
+# Training as small as it gets: these runs test the plumbing, not the fit.
+TINY_TRAIN = {"iterations": 8, "image_size": 24, "views_per_iter": 1, "train_views": 2, "eval_views": 1, "densify_until": 0,
+              "select_every": 4, "backend": "torch"}
+
+
 def write_config(workdir, **sections):
+    sections.setdefault("train", TINY_TRAIN)
     (workdir / "config.yaml").write_text(yaml.safe_dump({"output_dir": "results", **sections}))
 
 
@@ -46,7 +52,7 @@ def two_file_run(tmp_path_factory):
                 [[r["source_id"], r["ra"], r["dec"], r["parallax"], r["parallax_error"], r["phot_g_mean_mag"]] for r in rows[250:]]
                 + [[999, 10.0, 95.0, 1.0, 0.1, 7.0]])  # dec out of range: dropped and counted
     write_config(work, catalog={"files": ["GaiaSource_*.csv.gz", "query.csv"], "limit": 300},
-                 grid={"n_theta": 6, "n_phi": 3}, select={"neighbors": 1})
+                 grid={"n_theta": 6, "n_phi": 3}, select={"neighbors": 0, "categories": ["bright_star"]})
     result = snakemake(work)
     assert result.returncode == 0, result.stderr
     return work
@@ -70,14 +76,23 @@ def test_outputs_and_counts(two_file_run):
     for log in ("logs/partition.log", "logs/select.log"):
         assert (two_file_run / log).read_text().strip()
     assert len(list((two_file_run / "logs" / "ingest").glob("*.log"))) == 2
+    # Every selected cell was trained, one job (and log) each.
+    trained = sorted(p.stem for p in (out / "trained" / "cells").glob("*.ply"))
+    assert trained == sorted(c["id"] for c in selection["cells"])
+    for cell in trained:
+        metrics = json.loads((out / "trained" / "cells" / f"{cell}.json").read_text())
+        assert metrics["status"] == "ok" and metrics["backend"] == "torch"
+        assert "loss" in (two_file_run / "logs" / "train" / f"{cell}.log").read_text()
 
 
 def test_config_edits_rerun_what_they_affect(two_file_run):
     config = yaml.safe_load((two_file_run / "config.yaml").read_text())
     assert planned_jobs(two_file_run) == {}
+    # Jobs after a checkpoint are not in a dry run: the select checkpoint hides the training jobs.
     edits = [
         ({"grid": {"n_theta": 8, "n_phi": 3}}, {"partition": 1, "select": 1, "all": 1}),
-        ({"select": {"neighbors": 2}}, {"select": 1, "all": 1}),
+        ({"select": {"neighbors": 1, "categories": ["bright_star"]}}, {"select": 1, "all": 1}),
+        ({"train": {**TINY_TRAIN, "iterations": 9}}, {"train_cell": len(list((two_file_run / "results" / "trained" / "cells").glob("*.ply"))), "all": 1}),
         ({"catalog": {**config["catalog"], "max_mag": 8.0}}, {"ingest_part": 2, "partition": 1, "select": 1, "all": 1}),
         # Each file's ingest keeps only its own `limit` brightest, so the limit reaches back to ingest.
         ({"catalog": {**config["catalog"], "limit": 200}}, {"ingest_part": 2, "partition": 1, "select": 1, "all": 1}),

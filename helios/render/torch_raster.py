@@ -119,7 +119,7 @@ def _composite(
     out = torch.zeros(n_cameras * height * width, colors.shape[-1], dtype=colors.dtype, device=device)
     cam, gid, _, owner, px, py = _pairs(means2d, radii, width, height)
     if owner.numel() == 0:
-        return out + 0.0 * colors.sum()  # keep the graph connected
+        return out + 0.0 * (colors.sum() + means2d.sum())  # keep the graph (and means2d's grad) connected
     pair_cam, pair_gid = cam[owner], gid[owner]
     pixel = (pair_cam * height + py) * width + px
     n = depths.shape[1]

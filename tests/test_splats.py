@@ -1,0 +1,70 @@
+import math
+
+import numpy as np
+import pytest
+import torch
+from plyfile import PlyData
+
+from helios.errors import HeliosError
+from helios.splats import PLY_PROPERTIES, SH_C0, InitOptions, init_params, read_ply, rgb_to_sh0, sh0_to_rgb, write_ply
+
+
+def test_init_scales_from_neighbours_and_opacity_from_luminosity():
+    positions = np.array([[0, 0, 0], [0.01, 0, 0], [0, 0.01, 0], [0, 0, 0.01], [0.9, 0, 0]], dtype=float)
+    params = init_params(positions, np.full((5, 3), 0.5), np.array([0.0, 5.0, 5.0, 5.0, 10.0]))
+    scales = torch.exp(params["scales"]).numpy()
+    assert np.allclose(scales[:, 0], scales[:, 1]) and np.allclose(scales[:, 0], scales[:, 2])  # isotropic
+    assert scales[0, 0] == pytest.approx(0.01, rel=1e-5)
+    assert scales[4, 0] == pytest.approx(InitOptions().max_scale)  # isolated star: clipped
+    opacity = torch.sigmoid(params["opacities"]).numpy()
+    assert opacity[0] == pytest.approx(0.9) and opacity[4] == pytest.approx(0.1) and opacity[1] == pytest.approx(0.5)
+    assert torch.allclose(sh0_to_rgb(params["colors"]), torch.full((5, 3), 0.5))
+
+
+def test_coincident_and_single_stars():
+    coincident = init_params(np.zeros((3, 3)), np.ones((3, 3)), np.zeros(3))
+    assert torch.allclose(torch.exp(coincident["scales"]), torch.full((3, 3), InitOptions().min_scale))
+    single = init_params(np.zeros((1, 3)), np.ones((1, 3)), np.zeros(1))
+    assert torch.exp(single["scales"])[0, 0].item() == pytest.approx(InitOptions().max_scale)
+    assert torch.sigmoid(single["opacities"]).item() == pytest.approx(InitOptions().max_opacity)
+
+
+def test_sh_round_trip():
+    rgb = torch.rand(10, 3)
+    assert torch.allclose(sh0_to_rgb(rgb_to_sh0(rgb)), rgb, atol=1e-6)
+    assert rgb_to_sh0(torch.tensor([0.5 + SH_C0])).item() == pytest.approx(1.0)
+
+
+def test_ply_is_inria_layout_and_read_by_plyfile(tmp_path):
+    rng = np.random.default_rng(0)
+    params = init_params(rng.normal(size=(7, 3)) * 0.1, rng.random((7, 3)), rng.normal(size=7))
+    params["quats"] = torch.tensor(rng.normal(size=(7, 4)), dtype=torch.float32)
+    write_ply(tmp_path / "c.ply", params, scale=250.0)
+    ply = PlyData.read(str(tmp_path / "c.ply"))
+    assert ply.header.startswith("ply\nformat binary_little_endian 1.0")
+    vertex = ply["vertex"]
+    assert vertex.count == 7
+    assert vertex.data.dtype.names == PLY_PROPERTIES
+    assert all(vertex.data.dtype[name] == np.dtype("<f4") for name in PLY_PROPERTIES)
+    assert np.allclose(vertex["x"], params["means"][:, 0].numpy() * 250.0, rtol=1e-6)
+    assert np.allclose(vertex["scale_1"], params["scales"][:, 1].numpy() + math.log(250.0), atol=1e-5)
+    quats = np.stack([vertex[f"rot_{i}"] for i in range(4)], axis=1)
+    assert np.allclose(np.linalg.norm(quats, axis=1), 1.0, atol=1e-6)
+    assert np.all(vertex["nx"] == 0)
+    ours = read_ply(tmp_path / "c.ply")
+    assert np.array_equal(ours["opacities"], vertex["opacity"])
+
+
+def test_empty_ply(tmp_path):
+    write_ply(tmp_path / "e.ply", init_params(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0)))
+    assert PlyData.read(str(tmp_path / "e.ply"))["vertex"].count == 0
+
+
+def test_read_ply_rejects_damage(tmp_path):
+    write_ply(tmp_path / "c.ply", init_params(np.zeros((2, 3)), np.ones((2, 3)), np.zeros(2)))
+    (tmp_path / "short.ply").write_bytes((tmp_path / "c.ply").read_bytes()[:-5])
+    with pytest.raises(HeliosError, match="expected"):
+        read_ply(tmp_path / "short.ply")
+    (tmp_path / "text.ply").write_text("hello")
+    with pytest.raises(HeliosError, match="not a PLY"):
+        read_ply(tmp_path / "text.ply")
