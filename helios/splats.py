@@ -47,8 +47,8 @@ class InitOptions:
         within the cell (brightest star gets max_opacity).
     """
 
-    min_scale: float = 0.002
-    max_scale: float = 0.05
+    min_scale: float = 0.001
+    max_scale: float = 0.02
     min_opacity: float = 0.1
     max_opacity: float = 0.9
 

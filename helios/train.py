@@ -175,7 +175,7 @@ def _ground_truth(cell: CellStars, options: TrainOptions, views: Views, exposure
 def _psnr_ssim(images: torch.Tensor, target: torch.Tensor) -> tuple[float, float]:
     mse = torch.mean((images - target) ** 2).item()
     psnr = 10 * math.log10(1.0 / mse) if mse > 0 else float("inf")
-    value = ssim(images.permute(0, 3, 1, 2), target.permute(0, 3, 1, 2), data_range=1.0, size_average=True).item()
+    value = ssim(_nchw(images), _nchw(target), data_range=1.0, size_average=True).item()
     return psnr, value
 
 
@@ -186,11 +186,22 @@ def _regularisers(log_scales: torch.Tensor, min_ratio: float) -> tuple[torch.Ten
     return isotropy, collapse
 
 
+def _nchw(images: torch.Tensor) -> torch.Tensor:
+    """``[C, H, W, 3]`` -> NCHW for SSIM's convolutions, in the layout each device does fastest.
+
+    On the CPU the channels-last view (what a permute gives) runs SSIM's
+    grouped convolutions 3x faster than contiguous NCHW (25 vs 82 ms for
+    4 x 256 px, forward and backward, 2 cores); cuDNN prefers contiguous NCHW.
+    """
+    nchw = images.permute(0, 3, 1, 2)
+    return nchw.contiguous() if images.is_cuda else nchw.contiguous(memory_format=torch.channels_last)
+
+
 def _objective(backend: str, params: dict[str, torch.Tensor], views: Views, target: torch.Tensor, options: TrainOptions) -> dict[str, torch.Tensor]:
     """The training loss and its parts for ``views`` against ``target``."""
     images, info = rasterize(backend, *_activated(params), views)
     l1 = torch.abs(images - target).mean()
-    dssim = 1.0 - ssim(images.permute(0, 3, 1, 2), target.permute(0, 3, 1, 2), data_range=1.0, size_average=True)
+    dssim = 1.0 - ssim(_nchw(images), _nchw(target), data_range=1.0, size_average=True)
     isotropy, collapse = _regularisers(params["scales"], options.min_scale_ratio)
     loss = (1 - options.lambda_dssim) * l1 + options.lambda_dssim * dssim
     loss = loss + options.lambda_isotropy * isotropy + options.lambda_collapse * collapse
@@ -211,6 +222,19 @@ def _optimizers(params: torch.nn.ParameterDict, options: TrainOptions) -> dict[s
         name: torch.optim.Adam([{"params": params[name], "lr": rate * factor, "name": name}], eps=1e-15, fused=fused)
         for name, rate in rates.items()
     }
+
+
+def _merged(optimizers: dict[str, torch.optim.Optimizer]) -> torch.optim.Optimizer:
+    """One Adam holding every parameter group and its state: one step call instead of five.
+
+    Used once densification is over (gsplat's strategy needs one optimizer per parameter).
+    """
+    groups = [group for optimizer in optimizers.values() for group in optimizer.param_groups]
+    first = next(iter(optimizers.values()))
+    merged = torch.optim.Adam(groups, eps=1e-15, fused=first.defaults.get("fused"))
+    for optimizer in optimizers.values():
+        merged.state.update(optimizer.state)
+    return merged
 
 
 def _cap(params: torch.nn.ParameterDict, optimizers: dict, state: dict, max_splats: int | None) -> None:
@@ -316,6 +340,8 @@ def train_cell(
     # All view choices up front, already on the device: no host-to-device copy
     # (and so no wait for the device) inside the loop.
     picks = torch.stack([torch.randperm(len(train_views), generator=generator)[: options.views_per_iter] for _ in range(options.iterations)]).to(device)
+    merged: torch.optim.Optimizer | None = None
+    means_group = optimizers["means"].param_groups[0]
     loop_started = time.perf_counter()
     for step in range(options.iterations):
         pick = picks[step]
@@ -337,12 +363,18 @@ def train_cell(
         loss.backward()
         if densifying:
             strategy.step_post_backward(params, optimizers, state, step, info, packed=False)
-        for optimizer in optimizers.values():
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-        for group in optimizers["means"].param_groups:
-            group["lr"] *= means_decay
-        _cap(params, optimizers, state, options.max_splats)
+            for optimizer in optimizers.values():
+                optimizer.step()
+                optimizer.zero_grad(set_to_none=True)
+            _cap(params, optimizers, state, options.max_splats)
+        else:
+            if merged is None:
+                _cap(params, optimizers, state, options.max_splats)
+                merged = _merged(optimizers)
+                means_group = next(g for g in merged.param_groups if g["name"] == "means")
+            merged.step()
+            merged.zero_grad(set_to_none=True)
+        means_group["lr"] *= means_decay
         if (step + 1) % options.select_every == 0 or step + 1 == options.iterations:
             full = _full_loss(backend, params, train_views, gt_train, options)
             if full < best_loss:
