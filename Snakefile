@@ -1,4 +1,4 @@
-# HELIOS: star catalogue -> HLG cells -> selected cells (-> trained splats).
+# HELIOS: star catalogue -> HLG cells -> selected cells -> trained splats -> index, pack, report, validation.
 # Run: snakemake --cores 2   (config/config.yaml; see README.md)
 from snakemake.utils import min_version
 
@@ -8,11 +8,15 @@ min_version("9.0")
 configfile: "config/config.yaml"
 
 
+report: "workflow/report/workflow.rst"
+
+
 include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/partition.smk"
 include: "workflow/rules/select.smk"
 include: "workflow/rules/train.smk"
+include: "workflow/rules/gather.smk"
 
 
 rule all:

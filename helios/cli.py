@@ -4,6 +4,9 @@
     helios build --synthetic N [--seed S] --output DIR
     helios select --input DIR [--landmarks FILE] --neighbors N --output selection.json
     helios train-cell --cell CELL.parquet --output OUT.ply [--iterations N] [--backend auto|gsplat|torch] ...
+    helios pack --universe DIR --output FILE [--dtype float32|float16]
+    helios pack-info FILE
+    helios validate DIR
 
 The commands call the same functions as the Snakemake rules.
 """
@@ -212,6 +215,65 @@ def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
     print(f"cell {metrics['cell']}: {metrics['status']}, {metrics['splats_final']} splats written to {output}")
 
 
+def _add_pack(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("pack", help="pack every trained cell into one file for a web client",
+                                 description="Write every cell of a trained universe (DIR/index.json and DIR/cells/*.ply) "
+                                 "into one pack file; see docs/pack-format.md.")
+    parser.add_argument("--universe", required=True, metavar="DIR", help="trained universe directory (results/trained)")
+    parser.add_argument("--output", required=True, metavar="FILE", help="pack file to write (cells.pack.bin)")
+    parser.add_argument("--dtype", choices=("float32", "float16"), default="float32",
+                        help="float32 keeps the PLY values exactly; float16 halves the size (default: %(default)s)")
+    parser.set_defaults(run=_run_pack)
+
+
+def _run_pack(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from helios.gather import pack_universe
+
+    directory = pack_universe(args.universe, args.output, "f32" if args.dtype == "float32" else "f16")
+    print(f"{len(directory['cells'])} cells packed into {args.output}")
+
+
+def _add_pack_info(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("pack-info", help="list and check the cells of a pack file",
+                                 description="Validate a pack file completely (header, directory, every block's checksum) and list its cells.")
+    parser.add_argument("pack", metavar="FILE")
+    parser.set_defaults(run=_run_pack_info)
+
+
+def _run_pack_info(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from pathlib import Path
+
+    from helios.pack import PackReader
+
+    reader = PackReader(args.pack)
+    reader.verify()
+    entries = sorted(reader.cells.values(), key=lambda e: e["offset"])
+    print(f"{args.pack}: HELIOS pack version {reader.directory['version']}, {len(entries)} cells, "
+          f"{sum(e['count'] for e in entries):,} splats, {Path(args.pack).stat().st_size:,} bytes; all checksums OK")
+    print(f"{'cell':>10} {'splats':>8} {'encoding':>8} {'offset':>12} {'bytes':>10}")
+    for e in entries:
+        print(f"{e['id']:>10} {e['count']:>8} {e['encoding']:>8} {e['offset']:>12} {e['length']:>10}")
+
+
+def _add_validate(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser("validate", help="check a finished run (counts, metrics, checksums, pack round trip)",
+                                 description="Check a workflow output directory and print a summary; exit status 1 when a check fails.")
+    parser.add_argument("directory", metavar="DIR", help="workflow output directory (results)")
+    parser.add_argument("--output", metavar="FILE", help="also write the result as JSON here")
+    parser.set_defaults(run=_run_validate)
+
+
+def _run_validate(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from helios.validate import text_summary, validate_run
+
+    result = validate_run(args.directory)
+    if args.output:
+        write_json(args.output, result)
+    print(text_summary(result))
+    if not result["ok"]:
+        raise SystemExit(1)
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helios", description="HELIOS: a star catalogue turned into a trained 3-D universe.")
     parser.add_argument("--version", action="version", version=f"helios {helios.__version__}")
@@ -220,6 +282,9 @@ def make_parser() -> argparse.ArgumentParser:
     _add_build(commands)
     _add_select(commands)
     _add_train(commands)
+    _add_pack(commands)
+    _add_pack_info(commands)
+    _add_validate(commands)
     return parser
 
 

@@ -165,7 +165,14 @@ def _activated(params: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
     )
 
 
-def _ground_truth(cell: CellStars, options: TrainOptions, views: Views, exposure: float, init: dict[str, torch.Tensor]) -> np.ndarray:
+def training_views(options: TrainOptions, seed: int) -> tuple[Views, Views]:
+    """The cell's training and (disjoint, other seed) evaluation views."""
+    return (sample_views(options.train_views, options.image_size, seed=seed),
+            sample_views(options.eval_views, options.image_size, seed=seed ^ 0x5EED))
+
+
+def reference_images(cell: CellStars, options: TrainOptions, views: Views, exposure: float, init: dict[str, torch.Tensor]) -> np.ndarray:
+    """Ground truth ``[C, H, W, 3]`` for ``views`` (``init``: the stars' own Gaussians, for ``splats``)."""
     if options.ground_truth == "starfield":
         return render_starfield(cell.positions, cell.rgb, cell.luminosity, views, exposure, options.psf_sigma_px)
     means, quats, scales, opacities, colors = (t.detach().double().numpy() for t in _activated(init))
@@ -290,12 +297,11 @@ def train_cell(
     timings: dict[str, float] = {"backend_s": time.perf_counter() - started}
     phase = time.perf_counter()
     init = init_params(cell.positions, cell.rgb, cell.abs_mag, init_options)
-    train_views = sample_views(options.train_views, options.image_size, seed=seed)
-    eval_views = sample_views(options.eval_views, options.image_size, seed=seed ^ 0x5EED)
+    train_views, eval_views = training_views(options, seed)
     exposure = starfield_exposure(cell.positions, cell.luminosity, train_views)
     t0 = time.perf_counter()
-    gt_train = torch.tensor(_ground_truth(cell, options, train_views, exposure, init), dtype=torch.float32, device=device)
-    gt_eval = torch.tensor(_ground_truth(cell, options, eval_views, exposure, init), dtype=torch.float32, device=device)
+    gt_train = torch.tensor(reference_images(cell, options, train_views, exposure, init), dtype=torch.float32, device=device)
+    gt_eval = torch.tensor(reference_images(cell, options, eval_views, exposure, init), dtype=torch.float32, device=device)
     say(f"ground truth ({options.ground_truth}): {len(train_views)} training + {len(eval_views)} evaluation views in {time.perf_counter() - t0:.1f} s")
     if options.ground_truth == "splats":
         # The target is the stars' own Gaussians: start from neutral ones at the same places.

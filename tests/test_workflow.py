@@ -85,6 +85,32 @@ def test_outputs_and_counts(two_file_run):
         assert "loss" in (two_file_run / "logs" / "train" / f"{cell}.log").read_text()
 
 
+def test_gather_outputs(two_file_run):
+    out = two_file_run / "results"
+    validation = json.loads((out / "validation.json").read_text())
+    assert validation["ok"], validation
+    trained = json.loads((out / "trained" / "index.json").read_text())
+    selection = json.loads((out / "selection.json").read_text())
+    assert [c["id"] for c in trained["cells"]] == [c["id"] for c in selection["cells"]]
+    assert all(not c["file"].startswith("/") and ".." not in c["file"] for c in trained["cells"])
+    metrics = json.loads((out / "report" / "training_metrics.json").read_text())
+    assert metrics["aggregate"]["cells"] == len(trained["cells"])
+    for name in ("convergence.png", "gallery.png"):
+        assert (out / "report" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    page = (out / "report" / "report.html").read_text()
+    assert page.count("<tr>") == len(trained["cells"]) + 1 and "data:image/png;base64," in page and "http" not in page.split("<body>")[1]
+    from helios.pack import read_pack
+
+    assert set(read_pack(out / "trained" / "cells.pack.bin")) == {c["id"] for c in trained["cells"]}
+
+
+def test_snakemake_report(two_file_run):
+    result = snakemake(two_file_run, "--report", "report.html")
+    assert result.returncode == 0, result.stderr
+    page = (two_file_run / "report.html").read_text()
+    assert "convergence.png" in page and "gallery.png" in page
+
+
 def test_config_edits_rerun_what_they_affect(two_file_run):
     config = yaml.safe_load((two_file_run / "config.yaml").read_text())
     assert planned_jobs(two_file_run) == {}
@@ -92,7 +118,9 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
     edits = [
         ({"grid": {"n_theta": 8, "n_phi": 3}}, {"partition": 1, "select": 1, "all": 1}),
         ({"select": {"neighbors": 1, "categories": ["bright_star"]}}, {"select": 1, "all": 1}),
-        ({"train": {**TINY_TRAIN, "iterations": 9}}, {"train_cell": len(list((two_file_run / "results" / "trained" / "cells").glob("*.ply"))), "all": 1}),
+        ({"train": {**TINY_TRAIN, "iterations": 9}}, {"train_cell": len(list((two_file_run / "results" / "trained" / "cells").glob("*.ply"))),
+                                                     "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}),
+        ({"pack": {"dtype": "float16"}}, {"pack": 1, "validate": 1, "all": 1}),
         ({"catalog": {**config["catalog"], "max_mag": 8.0}}, {"ingest_part": 2, "partition": 1, "select": 1, "all": 1}),
         # Each file's ingest keeps only its own `limit` brightest, so the limit reaches back to ingest.
         ({"catalog": {**config["catalog"], "limit": 200}}, {"ingest_part": 2, "partition": 1, "select": 1, "all": 1}),

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from snakemake.utils import validate
 
+from helios.gather import config_hash
 from helios.inputs import SYNTHETIC_PART, expand_catalog_files, part_name
 from helios.provenance import code_version
 
@@ -67,11 +68,18 @@ def trained_outputs(wildcards):
     return expand(f"{OUT}/trained/cells/{{cell}}.ply", cell=cells) + expand(f"{OUT}/trained/cells/{{cell}}.json", cell=cells)
 
 
+# What trained outputs were made from (recorded in trained/index.json).
+CONFIG_HASH = config_hash({key: config[key] for key in ("catalog", "grid", "select", "train")})
+
+
 def final_targets():
     return [
         f"{OUT}/stars.parquet",
         f"{OUT}/ingest_summary.json",
         f"{OUT}/universe/index.json",
         f"{OUT}/selection.json",
-        trained_outputs,
+        f"{OUT}/trained/index.json",
+        f"{OUT}/trained/cells.pack.bin",
+        f"{OUT}/report/report.html",
+        f"{OUT}/validation.json",
     ]

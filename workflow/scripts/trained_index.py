@@ -1,0 +1,21 @@
+"""Snakemake adapter: the trained universe's index.json."""
+
+import json
+from pathlib import Path
+
+from helios.gather import build_trained_index
+from helios.partition import read_index
+from helios.scripting import configure_logging, user_errors
+
+
+def main(smk) -> None:
+    logger = configure_logging(smk.log[0])
+    with user_errors(logger):
+        selection = json.loads(Path(smk.input.selection).read_text())
+        index = build_trained_index(read_index(smk.input.universe), selection, Path(smk.output[0]).parent, smk.output[0],
+                                    {"hash": smk.params.config_hash})
+        logger.info("%d trained cells, %d splats", index["cell_count"], index["splat_count"])
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821
