@@ -126,7 +126,7 @@ def plot_gallery(pairs: list[tuple[str, str, np.ndarray, np.ndarray]], path: Pat
     for row, (label, cell_id, truth, trained) in enumerate(pairs):
         for col, (image, title) in enumerate(((truth, "ground truth"), (trained, "trained"))):
             axes[row, col].imshow(srgb_encode(image), interpolation="nearest")
-            axes[row, col].set_title(f"{label} {cell_id}: {title}", fontsize=9)
+            axes[row, col].set_title(f"{label} {cell_id}: {title}", fontsize=9, color="white")
             axes[row, col].axis("off")
     fig.tight_layout()
     with atomic_path(path) as tmp:
