@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from pathlib import Path
 from typing import Sequence
 
 import helios
@@ -127,8 +128,6 @@ def _add_select(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_select(args: argparse.Namespace, logger: logging.Logger) -> None:
-    from pathlib import Path
-
     index = read_index(Path(args.input) / "index.json")
     landmarks = [] if args.all else load_landmarks(args.landmarks)
     selection = select_cells(
@@ -200,7 +199,6 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 
 def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
     from dataclasses import fields
-    from pathlib import Path
 
     import torch
 
@@ -241,8 +239,6 @@ def _add_pack_info(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_pack_info(args: argparse.Namespace, logger: logging.Logger) -> None:
-    from pathlib import Path
-
     from helios.pack import PackReader
 
     reader = PackReader(args.pack)

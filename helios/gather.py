@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from helios.errors import HeliosError
 from helios.files import sha256_file, write_json
@@ -117,9 +117,3 @@ def pack_universe(trained_dir: str | Path, output: str | Path, encoding: str = "
     meta = {"grid": index["grid"], "frame": index["frame"], "config_hash": index["config_hash"]}
     return write_pack(output, pack_cells(index, trained_dir), encoding, meta)
 
-
-def summarise(cells: Sequence[dict[str, Any]]) -> dict[str, int]:
-    statuses: dict[str, int] = {}
-    for cell in cells:
-        statuses[cell["status"]] = statuses.get(cell["status"], 0) + 1
-    return statuses

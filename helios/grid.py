@@ -12,13 +12,14 @@ The Sun itself (r = 0) is put in cell ``0_0_0``.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, Iterable
 
 import numpy as np
 
 from helios import astro
 from helios.errors import HeliosError
+from helios.options import from_mapping
 
 POLAR_SPACINGS = ("equal_area", "uniform")
 FRAMES = ("icrs", "galactic")
@@ -76,11 +77,7 @@ class Grid:
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> "Grid":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise HeliosError(f"unknown grid parameter(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-        return cls(**values)
+        return from_mapping(cls, values, "grid parameter(s)")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

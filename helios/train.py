@@ -18,7 +18,7 @@ import logging
 import math
 import platform
 import time
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,6 +33,7 @@ from helios.cameras import Views, sample_views
 from helios.cell import CellStars
 from helios.errors import HeliosError
 from helios.files import write_json
+from helios.options import from_mapping
 from helios.render import rasterize, resolve_backend
 from helios.render.reference import render_splats, render_starfield, starfield_exposure
 from helios.splats import InitOptions, init_params, sh0_to_rgb, write_ply
@@ -124,11 +125,7 @@ class TrainOptions:
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> "TrainOptions":
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise HeliosError(f"unknown training option(s): {', '.join(unknown)}")
-        return cls(**values)
+        return from_mapping(cls, values, "training option(s)")
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

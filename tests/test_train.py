@@ -1,5 +1,4 @@
 import json
-import math
 
 import numpy as np
 import pytest
@@ -143,7 +142,6 @@ def test_gsplat_backend_without_cuda_is_a_clear_error():
 def test_cell_seed_depends_on_cell_and_seed():
     assert cell_seed(0, "1_2_3") != cell_seed(0, "1_2_4") != cell_seed(1, "1_2_4")
     assert cell_seed(0, "1_2_3") == cell_seed(0, "1_2_3") and 0 <= cell_seed(5, "x") < 2**32
-    assert not math.isnan(cell_seed(0, "a"))
 
 
 @pytest.mark.gpu
