@@ -1,6 +1,11 @@
-"""Snakemake adapter: train one cell's Gaussian splats."""
+"""Snakemake adapter: train one cell's Gaussian splats.
+
+Fault injection for the tests of ``--retries``: when HELIOS_FAIL_ONCE_DIR is
+set, the first attempt at each cell fails (and leaves a marker file there).
+"""
 
 import os
+from pathlib import Path
 
 from helios.scripting import configure_logging, user_errors
 
@@ -16,6 +21,13 @@ def main(smk) -> None:
     from helios.train import TrainOptions, train_cell
 
     torch.set_num_threads(smk.threads)
+    fail_once = os.environ.get("HELIOS_FAIL_ONCE_DIR")
+    if fail_once:
+        marker = Path(fail_once) / smk.wildcards.cell
+        if not marker.exists():
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+            raise RuntimeError(f"injected transient failure for cell {smk.wildcards.cell} (HELIOS_FAIL_ONCE_DIR)")
     with user_errors(logger):
         options = TrainOptions.from_mapping(smk.params.options)
         cell = load_cell(smk.input.cell, Grid.from_mapping(smk.params.grid))
