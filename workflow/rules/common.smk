@@ -41,7 +41,7 @@ def landmarks_input(wildcards):
 
 TRAIN = config["train"]
 # What the trainer itself takes; the rest of `train:` says how jobs run.
-TRAIN_OPTIONS = {k: v for k, v in TRAIN.items() if k not in ("threads", "mem_mb", "runtime_min", "slots_per_gpu", "extensions_dir")}
+TRAIN_OPTIONS = {k: v for k, v in TRAIN.items() if k not in ("threads", "mem_mb", "runtime_min", "slots_per_gpu", "extensions_dir", "gpus")}
 
 
 def training_uses_gpu():
@@ -55,6 +55,7 @@ def training_uses_gpu():
 
 
 USE_GPU = training_uses_gpu()
+GPUS_PER_TRAIN_JOB = TRAIN["gpus"] if TRAIN["gpus"] is not None else int(USE_GPU)
 
 
 def selected_cells(wildcards):

@@ -35,6 +35,6 @@ rule train_cell:
     resources:
         mem_mb=TRAIN["mem_mb"],
         runtime=TRAIN["runtime_min"],
-        gpu=1 if USE_GPU else 0,
+        gpu=GPUS_PER_TRAIN_JOB,
     script:
         "../scripts/train_cell.py"

@@ -1,0 +1,63 @@
+"""The workflow through the SLURM profile on a real one-node SLURM (started here, torn down after)."""
+
+import importlib.util
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import REPO
+from tests.slurm_cluster import ClusterUnavailable, start_cluster, stop_cluster
+
+pytestmark = pytest.mark.slow
+TINY_TRAIN = {"iterations": 8, "image_size": 24, "views_per_iter": 1, "train_views": 2, "eval_views": 1, "densify_until": 0,
+              "select_every": 4, "backend": "torch", "gpus": 1}
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory):
+    if importlib.util.find_spec("snakemake_executor_plugin_slurm") is None:
+        pytest.skip("snakemake-executor-plugin-slurm is not installed (pip install -e '.[test]')")
+    scratch = tmp_path_factory.mktemp("slurm")
+    try:
+        env = start_cluster(scratch)
+    except ClusterUnavailable as exc:
+        pytest.skip(f"cannot start a one-node SLURM cluster here: {exc}")
+    yield env
+    stop_cluster(scratch, env)
+
+
+def run(work, *args, env=None):
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
+               "--configfile", str(work / "config.yaml"), *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+
+
+def test_slurm_run_matches_a_local_run(cluster, tmp_path):
+    config = {"output_dir": "results", "catalog": {"synthetic": {"stars": 2000, "seed": 8}}, "select": {"mode": "all"},
+              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": TINY_TRAIN}
+    local, slurm = tmp_path / "local", tmp_path / "slurm"
+    for work in (local, slurm):
+        work.mkdir()
+        (work / "config.yaml").write_text(yaml.safe_dump(config))
+    assert run(local, "--cores", "2").returncode == 0
+    result = run(slurm, "--profile", str(REPO / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "3",
+                 "--seconds-between-status-checks", "2", "--latency-wait", "5", env=cluster)
+    assert result.returncode == 0, result.stderr[-4000:]
+
+    jobs = subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=cluster).stdout.splitlines()
+    trained = json.loads((slurm / "results" / "trained" / "index.json").read_text())
+    train_jobs = [line for line in jobs if "rule_train_cell" in line]
+    assert len(train_jobs) == trained["cell_count"] > 0
+    assert all(re.search(r"gres[/:]gpu[:=]1", line) for line in train_jobs), train_jobs[0]
+    assert all("JobState=COMPLETED" in line for line in jobs)
+    assert any("rule_partition" in line for line in jobs) and not any("rule_validate" in line for line in jobs)  # local rules stay local
+
+    files = ["universe/index.json", "stars.parquet", "selection.json", "trained/index.json", "trained/cells.pack.bin", "validation.json"]
+    files += [f"trained/{c['file']}" for c in trained["cells"]]
+    for name in files[:-1]:
+        assert (local / "results" / name).read_bytes() == (slurm / "results" / name).read_bytes(), name
+    assert json.loads((slurm / "results" / "validation.json").read_text())["ok"]
