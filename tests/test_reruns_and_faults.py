@@ -15,8 +15,8 @@ from tests.conftest import REPO
 pytestmark = pytest.mark.slow
 TINY_TRAIN = {"iterations": 8, "image_size": 24, "views_per_iter": 1, "train_views": 2, "eval_views": 1, "densify_until": 0,
               "select_every": 4, "backend": "torch"}
-SKY = {"synthetic": {"stars": 4000, "seed": 6}}
-GRID = {"n_theta": 4, "n_phi": 2, "base": 8.0}
+SKY = {"synthetic": {"stars": 2000, "seed": 6}}
+GRID = {"n_theta": 2, "n_phi": 2, "base": 10.0}
 
 
 def configure(work, **overrides):

@@ -25,7 +25,7 @@ def finished_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("run")
     (work / "config.yaml").write_text(yaml.safe_dump({
         "output_dir": "results", "catalog": {"synthetic": {"stars": 3000, "seed": 4}},
-        "select": {"mode": "all"}, "grid": {"n_theta": 4, "n_phi": 2, "base": 8.0}, "train": TINY_TRAIN}))
+        "select": {"mode": "all"}, "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": TINY_TRAIN}))
     result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
                              "--configfile", str(work / "config.yaml"), "--cores", "2"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
