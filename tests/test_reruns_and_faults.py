@@ -2,6 +2,8 @@
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -114,3 +116,40 @@ def test_a_diverged_cell_is_reported_not_fatal(tmp_path):
     assert diverged and validation["ok"] and validation["summary"]["cells"]["diverged"] == len(diverged)
     check = next(c for c in validation["checks"] if c["name"] == "diverged cells")
     assert diverged[0] in check["detail"]
+
+
+def planned_jobs(command):
+    result = subprocess.run([*command, "-n"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:")[1].split("total")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
+    """Rules carry a hash of the helios modules they import: editing one reruns exactly its users.
+
+    Snakemake puts the Snakefile's directory first on sys.path, so a copy of the
+    workflow with its own helios/ runs that copy: edits to it are what is tested.
+    """
+    copy = tmp_path / "checkout"
+    copy.mkdir()
+    for name in ("Snakefile", "workflow", "config", "profiles", "helios"):
+        source = REPO / name
+        (shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__")) if source.is_dir()
+         else shutil.copy(source, copy / name))
+    work = tmp_path / "work"
+    work.mkdir()
+    configure(work, select={"mode": "all"})
+    command = [sys.executable, "-m", "snakemake", "-s", str(copy / "Snakefile"), "--directory", str(work),
+               "--configfile", str(work / "config.yaml"), "--cores", "2"]
+    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
+    assert planned_jobs(command) == {}
+    with open(copy / "helios" / "report.py", "a") as handle:
+        handle.write("\n# an edit\n")
+    assert planned_jobs(command) == {"report": 1, "validate": 1, "all": 1}
+    with open(copy / "helios" / "landmarks.py", "a") as handle:
+        handle.write("\n# an edit\n")
+    assert planned_jobs(command) == {"select": 1, "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}
