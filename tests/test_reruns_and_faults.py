@@ -107,7 +107,7 @@ def test_transient_failures_succeed_with_retries(tmp_path):
 
 
 def test_a_diverged_cell_is_reported_not_fatal(tmp_path):
-    configure(tmp_path, select={"mode": "all"}, train={**TINY_TRAIN, "iterations": 30, "learning_rate": 1e9, "curve_every": 5})
+    configure(tmp_path, select={"mode": "all"}, train={**TINY_TRAIN, "iterations": 30, "learning_rate": 1e30, "curve_every": 5})
     result = snakemake(tmp_path)
     assert result.returncode == 0, result.stderr
     validation = json.loads((tmp_path / "results" / "validation.json").read_text())
