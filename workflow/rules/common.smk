@@ -1,5 +1,4 @@
 import json
-from pathlib import Path
 
 from snakemake.utils import validate
 
@@ -70,7 +69,7 @@ def trained_outputs(wildcards):
 
 
 # What trained outputs were made from (recorded in trained/index.json).
-CONFIG_HASH = config_hash({key: config[key] for key in ("catalog", "grid", "select", "train")})
+CONFIG_HASH = config_hash({"catalog": config["catalog"], "grid": config["grid"], "select": config["select"], "train": TRAIN_OPTIONS})
 
 
 def final_targets():
