@@ -107,7 +107,7 @@ def main() -> None:
             rows.append((f"read back and verify every cell, {dtype}", t_read, None))
         t_report, _ = timed(lambda: build_report(read_trained_index(index_path), root / "trained", root / "universe", root / "report"), args.repeats)
         rows.append(("report (plot, metrics, 3-cell gallery, HTML)", t_report, None))
-        print(f"\n| step | median s |\n|---|---:|")
+        print("\n| step | median s |\n|---|---:|")
         for label, seconds, _ in rows:
             print(f"| {label} | {seconds:.2f} |")
         print(f"\nreport.html {(root / 'report' / 'report.html').stat().st_size / 1e6:.2f} MB; training_metrics.json "

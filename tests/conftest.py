@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import re
+import subprocess
 from pathlib import Path
 from typing import Sequence
 
@@ -42,6 +44,22 @@ def bulk_csv(path: Path, rows: Sequence[dict[str, object]], gz: bool = True) -> 
     for row in rows:
         lines.append(",".join("null" if row.get(c) is None else str(row[c]) for c in GAIA_COLUMNS))
     return write_text(path, ECSV_HEADER + "\n".join(lines) + "\n", gz)
+
+
+# Training as small as it gets, for end-to-end runs that test the plumbing, not the fit.
+TINY_TRAIN = {"iterations": 8, "image_size": 24, "views_per_iter": 1, "train_views": 2, "eval_views": 1, "densify_until": 0,
+              "select_every": 4, "backend": "torch"}
+
+
+def planned_jobs(command: Sequence[str]) -> dict[str, int]:
+    """Rule -> job count from the job table of a Snakemake dry run of ``command``."""
+    result = subprocess.run([*command, "-n"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    text = result.stdout + result.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:")[1].split("total")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
 @pytest.fixture

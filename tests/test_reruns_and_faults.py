@@ -2,7 +2,6 @@
 
 import json
 import os
-import re
 import shutil
 import signal
 import subprocess
@@ -12,11 +11,9 @@ import time
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TINY_TRAIN, planned_jobs
 
 pytestmark = pytest.mark.slow
-TINY_TRAIN = {"iterations": 8, "image_size": 24, "views_per_iter": 1, "train_views": 2, "eval_views": 1, "densify_until": 0,
-              "select_every": 4, "backend": "torch"}
 SKY = {"synthetic": {"stars": 2000, "seed": 6}}
 GRID = {"n_theta": 2, "n_phi": 2, "base": 10.0}
 
@@ -116,16 +113,6 @@ def test_a_diverged_cell_is_reported_not_fatal(tmp_path):
     assert diverged and validation["ok"] and validation["summary"]["cells"]["diverged"] == len(diverged)
     check = next(c for c in validation["checks"] if c["name"] == "diverged cells")
     assert diverged[0] in check["detail"]
-
-
-def planned_jobs(command):
-    result = subprocess.run([*command, "-n"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    text = result.stdout + result.stderr
-    if "Nothing to be done" in text:
-        return {}
-    table = text.split("Job stats:")[1].split("total")[0]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
 
 
 def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):

@@ -9,12 +9,11 @@ import sys
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TINY_TRAIN
 from tests.slurm_cluster import ClusterUnavailable, start_cluster, stop_cluster
 
 pytestmark = pytest.mark.slow
-TINY_TRAIN = {"iterations": 8, "image_size": 24, "views_per_iter": 1, "train_views": 2, "eval_views": 1, "densify_until": 0,
-              "select_every": 4, "backend": "torch", "gpus": 1}
+SLURM_TRAIN = {**TINY_TRAIN, "gpus": 1}  # ask SLURM for one (fake) GPU per training job
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +37,7 @@ def run(work, *args, env=None):
 
 def test_slurm_run_matches_a_local_run(cluster, tmp_path):
     config = {"output_dir": "results", "catalog": {"synthetic": {"stars": 2000, "seed": 8}}, "select": {"mode": "all"},
-              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": TINY_TRAIN}
+              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": SLURM_TRAIN}
     local, slurm = tmp_path / "local", tmp_path / "slurm"
     for work in (local, slurm):
         work.mkdir()

@@ -9,11 +9,9 @@ import sys
 import pytest
 import yaml
 
-from tests.conftest import REPO
+from tests.conftest import REPO, TINY_TRAIN
 
 pytestmark = pytest.mark.slow
-TINY_TRAIN = {"iterations": 8, "image_size": 24, "views_per_iter": 1, "train_views": 2, "eval_views": 1, "densify_until": 0,
-              "select_every": 4, "backend": "torch"}
 
 
 def helios_cli(*args):

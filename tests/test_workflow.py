@@ -1,7 +1,6 @@
 """Real Snakemake runs of the workflow on small configs."""
 
 import json
-import re
 import subprocess
 import sys
 
@@ -10,31 +9,22 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from tests.conftest import REPO, archive_csv, bulk_csv
+from tests.conftest import REPO, TINY_TRAIN, archive_csv, bulk_csv, planned_jobs
 
 pytestmark = pytest.mark.slow
 
 
+def command(workdir, *args):
+    return [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
+            "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
+
+
 def snakemake(workdir, *args):
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-               "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
-    return subprocess.run(command, capture_output=True, text=True)
+    return subprocess.run(command(workdir, *args), capture_output=True, text=True)
 
 
-def planned_jobs(workdir):
-    """Rule -> job count from a dry run's job table."""
-    result = snakemake(workdir, "-n")
-    assert result.returncode == 0, result.stderr
-    text = result.stdout + result.stderr
-    if "Nothing to be done" in text:
-        return {}
-    table = text.split("Job stats:")[1].split("total")[0]
-    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
-
-
-# Training as small as it gets: these runs test the plumbing, not the fit.
-TINY_TRAIN = {"iterations": 8, "image_size": 24, "views_per_iter": 1, "train_views": 2, "eval_views": 1, "densify_until": 0,
-              "select_every": 4, "backend": "torch"}
+def planned(workdir):
+    return planned_jobs(command(workdir))
 
 
 def write_config(workdir, **sections):
@@ -113,7 +103,7 @@ def test_snakemake_report(two_file_run):
 
 def test_config_edits_rerun_what_they_affect(two_file_run):
     config = yaml.safe_load((two_file_run / "config.yaml").read_text())
-    assert planned_jobs(two_file_run) == {}
+    assert planned(two_file_run) == {}
     # Jobs after a checkpoint that must rerun are not in a dry run: a new selection hides the training jobs
     # (test_selection_change_trains_only_new_cells runs it for real).
     gather = {"trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}
@@ -129,7 +119,7 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
     try:
         for change, expected in edits:
             write_config(two_file_run, **{**config, **change})
-            assert planned_jobs(two_file_run) == expected, change
+            assert planned(two_file_run) == expected, change
     finally:
         write_config(two_file_run, **config)
 
