@@ -2,8 +2,8 @@
 
 One call of :func:`ingest_file` (or :func:`ingest_synthetic`) streams one
 input into a *part*: an Arrow IPC file of kept stars in the star-table schema
-(an intermediate, fast to write and to memory-map) and a JSON tally of what
-happened to every row.  :mod:`helios.partition` merges
+(an intermediate: faster to write and read back than parquet) and a JSON tally
+of what happened to every row.  :mod:`helios.partition` merges
 parts.  Every row read is either kept or counted under exactly one drop
 reason, checked in this order:
 
@@ -52,9 +52,6 @@ log = logging.getLogger(__name__)
 DISTANCE_METHODS = ("parallax", "edsd", "column")
 COLOUR_METHODS = ("bp_rp", "bp_minus_rp", "teff_gspphot", "neutral")
 PARALLAX_POLICIES = ("edsd", "drop")
-#: Parquet writer settings for star tables: dictionary encoding only where it
-#: pays (on the float columns it costs time for nothing).
-PARQUET_OPTIONS = {"use_dictionary": ["distance_method", "colour_method"], "compression": "snappy"}
 EXAMPLES_PER_REASON = 5
 
 STAR_SCHEMA = pa.schema(
