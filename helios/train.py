@@ -26,13 +26,13 @@ import numpy as np
 import torch
 from gsplat.strategy import DefaultStrategy
 from gsplat.strategy.ops import remove, reset_opa
-from pytorch_msssim import ssim
 
 import helios
 from helios.cameras import Views, sample_views
 from helios.cell import CellStars
 from helios.errors import HeliosError
 from helios.files import write_json
+from helios.loss import ImageLoss, psnr
 from helios.options import from_mapping
 from helios.render import rasterize, resolve_backend
 from helios.render.reference import render_splats, render_starfield, starfield_exposure
@@ -176,11 +176,10 @@ def reference_images(cell: CellStars, options: TrainOptions, views: Views, expos
     return np.clip(render_splats(means, quats, scales, opacities, colors, views), 0.0, 1.0)
 
 
-def _psnr_ssim(images: torch.Tensor, target: torch.Tensor) -> tuple[float, float]:
+def _psnr_ssim(images: torch.Tensor, target: torch.Tensor, image_loss: ImageLoss) -> tuple[float, float]:
     mse = torch.mean((images - target) ** 2).item()
-    psnr = 10 * math.log10(1.0 / mse) if mse > 0 else float("inf")
-    value = ssim(_nchw(images), _nchw(target), data_range=1.0, size_average=True).item()
-    return psnr, value
+    _, dssim = image_loss.eager(images, target)
+    return psnr(mse), 1.0 - dssim.mean().item()
 
 
 def _regularisers(log_scales: torch.Tensor, min_ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
@@ -190,32 +189,22 @@ def _regularisers(log_scales: torch.Tensor, min_ratio: float) -> tuple[torch.Ten
     return isotropy, collapse
 
 
-def _nchw(images: torch.Tensor) -> torch.Tensor:
-    """``[C, H, W, 3]`` -> NCHW for SSIM's convolutions, in the layout each device does fastest.
-
-    On the CPU the channels-last view (what a permute gives) runs SSIM's
-    grouped convolutions 3x faster than contiguous NCHW (25 vs 82 ms for
-    4 x 256 px, forward and backward, 2 cores); cuDNN prefers contiguous NCHW.
-    """
-    nchw = images.permute(0, 3, 1, 2)
-    return nchw.contiguous() if images.is_cuda else nchw.contiguous(memory_format=torch.channels_last)
-
-
-def _objective(backend: str, params: dict[str, torch.Tensor], views: Views, target: torch.Tensor, options: TrainOptions) -> dict[str, torch.Tensor]:
+def _objective(backend: str, params: dict[str, torch.Tensor], views: Views, target: torch.Tensor, options: TrainOptions,
+               image_loss: ImageLoss) -> dict[str, torch.Tensor]:
     """The training loss and its parts for ``views`` against ``target``."""
     images, info = rasterize(backend, *_activated(params), views)
-    l1 = torch.abs(images - target).mean()
-    dssim = 1.0 - ssim(_nchw(images), _nchw(target), data_range=1.0, size_average=True)
+    l1, dssim = (part.mean() for part in image_loss(images, target))
     isotropy, collapse = _regularisers(params["scales"], options.min_scale_ratio)
     loss = (1 - options.lambda_dssim) * l1 + options.lambda_dssim * dssim
     loss = loss + options.lambda_isotropy * isotropy + options.lambda_collapse * collapse
     return {"loss": loss, "l1": l1, "dssim": dssim, "isotropy": isotropy, "collapse": collapse, "info": info}
 
 
-def _full_loss(backend: str, params: dict[str, torch.Tensor], views: Views, target: torch.Tensor, options: TrainOptions) -> float:
+def _full_loss(backend: str, params: dict[str, torch.Tensor], views: Views, target: torch.Tensor, options: TrainOptions,
+               image_loss: ImageLoss) -> float:
     """The objective over every training view (a stable before/after figure)."""
     with torch.no_grad():
-        return _objective(backend, params, views, target, options)["loss"].item()
+        return _objective(backend, params, views, target, options, image_loss)["loss"].item()
 
 
 def _optimizers(params: torch.nn.ParameterDict, options: TrainOptions) -> dict[str, torch.optim.Optimizer]:
@@ -324,13 +313,15 @@ def train_cell(
     strategy.check_sanity(params, optimizers)
     state = strategy.initialize_state(scene_scale=1.0)
 
+    image_loss = ImageLoss(device, graph_shape=(options.views_per_iter, options.image_size, options.image_size, 3))
+
     def evaluate() -> tuple[float, float]:
         with torch.no_grad():
             images, _ = rasterize(backend, *_activated(params), eval_views)
-            return _psnr_ssim(images.clamp(0, 1), gt_eval)
+            return _psnr_ssim(images.clamp(0, 1), gt_eval, image_loss)
 
     psnr_before, ssim_before = evaluate()
-    initial_loss = _full_loss(backend, params, train_views, gt_train, options)
+    initial_loss = _full_loss(backend, params, train_views, gt_train, options, image_loss)
     timings["setup_eval_s"] = time.perf_counter() - phase
     curve: list[dict[str, float]] = []
 
@@ -348,7 +339,7 @@ def train_cell(
     loop_started = time.perf_counter()
     for step in range(options.iterations):
         pick = picks[step]
-        parts = _objective(backend, params, train_views.subset(pick), gt_train[pick], options)
+        parts = _objective(backend, params, train_views.subset(pick), gt_train[pick], options, image_loss)
         loss, info = parts["loss"], parts["info"]
         if step % options.curve_every == 0 or step == options.iterations - 1:
             # Reading the loss waits for the device, so it happens only here; a
@@ -379,7 +370,7 @@ def train_cell(
             merged.zero_grad(set_to_none=True)
         means_group["lr"] *= means_decay
         if (step + 1) % options.select_every == 0 or step + 1 == options.iterations:
-            full = _full_loss(backend, params, train_views, gt_train, options)
+            full = _full_loss(backend, params, train_views, gt_train, options, image_loss)
             if full < best_loss:
                 best_loss, best_params, best_step = full, snapshot(), step + 1
         if (step + 1) % report_every == 0:
