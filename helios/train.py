@@ -240,6 +240,94 @@ def _cap(params: torch.nn.ParameterDict, optimizers: dict, state: dict, max_spla
     remove(params=params, optimizers=optimizers, state=state, mask=mask)
 
 
+@dataclass
+class CellProblem:
+    """Everything one cell's optimisation starts from (on the training device)."""
+
+    cell: CellStars
+    seed: int
+    init: dict[str, torch.Tensor]  # pre-activation parameters (CPU), capped at max_splats
+    train_views: Views
+    eval_views: Views
+    exposure: float
+    gt_train: torch.Tensor  # [train_views, H, W, 3]
+    gt_eval: torch.Tensor  # [eval_views, H, W, 3]
+    picks: torch.Tensor  # [iterations, views_per_iter] view indices per step
+
+
+def _capped(init: dict[str, torch.Tensor], max_splats: int | None) -> dict[str, torch.Tensor]:
+    """At most ``max_splats`` initial splats: the most opaque (ties by star order)."""
+    n = init["means"].shape[0]
+    if max_splats is None or n <= max_splats:
+        return init
+    keep = torch.sort(torch.argsort(init["opacities"], descending=True, stable=True)[:max_splats]).values
+    return {name: tensor[keep] for name, tensor in init.items()}
+
+
+def prepare_cell(cell: CellStars, options: TrainOptions, device: torch.device, init_options: InitOptions = InitOptions(),
+                 say: Callable[[str], None] = lambda message: None) -> CellProblem:
+    """Seeds, initial splats, view pools, ground truth and the per-step view choices of one non-empty cell."""
+    seed = cell_seed(options.seed, cell.cell_id)
+    generator = torch.Generator().manual_seed(seed)
+    init = init_params(cell.positions, cell.rgb, cell.abs_mag, init_options)
+    train_views, eval_views = training_views(options, seed)
+    exposure = starfield_exposure(cell.positions, cell.luminosity, train_views)
+    t0 = time.perf_counter()
+    gt_train = torch.tensor(reference_images(cell, options, train_views, exposure, init), dtype=torch.float32, device=device)
+    gt_eval = torch.tensor(reference_images(cell, options, eval_views, exposure, init), dtype=torch.float32, device=device)
+    say(f"ground truth ({options.ground_truth}): {len(train_views)} training + {len(eval_views)} evaluation views in {time.perf_counter() - t0:.1f} s")
+    if options.ground_truth == "splats":
+        # The target is the stars' own Gaussians: start from neutral ones at the same places.
+        init["opacities"] = torch.full_like(init["opacities"], math.log(0.1 / 0.9))
+        init["colors"] = torch.zeros_like(init["colors"])
+        init["scales"] = torch.full_like(init["scales"], math.log(init_options.max_scale / 2))
+    # All view choices up front, already on the device: no host-to-device copy
+    # (and so no wait for the device) inside the loop.
+    picks = torch.stack([torch.randperm(len(train_views), generator=generator)[: options.views_per_iter] for _ in range(options.iterations)])
+    return CellProblem(cell, seed, _capped(init, options.max_splats), train_views.to(device), eval_views.to(device), exposure,
+                       gt_train, gt_eval, picks.to(device))
+
+
+def describe_device(device: torch.device) -> str:
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+def metrics_header(cell: CellStars, options: TrainOptions, backend: str, why: str, device: torch.device) -> dict[str, Any]:
+    """The metrics fields known before training."""
+    return {
+        "format": METRICS_FORMAT,
+        "version": METRICS_VERSION,
+        "cell": cell.cell_id,
+        "backend": backend,
+        "backend_reason": why,
+        "device": describe_device(device),
+        "seed": options.seed,
+        "cell_seed": cell_seed(options.seed, cell.cell_id),
+        "config_hash": options.config_hash(),
+        "options": options.as_dict(),
+        "versions": _versions(),
+        "star_count": int(len(cell.positions)),
+        "stars_dropped_nonfinite": cell.dropped_nonfinite,
+        "transform": {"centre_pc": [float(v) for v in cell.centre_pc], "scale_pc": cell.scale_pc,
+                      "local_to_pc": "x_pc = centre_pc + local (PLY positions are pc relative to centre_pc)"},
+    }
+
+
+def write_empty_cell(metrics: dict[str, Any], cell: CellStars, ply_path: str | Path, metrics_path: str | Path,
+                     init_options: InitOptions, wall_time_s: float) -> dict[str, Any]:
+    """Outputs of a cell without stars: an empty PLY and status ``empty``."""
+    write_ply(ply_path, init_params(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), init_options), cell.scale_pc)
+    metrics.update(status="empty", splats_initial=0, splats_final=0, iterations_run=0, loss_curve=[], wall_time_s=wall_time_s)
+    write_json(metrics_path, metrics)
+    return metrics
+
+
+def loss_reduction(initial: float, final: float) -> float | None:
+    return (1 - final / initial) if initial > 0 and math.isfinite(final) else None
+
+
 def train_cell(
     cell: CellStars,
     ply_path: str | Path,
@@ -254,51 +342,19 @@ def train_cell(
     backend, device, why = resolve_backend(options.backend)
     seed = cell_seed(options.seed, cell.cell_id)
     torch.manual_seed(seed)
-    generator = torch.Generator().manual_seed(seed)
-    metrics: dict[str, Any] = {
-        "format": METRICS_FORMAT,
-        "version": METRICS_VERSION,
-        "cell": cell.cell_id,
-        "backend": backend,
-        "backend_reason": why,
-        "device": torch.cuda.get_device_name(device) if device.type == "cuda" else f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)",
-        "seed": options.seed,
-        "cell_seed": seed,
-        "config_hash": options.config_hash(),
-        "options": options.as_dict(),
-        "versions": _versions(),
-        "star_count": int(len(cell.positions)),
-        "stars_dropped_nonfinite": cell.dropped_nonfinite,
-        "transform": {"centre_pc": [float(v) for v in cell.centre_pc], "scale_pc": cell.scale_pc,
-                      "local_to_pc": "x_pc = centre_pc + local (PLY positions are pc relative to centre_pc)"},
-    }
+    metrics = metrics_header(cell, options, backend, why, device)
     say(f"cell {cell.cell_id}: {len(cell.positions)} stars, backend {backend} on {metrics['device']} ({why})")
     if len(cell.positions) == 0:
-        write_ply(ply_path, {k: v for k, v in init_params(np.zeros((0, 3)), np.zeros((0, 3)), np.zeros(0), init_options).items()}, cell.scale_pc)
-        metrics.update(status="empty", splats_initial=0, splats_final=0, iterations_run=0, loss_curve=[],
-                       wall_time_s=time.perf_counter() - started)
-        write_json(metrics_path, metrics)
-        return metrics
+        return write_empty_cell(metrics, cell, ply_path, metrics_path, init_options, time.perf_counter() - started)
 
     timings: dict[str, float] = {"backend_s": time.perf_counter() - started}
     phase = time.perf_counter()
-    init = init_params(cell.positions, cell.rgb, cell.abs_mag, init_options)
-    train_views, eval_views = training_views(options, seed)
-    exposure = starfield_exposure(cell.positions, cell.luminosity, train_views)
-    t0 = time.perf_counter()
-    gt_train = torch.tensor(reference_images(cell, options, train_views, exposure, init), dtype=torch.float32, device=device)
-    gt_eval = torch.tensor(reference_images(cell, options, eval_views, exposure, init), dtype=torch.float32, device=device)
-    say(f"ground truth ({options.ground_truth}): {len(train_views)} training + {len(eval_views)} evaluation views in {time.perf_counter() - t0:.1f} s")
-    if options.ground_truth == "splats":
-        # The target is the stars' own Gaussians: start from neutral ones at the same places.
-        init["opacities"] = torch.full_like(init["opacities"], math.log(0.1 / 0.9))
-        init["colors"] = torch.zeros_like(init["colors"])
-        init["scales"] = torch.full_like(init["scales"], math.log(init_options.max_scale / 2))
-    train_views, eval_views = train_views.to(device), eval_views.to(device)
+    problem = prepare_cell(cell, options, device, init_options, say)
+    train_views, eval_views, gt_train, gt_eval = problem.train_views, problem.eval_views, problem.gt_train, problem.gt_eval
     timings["ground_truth_s"] = time.perf_counter() - phase
     phase = time.perf_counter()
 
-    params = torch.nn.ParameterDict({k: torch.nn.Parameter(v.to(device)) for k, v in init.items()})
+    params = torch.nn.ParameterDict({k: torch.nn.Parameter(v.to(device)) for k, v in problem.init.items()})
     optimizers = _optimizers(params, options)
     means_decay = 0.01 ** (1.0 / options.iterations)
     strategy = FixedResetStrategy(
@@ -312,7 +368,6 @@ def train_cell(
     )
     strategy.check_sanity(params, optimizers)
     state = strategy.initialize_state(scene_scale=1.0)
-
     image_loss = ImageLoss(device, graph_shape=(options.views_per_iter, options.image_size, options.image_size, 3))
 
     def evaluate() -> tuple[float, float]:
@@ -331,9 +386,7 @@ def train_cell(
     best_loss, best_params, best_step = initial_loss, snapshot(), 0
     status, step = "ok", 0
     report_every = max(1, options.iterations // 20)
-    # All view choices up front, already on the device: no host-to-device copy
-    # (and so no wait for the device) inside the loop.
-    picks = torch.stack([torch.randperm(len(train_views), generator=generator)[: options.views_per_iter] for _ in range(options.iterations)]).to(device)
+    picks = problem.picks
     merged: torch.optim.Optimizer | None = None
     means_group = optimizers["means"].param_groups[0]
     loop_started = time.perf_counter()
@@ -389,14 +442,14 @@ def train_cell(
     timings["final_eval_write_s"] = time.perf_counter() - phase
     metrics.update(
         status=status,
-        exposure=exposure,
-        splats_initial=int(init["means"].shape[0]),
+        exposure=problem.exposure,
+        splats_initial=int(problem.init["means"].shape[0]),
         splats_final=int(params["means"].shape[0]),
         iterations_run=iterations_run,
         best_step=best_step,
         loss_initial=initial_loss,
         loss_final=final_loss,
-        loss_reduction=(1 - final_loss / initial_loss) if initial_loss > 0 and math.isfinite(final_loss) else None,
+        loss_reduction=loss_reduction(initial_loss, final_loss),
         eval={"psnr_before": psnr_before, "psnr_after": psnr_after, "ssim_before": ssim_before, "ssim_after": ssim_after},
         loss_curve=curve,
         wall_time_s=time.perf_counter() - started,

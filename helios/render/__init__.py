@@ -12,6 +12,6 @@
 :func:`rasterize` is the one interface training uses.
 """
 
-from helios.render.backend import BACKENDS, rasterize, resolve_backend
+from helios.render.backend import BACKENDS, rasterize, rasterize_batch, resolve_backend
 
-__all__ = ["BACKENDS", "rasterize", "resolve_backend"]
+__all__ = ["BACKENDS", "rasterize", "rasterize_batch", "resolve_backend"]

@@ -61,3 +61,34 @@ def rasterize(
     from helios.render.torch_raster import rasterize_torch
 
     return rasterize_torch(means, quats, scales, opacities, colors, views)
+
+
+def rasterize_batch(
+    backend: str,
+    means: torch.Tensor,  # [B, N, 3]
+    quats: torch.Tensor,  # [B, N, 4]
+    scales: torch.Tensor,  # [B, N, 3] activated
+    opacities: torch.Tensor,  # [B, N] activated, 0 on padding
+    colors: torch.Tensor,  # [B, N, 3] activated
+    viewmats: torch.Tensor,  # [B, C, 4, 4]
+    Ks: torch.Tensor,  # [B, C, 3, 3]
+    size: int,
+    counts: list[int],
+) -> torch.Tensor:
+    """Render ``[B, C, H, W, 3]``: each of B scenes through its own C cameras.
+
+    Scene ``b`` is its first ``counts[b]`` Gaussians; the rest is padding with
+    zero opacity.  gsplat renders all scenes in one call through its batch
+    dimensions (padding is culled in its projection); the torch rasteriser
+    renders each scene's own Gaussians in turn.
+    """
+    if backend == "gsplat":
+        from helios.render.gsplat_backend import rasterize_gsplat
+
+        return rasterize_gsplat(means, quats, scales, opacities, colors, Views(viewmats, Ks, size, size))[0]
+    from helios.render.torch_raster import rasterize_torch
+
+    return torch.stack([
+        rasterize_torch(means[b, :n], quats[b, :n], scales[b, :n], opacities[b, :n], colors[b, :n], Views(viewmats[b], Ks[b], size, size))[0]
+        for b, n in enumerate(counts)
+    ])
