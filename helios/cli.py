@@ -23,6 +23,7 @@ import helios
 from helios import colour
 from helios.build import build
 from helios.catalog import DISTANCE_COLUMNS
+from helios.errors import HeliosError
 from helios.files import write_json
 from helios.grid import FRAMES, POLAR_SPACINGS, Grid
 from helios.ingest import PARALLAX_POLICIES, IngestOptions
@@ -169,20 +170,12 @@ _TRAIN_HELP = {
 }
 
 
-def _add_train(commands: argparse._SubParsersAction) -> None:
+def _add_training_options(parser: argparse.ArgumentParser) -> None:
     from dataclasses import fields
 
     from helios.render import BACKENDS
     from helios.train import GROUND_TRUTHS, TrainOptions
 
-    parser = commands.add_parser(
-        "train-cell",
-        help="train the Gaussian splats of one cell",
-        description="Initialise Gaussians from a cell's stars and fit them to reference renders of the star field. "
-        "Writes OUT.ply (INRIA 3DGS layout, positions in pc relative to the cell centre) and OUT.json (metrics).",
-    )
-    parser.add_argument("--cell", required=True, metavar="CELL.parquet", help="a cell file from `helios build` (DIR/cells/L_T_P.parquet)")
-    parser.add_argument("--output", required=True, metavar="OUT.ply", help="PLY to write; metrics go beside it as OUT.json")
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: torch's choice)")
     choices = {"backend": BACKENDS, "ground_truth": GROUND_TRUTHS}
     for field in fields(TrainOptions):
@@ -194,23 +187,71 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
             choices=choices.get(field.name),
             help=f"{_TRAIN_HELP[field.name]} (default: %(default)s)",
         )
-    parser.set_defaults(run=_run_train)
 
 
-def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
+def _training_options(args: argparse.Namespace):
     from dataclasses import fields
 
     import torch
 
-    from helios.cell import load_cell
-    from helios.train import TrainOptions, train_cell
+    from helios.train import TrainOptions
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    options = TrainOptions(**{f.name: getattr(args, f.name) for f in fields(TrainOptions)})
+    return TrainOptions(**{f.name: getattr(args, f.name) for f in fields(TrainOptions)})
+
+
+def _add_train(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train-cell",
+        help="train the Gaussian splats of one cell",
+        description="Initialise Gaussians from a cell's stars and fit them to reference renders of the star field. "
+        "Writes OUT.ply (INRIA 3DGS layout, positions in pc relative to the cell centre) and OUT.json (metrics).",
+    )
+    parser.add_argument("--cell", required=True, metavar="CELL.parquet", help="a cell file from `helios build` (DIR/cells/L_T_P.parquet)")
+    parser.add_argument("--output", required=True, metavar="OUT.ply", help="PLY to write; metrics go beside it as OUT.json")
+    _add_training_options(parser)
+    parser.set_defaults(run=_run_train)
+
+
+def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from helios.cell import load_cell
+    from helios.train import train_cell
+
+    options = _training_options(args)
     output = Path(args.output)
     metrics = train_cell(load_cell(args.cell), output, output.with_suffix(".json"), options, progress=logger.info)
     print(f"cell {metrics['cell']}: {metrics['status']}, {metrics['splats_final']} splats written to {output}")
+
+
+def _add_train_batch(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train-batch",
+        help="train several cells together (one render call per step for all of them)",
+        description="Train the cells given together, stacked along gsplat's batch dimensions (each cell trains as it "
+        "would alone; no densification in this mode). Writes DIR/CELL.ply and DIR/CELL.json for every cell.",
+    )
+    parser.add_argument("--cells", required=True, nargs="+", metavar="CELL.parquet", help="cell files from `helios build`")
+    parser.add_argument("--output-dir", required=True, metavar="DIR", help="directory for the PLY and metrics of every cell")
+    _add_training_options(parser)
+    parser.set_defaults(run=_run_train_batch, densify_until=0)
+
+
+def _run_train_batch(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from helios.cell import load_cell
+    from helios.train_batch import train_batch
+
+    options = _training_options(args)
+    cells = [load_cell(path) for path in args.cells]
+    names = [cell.cell_id for cell in cells]
+    duplicates = sorted({name for name in names if names.count(name) > 1})
+    if duplicates:
+        raise HeliosError(f"train-batch: cell(s) given twice: {', '.join(duplicates)}")
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    results = train_batch(cells, [(out / f"{n}.ply", out / f"{n}.json") for n in names], options, progress=logger.info)
+    counts = {status: sum(r["status"] == status for r in results) for status in ("ok", "diverged", "empty")}
+    print(f"{len(results)} cells written to {out}: " + ", ".join(f"{v} {k}" for k, v in counts.items() if v))
 
 
 def _add_pack(commands: argparse._SubParsersAction) -> None:
@@ -278,6 +319,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_build(commands)
     _add_select(commands)
     _add_train(commands)
+    _add_train_batch(commands)
     _add_pack(commands)
     _add_pack_info(commands)
     _add_validate(commands)

@@ -43,8 +43,14 @@ def build_trained_index(
     trained_dir: str | Path,
     index_path: str | Path,
     config: dict[str, Any] | None = None,
+    cell_files: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Write ``index_path`` for the cells in ``selection`` trained under ``trained_dir/cells``."""
+    """Write ``index_path`` for the cells in ``selection`` trained under ``trained_dir``.
+
+    A cell's PLY and metrics are ``trained_dir/cells/ID.ply`` and ``.json``, or
+    ``trained_dir/STEM.ply`` and ``.json`` where ``cell_files`` maps its id to a
+    relative ``STEM`` (batched training writes ``batches/BATCH/ID``).
+    """
     trained_dir = Path(trained_dir)
     by_id = {cell["id"]: cell for cell in universe_index["cells"]}
     cells = []
@@ -53,7 +59,8 @@ def build_trained_index(
         universe = by_id.get(cell_id)
         if universe is None:
             raise HeliosError(f"selected cell {cell_id} is not in the universe index")
-        ply, metrics_path = trained_dir / "cells" / f"{cell_id}.ply", trained_dir / "cells" / f"{cell_id}.json"
+        stem = (cell_files or {}).get(cell_id, f"cells/{cell_id}")
+        ply, metrics_path = trained_dir / f"{stem}.ply", trained_dir / f"{stem}.json"
         if not ply.is_file():
             raise HeliosError(f"{ply}: missing trained cell")
         metrics = _load_json(metrics_path, "cell metrics")
@@ -67,10 +74,10 @@ def build_trained_index(
             "radius_pc": universe["radius_pc"],
             "transform": {"centre_pc": metrics["transform"]["centre_pc"], "scale_pc": 1.0,
                           "note": "PLY positions are pc relative to centre_pc: x_pc = centre_pc + x"},
-            "file": f"cells/{cell_id}.ply",
+            "file": f"{stem}.ply",
             "bytes": ply.stat().st_size,
             "sha256": sha256_file(ply),
-            "metrics_file": f"cells/{cell_id}.json",
+            "metrics_file": f"{stem}.json",
             "splat_count": metrics["splats_final"],
             "status": metrics["status"],
             "backend": metrics["backend"],

@@ -81,3 +81,20 @@ def test_select_with_a_bad_landmarks_file(tmp_path):
 def test_argument_errors():
     result = helios_cli("build", "--synthetic", "0", "--output", "x")
     assert result.returncode == 2 and "must be a positive integer" in result.stderr
+
+
+def test_train_cell_and_train_batch(tmp_path):
+    assert helios_cli("build", "--synthetic", 3000, "--output", tmp_path / "u").returncode == 0
+    cells = sorted((tmp_path / "u" / "cells").glob("*.parquet"), key=lambda p: p.stat().st_size)[-2:]
+    tiny = ["--iterations", "6", "--image-size", "24", "--views-per-iter", "1", "--train-views", "2", "--eval-views", "1",
+            "--select-every", "3", "--backend", "torch"]
+    result = helios_cli("train-cell", "--cell", cells[0], "--output", tmp_path / "one.ply", "--densify-until", "0", *tiny)
+    assert result.returncode == 0, result.stderr
+    assert json.loads((tmp_path / "one.json").read_text())["status"] == "ok"
+    result = helios_cli("train-batch", "--cells", *cells, "--output-dir", tmp_path / "batch", *tiny)
+    assert result.returncode == 0, result.stderr
+    assert "2 cells written" in result.stdout and "2 ok" in result.stdout
+    for cell in cells:
+        assert json.loads((tmp_path / "batch" / f"{cell.stem}.json").read_text())["batched"]["trained_together"] == 2
+    refused = helios_cli("train-batch", "--cells", *cells, "--output-dir", tmp_path / "x", "--densify-until", "500", *tiny)
+    assert refused.returncode == 1 and "does not densify" in refused.stderr and "Traceback" not in refused.stderr

@@ -2,6 +2,7 @@ import json
 
 from snakemake.utils import validate
 
+from helios.batching import plan_batches
 from helios.gather import config_hash
 from helios.inputs import SYNTHETIC_PART, expand_catalog_files, part_name
 from helios.provenance import code_version
@@ -40,7 +41,9 @@ def landmarks_input(wildcards):
 
 TRAIN = config["train"]
 # What the trainer itself takes; the rest of `train:` says how jobs run.
-TRAIN_OPTIONS = {k: v for k, v in TRAIN.items() if k not in ("threads", "mem_mb", "runtime_min", "slots_per_gpu", "extensions_dir", "gpus")}
+TRAIN_OPTIONS = {k: v for k, v in TRAIN.items()
+                 if k not in ("threads", "mem_mb", "runtime_min", "slots_per_gpu", "extensions_dir", "gpus", "batch_cells")}
+BATCH_CELLS = TRAIN["batch_cells"]
 
 
 def training_uses_gpu():
@@ -63,9 +66,24 @@ def selected_cells(wildcards):
         return [cell["id"] for cell in json.load(handle)["cells"]]
 
 
+def batch_plan(wildcards):
+    """Batch name -> cell ids (batched mode, train.batch_cells > 1)."""
+    with open(checkpoints.select.get().output[0]) as handle:
+        return plan_batches(json.load(handle)["cells"], BATCH_CELLS)
+
+
 def trained_outputs(wildcards):
+    if BATCH_CELLS > 1:
+        return expand(f"{OUT}/trained/batches/{{batch}}", batch=batch_plan(wildcards))
     cells = selected_cells(wildcards)
     return expand(f"{OUT}/trained/cells/{{cell}}.ply", cell=cells) + expand(f"{OUT}/trained/cells/{{cell}}.json", cell=cells)
+
+
+def trained_cell_files(wildcards):
+    """Cell id -> its outputs' path stem under trained/, when batched (per-cell outputs need none)."""
+    if BATCH_CELLS == 1:
+        return {}
+    return {cell: f"batches/{batch}/{cell}" for batch, cells in batch_plan(wildcards).items() for cell in cells}
 
 
 # What trained outputs were made from (recorded in trained/index.json).

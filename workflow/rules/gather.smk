@@ -9,6 +9,7 @@ rule trained_index:
         "logs/gather/trained_index.log",
     params:
         config_hash=CONFIG_HASH,
+        cell_files=trained_cell_files,
         code=code_version("helios.gather"),
     localrule: True
     script:

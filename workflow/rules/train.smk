@@ -38,3 +38,30 @@ rule train_cell:
         gpu=GPUS_PER_TRAIN_JOB,
     script:
         "../scripts/train_cell.py"
+
+
+rule train_batch:
+    input:
+        cells=lambda wildcards: expand(f"{OUT}/universe/cells/{{cell}}.parquet", cell=batch_plan(wildcards)[wildcards.batch]),
+        gsplat_build=f"{OUT}/trained/gsplat_build.json",
+    output:
+        directory(f"{OUT}/trained/batches/{{batch}}"),
+    log:
+        "logs/train/batch-{batch}.log",
+    params:
+        options=TRAIN_OPTIONS,
+        grid=config["grid"],
+        cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
+        extensions_dir=TRAIN["extensions_dir"],
+        slots_per_gpu=TRAIN["slots_per_gpu"],
+        lock_dir=f"{OUT}/trained/.gpu-locks",
+        code=code_version("helios.train_batch", "helios.cell", "helios.gpu"),
+    wildcard_constraints:
+        batch=r"s\d+-\d+",
+    threads: TRAIN["threads"]
+    resources:
+        mem_mb=TRAIN["mem_mb"],
+        runtime=TRAIN["runtime_min"],
+        gpu=GPUS_PER_TRAIN_JOB,
+    script:
+        "../scripts/train_batch.py"

@@ -1,0 +1,37 @@
+"""Which selected cells train together in batched mode.
+
+Cells are grouped by size class (``floor(log2(stars))``), so a batch pads its
+cells to at most about twice their own splat count, and within a class taken
+in cell-id order, ``batch_cells`` at a time.  A batch is named after its class
+and position (``s05-002``).  Membership depends only on the selected cells'
+ids and star counts: a new cell shifts the batches of its own size class that
+come after it, and no others.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+
+def size_class(star_count: int) -> int:
+    return int(math.floor(math.log2(star_count))) + 1 if star_count > 0 else 0
+
+
+def plan_batches(cells: Iterable[dict[str, Any]], batch_cells: int) -> dict[str, list[str]]:
+    """Batch name -> cell ids, from selection entries with ``id`` and ``star_count``."""
+    if batch_cells < 1:
+        raise ValueError("batch_cells must be >= 1")
+    classes: dict[int, list[str]] = {}
+    for cell in cells:
+        classes.setdefault(size_class(int(cell["star_count"])), []).append(cell["id"])
+    plan = {}
+    for klass in sorted(classes):
+        ids = sorted(classes[klass], key=_cell_order)
+        for chunk, start in enumerate(range(0, len(ids), batch_cells)):
+            plan[f"s{klass:02d}-{chunk:03d}"] = ids[start:start + batch_cells]
+    return plan
+
+
+def _cell_order(cell_id: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in cell_id.split("_"))

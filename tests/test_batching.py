@@ -1,0 +1,35 @@
+import pytest
+
+from helios.batching import plan_batches, size_class
+
+
+def cells(counts):
+    return [{"id": cell_id, "star_count": n} for cell_id, n in counts.items()]
+
+
+def test_batches_group_similar_sizes_in_id_order():
+    plan = plan_batches(cells({"3_0_0": 5, "3_1_0": 6, "10_2_1": 7, "2_0_0": 300, "4_4_2": 0, "3_2_0": 4}), 2)
+    assert plan == {"s00-000": ["4_4_2"], "s03-000": ["3_0_0", "3_1_0"], "s03-001": ["3_2_0", "10_2_1"], "s09-000": ["2_0_0"]}
+
+
+def test_every_cell_in_exactly_one_batch():
+    chosen = cells({f"{l}_{t}_{p}": (l * 37 + t * 11 + p) % 900 for l in range(16) for t in range(6) for p in range(3)})
+    for k in (1, 3, 64):
+        plan = plan_batches(chosen, k)
+        members = [c for batch in plan.values() for c in batch]
+        assert sorted(members) == sorted(c["id"] for c in chosen)
+        assert all(1 <= len(batch) <= k for batch in plan.values())
+        for batch in plan.values():
+            sizes = [next(c["star_count"] for c in chosen if c["id"] == m) for m in batch]
+            assert len({size_class(n) for n in sizes}) == 1
+
+
+def test_a_new_cell_moves_only_its_own_size_class():
+    before = plan_batches(cells({"1_0_0": 10, "2_0_0": 11, "3_0_0": 100, "4_0_0": 101, "5_0_0": 102}), 2)
+    after = plan_batches(cells({"1_0_0": 10, "2_0_0": 11, "3_0_0": 100, "4_0_0": 101, "5_0_0": 102, "0_0_0": 12}), 2)
+    assert {k: v for k, v in after.items() if k.startswith("s07")} == {k: v for k, v in before.items() if k.startswith("s07")}
+
+
+def test_bad_batch_size():
+    with pytest.raises(ValueError):
+        plan_batches([], 0)

@@ -1,0 +1,34 @@
+"""Snakemake adapter: train a batch of cells together (train.batch_cells > 1)."""
+
+import os
+from pathlib import Path
+
+from helios.scripting import configure_logging, user_errors
+
+
+def main(smk) -> None:
+    logger = configure_logging(smk.log[0])
+    os.environ["TORCH_EXTENSIONS_DIR"] = os.path.abspath(smk.params.extensions_dir)
+    import torch
+
+    from helios.cell import load_cell
+    from helios.files import atomic_path
+    from helios.gpu import claim_gpu, pin_device, visible_gpu_count
+    from helios.grid import Grid
+    from helios.train import TrainOptions
+    from helios.train_batch import train_batch
+
+    torch.set_num_threads(smk.threads)
+    with user_errors(logger):
+        options = TrainOptions.from_mapping(smk.params.options)
+        grid = Grid.from_mapping(smk.params.grid)
+        cells = [load_cell(path, grid) for path in smk.input.cells]
+        with claim_gpu(smk.params.lock_dir, visible_gpu_count(), smk.params.slots_per_gpu) as device, \
+                atomic_path(smk.output[0], directory=True) as out:
+            pin_device(device)
+            train_batch(cells, [(Path(out) / f"{c.cell_id}.ply", Path(out) / f"{c.cell_id}.json") for c in cells], options,
+                        progress=logger.info, batch_id=smk.wildcards.batch)
+
+
+if "snakemake" in globals():
+    main(snakemake)  # noqa: F821
