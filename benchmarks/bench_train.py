@@ -124,6 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", choices=("cpu", "cuda"), default="cpu")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--plain-repeats", type=int, help="runs of the plain loop (default: --repeats)")
     parser.add_argument("--job-overhead", action="store_true")
     parser.add_argument("--json", help="also write the medians here")
     args = parser.parse_args()
@@ -133,6 +134,7 @@ def main() -> None:
     print(f"device: {name}; torch {torch.__version__}; backend {backend}")
     settings = [(256, 4, 500)] if args.device == "cuda" else [(128, 2, 300), (256, 4, 500)]
     results = {}
+    plain_repeats = args.repeats if args.plain_repeats is None else args.plain_repeats
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)
         if args.device == "cuda":  # warm up: gsplat build/load, CUDA context
@@ -142,12 +144,13 @@ def main() -> None:
             runs = {"helios_call_s": [], "helios_loop_s": [], "plain_loop_s": []}
             for repeat in range(args.repeats):
                 call, loop = helios_run(cell, size, views, backend, out)
-                plain = plain_run(cell, size, views, backend, device)
+                plain = plain_run(cell, size, views, backend, device) if repeat < plain_repeats else float("nan")
                 runs["helios_call_s"].append(call)
                 runs["helios_loop_s"].append(loop)
-                runs["plain_loop_s"].append(plain)
+                if repeat < plain_repeats:
+                    runs["plain_loop_s"].append(plain)
                 print(f"  {size}px {views} views {n} splats, run {repeat + 1}: helios loop {loop:.2f} s (call {call:.2f} s), plain loop {plain:.2f} s", flush=True)
-            med = {k: statistics.median(v) for k, v in runs.items()}
+            med = {k: statistics.median(v) if v else float("nan") for k, v in runs.items()}
             med["speedup_vs_plain"] = med["plain_loop_s"] / med["helios_loop_s"]
             results[f"{size}px_{views}views_{n}splats"] = med
             print(f"median {size}px {views} views {n} splats: helios loop {med['helios_loop_s']:.2f} s "

@@ -38,3 +38,22 @@ def user_errors(log_file_logger: logging.Logger | None = None, prog: str = "heli
             log_file_logger.error("%s", exc)
         print(f"{prog}: error: {exc}", file=sys.stderr)
         raise SystemExit(1) from None
+
+
+def seconds_since_process_start() -> float | None:
+    """Wall time since this process started (psutil, which Snakemake brings), or None without it."""
+    try:
+        import time
+
+        import psutil
+
+        return time.time() - psutil.Process().create_time()
+    except Exception:
+        return None
+
+
+def log_startup(logger: logging.Logger) -> None:
+    """Log a job's start-up cost (process start, imports, CUDA and gsplat loading) before its work begins."""
+    startup = seconds_since_process_start()
+    if startup is not None:
+        logger.info("job start-up: %.2f s from process start to training start", startup)

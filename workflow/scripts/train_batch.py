@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from helios.scripting import configure_logging, user_errors
+from helios.scripting import configure_logging, log_startup, user_errors
 
 
 def main(smk) -> None:
@@ -15,6 +15,7 @@ def main(smk) -> None:
     from helios.files import atomic_path
     from helios.gpu import claim_gpu, pin_device, visible_gpu_count
     from helios.grid import Grid
+    from helios.render import resolve_backend
     from helios.train import TrainOptions
     from helios.train_batch import train_batch
 
@@ -26,6 +27,8 @@ def main(smk) -> None:
         with claim_gpu(smk.params.lock_dir, visible_gpu_count(), smk.params.slots_per_gpu) as device, \
                 atomic_path(smk.output[0], directory=True) as out:
             pin_device(device)
+            resolve_backend(options.backend)  # CUDA and gsplat loaded now: the start-up figure includes them
+            log_startup(logger)
             train_batch(cells, [(Path(out) / f"{c.cell_id}.ply", Path(out) / f"{c.cell_id}.json") for c in cells], options,
                         progress=logger.info, batch_id=smk.wildcards.batch)
 

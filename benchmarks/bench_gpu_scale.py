@@ -1,0 +1,181 @@
+"""The landmark universe on GPUs: the whole workflow per mode, side by side, in one call.
+
+    python benchmarks/bench_gpu_scale.py --catalog hipparcos2_full.csv.gz --out scale/
+
+Runs the real workflow (``snakemake --cores N``) from an empty output
+directory for each mode given, on the full Hipparcos-2 catalogue (made from
+the shared ``hipparcos2.csv.gz`` with ``tools/make_sample.py --max-hp 99``),
+the built-in landmarks with ``neighbors: 2``, 1000 iterations at 256 px with
+4 views (densification off, so that every mode does the same work), and
+prints one table row per mode: wall time of the whole workflow and of its
+training phase, cells, per-job start-up (process start to training start,
+from the job logs), GPU utilisation (nvidia-smi samples every 0.5 s during
+training), median loss reduction and held-out PSNR gain.
+
+A mode is ``cell:S`` (one job per cell, S jobs per GPU) or ``batch:K:S``
+(K cells per job, S jobs per GPU).  gsplat is built once before the first mode
+(the cache is shared, so every mode runs warm).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+TRAIN = {"iterations": 1000, "image_size": 256, "views_per_iter": 4, "train_views": 32, "eval_views": 4, "learning_rate": 0.001,
+         "densify_until": 0, "max_splats": 20000, "backend": "gsplat", "threads": 1}
+
+
+class GpuSampler:
+    """Utilisation of every GPU, sampled by nvidia-smi in the background."""
+
+    def __init__(self) -> None:
+        self.samples: list[tuple[float, list[int]]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                out = subprocess.run(["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"],
+                                     capture_output=True, text=True).stdout
+            except FileNotFoundError:  # no NVIDIA driver here
+                return
+            self.samples.append((time.time(), [int(v) for v in out.split()]))
+            self._stop.wait(0.5)
+
+    def __enter__(self) -> "GpuSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def mean_between(self, start: float, end: float) -> list[float]:
+        rows = [values for t, values in self.samples if start <= t <= end]
+        return [statistics.mean(column) for column in zip(*rows)] if rows else []
+
+
+def log_times(path: Path) -> tuple[float, float] | None:
+    """First and last timestamps (epoch) in a job log written today."""
+    stamps = re.findall(r"^(\d\d:\d\d:\d\d) ", path.read_text(), flags=re.M)
+    if not stamps:
+        return None
+    day = datetime.fromtimestamp(path.stat().st_mtime).date()
+    to_epoch = [datetime.combine(day, datetime.strptime(s, "%H:%M:%S").time()).timestamp() for s in (stamps[0], stamps[-1])]
+    return to_epoch[0], to_epoch[1] + 1
+
+
+def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
+    kind, *numbers = mode.split(":")
+    batch_cells, slots = (1, int(numbers[0])) if kind == "cell" else (int(numbers[0]), int(numbers[1]))
+    name = mode.replace(":", "-")
+    out = work / name
+    config = {
+        "output_dir": str(out / "results"),
+        "catalog": {"files": [str(Path(args.catalog).resolve())], "parallax_zero_point_mas": 0.0},
+        "grid": dict(args.grid),
+        "select": {"mode": "landmarks", "neighbors": args.neighbors},
+        "train": {**TRAIN, "iterations": args.iterations, "image_size": args.image_size, "backend": args.backend, "batch_cells": batch_cells, "slots_per_gpu": slots,
+                  "extensions_dir": str(work / "torch_extensions")},
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.yaml").write_text(yaml.safe_dump(config))
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(out), "--configfile", str(out / "config.yaml"),
+               "--cores", str(args.cores), "--resources", f"gpu={args.gpus * slots}", "--quiet", "rules"]
+    started = time.time()
+    with GpuSampler() as sampler:
+        result = subprocess.run(command, capture_output=True, text=True)
+    wall = time.time() - started
+    (out / "snakemake.log").write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        raise SystemExit(f"{mode}: the workflow failed; see {out / 'snakemake.log'}\n{result.stderr[-3000:]}")
+    logs = [p for p in (out / "logs" / "train").glob("*.log") if p.name != "prepare_gsplat.log"]
+    spans = [s for s in map(log_times, logs) if s]
+    train_start, train_end = min(s[0] for s in spans), max(s[1] for s in spans)
+    startups = [float(m) for p in logs for m in re.findall(r"job start-up: ([\d.]+) s", p.read_text())]
+    index = json.loads((out / "results" / "trained" / "index.json").read_text())
+    metrics = [json.loads((out / "results" / "trained" / c["metrics_file"]).read_text()) for c in index["cells"]]
+    trained = [m for m in metrics if m["status"] == "ok"]
+    row = {
+        "mode": mode,
+        "cells": len(metrics),
+        "jobs": len(logs),
+        "workflow_s": wall,
+        "training_phase_s": train_end - train_start,
+        "job_startup_median_s": statistics.median(startups) if startups else None,
+        "gpu_util_mean_pct": sampler.mean_between(train_start, train_end),
+        "median_loss_reduction": statistics.median(m["loss_reduction"] for m in trained),
+        "min_loss_reduction": min(m["loss_reduction"] for m in trained),
+        "median_psnr_gain_db": statistics.median(m["eval"]["psnr_after"] - m["eval"]["psnr_before"] for m in trained),
+        "cells_psnr_improved": sum(m["eval"]["psnr_after"] > m["eval"]["psnr_before"] for m in trained),
+        "validation_ok": json.loads((out / "results" / "validation.json").read_text())["ok"],
+        "device": metrics[0]["device"],
+    }
+    row["per_cell"] = {m["cell"]: {"loss_reduction": m["loss_reduction"], "psnr_after": m["eval"]["psnr_after"]} for m in trained}
+    return row
+
+
+def build_gsplat(work: Path) -> None:
+    env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(work / "torch_extensions")}
+    started = time.time()
+    subprocess.run([sys.executable, "-c", "from helios.render.gsplat_backend import ensure_built; ensure_built()"], check=True, env=env)
+    print(f"gsplat build/load: {time.time() - started:.1f} s", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--catalog", required=True)
+    parser.add_argument("--out", required=True, help="scratch directory for the runs")
+    parser.add_argument("--modes", nargs="+", default=["cell:4", "batch:64:2"])
+    parser.add_argument("--gpus", type=int, default=1, help="GPUs to use (the gpu resource is gpus x slots)")
+    parser.add_argument("--cores", type=int, default=os.cpu_count())
+    parser.add_argument("--neighbors", type=int, default=2)
+    parser.add_argument("--iterations", type=int, default=1000)
+    parser.add_argument("--image-size", type=int, default=256)
+    parser.add_argument("--backend", default="gsplat", help="torch: a CPU smoke test of this script")
+    parser.add_argument("--grid", type=json.loads, default={}, help='grid overrides as JSON, e.g. \'{"n_theta": 12, "n_phi": 6}\'')
+    parser.add_argument("--json", help="write all rows here")
+    args = parser.parse_args()
+    work = Path(args.out).resolve()
+    work.mkdir(parents=True, exist_ok=True)
+    if args.backend != "torch":
+        build_gsplat(work)
+    rows = []
+    header = f"{'mode':>12} {'cells':>5} {'jobs':>5} {'workflow s':>10} {'training s':>10} {'start-up s':>10} {'GPU util %':>12} {'loss red.':>9} {'min':>6} {'PSNR +dB':>8}"
+    print(header, flush=True)
+    for mode in args.modes:
+        row = run_mode(mode, args, work)
+        rows.append(row)
+        util = "/".join(f"{u:.0f}" for u in row["gpu_util_mean_pct"])
+        startup = f"{row['job_startup_median_s']:.2f}" if row["job_startup_median_s"] is not None else "-"
+        print(f"{mode:>12} {row['cells']:>5} {row['jobs']:>5} {row['workflow_s']:>10.1f} {row['training_phase_s']:>10.1f} {startup:>10} "
+              f"{util:>12} {row['median_loss_reduction']:>9.1%} {row['min_loss_reduction']:>6.1%} {row['median_psnr_gain_db']:>8.2f}", flush=True)
+    if len(rows) > 1:
+        first = rows[0]["per_cell"]
+        for row in rows[1:]:
+            common = sorted(set(first) & set(row["per_cell"]))
+            diffs = [row["per_cell"][c]["loss_reduction"] - first[c]["loss_reduction"] for c in common]
+            psnr = [row["per_cell"][c]["psnr_after"] - first[c]["psnr_after"] for c in common]
+            print(f"{row['mode']} vs {rows[0]['mode']} on {len(common)} cells: loss reduction difference median {statistics.median(diffs):+.4f} "
+                  f"(max |d| {max(map(abs, diffs)):.4f}); held-out PSNR difference median {statistics.median(psnr):+.3f} dB (max |d| {max(map(abs, psnr)):.3f})")
+    print(f"device: {rows[0]['device']}, {args.gpus} GPU(s), {args.cores} cores")
+    if args.json:
+        Path(args.json).write_text(json.dumps(rows, indent=1))
+
+
+if __name__ == "__main__":
+    main()
