@@ -90,7 +90,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
         "grid": dict(args.grid),
         "select": {"mode": "landmarks", "neighbors": args.neighbors},
         "train": {**TRAIN, "iterations": args.iterations, "image_size": args.image_size, "backend": args.backend, "batch_cells": batch_cells, "slots_per_gpu": slots,
-                  "extensions_dir": str(work / "torch_extensions")},
+                  "extensions_dir": str(args.extensions_dir)},
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(config))
@@ -129,8 +129,8 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
     return row
 
 
-def build_gsplat(work: Path) -> None:
-    env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(work / "torch_extensions")}
+def build_gsplat(extensions_dir: Path) -> None:
+    env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(extensions_dir)}
     started = time.time()
     subprocess.run([sys.executable, "-c", "from helios.render.gsplat_backend import ensure_built; ensure_built()"], check=True, env=env)
     print(f"gsplat build/load: {time.time() - started:.1f} s", flush=True)
@@ -149,11 +149,13 @@ def main() -> None:
     parser.add_argument("--backend", default="gsplat", help="torch: a CPU smoke test of this script")
     parser.add_argument("--grid", type=json.loads, default={}, help='grid overrides as JSON, e.g. \'{"n_theta": 12, "n_phi": 6}\'')
     parser.add_argument("--json", help="write all rows here")
+    parser.add_argument("--extensions-dir", help="gsplat build cache (default: OUT/torch_extensions)")
     args = parser.parse_args()
     work = Path(args.out).resolve()
+    args.extensions_dir = Path(args.extensions_dir or work / "torch_extensions").resolve()
     work.mkdir(parents=True, exist_ok=True)
     if args.backend != "torch":
-        build_gsplat(work)
+        build_gsplat(args.extensions_dir)
     rows = []
     header = f"{'mode':>12} {'cells':>5} {'jobs':>5} {'workflow s':>10} {'training s':>10} {'start-up s':>10} {'GPU util %':>12} {'loss red.':>9} {'min':>6} {'PSNR +dB':>8}"
     print(header, flush=True)
