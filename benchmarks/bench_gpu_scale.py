@@ -162,6 +162,8 @@ def main() -> None:
     for mode in args.modes:
         row = run_mode(mode, args, work)
         rows.append(row)
+        if args.json:  # after every mode, so that a cut-off run keeps what it measured
+            Path(args.json).write_text(json.dumps(rows, indent=1))
         util = "/".join(f"{u:.0f}" for u in row["gpu_util_mean_pct"])
         startup = f"{row['job_startup_median_s']:.2f}" if row["job_startup_median_s"] is not None else "-"
         print(f"{mode:>12} {row['cells']:>5} {row['jobs']:>5} {row['workflow_s']:>10.1f} {row['training_phase_s']:>10.1f} {startup:>10} "
