@@ -44,28 +44,33 @@ def main() -> None:
     parser.add_argument("--size-class", type=int, default=10)
     parser.add_argument("--cells", type=int, default=8)
     parser.add_argument("--iterations", type=int, default=1000)
+    parser.add_argument("--steps-only", action="store_true", help="only time the parts of a batched step")
+    parser.add_argument("--cudnn-benchmark", action="store_true", help="let cuDNN pick its fastest algorithms")
     args = parser.parse_args()
     index = json.loads((Path(args.universe) / "index.json").read_text())
     chosen = [c for c in index["cells"] if size_class(c["star_count"]) == args.size_class][: args.cells]
     cells = [load_cell(Path(args.universe) / c["file"]) for c in chosen]
     print(f"{len(cells)} cells of size class {args.size_class}: stars {[len(c.positions) for c in cells]}", flush=True)
     options = TrainOptions(iterations=args.iterations, image_size=256, views_per_iter=4, train_views=32, densify_until=0, backend="gsplat")
+    torch.backends.cudnn.benchmark = args.cudnn_benchmark
     rows: dict[str, dict[str, tuple[float, float]]] = {}
     with tempfile.TemporaryDirectory() as scratch:
-        out = Path(scratch)
-        for graphs in ("1", "0"):
-            os.environ["HELIOS_CUDA_GRAPHS"] = graphs
-            started = time.perf_counter()
-            results = train_batch(cells, [(out / f"{c.cell_id}.ply", out / f"{c.cell_id}.json") for c in cells], options)
-            print(f"batched, graphs {graphs}: {time.perf_counter() - started:.1f} s", flush=True)
-            rows[f"batch g{graphs}"] = {r["cell"]: (r["loss_reduction"], r["eval"]["psnr_after"]) for r in results}
-            started = time.perf_counter()
-            alone = [train_cell(c, out / "a.ply", out / "a.json", options) for c in cells]
-            print(f"per cell, graphs {graphs}: {time.perf_counter() - started:.1f} s", flush=True)
-            rows[f"cell g{graphs}"] = {r["cell"]: (r["loss_reduction"], r["eval"]["psnr_after"]) for r in alone}
-    print(f"{'cell':>8} " + " ".join(f"{k:>16}" for k in rows))
-    for c in cells:
-        print(f"{c.cell_id:>8} " + " ".join(f"{rows[k][c.cell_id][0]:>8.1%} {rows[k][c.cell_id][1]:>6.2f}dB" for k in rows))
+        if not args.steps_only:
+            out = Path(scratch)
+            for graphs in ("1", "0"):
+                os.environ["HELIOS_CUDA_GRAPHS"] = graphs
+                started = time.perf_counter()
+                results = train_batch(cells, [(out / f"{c.cell_id}.ply", out / f"{c.cell_id}.json") for c in cells], options)
+                print(f"batched, graphs {graphs}: {time.perf_counter() - started:.1f} s", flush=True)
+                rows[f"batch g{graphs}"] = {r["cell"]: (r["loss_reduction"], r["eval"]["psnr_after"]) for r in results}
+                started = time.perf_counter()
+                alone = [train_cell(c, out / "a.ply", out / "a.json", options) for c in cells]
+                print(f"per cell, graphs {graphs}: {time.perf_counter() - started:.1f} s", flush=True)
+                rows[f"cell g{graphs}"] = {r["cell"]: (r["loss_reduction"], r["eval"]["psnr_after"]) for r in alone}
+    if rows:
+        print(f"{'cell':>8} " + " ".join(f"{k:>16}" for k in rows))
+        for c in cells:
+            print(f"{c.cell_id:>8} " + " ".join(f"{rows[k][c.cell_id][0]:>8.1%} {rows[k][c.cell_id][1]:>6.2f}dB" for k in rows))
 
     os.environ["HELIOS_CUDA_GRAPHS"] = "1"
     device = torch.device("cuda")
