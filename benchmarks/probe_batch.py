@@ -22,6 +22,7 @@ import torch
 from helios.batching import size_class
 from helios.cell import load_cell
 from helios.train import TrainOptions, train_cell
+from helios.splats import sh0_to_rgb
 from helios.train_batch import Batch, train_batch
 from helios.train import prepare_cell
 
@@ -78,6 +79,24 @@ def main() -> None:
     from helios.train import _merged, _optimizers
 
     optimizer = _merged(_optimizers(batch.params, options))
+    from helios.render import rasterize
+    from helios.cameras import Views
+
+    pick = batch.picks[0]
+    together = batch.render(batch.train_viewmats[batch.cell_index, pick], batch.train_Ks[batch.cell_index, pick])
+    together.square().sum().backward()
+    grads_together = {k: v.grad.clone() for k, v in batch.params.items()}
+    optimizer.zero_grad(set_to_none=True)
+    for b, n in enumerate(batch.counts):
+        p = {k: v[b, :n] for k, v in batch.params.items()}
+        views = Views(batch.train_viewmats[b, pick[b]], batch.train_Ks[b, pick[b]], batch.size, batch.size)
+        alone, _ = rasterize("gsplat", p["means"], p["quats"], torch.exp(p["scales"]), torch.sigmoid(p["opacities"]),
+                             sh0_to_rgb(p["colors"]), views)
+        alone.square().sum().backward()
+        grads = {k: v.grad[b, :n].clone() for k, v in batch.params.items()}
+        optimizer.zero_grad(set_to_none=True)
+        print(f"  cell {b}: image max |diff| {(alone - together[b]).abs().max().item():.2e} (max {alone.max().item():.3f}); "
+              + ", ".join(f"{k} grad {(grads[k] - grads_together[k][b, :n]).abs().max().item():.1e}/{grads[k].abs().max().item():.1e}" for k in grads))
     print(f"one batched step, {len(batch)} cells, {max(batch.counts)} splats padded:")
 
     def render_only(step):
