@@ -50,6 +50,13 @@ PAD_VALUES = {"means": 0.0, "quats": 0.0, "scales": math.log(1e-3), "opacities":
 PARTS = ("loss", "l1", "dssim", "isotropy", "collapse")
 # Images rendered at once when the objective is measured over every training view.
 FULL_LOSS_IMAGES = 256
+# gsplat 1.5.3's projection backward sums the gradients of a warp's threads by
+# Gaussian index alone (cg::labeled_partition(warp, gid) in
+# ProjectionEWA3DGSFused.cu), ignoring the batch index: when a warp of 32
+# threads spans two batch elements holding the same Gaussian index, their means
+# and scales gradients are summed into one of them.  That happens only for
+# scenes of at most 31 Gaussians, so every batch is padded to at least 32.
+MIN_PADDED_SPLATS = 32
 
 
 def densifies(options: TrainOptions) -> bool:
@@ -71,7 +78,7 @@ class Batch:
         self.problems, self.options, self.backend, self.device = problems, options, backend, device
         self.size = options.image_size
         self.counts = [int(p.init["means"].shape[0]) for p in problems]
-        n_max = max(self.counts)
+        n_max = max(*self.counts, MIN_PADDED_SPLATS)
         self.valid = torch.zeros(len(problems), n_max, device=device)
         for b, n in enumerate(self.counts):
             self.valid[b, :n] = 1.0

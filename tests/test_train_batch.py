@@ -109,3 +109,39 @@ def test_gsplat_batch_matches_gsplat_alone(tmp_path):
         assert together["loss_initial"] == pytest.approx(alone["loss_initial"], rel=1e-4)
         assert together["loss_reduction"] == pytest.approx(alone["loss_reduction"], abs=0.02)
         assert together["eval"]["psnr_after"] == pytest.approx(alone["eval"]["psnr_after"], abs=0.2)
+
+
+def test_batches_are_padded_past_the_gsplat_warp_bug(tmp_path):
+    from helios.train_batch import MIN_PADDED_SPLATS, Batch
+    from helios.train import prepare_cell
+
+    options = TrainOptions(**BATCH)
+    batch = Batch([prepare_cell(cluster(1, seed=s, cell_id=f"1_{s}_0"), options, torch.device("cpu")) for s in range(3)], options, "torch",
+                  torch.device("cpu"))
+    assert batch.params["means"].shape[:2] == (3, MIN_PADDED_SPLATS) and batch.counts == [1, 1, 1]
+    assert batch.valid.sum().item() == 3
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA for gsplat")
+def test_gsplat_batch_gradients_match_each_cell_alone_for_one_star_cells():
+    """One-star cells in a batch: gsplat 1.5.3 would pour every cell's means gradient into the first without the padding."""
+    from helios.cameras import Views
+    from helios.render import rasterize
+    from helios.splats import sh0_to_rgb
+    from helios.train import prepare_cell
+    from helios.train_batch import Batch
+
+    options = TrainOptions(**{**BATCH, "backend": "gsplat", "image_size": 64, "views_per_iter": 4})
+    device = torch.device("cuda")
+    batch = Batch([prepare_cell(cluster(1, seed=s, cell_id=f"1_{s}_0"), options, device) for s in range(8)], options, "gsplat", device)
+    pick = batch.picks[0]
+    batch.render(batch.train_viewmats[batch.cell_index, pick], batch.train_Ks[batch.cell_index, pick]).square().sum().backward()
+    together = {k: v.grad.clone() for k, v in batch.params.items()}
+    for b in range(len(batch)):
+        p = {k: v.detach()[b, :1].clone().requires_grad_(True) for k, v in batch.params.items()}
+        images, _ = rasterize("gsplat", p["means"], p["quats"], torch.exp(p["scales"]), torch.sigmoid(p["opacities"]), sh0_to_rgb(p["colors"]),
+                              Views(batch.train_viewmats[b, pick[b]], batch.train_Ks[b, pick[b]], 64, 64))
+        images.square().sum().backward()
+        for name in ("means", "scales", "opacities", "colors"):
+            torch.testing.assert_close(together[name][b, :1], p[name].grad, rtol=1e-4, atol=1e-5, msg=f"cell {b} {name}")
