@@ -13,7 +13,8 @@ from the job logs), GPU utilisation (nvidia-smi samples every 0.5 s during
 training), median loss reduction and held-out PSNR gain.
 
 A mode is ``cell:S`` (one job per cell, S jobs per GPU) or ``batch:K:S``
-(K cells per job, S jobs per GPU).  gsplat is built once before the first mode
+(K cells per job, S jobs per GPU), optionally followed by ``@G`` to use the
+first G GPUs (default ``--gpus``); the table then counts the jobs each GPU ran.  gsplat is built once before the first mode
 (the cache is shared, so every mode runs warm).
 """
 
@@ -80,9 +81,11 @@ def log_times(path: Path) -> tuple[float, float] | None:
 
 
 def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
-    kind, *numbers = mode.split(":")
+    spec, _, gpus = mode.partition("@")
+    gpus = int(gpus) if gpus else args.gpus
+    kind, *numbers = spec.split(":")
     batch_cells, slots = (1, int(numbers[0])) if kind == "cell" else (int(numbers[0]), int(numbers[1]))
-    name = mode.replace(":", "-")
+    name = mode.replace(":", "-").replace("@", "-gpus")
     out = work / name
     config = {
         "output_dir": str(out / "results"),
@@ -95,10 +98,11 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(config))
     command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(out), "--configfile", str(out / "config.yaml"),
-               "--cores", str(args.cores), "--resources", f"gpu={args.gpus * slots}", "--quiet", "rules"]
+               "--cores", str(args.cores), "--resources", f"gpu={gpus * slots}", "--quiet", "rules"]
     started = time.time()
+    env = {**os.environ, "CUDA_VISIBLE_DEVICES": ",".join(map(str, range(gpus)))} if args.backend != "torch" else None
     with GpuSampler() as sampler:
-        result = subprocess.run(command, capture_output=True, text=True)
+        result = subprocess.run(command, capture_output=True, text=True, env=env)
     wall = time.time() - started
     (out / "snakemake.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
@@ -107,6 +111,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
     spans = [s for s in map(log_times, logs) if s]
     train_start, train_end = min(s[0] for s in spans), max(s[1] for s in spans)
     startups = [float(m) for p in logs for m in re.findall(r"job start-up: ([\d.]+) s", p.read_text())]
+    claimed = [m for p in logs for m in re.findall(r"GPU slot: (cuda:\d+)", p.read_text())]
     index = json.loads((out / "results" / "trained" / "index.json").read_text())
     metrics = [json.loads((out / "results" / "trained" / c["metrics_file"]).read_text()) for c in index["cells"]]
     trained = [m for m in metrics if m["status"] == "ok"]
@@ -117,7 +122,8 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
         "workflow_s": wall,
         "training_phase_s": train_end - train_start,
         "job_startup_median_s": statistics.median(startups) if startups else None,
-        "gpu_util_mean_pct": sampler.mean_between(train_start, train_end),
+        "gpu_util_mean_pct": sampler.mean_between(train_start, train_end)[:gpus],
+        "jobs_per_gpu": {device: claimed.count(device) for device in sorted(set(claimed))},
         "median_loss_reduction": statistics.median(m["loss_reduction"] for m in trained),
         "min_loss_reduction": min(m["loss_reduction"] for m in trained),
         "median_psnr_gain_db": statistics.median(m["eval"]["psnr_after"] - m["eval"]["psnr_before"] for m in trained),
@@ -149,6 +155,7 @@ def main() -> None:
     parser.add_argument("--backend", default="gsplat", help="torch: a CPU smoke test of this script")
     parser.add_argument("--grid", type=json.loads, default={}, help='grid overrides as JSON, e.g. \'{"n_theta": 12, "n_phi": 6}\'')
     parser.add_argument("--json", help="write all rows here")
+    parser.add_argument("--compare-with", help="JSON of an earlier run: compare every mode's cells with its first mode")
     parser.add_argument("--extensions-dir", help="gsplat build cache (default: OUT/torch_extensions)")
     args = parser.parse_args()
     work = Path(args.out).resolve()
@@ -167,14 +174,17 @@ def main() -> None:
         util = "/".join(f"{u:.0f}" for u in row["gpu_util_mean_pct"])
         startup = f"{row['job_startup_median_s']:.2f}" if row["job_startup_median_s"] is not None else "-"
         print(f"{mode:>12} {row['cells']:>5} {row['jobs']:>5} {row['workflow_s']:>10.1f} {row['training_phase_s']:>10.1f} {startup:>10} "
-              f"{util:>12} {row['median_loss_reduction']:>9.1%} {row['min_loss_reduction']:>6.1%} {row['median_psnr_gain_db']:>8.2f}", flush=True)
-    if len(rows) > 1:
-        first = rows[0]["per_cell"]
-        for row in rows[1:]:
+              f"{util:>12} {row['median_loss_reduction']:>9.1%} {row['min_loss_reduction']:>6.1%} {row['median_psnr_gain_db']:>8.2f}"
+              f"  jobs per GPU {row['jobs_per_gpu']}", flush=True)
+    baseline = json.loads(Path(args.compare_with).read_text()) if args.compare_with else []
+    if len(rows) + len(baseline) > 1:
+        reference = (baseline or rows)[0]
+        first = reference["per_cell"]
+        for row in rows if baseline else rows[1:]:
             common = sorted(set(first) & set(row["per_cell"]))
             diffs = [row["per_cell"][c]["loss_reduction"] - first[c]["loss_reduction"] for c in common]
             psnr = [row["per_cell"][c]["psnr_after"] - first[c]["psnr_after"] for c in common]
-            print(f"{row['mode']} vs {rows[0]['mode']} on {len(common)} cells: loss reduction difference median {statistics.median(diffs):+.4f} "
+            print(f"{row['mode']} vs {reference['mode']}{' (earlier run)' if baseline else ''} on {len(common)} cells: loss reduction difference median {statistics.median(diffs):+.4f} "
                   f"(max |d| {max(map(abs, diffs)):.4f}); held-out PSNR difference median {statistics.median(psnr):+.3f} dB (max |d| {max(map(abs, psnr)):.3f})")
     print(f"device: {rows[0]['device']}, {args.gpus} GPU(s), {args.cores} cores")
     if args.json:

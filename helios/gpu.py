@@ -54,9 +54,11 @@ def visible_gpu_count() -> int:
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
-def pin_device(index: int) -> None:
-    """Make ``cuda:index`` the current device (before any CUDA work)."""
+def pin_device(index: int) -> str:
+    """Make ``cuda:index`` the current device (before any CUDA work); says which, for the log."""
     import torch
 
-    if torch.cuda.is_available():
-        torch.cuda.set_device(index)
+    if not torch.cuda.is_available():
+        return "no CUDA device"
+    torch.cuda.set_device(index)
+    return f"cuda:{index} of {torch.cuda.device_count()} visible GPU(s)"

@@ -26,7 +26,7 @@ def main(smk) -> None:
         cells = [load_cell(path, grid) for path in smk.input.cells]
         with claim_gpu(smk.params.lock_dir, visible_gpu_count(), smk.params.slots_per_gpu) as device, \
                 atomic_path(smk.output[0], directory=True) as out:
-            pin_device(device)
+            logger.info("GPU slot: %s", pin_device(device))
             resolve_backend(options.backend)  # CUDA and gsplat loaded now: the start-up figure includes them
             log_startup(logger)
             train_batch(cells, [(Path(out) / f"{c.cell_id}.ply", Path(out) / f"{c.cell_id}.json") for c in cells], options,

@@ -33,7 +33,7 @@ def main(smk) -> None:
         options = TrainOptions.from_mapping(smk.params.options)
         cell = load_cell(smk.input.cell, Grid.from_mapping(smk.params.grid))
         with claim_gpu(smk.params.lock_dir, visible_gpu_count(), smk.params.slots_per_gpu) as device:
-            pin_device(device)
+            logger.info("GPU slot: %s", pin_device(device))
             resolve_backend(options.backend)  # CUDA and gsplat loaded now: the start-up figure includes them
             log_startup(logger)
             train_cell(cell, smk.output.ply, smk.output.metrics, options, progress=logger.info)
