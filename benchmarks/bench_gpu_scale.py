@@ -57,7 +57,7 @@ class GpuSampler:
             self.samples.append((time.time(), [int(v) for v in out.split()]))
             self._stop.wait(0.5)
 
-    def __enter__(self) -> "GpuSampler":
+    def __enter__(self) -> GpuSampler:
         self._thread.start()
         return self
 
@@ -72,7 +72,7 @@ class GpuSampler:
 
 def log_times(path: Path) -> tuple[float, float] | None:
     """First and last timestamps (epoch) in a job log written today."""
-    stamps = re.findall(r"^(\d\d:\d\d:\d\d) ", path.read_text(), flags=re.M)
+    stamps = re.findall(r"^(\d\d:\d\d:\d\d) ", path.read_text(), flags=re.MULTILINE)
     if not stamps:
         return None
     day = datetime.fromtimestamp(path.stat().st_mtime).date()

@@ -21,10 +21,9 @@ import torch
 
 from helios.batching import size_class
 from helios.cell import load_cell
-from helios.train import TrainOptions, train_cell
 from helios.splats import sh0_to_rgb
+from helios.train import TrainOptions, prepare_cell, train_cell
 from helios.train_batch import Batch, train_batch
-from helios.train import prepare_cell
 
 
 def timed_steps(batch: Batch, label: str, body, steps: int = 50) -> None:
@@ -76,11 +75,12 @@ def main() -> None:
     os.environ["HELIOS_CUDA_GRAPHS"] = "1"
     device = torch.device("cuda")
     batch = Batch([prepare_cell(c, options, device) for c in cells], options, "gsplat", device)
-    from helios.train import _merged, _optimizers
+    from helios.adam import merged
+    from helios.train import optimizers_for
 
-    optimizer = _merged(_optimizers(batch.params, options))
-    from helios.render import rasterize
+    optimizer = merged(optimizers_for(batch.params, options))
     from helios.cameras import Views
+    from helios.render import rasterize
 
     pick = batch.picks[0]
     together = batch.render(batch.train_viewmats[batch.cell_index, pick], batch.train_Ks[batch.cell_index, pick])

@@ -23,18 +23,18 @@ def mark(label: str, sync: bool = True) -> None:
     started = now
 
 
-import torch  # noqa: E402
+import torch
 
 mark("import torch", sync=False)
 torch.zeros(1, device="cuda")
 mark("CUDA initialisation")
-from bench_train import synthetic_cell  # noqa: E402
+from bench_train import synthetic_cell
 
-from helios.cameras import sample_views  # noqa: E402
-from helios.loss import ImageLoss  # noqa: E402
-from helios.render import rasterize  # noqa: E402
-from helios.render.gsplat_backend import ensure_built  # noqa: E402
-from helios.splats import init_params, sh0_to_rgb  # noqa: E402
+from helios.cameras import sample_views
+from helios.loss import ImageLoss
+from helios.render import rasterize
+from helios.render.gsplat_backend import ensure_built
+from helios.splats import init_params, sh0_to_rgb
 
 mark("helios imports (gsplat, pytorch_msssim, scipy, ...)")
 ensure_built()

@@ -11,7 +11,8 @@ come after it, and no others.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 
 def size_class(star_count: int) -> int:

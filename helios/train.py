@@ -18,9 +18,10 @@ import logging
 import math
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -28,6 +29,8 @@ from gsplat.strategy import DefaultStrategy
 from gsplat.strategy.ops import remove, reset_opa
 
 import helios
+from helios.adam import FusedAdam
+from helios.adam import merged as merged_optimizer
 from helios.cameras import Views, sample_views
 from helios.cell import CellStars
 from helios.errors import HeliosError
@@ -124,7 +127,7 @@ class TrainOptions:
             raise HeliosError("invalid training options: " + "; ".join(problems))
 
     @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> "TrainOptions":
+    def from_mapping(cls, values: dict[str, Any]) -> TrainOptions:
         return from_mapping(cls, values, "training option(s)")
 
     def as_dict(self) -> dict[str, Any]:
@@ -207,27 +210,11 @@ def _full_loss(backend: str, params: dict[str, torch.Tensor], views: Views, targ
         return _objective(backend, params, views, target, options, image_loss)["loss"].item()
 
 
-def _optimizers(params: torch.nn.ParameterDict, options: TrainOptions) -> dict[str, torch.optim.Optimizer]:
+def optimizers_for(params: dict[str, torch.Tensor], options: TrainOptions) -> dict[str, FusedAdam]:
+    """One Adam per parameter (as gsplat's strategies expect), at gsplat's rates scaled by ``learning_rate``."""
     factor = options.learning_rate / 0.001
     rates = {"means": 1.6e-4, "scales": 5e-3, "quats": 1e-3, "opacities": 5e-2, "colors": 2.5e-3}
-    fused = params["means"].is_cuda  # one kernel per step instead of a loop over tensors
-    return {
-        name: torch.optim.Adam([{"params": params[name], "lr": rate * factor, "name": name}], eps=1e-15, fused=fused)
-        for name, rate in rates.items()
-    }
-
-
-def _merged(optimizers: dict[str, torch.optim.Optimizer]) -> torch.optim.Optimizer:
-    """One Adam holding every parameter group and its state: one step call instead of five.
-
-    Used once densification is over (gsplat's strategy needs one optimizer per parameter).
-    """
-    groups = [group for optimizer in optimizers.values() for group in optimizer.param_groups]
-    first = next(iter(optimizers.values()))
-    merged = torch.optim.Adam(groups, eps=1e-15, fused=first.defaults.get("fused"))
-    for optimizer in optimizers.values():
-        merged.state.update(optimizer.state)
-    return merged
+    return {name: FusedAdam([{"params": [params[name]], "lr": rate * factor, "name": name}]) for name, rate in rates.items()}
 
 
 def _cap(params: torch.nn.ParameterDict, optimizers: dict, state: dict, max_splats: int | None) -> None:
@@ -308,7 +295,7 @@ def metrics_header(cell: CellStars, options: TrainOptions, backend: str, why: st
         "config_hash": options.config_hash(),
         "options": options.as_dict(),
         "versions": _versions(),
-        "star_count": int(len(cell.positions)),
+        "star_count": len(cell.positions),
         "stars_dropped_nonfinite": cell.dropped_nonfinite,
         "transform": {"centre_pc": [float(v) for v in cell.centre_pc], "scale_pc": cell.scale_pc,
                       "local_to_pc": "x_pc = centre_pc + local (PLY positions are pc relative to centre_pc)"},
@@ -355,7 +342,7 @@ def train_cell(
     phase = time.perf_counter()
 
     params = torch.nn.ParameterDict({k: torch.nn.Parameter(v.to(device)) for k, v in problem.init.items()})
-    optimizers = _optimizers(params, options)
+    optimizers = optimizers_for(params, options)
     means_decay = 0.01 ** (1.0 / options.iterations)
     strategy = FixedResetStrategy(
         prune_opa=options.prune_opacity_threshold,
@@ -387,7 +374,7 @@ def train_cell(
     status, step = "ok", 0
     report_every = max(1, options.iterations // 20)
     picks = problem.picks
-    merged: torch.optim.Optimizer | None = None
+    merged: FusedAdam | None = None
     means_group = optimizers["means"].param_groups[0]
     loop_started = time.perf_counter()
     for step in range(options.iterations):
@@ -417,7 +404,7 @@ def train_cell(
         else:
             if merged is None:
                 _cap(params, optimizers, state, options.max_splats)
-                merged = _merged(optimizers)
+                merged = merged_optimizer(optimizers)
                 means_group = next(g for g in merged.param_groups if g["name"] == "means")
             merged.step()
             merged.zero_grad(set_to_none=True)

@@ -23,12 +23,14 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
+from helios.adam import FusedAdam, merged
 from helios.cell import CellStars
 from helios.errors import HeliosError
 from helios.files import write_json
@@ -39,10 +41,9 @@ from helios.train import (
     CellProblem,
     TrainOptions,
     _finite,
-    _merged,
-    _optimizers,
     loss_reduction,
     metrics_header,
+    optimizers_for,
     prepare_cell,
     write_empty_cell,
 )
@@ -169,7 +170,7 @@ class Batch:
             mask = cells.view(-1, *([1] * (tensor.dim() - 1)))
             best[name] = torch.where(mask, tensor.detach(), best[name])
 
-    def restore(self, best: dict[str, torch.Tensor], cells: torch.Tensor, optimizer: torch.optim.Optimizer) -> None:
+    def restore(self, best: dict[str, torch.Tensor], cells: torch.Tensor, optimizer: FusedAdam) -> None:
         """Put the cells in ``cells`` back to ``best`` and clear their Adam moments."""
         with torch.no_grad():
             for name, tensor in self.params.items():
@@ -215,7 +216,7 @@ def train_batch(
     batch = Batch(problems, options, backend, device)
     timings["ground_truth_s"] = time.perf_counter() - phase
     phase = time.perf_counter()
-    optimizer = _merged(_optimizers(batch.params, options))
+    optimizer = merged(optimizers_for(batch.params, options))
     means_group = next(g for g in optimizer.param_groups if g["name"] == "means")
     means_decay = 0.01 ** (1.0 / options.iterations)
     before = batch.evaluate()
@@ -276,7 +277,7 @@ def train_batch(
     after = batch.evaluate()
     for b, problem in enumerate(batch.problems):
         i = live[b]
-        ply_path, metrics_path = outputs[i]
+        ply_path = outputs[i][0]
         count = batch.counts[b]
         write_ply(ply_path, {name: tensor[b, :count].detach().cpu() for name, tensor in best.items()}, problem.cell.scale_pc)
         headers[i].update(

@@ -112,8 +112,8 @@ def test_gsplat_batch_matches_gsplat_alone(tmp_path):
 
 
 def test_batches_are_padded_past_the_gsplat_warp_bug(tmp_path):
-    from helios.train_batch import MIN_PADDED_SPLATS, Batch
     from helios.train import prepare_cell
+    from helios.train_batch import MIN_PADDED_SPLATS, Batch
 
     options = TrainOptions(**BATCH)
     batch = Batch([prepare_cell(cluster(1, seed=s, cell_id=f"1_{s}_0"), options, torch.device("cpu")) for s in range(3)], options, "torch",
