@@ -60,3 +60,28 @@ def test_slurm_run_matches_a_local_run(cluster, tmp_path):
     for name in files[:-1]:
         assert (local / "results" / name).read_bytes() == (slurm / "results" / name).read_bytes(), name
     assert json.loads((slurm / "results" / "validation.json").read_text())["ok"]
+
+
+def test_slurm_batched_mode(cluster, tmp_path):
+    """train.batch_cells > 1: one SLURM job per batch, each asking for a GPU; same bytes as a local batched run."""
+    config = {"output_dir": "results", "catalog": {"synthetic": {"stars": 2000, "seed": 8}}, "select": {"mode": "all"},
+              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": {**SLURM_TRAIN, "batch_cells": 4}}
+    local, slurm = tmp_path / "local", tmp_path / "slurm"
+    for work in (local, slurm):
+        work.mkdir()
+        (work / "config.yaml").write_text(yaml.safe_dump(config))
+    assert run(local, "--cores", "2").returncode == 0
+    before = set(subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=cluster).stdout.splitlines())
+    result = run(slurm, "--profile", str(REPO / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "3",
+                 "--seconds-between-status-checks", "2", "--latency-wait", "5", env=cluster)
+    assert result.returncode == 0, result.stderr[-4000:]
+    jobs = [line for line in subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=cluster).stdout.splitlines()
+            if line not in before]
+    batches = sorted(p.name for p in (slurm / "results" / "trained" / "batches").iterdir())
+    batch_jobs = [line for line in jobs if "rule_train_batch" in line]
+    assert len(batch_jobs) == len(batches) > 0 and not any("rule_train_cell" in line for line in jobs)
+    assert all(re.search(r"gres[/:]gpu[:=]1", line) for line in batch_jobs), batch_jobs[0]
+    trained = json.loads((slurm / "results" / "trained" / "index.json").read_text())
+    assert all(c["file"].startswith("batches/") for c in trained["cells"])
+    for name in ["trained/index.json", "trained/cells.pack.bin"] + [f"trained/{c['file']}" for c in trained["cells"]]:
+        assert (local / "results" / name).read_bytes() == (slurm / "results" / name).read_bytes(), name
