@@ -5,7 +5,8 @@
 Times, in order and in one new process: importing torch, CUDA initialisation,
 HELIOS's imports, loading gsplat's extension, then the first call of each piece
 of a training step (render, backward, SSIM, the CUDA-graph capture of the
-loss, fused Adam) against its second call.
+loss, HELIOS's fused Adam) against its second call, and last the first
+``torch.optim`` optimizer (which imports ``torch._dynamo``; HELIOS builds none).
 """
 
 import time
