@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import time
 from pathlib import Path
 from typing import Iterator
@@ -62,3 +63,16 @@ def pin_device(index: int) -> str:
         return "no CUDA device"
     torch.cuda.set_device(index)
     return f"cuda:{index} of {torch.cuda.device_count()} visible GPU(s)"
+
+
+@contextlib.contextmanager
+def training_slot(lock_dir: str | Path, slots_per_gpu: int, backend: str, logger: logging.Logger) -> Iterator[int]:
+    """A training job's device: claim a GPU slot, make it current, load the backend, log the job's start-up."""
+    from helios.render import resolve_backend
+    from helios.scripting import log_startup
+
+    with claim_gpu(lock_dir, visible_gpu_count(), slots_per_gpu) as device:
+        logger.info("GPU slot: %s", pin_device(device))
+        resolve_backend(backend)  # CUDA and gsplat loaded now: the start-up figure includes them
+        log_startup(logger)
+        yield device

@@ -402,8 +402,7 @@ def train_cell(
                 optimizer.zero_grad(set_to_none=True)
             _cap(params, optimizers, state, options.max_splats)
         else:
-            if merged is None:
-                _cap(params, optimizers, state, options.max_splats)
+            if merged is None:  # splats were capped at initialisation and after every densification step
                 merged = merged_optimizer(optimizers)
                 means_group = next(g for g in merged.param_groups if g["name"] == "means")
             merged.step()

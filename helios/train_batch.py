@@ -81,9 +81,9 @@ class Batch:
         self.size = options.image_size
         self.counts = [int(p.init["means"].shape[0]) for p in problems]
         n_max = max(*self.counts, MIN_PADDED_SPLATS)
-        self.valid = torch.zeros(len(problems), n_max, device=device)
-        for b, n in enumerate(self.counts):
-            self.valid[b, :n] = 1.0
+        # 1 on each cell's own splats, 0 on padding; ``valid`` also drops cells that diverged.
+        self.cell_splats = (torch.arange(n_max)[None, :] < torch.tensor(self.counts)[:, None]).float().to(device)
+        self.valid = self.cell_splats.clone()
         self.params = {}
         for name, fill in PAD_VALUES.items():
             padded = _padded([p.init[name] for p in problems], n_max, fill)
@@ -273,7 +273,7 @@ def train_batch(
 
     phase = time.perf_counter()
     batch.restore(best, torch.ones(n, dtype=torch.bool, device=device), optimizer)
-    batch.valid.copy_(torch.stack([torch.arange(batch.valid.shape[1], device=device) < c for c in batch.counts]).float())
+    batch.valid.copy_(batch.cell_splats)
     after = batch.evaluate()
     for b, problem in enumerate(batch.problems):
         i = live[b]

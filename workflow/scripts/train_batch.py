@@ -3,7 +3,7 @@
 import os
 from pathlib import Path
 
-from helios.scripting import configure_logging, log_startup, user_errors
+from helios.scripting import configure_logging, user_errors
 
 
 def main(smk) -> None:
@@ -13,9 +13,8 @@ def main(smk) -> None:
 
     from helios.cell import load_cell
     from helios.files import atomic_path
-    from helios.gpu import claim_gpu, pin_device, visible_gpu_count
+    from helios.gpu import training_slot
     from helios.grid import Grid
-    from helios.render import resolve_backend
     from helios.train import TrainOptions
     from helios.train_batch import train_batch
 
@@ -24,11 +23,8 @@ def main(smk) -> None:
         options = TrainOptions.from_mapping(smk.params.options)
         grid = Grid.from_mapping(smk.params.grid)
         cells = [load_cell(path, grid) for path in smk.input.cells]
-        with claim_gpu(smk.params.lock_dir, visible_gpu_count(), smk.params.slots_per_gpu) as device, \
+        with training_slot(smk.params.lock_dir, smk.params.slots_per_gpu, options.backend, logger), \
                 atomic_path(smk.output[0], directory=True) as out:
-            logger.info("GPU slot: %s", pin_device(device))
-            resolve_backend(options.backend)  # CUDA and gsplat loaded now: the start-up figure includes them
-            log_startup(logger)
             train_batch(cells, [(Path(out) / f"{c.cell_id}.ply", Path(out) / f"{c.cell_id}.json") for c in cells], options,
                         progress=logger.info, batch_id=smk.wildcards.batch)
 

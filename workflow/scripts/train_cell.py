@@ -7,7 +7,7 @@ set, the first attempt at each cell fails (and leaves a marker file there).
 import os
 from pathlib import Path
 
-from helios.scripting import configure_logging, log_startup, user_errors
+from helios.scripting import configure_logging, user_errors
 
 
 def main(smk) -> None:
@@ -16,9 +16,8 @@ def main(smk) -> None:
     import torch
 
     from helios.cell import load_cell
-    from helios.gpu import claim_gpu, pin_device, visible_gpu_count
+    from helios.gpu import training_slot
     from helios.grid import Grid
-    from helios.render import resolve_backend
     from helios.train import TrainOptions, train_cell
 
     torch.set_num_threads(smk.threads)
@@ -32,10 +31,7 @@ def main(smk) -> None:
     with user_errors(logger):
         options = TrainOptions.from_mapping(smk.params.options)
         cell = load_cell(smk.input.cell, Grid.from_mapping(smk.params.grid))
-        with claim_gpu(smk.params.lock_dir, visible_gpu_count(), smk.params.slots_per_gpu) as device:
-            logger.info("GPU slot: %s", pin_device(device))
-            resolve_backend(options.backend)  # CUDA and gsplat loaded now: the start-up figure includes them
-            log_startup(logger)
+        with training_slot(smk.params.lock_dir, smk.params.slots_per_gpu, options.backend, logger):
             train_cell(cell, smk.output.ply, smk.output.metrics, options, progress=logger.info)
 
 
