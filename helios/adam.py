@@ -30,16 +30,19 @@ class FusedAdam:
 
     @torch.no_grad()
     def step(self) -> None:
+        work = []
         for group in self.param_groups:
             params = [p for p in group["params"] if p.grad is not None]
-            if not params:
-                continue
-            states = [self._state(p) for p in params]
-            steps = [s["step"] for s in states]
-            torch._foreach_add_(steps, 1)
+            if params:
+                work.append((group, params, [self._state(p) for p in params]))
+        if not work:
+            return
+        torch._foreach_add_([s["step"] for _, _, states in work for s in states], 1)  # one launch for every group
+        for group, params, states in work:
             torch._fused_adam_(
-                params, [p.grad for p in params], [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states], [], steps,
-                amsgrad=False, lr=group["lr"], beta1=self.betas[0], beta2=self.betas[1], weight_decay=0.0, eps=self.eps, maximize=False,
+                params, [p.grad for p in params], [s["exp_avg"] for s in states], [s["exp_avg_sq"] for s in states], [],
+                [s["step"] for s in states], amsgrad=False, lr=group["lr"], beta1=self.betas[0], beta2=self.betas[1],
+                weight_decay=0.0, eps=self.eps, maximize=False,
             )
 
     def zero_grad(self, set_to_none: bool = True) -> None:

@@ -5,21 +5,22 @@ Gaussian window (sigma 1.5), made once per device instead of on every call.
 Both terms are returned per image so that a batch of several cells can weigh
 each cell separately; a single cell takes their means.
 
-On CUDA the training loss for the one fixed batch shape is replayed as CUDA
-graphs (``torch.cuda.make_graphed_callables``, forward and backward): SSIM's
-separable convolutions and their gradients are ~60 small kernels whose launch
-cost, not their arithmetic, dominates a training step at 256 px.  Set
-``HELIOS_CUDA_GRAPHS=0`` to run them eagerly (for comparison or debugging).
+On CUDA the training loss for one fixed batch shape can be replayed as CUDA
+graphs (``helios.cuda_graphs``): SSIM's separable convolutions and their
+gradients are ~60 small kernels whose launch cost, not their arithmetic,
+dominates a training step at 256 px.  On CUDA, SSIM's depthwise convolutions
+run PyTorch's own kernels rather than cuDNN's, which were slower for this
+shape (BENCHMARKS.md).
 """
 
 from __future__ import annotations
 
 import math
-import os
-import warnings
 
 import torch
 from pytorch_msssim import ssim
+
+from helios.cuda_graphs import cuda_graphs_enabled, graphed
 
 WINDOW_SIZE = 11
 WINDOW_SIGMA = 1.5
@@ -44,10 +45,6 @@ def nchw(images: torch.Tensor) -> torch.Tensor:
     return out.contiguous() if images.is_cuda else out.contiguous(memory_format=torch.channels_last)
 
 
-def cuda_graphs_enabled() -> bool:
-    return os.environ.get("HELIOS_CUDA_GRAPHS", "1") != "0"
-
-
 class ImageLoss:
     """Per-image L1 and 1 - SSIM of ``[N, H, W, 3]`` images against targets in [0, 1]."""
 
@@ -56,16 +53,14 @@ class ImageLoss:
         self._graphed = None
         self._graph_shape = tuple(graph_shape) if graph_shape is not None else None
         if device.type == "cuda" and graph_shape is not None and cuda_graphs_enabled():
-            # PyTorch notes once per process that the graphed backward hands gradients across
-            # streams; values and gradients match the eager loss (tests/test_loss.py, run on CUDA).
-            warnings.filterwarnings("ignore", message="The AccumulateGrad node's stream does not match")
             images = torch.rand(graph_shape, device=device, requires_grad=True)
             target = torch.rand(graph_shape, device=device)
-            self._graphed = torch.cuda.make_graphed_callables(self.eager, (images, target), num_warmup_iters=3)
+            self._graphed = graphed(self.eager, (images, target))
 
     def eager(self, images: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         l1 = torch.abs(images - target).mean(dim=(1, 2, 3))
-        similarity = ssim(nchw(images), nchw(target), data_range=1.0, size_average=False, win=self.window)
+        with torch.backends.cudnn.flags(enabled=False):
+            similarity = ssim(nchw(images), nchw(target), data_range=1.0, size_average=False, win=self.window)
         return l1, 1.0 - similarity
 
     def __call__(self, images: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -36,6 +36,7 @@ from helios.cell import CellStars
 from helios.errors import HeliosError
 from helios.files import write_json
 from helios.loss import ImageLoss, psnr
+from helios.objective import PARTS, CellObjective
 from helios.options import from_mapping
 from helios.render import rasterize, resolve_backend
 from helios.render.reference import render_splats, render_starfield, starfield_exposure
@@ -185,31 +186,6 @@ def _psnr_ssim(images: torch.Tensor, target: torch.Tensor, image_loss: ImageLoss
     return psnr(mse), 1.0 - dssim.mean().item()
 
 
-def _regularisers(log_scales: torch.Tensor, min_ratio: float) -> tuple[torch.Tensor, torch.Tensor]:
-    isotropy = log_scales.var(dim=1, unbiased=False).mean()
-    spread = log_scales.min(dim=1).values - log_scales.max(dim=1).values  # log(smallest / largest)
-    collapse = torch.relu(math.log(min_ratio) - spread).mean()
-    return isotropy, collapse
-
-
-def _objective(backend: str, params: dict[str, torch.Tensor], views: Views, target: torch.Tensor, options: TrainOptions,
-               image_loss: ImageLoss) -> dict[str, torch.Tensor]:
-    """The training loss and its parts for ``views`` against ``target``."""
-    images, info = rasterize(backend, *_activated(params), views)
-    l1, dssim = (part.mean() for part in image_loss(images, target))
-    isotropy, collapse = _regularisers(params["scales"], options.min_scale_ratio)
-    loss = (1 - options.lambda_dssim) * l1 + options.lambda_dssim * dssim
-    loss = loss + options.lambda_isotropy * isotropy + options.lambda_collapse * collapse
-    return {"loss": loss, "l1": l1, "dssim": dssim, "isotropy": isotropy, "collapse": collapse, "info": info}
-
-
-def _full_loss(backend: str, params: dict[str, torch.Tensor], views: Views, target: torch.Tensor, options: TrainOptions,
-               image_loss: ImageLoss) -> float:
-    """The objective over every training view (a stable before/after figure)."""
-    with torch.no_grad():
-        return _objective(backend, params, views, target, options, image_loss)["loss"].item()
-
-
 def optimizers_for(params: dict[str, torch.Tensor], options: TrainOptions) -> dict[str, FusedAdam]:
     """One Adam per parameter (as gsplat's strategies expect), at gsplat's rates scaled by ``learning_rate``."""
     factor = options.learning_rate / 0.001
@@ -355,7 +331,8 @@ def train_cell(
     )
     strategy.check_sanity(params, optimizers)
     state = strategy.initialize_state(scene_scale=1.0)
-    image_loss = ImageLoss(device, graph_shape=(options.views_per_iter, options.image_size, options.image_size, 3))
+    image_loss = ImageLoss(device)
+    objective = CellObjective(backend, options, gt_train, image_loss)
 
     def evaluate() -> tuple[float, float]:
         with torch.no_grad():
@@ -363,7 +340,7 @@ def train_cell(
             return _psnr_ssim(images.clamp(0, 1), gt_eval, image_loss)
 
     psnr_before, ssim_before = evaluate()
-    initial_loss = _full_loss(backend, params, train_views, gt_train, options, image_loss)
+    initial_loss = objective.full(params, train_views, gt_train)[0].item()
     timings["setup_eval_s"] = time.perf_counter() - phase
     curve: list[dict[str, float]] = []
 
@@ -374,24 +351,26 @@ def train_cell(
     status, step = "ok", 0
     report_every = max(1, options.iterations // 20)
     picks = problem.picks
+    # Each step's cameras, gathered once: a step then only takes views of these.
+    step_viewmats, step_Ks = train_views.viewmats[picks], train_views.Ks[picks]
     merged: FusedAdam | None = None
     means_group = optimizers["means"].param_groups[0]
     loop_started = time.perf_counter()
     for step in range(options.iterations):
-        pick = picks[step]
-        parts = _objective(backend, params, train_views.subset(pick), gt_train[pick], options, image_loss)
-        loss, info = parts["loss"], parts["info"]
+        densifying = step < options.densify_until
+        if not densifying:
+            objective.freeze(params, options.views_per_iter)  # shapes are final from here on
+        views = Views(step_viewmats[step], step_Ks[step], train_views.width, train_views.height)
+        loss, parts, info = objective.step(params, views, picks[step])
         if step % options.curve_every == 0 or step == options.iterations - 1:
             # Reading the loss waits for the device, so it happens only here; a
             # non-finite loss in between shows up at the next record at the latest.
-            names = ("loss", "l1", "dssim", "isotropy", "collapse")
-            values = dict(zip(names, torch.stack([parts[k].detach().float() for k in names]).tolist()))  # one wait, not five
+            values = dict(zip(PARTS, parts.tolist()))
             if not math.isfinite(values["loss"]):
                 status = "diverged"
                 say(f"step {step}: loss is {values['loss']}; stopping and keeping the best parameters (step {best_step}, loss {best_loss:.5f})")
                 break
             curve.append({"step": step, **values, "splats": int(params["means"].shape[0])})
-        densifying = step < options.densify_until
         if densifying:
             strategy.step_pre_backward(params, optimizers, state, step, info)
         loss.backward()
@@ -409,7 +388,7 @@ def train_cell(
             merged.zero_grad(set_to_none=True)
         means_group["lr"] *= means_decay
         if (step + 1) % options.select_every == 0 or step + 1 == options.iterations:
-            full = _full_loss(backend, params, train_views, gt_train, options, image_loss)
+            full = objective.full(params, train_views, gt_train)[0].item()
             if full < best_loss:
                 best_loss, best_params, best_step = full, snapshot(), step + 1
         if (step + 1) % report_every == 0:

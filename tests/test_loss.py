@@ -36,6 +36,7 @@ def test_psnr() -> None:
     assert psnr(0.0) == float("inf")
 
 
+@pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_cuda_graph_replay_matches_eager_values_and_gradients() -> None:
     device = torch.device("cuda")
