@@ -110,4 +110,3 @@ class CellObjective:
 def _aliases(tensors: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
     """New leaves that require grad, on the storage of ``tensors``."""
     return tuple(t.detach().requires_grad_(True) for t in tensors)
-
