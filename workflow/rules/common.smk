@@ -1,4 +1,5 @@
 import json
+import os
 
 from snakemake.utils import validate
 
@@ -66,10 +67,17 @@ def selected_cells(wildcards):
         return [cell["id"] for cell in json.load(handle)["cells"]]
 
 
+_BATCH_PLANS = {}
+
+
 def batch_plan(wildcards):
-    """Batch name -> cell ids (batched mode, train.batch_cells > 1)."""
-    with open(checkpoints.select.get().output[0]) as handle:
-        return plan_batches(json.load(handle)["cells"], BATCH_CELLS)
+    """Batch name -> cell ids (batched mode, train.batch_cells > 1); read once per version of the selection."""
+    path = checkpoints.select.get().output[0]
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _BATCH_PLANS:
+        with open(path) as handle:
+            _BATCH_PLANS[key] = plan_batches(json.load(handle)["cells"], BATCH_CELLS)
+    return _BATCH_PLANS[key]
 
 
 def trained_outputs(wildcards):
