@@ -65,7 +65,7 @@ class CellObjective:
         they lie (no copy in per step), and write the parts of the loss into a
         buffer (:meth:`step` returns it; the next step overwrites it).
         """
-        if params["means"].device.type != "cuda" or not cuda_graphs_enabled() or self._frozen:
+        if self._frozen or params["means"].device.type != "cuda" or not cuda_graphs_enabled():
             return
         raw = (params["scales"], params["opacities"], params["colors"])
         # The captures' inputs are new leaves on the same storage: a parameter already used
