@@ -20,7 +20,7 @@ from helios.cameras import Views
 from helios.cuda_graphs import cuda_graphs_enabled, graphed
 from helios.loss import ImageLoss
 from helios.render import rasterize
-from helios.splats import sh0_to_rgb
+from helios.splats import activated
 
 PARTS = ("loss", "l1", "dssim", "isotropy", "collapse")
 
@@ -31,6 +31,12 @@ def regularisers(log_scales: torch.Tensor, min_ratio: float) -> tuple[torch.Tens
     spread = log_scales.min(dim=1).values - log_scales.max(dim=1).values  # log(smallest / largest)
     collapse = torch.relu(math.log(min_ratio) - spread).mean()
     return isotropy, collapse
+
+
+def weighted_loss(options: Any, l1: torch.Tensor, dssim: torch.Tensor, isotropy: torch.Tensor, collapse: torch.Tensor) -> torch.Tensor:
+    """``(1 - l) L1 + l (1 - SSIM) + l_iso isotropy + l_col collapse`` (per cell when the terms are per cell)."""
+    o = options
+    return (1 - o.lambda_dssim) * l1 + o.lambda_dssim * dssim + o.lambda_isotropy * isotropy + o.lambda_collapse * collapse
 
 
 class CellObjective:
@@ -45,14 +51,12 @@ class CellObjective:
     def before(self, scales: torch.Tensor, opacities: torch.Tensor, colors: torch.Tensor) -> tuple[torch.Tensor, ...]:
         """``(scales, opacities, colours)`` activated, then ``(isotropy, collapse)``."""
         isotropy, collapse = regularisers(scales, self.options.min_scale_ratio)
-        return torch.exp(scales), torch.sigmoid(opacities), sh0_to_rgb(colors), isotropy, collapse
+        return *activated(scales, opacities, colors), isotropy, collapse
 
     def after(self, images: torch.Tensor, target: torch.Tensor, isotropy: torch.Tensor, collapse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(loss, parts)``: the scalar loss and, detached, the ``PARTS`` stacked (for the loss curve)."""
-        o = self.options
         l1, dssim = (part.mean() for part in self.image_loss.eager(images, target))
-        loss = (1 - o.lambda_dssim) * l1 + o.lambda_dssim * dssim
-        loss = loss + o.lambda_isotropy * isotropy + o.lambda_collapse * collapse
+        loss = weighted_loss(self.options, l1, dssim, isotropy, collapse)
         return loss, torch.stack([loss, l1, dssim, isotropy, collapse]).detach()
 
     def _after_picked(self, images: torch.Tensor, pick: torch.Tensor, isotropy: torch.Tensor, collapse: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

@@ -37,6 +37,11 @@ def sh0_to_rgb(sh0: torch.Tensor) -> torch.Tensor:
     return torch.clamp_min(sh0 * SH_C0 + 0.5, 0.0)
 
 
+def activated(scales: torch.Tensor, opacities: torch.Tensor, colors: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Pre-activation log-scales, opacity logits and SH0 colours -> what the renderers draw."""
+    return torch.exp(scales), torch.sigmoid(opacities), sh0_to_rgb(colors)
+
+
 @dataclass(frozen=True)
 class InitOptions:
     """How stars become initial Gaussians (in the cell's normalised frame, radius 1).

@@ -40,7 +40,7 @@ from helios.objective import PARTS, CellObjective
 from helios.options import from_mapping
 from helios.render import rasterize, resolve_backend
 from helios.render.reference import render_splats, render_starfield, starfield_exposure
-from helios.splats import InitOptions, init_params, sh0_to_rgb, write_ply
+from helios.splats import InitOptions, activated, init_params, write_ply
 
 log = logging.getLogger(__name__)
 GROUND_TRUTHS = ("starfield", "splats")
@@ -157,13 +157,7 @@ def cell_seed(seed: int, cell_id: str) -> int:
 
 
 def _activated(params: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
-    return (
-        params["means"],
-        params["quats"],
-        torch.exp(params["scales"]),
-        torch.sigmoid(params["opacities"]),
-        sh0_to_rgb(params["colors"]),
-    )
+    return params["means"], params["quats"], *activated(params["scales"], params["opacities"], params["colors"])
 
 
 def training_views(options: TrainOptions, seed: int) -> tuple[Views, Views]:

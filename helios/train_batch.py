@@ -35,8 +35,9 @@ from helios.cell import CellStars
 from helios.errors import HeliosError
 from helios.files import write_json
 from helios.loss import ImageLoss, psnr
+from helios.objective import PARTS, weighted_loss
 from helios.render import rasterize_batch, resolve_backend
-from helios.splats import InitOptions, sh0_to_rgb, write_ply
+from helios.splats import InitOptions, activated, write_ply
 from helios.train import (
     CellProblem,
     TrainOptions,
@@ -49,7 +50,6 @@ from helios.train import (
 )
 
 PAD_VALUES = {"means": 0.0, "quats": 0.0, "scales": math.log(1e-3), "opacities": -20.0, "colors": 0.0}
-PARTS = ("loss", "l1", "dssim", "isotropy", "collapse")
 # Images rendered at once when the objective is measured over every training view.
 FULL_LOSS_IMAGES = 256
 # gsplat 1.5.3's projection backward sums the gradients of a warp's threads by
@@ -105,10 +105,9 @@ class Batch:
 
     def render(self, viewmats: torch.Tensor, Ks: torch.Tensor) -> torch.Tensor:
         p = self.params
-        opacities = torch.sigmoid(p["opacities"]) * self.valid
+        scales, opacities, colors = activated(p["scales"], p["opacities"], p["colors"])
         counts = [n if self.valid[b, 0] > 0 else 0 for b, n in enumerate(self.counts)] if self.backend != "gsplat" else self.counts
-        return rasterize_batch(self.backend, p["means"], p["quats"], torch.exp(p["scales"]), opacities, sh0_to_rgb(p["colors"]),
-                               viewmats, Ks, self.size, counts)
+        return rasterize_batch(self.backend, p["means"], p["quats"], scales, opacities * self.valid, colors, viewmats, Ks, self.size, counts)
 
     def regularisers(self) -> tuple[torch.Tensor, torch.Tensor]:
         """Per-cell isotropy and anti-collapse terms over each cell's own splats."""
@@ -120,9 +119,8 @@ class Batch:
         return isotropy, collapse
 
     def combine(self, l1: torch.Tensor, dssim: torch.Tensor) -> dict[str, torch.Tensor]:
-        o = self.options
         isotropy, collapse = self.regularisers()
-        loss = (1 - o.lambda_dssim) * l1 + o.lambda_dssim * dssim + o.lambda_isotropy * isotropy + o.lambda_collapse * collapse
+        loss = weighted_loss(self.options, l1, dssim, isotropy, collapse)
         return {"loss": loss, "l1": l1, "dssim": dssim, "isotropy": isotropy, "collapse": collapse}
 
     def step_objective(self, step: int) -> dict[str, torch.Tensor]:
