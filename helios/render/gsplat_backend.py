@@ -60,12 +60,3 @@ def rasterize_gsplat(
         width, height, TILE_SIZE, offsets, flatten_ids)
     return images, {"means2d": means2d, "radii": radii, "width": width, "height": height, "n_cameras": n_cameras, "gaussian_ids": None}
 
-
-def rasterize_gsplat_reference(means: torch.Tensor, quats: torch.Tensor, scales: torch.Tensor, opacities: torch.Tensor, colors: torch.Tensor,
-                               views: Views) -> torch.Tensor:
-    """The same image through ``gsplat.rasterization`` itself (for tests)."""
-    from gsplat import rasterization
-
-    images, _, _ = rasterization(means, quats, scales, opacities, colors, views.viewmats, views.Ks, views.width, views.height,
-                                 near_plane=NEAR_PLANE, eps2d=EPS2D, packed=False, rasterize_mode="classic", tile_size=TILE_SIZE)
-    return images

@@ -4,10 +4,19 @@ import pytest
 import torch
 
 from helios.cameras import Views, sample_views
-from helios.render.gsplat_backend import rasterize_gsplat, rasterize_gsplat_reference
+from helios.render.gsplat_backend import EPS2D, NEAR_PLANE, TILE_SIZE, rasterize_gsplat
 from tests.render.test_torch_raster import scene
 
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA for gsplat")]
+
+
+def rasterize_gsplat_reference(means, quats, scales, opacities, colors, views):
+    """The same image through ``gsplat.rasterization`` itself."""
+    from gsplat import rasterization
+
+    images, _, _ = rasterization(means, quats, scales, opacities, colors, views.viewmats, views.Ks, views.width, views.height,
+                                 near_plane=NEAR_PLANE, eps2d=EPS2D, packed=False, rasterize_mode="classic", tile_size=TILE_SIZE)
+    return images
 
 
 def images_and_gradients(render, base, views, weights):
