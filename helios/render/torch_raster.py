@@ -110,6 +110,16 @@ def _pairs(means2d: torch.Tensor, radii: torch.Tensor, width: int, height: int) 
     return cam, gid, counts, owner, px, py
 
 
+def _rows(source: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """``source[index]`` whose backward is reproducible on a multithreaded CPU.
+
+    The backward of ``source[index]`` accumulates with parallel atomic adds on
+    the CPU (float32, more than one thread), so gradients change in their last
+    bits from run to run; ``index_select``'s backward (``index_add_``) does not.
+    """
+    return torch.index_select(source, 0, index)
+
+
 def _composite(
     means2d: torch.Tensor, conics: torch.Tensor, depths: torch.Tensor, radii: torch.Tensor,
     opacities: torch.Tensor, colors: torch.Tensor, width: int, height: int, n_cameras: int,
@@ -130,11 +140,13 @@ def _composite(
         sort = torch.argsort(pixel * n + rank[pair_cam, pair_gid], stable=True)
     pixel, pair_cam, pair_gid = pixel[sort], pair_cam[sort], pair_gid[sort]
     px, py = px[sort], py[sort]
-    dx = means2d[pair_cam, pair_gid, 0] - (px.to(means2d.dtype) + 0.5)
-    dy = means2d[pair_cam, pair_gid, 1] - (py.to(means2d.dtype) + 0.5)
-    conic = conics[pair_cam, pair_gid]
+    pair = pair_cam * n + pair_gid
+    centre = _rows(means2d.reshape(-1, 2), pair)
+    dx = centre[:, 0] - (px.to(means2d.dtype) + 0.5)
+    dy = centre[:, 1] - (py.to(means2d.dtype) + 0.5)
+    conic = _rows(conics.reshape(-1, 3), pair)
     sigma = 0.5 * (conic[:, 0] * dx * dx + conic[:, 2] * dy * dy) + conic[:, 1] * dx * dy
-    alpha = torch.clamp_max(opacities[pair_gid] * torch.exp(-sigma), MAX_ALPHA)
+    alpha = torch.clamp_max(_rows(opacities, pair_gid) * torch.exp(-sigma), MAX_ALPHA)
     alpha = torch.where((sigma >= 0) & (alpha >= ALPHA_THRESHOLD), alpha, torch.zeros_like(alpha))
     log_keep = torch.log1p(-alpha).double()
     inclusive = torch.cumsum(log_keep, 0)
@@ -143,12 +155,12 @@ def _composite(
         first[1:] = pixel[1:] != pixel[:-1]
         segment = torch.cumsum(first.long(), 0) - 1
         start_index = torch.nonzero(first, as_tuple=True)[0]
-    base = (inclusive - log_keep)[start_index][segment]
+    base = _rows(_rows(inclusive - log_keep, start_index), segment)
     log_t_after = inclusive - base
     transmittance = torch.exp(log_t_after - log_keep).to(alpha.dtype)
     alive = (log_t_after > math.log(TRANSMITTANCE_MIN)).detach()
     weight = torch.where(alive, alpha * transmittance, torch.zeros_like(alpha))
-    return out.index_add(0, pixel, weight[:, None] * colors[pair_gid])
+    return out.index_add(0, pixel, weight[:, None] * _rows(colors, pair_gid))
 
 
 def rasterize_torch(

@@ -91,3 +91,20 @@ def test_nothing_visible():
     params = [means] + scene(n=5)[1:]
     image, info = rasterize_torch(*params, views)
     assert torch.count_nonzero(image) == 0 and (info["radii"] == 0).all()
+
+
+def test_gradients_are_reproducible_with_several_threads():
+    """Enough pairs for PyTorch's parallel CPU kernels: the gradients must not change bit for bit."""
+    views = sample_views(2, 64, seed=8)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        runs = []
+        for _ in range(5):
+            params = [p.requires_grad_(True) for p in scene(n=300, seed=9)]
+            image, _ = rasterize_torch(*params, views)
+            (image * torch.linspace(0, 1, image.numel()).reshape(image.shape)).sum().backward()
+            runs.append([p.grad.clone() for p in params])
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(a, b) for run in runs[1:] for a, b in zip(runs[0], run))
