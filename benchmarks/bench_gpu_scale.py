@@ -14,7 +14,9 @@ training), median loss reduction and held-out PSNR gain.
 
 A mode is ``cell:S`` (one job per cell, S jobs per GPU) or ``batch:K:S``
 (K cells per job, S jobs per GPU), optionally followed by ``@G`` to use the
-first G GPUs (default ``--gpus``); the table then counts the jobs each GPU ran.  gsplat is built once before the first mode
+first G GPUs (default ``--gpus``; the table then counts the jobs each GPU
+ran) and by ``~SSIM`` to set ``train.ssim`` (default ``auto``), e.g.
+``batch:64:2~pytorch_msssim``.  gsplat is built once before the first mode
 (the cache is shared, so every mode runs warm).
 """
 
@@ -81,11 +83,12 @@ def log_times(path: Path) -> tuple[float, float] | None:
 
 
 def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
-    spec, _, gpus = mode.partition("@")
+    mode_gpus, _, ssim = mode.partition("~")
+    spec, _, gpus = mode_gpus.partition("@")
     gpus = int(gpus) if gpus else args.gpus
     kind, *numbers = spec.split(":")
     batch_cells, slots = (1, int(numbers[0])) if kind == "cell" else (int(numbers[0]), int(numbers[1]))
-    name = mode.replace(":", "-").replace("@", "-gpus")
+    name = mode.replace(":", "-").replace("@", "-gpus").replace("~", "-")
     out = work / name
     config = {
         "output_dir": str(out / "results"),
@@ -93,6 +96,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
         "grid": dict(args.grid),
         "select": {"mode": "landmarks", "neighbors": args.neighbors},
         "train": {**TRAIN, "iterations": args.iterations, "image_size": args.image_size, "backend": args.backend, "batch_cells": batch_cells, "slots_per_gpu": slots,
+                  "ssim": ssim or "auto",
                   "extensions_dir": str(args.extensions_dir)},
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -138,8 +142,9 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
 def build_gsplat(extensions_dir: Path) -> None:
     env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(extensions_dir)}
     started = time.time()
-    subprocess.run([sys.executable, "-c", "from helios.render.gsplat_backend import ensure_built; ensure_built()"], check=True, env=env)
-    print(f"gsplat build/load: {time.time() - started:.1f} s", flush=True)
+    subprocess.run([sys.executable, "-c", "from helios.render.gsplat_backend import ensure_built; ensure_built(); "
+                    "from helios.fused_ssim import extension; extension()"], check=True, env=env)
+    print(f"gsplat and fused SSIM build/load: {time.time() - started:.1f} s", flush=True)
 
 
 def main() -> None:

@@ -16,7 +16,8 @@ its whole call.  ``plain`` is the straightforward loop: ground truth rendered
 every step for the chosen views, one Adam per tensor, the loss read back every
 step.  With ``--job-overhead`` it also times ``helios train-cell`` as a fresh
 process (start, imports, CUDA initialisation, gsplat load from a warm cache,
-training, PLY written).
+training, PLY written).  ``--ssim auto pytorch_msssim`` times HELIOS's loop
+with each SSIM implementation, alternating, side by side.
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ def synthetic_cell(n: int, seed: int = 0):
     return CellStars("5_1_1", positions, rng.uniform(0.3, 1.0, (n, 3)), rng.normal(3.0, 2.0, n), np.zeros(3), 10.0, 0)
 
 
-def helios_run(cell, size: int, views: int, backend: str, out: Path) -> tuple[float, float]:
+def helios_run(cell, size: int, views: int, backend: str, out: Path, ssim: str = "auto") -> tuple[float, float]:
     from helios.train import TrainOptions, train_cell
 
-    options = TrainOptions(iterations=1000, image_size=size, views_per_iter=views, backend=backend, densify_until=0, max_splats=len(cell.positions))
+    options = TrainOptions(iterations=1000, image_size=size, views_per_iter=views, backend=backend, densify_until=0, max_splats=len(cell.positions),
+                           ssim=ssim)
     started = time.perf_counter()
     metrics = train_cell(cell, out / "c.ply", out / "c.json", options)
     return time.perf_counter() - started, metrics["ms_per_iteration"] * metrics["iterations_run"] / 1000
@@ -103,6 +105,8 @@ OVERHEAD_STEPS = {
     "+ helios imports": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.train",
     "+ gsplat load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.train; "
     "from helios.render.gsplat_backend import ensure_built; ensure_built()",
+    "+ fused SSIM load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.train; "
+    "from helios.render.gsplat_backend import ensure_built; ensure_built(); from helios.fused_ssim import extension; extension()",
 }
 
 
@@ -127,6 +131,8 @@ def main() -> None:
     parser.add_argument("--plain-repeats", type=int, help="runs of the plain loop (default: --repeats)")
     parser.add_argument("--job-overhead", action="store_true")
     parser.add_argument("--json", help="also write the medians here")
+    parser.add_argument("--ssim", nargs="+", default=["auto"], choices=("auto", "fused", "pytorch_msssim"),
+                        help="SSIM implementation(s) for HELIOS's loop; several: alternated, the first is the headline")
     args = parser.parse_args()
     device = torch.device(args.device)
     backend = "gsplat" if args.device == "cuda" else "torch"
@@ -141,20 +147,26 @@ def main() -> None:
             helios_run(synthetic_cell(50), 64, 1, backend, out)
         for size, views, n in settings:
             cell = synthetic_cell(n)
-            runs = {"helios_call_s": [], "helios_loop_s": [], "plain_loop_s": []}
+            runs = {"helios_call_s": [], "helios_loop_s": [], "plain_loop_s": []} | {f"helios_loop_s_ssim_{m}": [] for m in args.ssim[1:]}
             for repeat in range(args.repeats):
-                call, loop = helios_run(cell, size, views, backend, out)
+                call, loop = helios_run(cell, size, views, backend, out, args.ssim[0])
+                others = {m: helios_run(cell, size, views, backend, out, m)[1] for m in args.ssim[1:]}
                 plain = plain_run(cell, size, views, backend, device) if repeat < plain_repeats else float("nan")
                 runs["helios_call_s"].append(call)
                 runs["helios_loop_s"].append(loop)
+                for m, seconds in others.items():
+                    runs[f"helios_loop_s_ssim_{m}"].append(seconds)
                 if repeat < plain_repeats:
                     runs["plain_loop_s"].append(plain)
-                print(f"  {size}px {views} views {n} splats, run {repeat + 1}: helios loop {loop:.2f} s (call {call:.2f} s), plain loop {plain:.2f} s", flush=True)
+                other_text = "".join(f", loop with ssim {m} {seconds:.2f} s" for m, seconds in others.items())
+                print(f"  {size}px {views} views {n} splats, run {repeat + 1}: helios loop {loop:.2f} s (call {call:.2f} s){other_text}, "
+                      f"plain loop {plain:.2f} s", flush=True)
             med = {k: statistics.median(v) if v else float("nan") for k, v in runs.items()}
             med["speedup_vs_plain"] = med["plain_loop_s"] / med["helios_loop_s"]
             results[f"{size}px_{views}views_{n}splats"] = med
-            print(f"median {size}px {views} views {n} splats: helios loop {med['helios_loop_s']:.2f} s "
-                  f"({1000 * med['helios_loop_s'] / 1000:.2f} ms/it), call {med['helios_call_s']:.2f} s; "
+            other_text = "".join(f"; with ssim {m} {med[f'helios_loop_s_ssim_{m}']:.2f} s" for m in args.ssim[1:])
+            print(f"median {size}px {views} views {n} splats: helios loop (ssim {args.ssim[0]}) {med['helios_loop_s']:.2f} s "
+                  f"({1000 * med['helios_loop_s'] / 1000:.2f} ms/it), call {med['helios_call_s']:.2f} s{other_text}; "
                   f"plain {med['plain_loop_s']:.2f} s; {med['speedup_vs_plain']:.1f}x")
         if args.job_overhead:
             import pyarrow as pa

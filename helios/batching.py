@@ -2,7 +2,11 @@
 
 Cells are grouped by size class (``floor(log2(stars))``), so a batch pads its
 cells to at most about twice their own splat count, and within a class taken
-in cell-id order, ``batch_cells`` at a time.  A batch is named after its class
+in cell-id order, ``batch_cells`` at a time.  Cells with fewer than 64 stars
+share one class: their padding (zero-opacity splats, which the rasteriser
+culls) costs next to nothing, while every extra batch costs a job and a
+step's fixed overhead (the landmark universe's 37 smallest cells made five
+batches, now one).  A batch is named after its class
 and position (``s05-002``).  Membership depends only on the selected cells'
 ids and star counts: a new cell shifts the batches of its own size class that
 come after it, and no others.
@@ -15,8 +19,12 @@ from collections.abc import Iterable
 from typing import Any
 
 
+SMALL_CELLS_CLASS = 6  # 1..63 stars
+
+
 def size_class(star_count: int) -> int:
-    return int(math.floor(math.log2(star_count))) + 1 if star_count > 0 else 0
+    """0 for empty cells, else ``floor(log2(stars)) + 1`` but at least ``SMALL_CELLS_CLASS``."""
+    return max(int(math.floor(math.log2(star_count))) + 1, SMALL_CELLS_CLASS) if star_count > 0 else 0
 
 
 def plan_batches(cells: Iterable[dict[str, Any]], batch_cells: int) -> dict[str, list[str]]:

@@ -160,6 +160,7 @@ _TRAIN_HELP = {
     "opacity_reset_every": "reset opacities every N steps (0: never)",
     "max_splats": "cap on the number of splats (default: no cap)",
     "backend": "renderer: gsplat (CUDA), torch (ours, CPU or CUDA) or auto (gsplat when it works)",
+    "ssim": "SSIM implementation: fused (HELIOS's CUDA kernels), pytorch_msssim, or auto (fused on a GPU when it builds)",
     "seed": "global seed; each cell's seed derives from it and the cell id",
     "ground_truth": "reference images: starfield (stars as PSFs) or splats (the stars' own Gaussians)",
     "train_views": "size of the training view pool (ground truth rendered once)",
@@ -174,10 +175,11 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
     from dataclasses import fields
 
     from helios.render import BACKENDS
+    from helios.loss import SSIM_CHOICES
     from helios.train import GROUND_TRUTHS, TrainOptions
 
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: torch's choice)")
-    choices = {"backend": BACKENDS, "ground_truth": GROUND_TRUTHS}
+    choices = {"backend": BACKENDS, "ground_truth": GROUND_TRUTHS, "ssim": SSIM_CHOICES}
     for field in fields(TrainOptions):
         kind = int if field.name == "max_splats" else type(field.default)
         parser.add_argument(

@@ -19,6 +19,8 @@ PACKAGE = "helios"
 
 
 _ROOT = Path(helios.__file__).parent
+# Compiled sources a module loads at run time: part of that module's code version.
+NATIVE_SOURCES = {"helios.fused_ssim": ("csrc/fused_ssim.cu",)}
 
 
 def _module_file(module: str) -> Path | None:
@@ -74,4 +76,6 @@ def code_version(*modules: str) -> str:
     digest = hashlib.sha256(helios.__version__.encode())
     for name in sorted({m for module in modules for m in module_closure(module)}):
         digest.update(name.encode() + b"\0" + _source_path(name).read_bytes() + b"\0")
+        for native in NATIVE_SOURCES.get(name, ()):
+            digest.update(native.encode() + b"\0" + (_ROOT / native).read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -35,7 +35,7 @@ from helios.cameras import Views, sample_views
 from helios.cell import CellStars
 from helios.errors import HeliosError
 from helios.files import write_json
-from helios.loss import ImageLoss, psnr
+from helios.loss import SSIM_CHOICES, ImageLoss, psnr
 from helios.objective import PARTS, CellObjective
 from helios.options import from_mapping
 from helios.render import rasterize, resolve_backend
@@ -71,6 +71,9 @@ class TrainOptions:
         reset costs hundreds of steps to recover from in short schedules).
     max_splats: cap on the splat count (None: no cap); the least opaque go.
     backend: ``auto``, ``gsplat`` or ``torch``.
+    ssim: ``auto`` (HELIOS's fused CUDA kernels on a GPU when they build,
+        else pytorch_msssim), ``fused`` or ``pytorch_msssim``; the same SSIM
+        either way (see helios.loss).
     seed: global seed; each cell's seed derives from it and the cell id.
     ground_truth: ``starfield`` or ``splats`` (see helios.render.reference).
     train_views / eval_views: sizes of the view pools (disjoint seeds).
@@ -98,6 +101,7 @@ class TrainOptions:
     opacity_reset_every: int = 0
     max_splats: int | None = None
     backend: str = "auto"
+    ssim: str = "auto"
     seed: int = 0
     ground_truth: str = "starfield"
     train_views: int = 32
@@ -117,6 +121,7 @@ class TrainOptions:
             (0 < self.min_scale_ratio <= 1, "min_scale_ratio must be in (0, 1]"),
             (self.densify_interval >= 1, "densify_interval must be >= 1"),
             (self.max_splats is None or self.max_splats >= 1, "max_splats must be >= 1"),
+            (self.ssim in SSIM_CHOICES, f"ssim must be one of {', '.join(SSIM_CHOICES)}"),
             (self.ground_truth in GROUND_TRUTHS, f"ground_truth must be one of {', '.join(GROUND_TRUTHS)}"),
             (self.eval_views >= 1, "eval_views must be >= 1"),
             (self.curve_every >= 1, "curve_every must be >= 1"),
@@ -325,7 +330,9 @@ def train_cell(
     )
     strategy.check_sanity(params, optimizers)
     state = strategy.initialize_state(scene_scale=1.0)
-    image_loss = ImageLoss(device)
+    image_loss = ImageLoss(device, ssim=options.ssim)
+    metrics["ssim"] = image_loss.ssim
+    say(f"SSIM: {image_loss.ssim} ({image_loss.ssim_why})")
     objective = CellObjective(backend, options, gt_train, image_loss)
 
     def evaluate() -> tuple[float, float]:

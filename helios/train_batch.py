@@ -98,7 +98,8 @@ class Batch:
         self.gt_train = torch.stack([p.gt_train for p in problems])
         self.gt_eval = torch.stack([p.gt_eval for p in problems])
         self.picks = torch.stack([p.picks for p in problems], dim=1)  # [iterations, B, views_per_iter]
-        self.image_loss = ImageLoss(device, graph_shape=(len(problems) * options.views_per_iter, self.size, self.size, 3))
+        self.image_loss = ImageLoss(device, graph_shape=(len(problems) * options.views_per_iter, self.size, self.size, 3),
+                                    ssim=options.ssim)
 
     def __len__(self) -> int:
         return len(self.problems)
@@ -212,6 +213,9 @@ def train_batch(
     with ThreadPoolExecutor(max_workers=max(1, torch.get_num_threads())) as pool:
         problems = list(pool.map(lambda i: prepare_cell(cells[i], options, device, init_options), live))
     batch = Batch(problems, options, backend, device)
+    say(f"SSIM: {batch.image_loss.ssim} ({batch.image_loss.ssim_why})")
+    for i in live:
+        headers[i]["ssim"] = batch.image_loss.ssim
     timings["ground_truth_s"] = time.perf_counter() - phase
     phase = time.perf_counter()
     optimizer = merged(optimizers_for(batch.params, options))

@@ -8,8 +8,15 @@ def cells(counts):
 
 
 def test_batches_group_similar_sizes_in_id_order():
-    plan = plan_batches(cells({"3_0_0": 5, "3_1_0": 6, "10_2_1": 7, "2_0_0": 300, "4_4_2": 0, "3_2_0": 4}), 2)
-    assert plan == {"s00-000": ["4_4_2"], "s03-000": ["3_0_0", "3_1_0"], "s03-001": ["3_2_0", "10_2_1"], "s09-000": ["2_0_0"]}
+    plan = plan_batches(cells({"3_0_0": 300, "3_1_0": 400, "10_2_1": 450, "2_0_0": 3000, "4_4_2": 0, "3_2_0": 500}), 2)
+    assert plan == {"s00-000": ["4_4_2"], "s09-000": ["3_0_0", "3_1_0"], "s09-001": ["3_2_0", "10_2_1"], "s12-000": ["2_0_0"]}
+
+
+def test_cells_under_64_stars_share_one_class():
+    assert {size_class(n) for n in (1, 2, 5, 31, 63)} == {6}
+    assert size_class(64) == 7 and size_class(0) == 0
+    plan = plan_batches(cells({"1_0_0": 1, "2_0_0": 40, "3_0_0": 7, "4_0_0": 64}), 64)
+    assert plan == {"s06-000": ["1_0_0", "2_0_0", "3_0_0"], "s07-000": ["4_0_0"]}
 
 
 def test_every_cell_in_exactly_one_batch():
@@ -25,9 +32,10 @@ def test_every_cell_in_exactly_one_batch():
 
 
 def test_a_new_cell_moves_only_its_own_size_class():
-    before = plan_batches(cells({"1_0_0": 10, "2_0_0": 11, "3_0_0": 100, "4_0_0": 101, "5_0_0": 102}), 2)
-    after = plan_batches(cells({"1_0_0": 10, "2_0_0": 11, "3_0_0": 100, "4_0_0": 101, "5_0_0": 102, "0_0_0": 12}), 2)
-    assert {k: v for k, v in after.items() if k.startswith("s07")} == {k: v for k, v in before.items() if k.startswith("s07")}
+    before = plan_batches(cells({"1_0_0": 70, "2_0_0": 71, "3_0_0": 200, "4_0_0": 201, "5_0_0": 202}), 2)
+    after = plan_batches(cells({"1_0_0": 70, "2_0_0": 71, "3_0_0": 200, "4_0_0": 201, "5_0_0": 202, "0_0_0": 72}), 2)
+    assert {k: v for k, v in after.items() if k.startswith("s08")} == {k: v for k, v in before.items() if k.startswith("s08")}
+    assert {k: v for k, v in after.items() if k.startswith("s07")} != {k: v for k, v in before.items() if k.startswith("s07")}
 
 
 def test_bad_batch_size():

@@ -2,7 +2,8 @@ import pytest
 import torch
 from pytorch_msssim import ssim
 
-from helios.loss import ImageLoss, gaussian_window, nchw, psnr
+from helios.errors import HeliosError
+from helios.loss import ImageLoss, gaussian_window, nchw, psnr, resolve_ssim
 
 
 def _pair(n: int = 3, size: int = 32, device: str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
@@ -54,3 +55,24 @@ def test_cuda_graph_replay_matches_eager_values_and_gradients() -> None:
         assert loss._graphed is not None
         assert torch.allclose(g_l1, e_l1, atol=1e-6) and torch.allclose(g_dssim, e_dssim, atol=1e-6)
         assert torch.allclose(graphed_in.grad, eager_in.grad, atol=1e-7, rtol=1e-4)
+
+
+def test_ssim_choice_on_the_cpu() -> None:
+    cpu = torch.device("cpu")
+    assert resolve_ssim("auto", cpu)[0] == "pytorch_msssim"
+    assert resolve_ssim("pytorch_msssim", cpu)[0] == "pytorch_msssim"
+    with pytest.raises(HeliosError, match="ssim fused was asked for but training runs on the CPU"):
+        resolve_ssim("fused", cpu)
+    with pytest.raises(HeliosError, match="unknown ssim 'fast'"):
+        resolve_ssim("fast", cpu)
+    assert ImageLoss(cpu).ssim == "pytorch_msssim"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_auto_picks_the_fused_kernels_on_cuda_and_they_agree_with_pytorch_msssim() -> None:
+    device = torch.device("cuda")
+    fused, reference = ImageLoss(device), ImageLoss(device, ssim="pytorch_msssim")
+    assert fused.ssim == "fused" and reference.ssim == "pytorch_msssim"
+    images, target = _pair(4, 48, "cuda")
+    assert torch.allclose(fused.eager(images, target)[1], reference.eager(images, target)[1], atol=2e-6)

@@ -6,6 +6,7 @@ rule prepare_gsplat:
     params:
         extensions_dir=TRAIN["extensions_dir"],
         use_gpu=USE_GPU,
+        ssim=TRAIN["ssim"],
     resources:
         gpu=1 if USE_GPU else 0,
         runtime=30,

@@ -1,4 +1,4 @@
-"""Snakemake adapter: build gsplat's CUDA extension once, before the training fan-out."""
+"""Snakemake adapter: build gsplat's CUDA extension (and HELIOS's fused SSIM) once, before the training fan-out."""
 
 import os
 
@@ -15,7 +15,13 @@ def main(smk) -> None:
         logger.info("building or loading gsplat's CUDA extension in %s", os.environ["TORCH_EXTENSIONS_DIR"])
     usable, why = gsplat_usable() if smk.params.use_gpu else (False, "training runs on the CPU (torch backend)")
     logger.info("gsplat usable: %s (%s)", usable, why)
-    write_json(smk.output[0], {"gsplat_usable": usable, "reason": why})
+    report = {"gsplat_usable": usable, "reason": why}
+    if smk.params.use_gpu and smk.params.ssim != "pytorch_msssim":
+        from helios.fused_ssim import fused_ssim_usable
+
+        report["fused_ssim_usable"], report["fused_ssim_reason"] = fused_ssim_usable()
+        logger.info("fused SSIM usable: %s (%s)", *fused_ssim_usable())
+    write_json(smk.output[0], report)
 
 
 if "snakemake" in globals():
