@@ -16,7 +16,9 @@ A mode is ``cell:S`` (one job per cell, S jobs per GPU) or ``batch:K:S``
 (K cells per job, S jobs per GPU), optionally followed by ``@G`` to use the
 first G GPUs (default ``--gpus``; the table then counts the jobs each GPU
 ran) and by ``~SSIM`` to set ``train.ssim`` (default ``auto``), e.g.
-``batch:64:2~pytorch_msssim``.  gsplat is built once before the first mode
+``batch:64:2~pytorch_msssim``.  Batched jobs get the cores between them
+(``train.threads`` = cores / (GPUs x S)) for their ground-truth rendering;
+per-cell jobs take one thread each.  gsplat is built once before the first mode
 (the cache is shared, so every mode runs warm).
 """
 
@@ -96,6 +98,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
         "grid": dict(args.grid),
         "select": {"mode": "landmarks", "neighbors": args.neighbors},
         "train": {**TRAIN, "iterations": args.iterations, "image_size": args.image_size, "backend": args.backend, "batch_cells": batch_cells, "slots_per_gpu": slots,
+                  "threads": max(1, args.cores // (gpus * slots)) if kind == "batch" else 1,
                   "ssim": ssim or "auto",
                   "extensions_dir": str(args.extensions_dir)},
     }

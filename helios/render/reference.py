@@ -49,31 +49,46 @@ def render_starfield(
     exposure: float,
     psf_sigma_px: float = 1.0,
 ) -> np.ndarray:
-    """``[C, H, W, 3]`` float64 images of the star field."""
+    """``[C, H, W, 3]`` float64 images of the star field.
+
+    Each star adds a ``(2 reach + 1)^2`` stamp of its PSF, separable as
+    ``exp(-dx^2 / 2s^2) exp(-dy^2 / 2s^2)``, into an image padded by
+    ``2 reach`` on every side (so no stamp needs clipping), then the padding is
+    cut off.
+    """
     width, height = views.width, views.height
     images = np.zeros((len(views), height, width, 3))
     reach = int(np.ceil(4 * psf_sigma_px))
     offsets = np.arange(-reach, reach + 1)
+    pad = 2 * reach
+    padded_w, padded_h = width + 2 * pad, height + 2 * pad
+    positions = np.asarray(positions, dtype=np.float64)
+    luminosity, rgb = np.asarray(luminosity, dtype=np.float64), np.asarray(rgb, dtype=np.float64)
     viewmats, Ks = views.viewmats.double().numpy(), views.Ks.double().numpy()
     for c in range(len(views)):
-        cam = _camera_space(np.asarray(positions, dtype=np.float64), viewmats[c])
-        z = cam[:, 2]
-        front = z > NEAR_PLANE
+        cam = _camera_space(positions, viewmats[c])
+        front = cam[:, 2] > NEAR_PLANE
         if not front.any():
             continue
-        cam, lum, colour = cam[front], np.asarray(luminosity)[front], np.asarray(rgb)[front]
+        cam, lum, colour = cam[front], luminosity[front], rgb[front]
         u = Ks[c, 0, 0] * cam[:, 0] / cam[:, 2] + Ks[c, 0, 2]
         v = Ks[c, 1, 1] * cam[:, 1] / cam[:, 2] + Ks[c, 1, 2]
-        peak = exposure * lum / np.sum(cam**2, axis=1)
-        px = np.floor(u).astype(int)[:, None, None] + offsets[None, :, None]
-        py = np.floor(v).astype(int)[:, None, None] + offsets[None, None, :]
-        px, py = np.broadcast_arrays(px, py)
-        value = peak[:, None, None] * np.exp(-((px + 0.5 - u[:, None, None]) ** 2 + (py + 0.5 - v[:, None, None]) ** 2) / (2 * psf_sigma_px**2))
-        ok = (px >= 0) & (px < width) & (py >= 0) & (py < height)
-        star = np.broadcast_to(np.arange(len(u))[:, None, None], px.shape)[ok]
-        flat = py[ok] * width + px[ok]
-        for channel in range(3):
-            images[c, :, :, channel].reshape(-1)[:] += np.bincount(flat, weights=value[ok] * colour[star, channel], minlength=width * height)
+        # Stars whose stamp can touch the image (the rest, and non-finite projections, add nothing).
+        fu, fv = np.floor(u), np.floor(v)
+        near = np.isfinite(fu) & np.isfinite(fv) & (fu >= -reach) & (fu < width + reach) & (fv >= -reach) & (fv < height + reach)
+        if not near.any():
+            continue
+        u, v, colour = u[near], v[near], colour[near]
+        peak = exposure * lum[near] / np.sum(cam[near] ** 2, axis=1)
+        px = fu[near].astype(np.int64)[:, None] + offsets  # [M, K]
+        py = fv[near].astype(np.int64)[:, None] + offsets
+        gx = np.exp(-((px + 0.5 - u[:, None]) ** 2) / (2 * psf_sigma_px**2))
+        gy = np.exp(-((py + 0.5 - v[:, None]) ** 2) / (2 * psf_sigma_px**2))
+        stamp = (peak[:, None] * gy)[:, :, None] * gx[:, None, :]  # [M, K(y), K(x)]
+        flat = ((py + pad)[:, :, None] * padded_w + (px + pad)[:, None, :]).reshape(-1)
+        canvas = np.stack([np.bincount(flat, weights=(stamp * colour[:, channel, None, None]).reshape(-1), minlength=padded_w * padded_h)
+                           for channel in range(3)], axis=-1)
+        images[c] = canvas.reshape(padded_h, padded_w, 3)[pad:pad + height, pad:pad + width]
     return np.clip(images, 0.0, 1.0)
 
 

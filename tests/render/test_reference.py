@@ -40,3 +40,30 @@ def test_exposure_saturates_the_brightest_tenth():
     eyes = [np.linalg.inv(v.numpy())[:3, 3] for v in views.viewmats]
     d2 = np.mean([np.linalg.norm(e) for e in eyes]) ** 2
     assert exposure * np.percentile(lum, 90) / d2 == pytest.approx(1.0, rel=1e-6)
+
+
+def test_stars_on_and_beyond_the_edges_match_the_pixel_by_pixel_definition():
+    """Each star's PSF stamp (9 x 9 pixels around its centre pixel, sigma 1) added pixel by pixel, written the obvious way."""
+    size, focal, distance = 20, 40.0, 3.0
+    views = one_view(size, distance)
+    # Pixel centres (u, v): (10, 10), (11.3, 6.4), (6.5, 14), (19.3, 10) by the right edge, (22, 10) and (10, -2)
+    # beyond the right and top edges (their stamps still reach in), (36.7, 3.3) far outside, and a NaN star.
+    positions = np.array([[0.0, 0.0, 0.0], [0.27, 0.1, 0.0], [-0.3, -0.26, 0.0], [0.0, 0.7, 0.0], [0.0, 0.9, 0.0], [0.9, 0.0, 0.0],
+                          [0.5, 2.0, 0.0], [np.nan, 0.0, 0.0]])
+    rgb = np.array([[1.0, 0.5, 0.25], [0.2, 1.0, 0.4], [1.0, 1.0, 1.0], [0.6, 0.3, 0.9], [0.3, 0.9, 0.5], [0.9, 0.2, 0.6],
+                    [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
+    luminosity = np.array([9.0, 5.0, 7.0, 8.0, 30.0, 30.0, 9.0, 9.0])
+    image = render_starfield(positions, rgb, luminosity, views, exposure=0.05)[0]
+    cam = positions @ views.viewmats[0, :3, :3].double().numpy().T + views.viewmats[0, :3, 3].double().numpy()
+    expected = np.zeros((size, size, 3))
+    for (x, y, z), colour, lum in zip(cam, rgb, luminosity):
+        if not np.isfinite([x, y, z]).all():
+            continue
+        u, v = focal * x / z + size / 2, focal * y / z + size / 2
+        peak = 0.05 * lum / (x * x + y * y + z * z)
+        for py in range(size):
+            for px in range(size):
+                if abs(px - math.floor(u)) <= 4 and abs(py - math.floor(v)) <= 4:
+                    expected[py, px] += colour * peak * math.exp(-((px + 0.5 - u) ** 2 + (py + 0.5 - v) ** 2) / 2)
+    assert np.abs(image - np.clip(expected, 0, 1)).max() < 1e-12
+    assert expected[:, -1].sum() > 0.01 and expected[0].sum() > 0.01  # the stars beyond the edges did reach in
