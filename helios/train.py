@@ -306,6 +306,7 @@ def train_cell(
     torch.manual_seed(seed)
     metrics = metrics_header(cell, options, backend, why, device)
     say(f"cell {cell.cell_id}: {len(cell.positions)} stars, backend {backend} on {metrics['device']} ({why})")
+    image_loss = ImageLoss(device, ssim=options.ssim)  # before any work: an impossible ssim choice fails here
     if len(cell.positions) == 0:
         return write_empty_cell(metrics, cell, ply_path, metrics_path, init_options, time.perf_counter() - started)
 
@@ -330,7 +331,6 @@ def train_cell(
     )
     strategy.check_sanity(params, optimizers)
     state = strategy.initialize_state(scene_scale=1.0)
-    image_loss = ImageLoss(device, ssim=options.ssim)
     metrics["ssim"] = image_loss.ssim
     say(f"SSIM: {image_loss.ssim} ({image_loss.ssim_why})")
     objective = CellObjective(backend, options, gt_train, image_loss)

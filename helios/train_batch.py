@@ -34,7 +34,7 @@ from helios.adam import FusedAdam, merged
 from helios.cell import CellStars
 from helios.errors import HeliosError
 from helios.files import write_json
-from helios.loss import ImageLoss, psnr
+from helios.loss import ImageLoss, psnr, resolve_ssim
 from helios.objective import PARTS, weighted_loss
 from helios.render import rasterize_batch, resolve_backend
 from helios.splats import InitOptions, activated, write_ply
@@ -201,6 +201,7 @@ def train_batch(
     results: list[dict[str, Any] | None] = [None] * len(cells)
     live = [i for i, cell in enumerate(cells) if len(cell.positions) > 0]
     say(f"batch {batch_id}: {len(cells)} cells ({len(cells) - len(live)} empty), backend {backend} on {headers[0]['device']} ({why})")
+    resolve_ssim(options.ssim, device)  # before any work: an impossible ssim choice fails here
     for i, cell in enumerate(cells):
         if len(cell.positions) == 0:
             results[i] = write_empty_cell(headers[i], cell, *outputs[i], init_options, 0.0)

@@ -28,7 +28,7 @@ def run(tmp_path, cell, **options):
 
 def test_training_improves_the_fit_and_reports_everything(tmp_path):
     metrics = run(tmp_path, cluster(40), iterations=120)
-    assert metrics["status"] == "ok" and metrics["backend"] == "torch"
+    assert metrics["status"] == "ok" and metrics["backend"] == "torch" and metrics["ssim"] == "pytorch_msssim"
     assert metrics["loss_final"] < metrics["loss_initial"] and metrics["loss_reduction"] > 0.3
     assert metrics["eval"]["psnr_after"] > metrics["eval"]["psnr_before"]
     for key in ("splats_initial", "splats_final", "wall_time_s", "ms_per_iteration", "device", "seed", "cell_seed", "config_hash", "versions", "best_step"):
@@ -148,5 +148,14 @@ def test_cell_seed_depends_on_cell_and_seed():
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA for gsplat")
 def test_gsplat_backend_trains(tmp_path):
     metrics = run(tmp_path, cluster(200), backend="gsplat", iterations=300, image_size=128)
-    assert metrics["backend"] == "gsplat" and metrics["device"] != "cpu"
+    assert metrics["backend"] == "gsplat" and metrics["device"] != "cpu" and metrics["ssim"] == "fused"
     assert metrics["loss_reduction"] > 0.3 and metrics["eval"]["psnr_after"] > metrics["eval"]["psnr_before"]
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the fused SSIM needs CUDA; this checks the refusal without it")
+def test_fused_ssim_without_cuda_is_refused_before_any_output(tmp_path):
+    with pytest.raises(HeliosError, match="ssim fused was asked for but training runs on the CPU"):
+        run(tmp_path, cluster(10), ssim="fused")
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(HeliosError, match="ssim must be one of"):
+        TrainOptions(ssim="fast")

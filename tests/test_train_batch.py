@@ -105,7 +105,7 @@ def test_gsplat_batch_matches_gsplat_alone(tmp_path):
     batched = train_batch(cells, outputs(tmp_path, cells, "g"), options)
     for cell, together in zip(cells, batched):
         alone = train_cell(cell, tmp_path / "alone.ply", tmp_path / "alone.json", options)
-        assert together["backend"] == "gsplat"
+        assert together["backend"] == "gsplat" and together["ssim"] == alone["ssim"] == "fused"
         assert together["loss_initial"] == pytest.approx(alone["loss_initial"], rel=1e-4)
         assert together["loss_reduction"] == pytest.approx(alone["loss_reduction"], abs=0.02)
         assert together["eval"]["psnr_after"] == pytest.approx(alone["eval"]["psnr_after"], abs=0.2)
@@ -145,3 +145,11 @@ def test_gsplat_batch_gradients_match_each_cell_alone_for_one_star_cells():
         images.square().sum().backward()
         for name in ("means", "scales", "opacities", "colors"):
             torch.testing.assert_close(together[name][b, :1], p[name].grad, rtol=1e-4, atol=1e-5, msg=f"cell {b} {name}")
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="the fused SSIM needs CUDA; this checks the refusal without it")
+def test_fused_ssim_without_cuda_is_refused_before_any_output(tmp_path):
+    cells = cells_of_mixed_sizes()
+    with pytest.raises(HeliosError, match="ssim fused was asked for but training runs on the CPU"):
+        train_batch(cells, outputs(tmp_path, cells, "f"), TrainOptions(**{**BATCH, "ssim": "fused"}))
+    assert not [p for p in tmp_path.rglob("*") if p.is_file()]
