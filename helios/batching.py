@@ -18,7 +18,6 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
-
 SMALL_CELLS_CLASS = 6  # 1..63 stars
 
 

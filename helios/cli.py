@@ -174,8 +174,8 @@ _TRAIN_HELP = {
 def _add_training_options(parser: argparse.ArgumentParser) -> None:
     from dataclasses import fields
 
-    from helios.render import BACKENDS
     from helios.loss import SSIM_CHOICES
+    from helios.render import BACKENDS
     from helios.train import GROUND_TRUTHS, TrainOptions
 
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: torch's choice)")

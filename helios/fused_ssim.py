@@ -3,7 +3,7 @@
 pytorch_msssim filters five images (x, y, x², y², xy) with ten separable
 convolutions and keeps every intermediate for autograd; for the batched
 trainer (64 cells x 4 views at 256 px) that costs 24 ms per step on an H100,
-more than everything else in the step together.  Here one forward kernel
+more than half of the step.  Here one forward kernel
 computes each output tile's moments in shared memory and keeps only the three
 derivatives the backward pass needs; one backward kernel filters them back.
 Same window, constants and "valid" filtering as pytorch_msssim (a GPU test
@@ -17,7 +17,6 @@ before the training fan-out.
 from __future__ import annotations
 
 import functools
-import logging
 from pathlib import Path
 
 import torch
@@ -25,7 +24,6 @@ import torch
 WINDOW_SIZE = 11
 K1, K2 = 0.01, 0.03
 SOURCE = Path(__file__).with_name("csrc") / "fused_ssim.cu"
-log = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -53,7 +51,7 @@ class _FusedSSIM(torch.autograd.Function):
     def forward(ctx, images: torch.Tensor, target: torch.Tensor, window: tuple[float, ...]) -> torch.Tensor:
         keep = images.requires_grad
         block_sums, d_mu, d_xx, d_xy = extension().forward(images, target, list(window), K1**2, K2**2, keep)
-        n, h, w, c = images.shape
+        _, h, w, c = images.shape
         count = c * (h - WINDOW_SIZE + 1) * (w - WINDOW_SIZE + 1)
         ctx.save_for_backward(images, target, d_mu, d_xx, d_xy)
         ctx.window, ctx.count = window, count

@@ -3,7 +3,7 @@
 SSIM is ``pytorch_msssim.ssim(..., data_range=1.0)`` with its default 11-tap
 Gaussian window (sigma 1.5), made once per device instead of on every call.
 On CUDA, ``ssim="auto"`` (the default) computes the same SSIM with HELIOS's
-fused kernels (``helios.fused_ssim``, 10-20x faster at training shapes) when
+fused kernels (``helios.fused_ssim``, 3-7x faster at training shapes) when
 they build, and falls back to pytorch_msssim when they do not.
 Both terms are returned per image so that a batch of several cells can weigh
 each cell separately; a single cell takes their means.

@@ -24,6 +24,10 @@ def star_field(n: int, height: int, width: int, seed: int) -> torch.Tensor:
     return images.clamp(0, 1)
 
 
+def noisy_copy_of(target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    return (target + 0.05 * torch.randn_like(target)).clamp(0, 1), target
+
+
 def reference(images: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return ssim(nchw(images), nchw(target), data_range=1.0, size_average=False, win=gaussian_window(images.shape[-1], images.device))
 
@@ -31,7 +35,7 @@ def reference(images: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 CASES = {
     "noise 64x80": lambda: (torch.rand(5, 64, 80, 3), torch.rand(5, 64, 80, 3)),
     "stars 37x53 (partial tiles)": lambda: (star_field(3, 37, 53, 1), star_field(3, 37, 53, 2)),
-    "stars vs noisy stars 256": lambda: (lambda t: ((t + 0.05 * torch.randn_like(t)).clamp(0, 1), t))(star_field(4, 256, 256, 3)),
+    "stars vs noisy stars 256": lambda: noisy_copy_of(star_field(4, 256, 256, 3)),
     "smallest 11x11": lambda: (torch.rand(2, 11, 11, 3), torch.rand(2, 11, 11, 3)),
 }
 
