@@ -9,10 +9,8 @@ at 256 px); this checks the choice at the batch sizes of batched training
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import torch
+from cuda_timing import median_ms
 from pytorch_msssim import ssim
 
 from helios.loss import gaussian_window, nchw
@@ -25,17 +23,7 @@ def timed(images: torch.Tensor, target: torch.Tensor, window: torch.Tensor, cudn
             loss = l1 + 1 - ssim(nchw(images), nchw(target), data_range=1.0, win=window)
         loss.backward()
 
-    for _ in range(3):
-        once()
-    runs = []
-    for _ in range(5):
-        torch.cuda.synchronize()
-        started = time.perf_counter()
-        for _ in range(20):
-            once()
-        torch.cuda.synchronize()
-        runs.append(1000 * (time.perf_counter() - started) / 20)
-    return statistics.median(runs)
+    return median_ms(once)
 
 
 def main() -> None:

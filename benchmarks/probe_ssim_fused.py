@@ -10,10 +10,8 @@ no-grad as in the evaluation.  Also the largest differences of the two SSIMs.
 
 from __future__ import annotations
 
-import statistics
-import time
-
 import torch
+from cuda_timing import median_ms
 
 from helios.loss import ImageLoss
 
@@ -26,17 +24,7 @@ def timed(loss: ImageLoss, images: torch.Tensor, target: torch.Tensor, grad: boo
         if grad:
             total.backward()
 
-    for _ in range(3):
-        once()
-    runs = []
-    for _ in range(5):
-        torch.cuda.synchronize()
-        started = time.perf_counter()
-        for _ in range(20):
-            once()
-        torch.cuda.synchronize()
-        runs.append(1000 * (time.perf_counter() - started) / 20)
-    return statistics.median(runs)
+    return median_ms(once)
 
 
 def main() -> None:
