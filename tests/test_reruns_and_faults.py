@@ -137,6 +137,14 @@ def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
     with open(copy / "helios" / "report.py", "a") as handle:
         handle.write("\n# an edit\n")
     assert planned_jobs(command) == {"report": 1, "validate": 1, "all": 1}
+    # A kernel source is code too: the preparation rule rebuilds it before the jobs that use it rerun.
+    kernel = copy / "helios" / "csrc" / "fused_ssim.cu"
+    original = kernel.read_text()
+    kernel.write_text(original + "\n// an edit\n")
+    plan = planned_jobs(command)
+    assert plan.get("prepare_gsplat") == 1 and plan.get("train_cell", 0) >= 1 and "select" not in plan, plan
+    kernel.write_text(original)
+    assert planned_jobs(command) == {"report": 1, "validate": 1, "all": 1}
     with open(copy / "helios" / "landmarks.py", "a") as handle:
         handle.write("\n# an edit\n")
     assert planned_jobs(command) == {"select": 1, "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}

@@ -7,6 +7,8 @@ rule prepare_gsplat:
         extensions_dir=TRAIN["extensions_dir"],
         use_gpu=USE_GPU,
         ssim=TRAIN["ssim"],
+        # A new kernel source is built here, before the fan-out, not by every job at once.
+        code=code_version("helios.render.gsplat_backend", "helios.fused_ssim"),
     resources:
         gpu=1 if USE_GPU else 0,
         runtime=30,
