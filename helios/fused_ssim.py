@@ -21,7 +21,7 @@ from pathlib import Path
 
 import torch
 
-WINDOW_SIZE = 11
+WINDOW_SIZE = 11  # the kernels' window (WIN in csrc/fused_ssim.cu); helios.loss uses the same
 K1, K2 = 0.01, 0.03
 SOURCE = Path(__file__).with_name("csrc") / "fused_ssim.cu"
 
@@ -67,7 +67,7 @@ class _FusedSSIM(torch.autograd.Function):
 def fused_ssim(images: torch.Tensor, target: torch.Tensor, taps: tuple[float, ...]) -> torch.Tensor:
     """Per-image SSIM of ``[N, H, W, C]`` CUDA images in [0, 1] against ``target`` (no gradient to the target).
 
-    ``taps``: the 11 normalised weights of the 1-D Gaussian window (``helios.loss.gaussian_taps``).
+    ``taps``: the 11 normalised weights of the 1-D Gaussian window (``helios.loss.gaussian_window_1d``).
     """
     _check(images, target, taps)
     return _FusedSSIM.apply(images.contiguous(), target.contiguous(), tuple(taps))

@@ -25,10 +25,9 @@ from pytorch_msssim import ssim
 
 from helios.cuda_graphs import cuda_graphs_enabled, graphed
 from helios.errors import HeliosError
-from helios.fused_ssim import fused_ssim, fused_ssim_usable
+from helios.fused_ssim import WINDOW_SIZE, fused_ssim, fused_ssim_usable
 
-WINDOW_SIZE = 11
-WINDOW_SIGMA = 1.5
+WINDOW_SIGMA = 1.5  # WINDOW_SIZE (11 taps) is the one the fused kernels are compiled for
 SSIM_CHOICES = ("auto", "fused", "pytorch_msssim")
 
 
