@@ -1,4 +1,4 @@
-"""SSIM on CUDA in two kernels (``csrc/fused_ssim.cu``), the same values as ``pytorch_msssim.ssim``.
+"""SSIM (and L1) on CUDA in two kernels (``csrc/fused_ssim.cu``), the same values as ``pytorch_msssim.ssim``.
 
 pytorch_msssim filters five images (x, y, x², y², xy) with ten separable
 convolutions and keeps every intermediate for autograd; for the batched
@@ -6,6 +6,7 @@ trainer (64 cells x 4 views at 256 px) that costs 24 ms per step on an H100,
 more than half of the step.  Here one forward kernel
 computes each output tile's moments in shared memory and keeps only the three
 derivatives the backward pass needs; one backward kernel filters them back.
+The L1 term of the loss is summed and differentiated in the same passes.
 Same window, constants and "valid" filtering as pytorch_msssim (a GPU test
 compares values and gradients with it); CPU tensors never come here.
 
@@ -24,14 +25,21 @@ import torch
 WINDOW_SIZE = 11  # the kernels' window (WIN in csrc/fused_ssim.cu); helios.loss uses the same
 K1, K2 = 0.01, 0.03
 SOURCE = Path(__file__).with_name("csrc") / "fused_ssim.cu"
+EXTRA_CUDA_CFLAGS = ["-O3"]
 
 
 @functools.cache
 def extension():
-    """The compiled kernels (built on first use, then loaded from the extension cache)."""
+    """The compiled kernels: the library the preparation rule recorded (``helios.extensions``), else
+    built on first use or loaded from the extension cache by PyTorch's JIT builder."""
+    from helios.extensions import loaded
+
+    prebuilt = loaded("fused_ssim")
+    if prebuilt is not None:
+        return prebuilt
     from torch.utils.cpp_extension import load
 
-    return load(name="helios_fused_ssim", sources=[str(SOURCE)], extra_cuda_cflags=["-O3"], verbose=False)
+    return load(name="helios_fused_ssim", sources=[str(SOURCE)], extra_cuda_cflags=EXTRA_CUDA_CFLAGS, verbose=False)
 
 
 @functools.cache
@@ -46,31 +54,38 @@ def fused_ssim_usable() -> tuple[bool, str]:
     return True, "built"
 
 
-class _FusedSSIM(torch.autograd.Function):
+class _FusedL1SSIM(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, images: torch.Tensor, target: torch.Tensor, window: tuple[float, ...]) -> torch.Tensor:
+    def forward(ctx, images: torch.Tensor, target: torch.Tensor, window: tuple[float, ...]) -> tuple[torch.Tensor, torch.Tensor]:
         keep = images.requires_grad
-        block_sums, d_mu, d_xx, d_xy = extension().forward(images, target, list(window), K1**2, K2**2, keep)
+        ssim_sums, l1_sums, d_mu, d_xx, d_xy = extension().forward(images, target, list(window), K1**2, K2**2, keep)
         _, h, w, c = images.shape
-        count = c * (h - WINDOW_SIZE + 1) * (w - WINDOW_SIZE + 1)
         ctx.save_for_backward(images, target, d_mu, d_xx, d_xy)
-        ctx.window, ctx.count = window, count
-        return block_sums.sum(dim=1) / count
+        ctx.window, ctx.count, ctx.pixels = window, c * (h - WINDOW_SIZE + 1) * (w - WINDOW_SIZE + 1), c * h * w
+        return l1_sums.sum(dim=1) / ctx.pixels, ssim_sums.sum(dim=1) / ctx.count
 
     @staticmethod
-    def backward(ctx, grad: torch.Tensor) -> tuple[torch.Tensor | None, None, None]:
+    def backward(ctx, grad_l1: torch.Tensor | None, grad_ssim: torch.Tensor | None) -> tuple[torch.Tensor | None, None, None]:
         images, target, d_mu, d_xx, d_xy = ctx.saved_tensors
-        scale = (grad / ctx.count).float().contiguous()
-        return extension().backward(images, target, d_mu, d_xx, d_xy, scale, list(ctx.window)), None, None
+        zeros = torch.zeros(images.shape[0], device=images.device)
+        scale = zeros if grad_ssim is None else (grad_ssim / ctx.count).float().contiguous()
+        l1_scale = zeros if grad_l1 is None else (grad_l1 / ctx.pixels).float().contiguous()
+        return extension().backward(images, target, d_mu, d_xx, d_xy, scale, l1_scale, list(ctx.window)), None, None
 
 
-def fused_ssim(images: torch.Tensor, target: torch.Tensor, taps: tuple[float, ...]) -> torch.Tensor:
-    """Per-image SSIM of ``[N, H, W, C]`` CUDA images in [0, 1] against ``target`` (no gradient to the target).
+def fused_l1_ssim(images: torch.Tensor, target: torch.Tensor, taps: tuple[float, ...]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-image ``(L1, SSIM)`` of ``[N, H, W, C]`` CUDA images in [0, 1] against ``target`` (no gradient to the target).
 
+    L1 is ``torch.abs(images - target).mean(dim=(1, 2, 3))``, computed in the same passes.
     ``taps``: the 11 normalised weights of the 1-D Gaussian window (``helios.loss.gaussian_window_1d``).
     """
     _check(images, target, taps)
-    return _FusedSSIM.apply(images.contiguous(), target.contiguous(), tuple(taps))
+    return _FusedL1SSIM.apply(images.contiguous(), target.contiguous(), tuple(taps))
+
+
+def fused_ssim(images: torch.Tensor, target: torch.Tensor, taps: tuple[float, ...]) -> torch.Tensor:
+    """Per-image SSIM only (see :func:`fused_l1_ssim`)."""
+    return fused_l1_ssim(images, target, taps)[1]
 
 
 def _check(images: torch.Tensor, target: torch.Tensor, taps: tuple[float, ...]) -> None:

@@ -12,11 +12,13 @@ device) the claim is trivially device 0.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import logging
+import threading
 import time
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Self
 
 
 @contextlib.contextmanager
@@ -49,12 +51,6 @@ def claim_gpu(lock_dir: str | Path, n_gpus: int, slots_per_gpu: int = 1, timeout
         time.sleep(0.2)
 
 
-def visible_gpu_count() -> int:
-    import torch
-
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
-
-
 def pin_device(index: int) -> str:
     """Make ``cuda:index`` the current device (before any CUDA work); says which, for the log."""
     import torch
@@ -65,13 +61,70 @@ def pin_device(index: int) -> str:
     return f"cuda:{index} of {torch.cuda.device_count()} visible GPU(s)"
 
 
+def _driver() -> ctypes.CDLL | None:
+    """The CUDA driver library, initialised; None where there is none (a machine without an NVIDIA driver)."""
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return None
+    return cuda if cuda.cuInit(0) == 0 else None
+
+
+class GpuSlot:
+    """A training job's GPU: claimed, and its CUDA context created, in a background thread.
+
+    Creating a CUDA context takes ~0.15 s alone but seconds when a fan-out of
+    jobs starts at once (the driver serialises it; BENCHMARKS.md), and importing
+    PyTorch takes as long again.  Started before ``import torch``, the claim and
+    the driver's context creation (which releases the GIL) overlap the imports;
+    PyTorch later finds the primary context made and uses it.  Use as a context
+    manager around the job; :meth:`device` waits for the thread.
+    """
+
+    def __init__(self, lock_dir: str | Path, slots_per_gpu: int) -> None:
+        self._claim = contextlib.ExitStack()
+        self._device: int | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._prepare, args=(lock_dir, slots_per_gpu), daemon=True)
+        self._thread.start()
+
+    def _prepare(self, lock_dir: str | Path, slots_per_gpu: int) -> None:
+        try:
+            cuda = _driver()
+            count = ctypes.c_int(0)
+            if cuda is not None and cuda.cuDeviceGetCount(ctypes.byref(count)) != 0:
+                count.value = 0
+            self._device = self._claim.enter_context(claim_gpu(lock_dir, count.value, slots_per_gpu))
+            if count.value > 0:
+                device, context = ctypes.c_int(), ctypes.c_void_p()
+                if cuda.cuDeviceGet(ctypes.byref(device), self._device) == 0:
+                    cuda.cuDevicePrimaryCtxRetain(ctypes.byref(context), device)  # kept for the process's life
+        except BaseException as exc:  # handed to the main thread by device()
+            self._error = exc
+
+    def device(self) -> int:
+        """The claimed GPU's index (0 without GPUs), once the thread is done."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._device or 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._thread.join()
+        self._claim.close()
+
+
 @contextlib.contextmanager
-def training_slot(lock_dir: str | Path, slots_per_gpu: int, backend: str, logger: logging.Logger) -> Iterator[int]:
-    """A training job's device: claim a GPU slot, make it current, load the backend, log the job's start-up."""
+def training_slot(slot: GpuSlot, backend: str, logger: logging.Logger) -> Iterator[int]:
+    """A training job's device: wait for its slot, make it current, load the backend, log the job's start-up."""
     from helios.render import resolve_backend
     from helios.scripting import log_startup
 
-    with claim_gpu(lock_dir, visible_gpu_count(), slots_per_gpu) as device:
+    with slot:
+        device = slot.device()
         logger.info("GPU slot: %s", pin_device(device))
         resolve_backend(backend)  # CUDA and gsplat loaded now: the start-up figure includes them
         log_startup(logger)

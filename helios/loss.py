@@ -4,7 +4,8 @@ SSIM is ``pytorch_msssim.ssim(..., data_range=1.0)`` with its default 11-tap
 Gaussian window (sigma 1.5), made once per device instead of on every call.
 On CUDA, ``ssim="auto"`` (the default) computes the same SSIM with HELIOS's
 fused kernels (``helios.fused_ssim``, 3-7x faster at training shapes) when
-they build, and falls back to pytorch_msssim when they do not.
+they build (and L1 in the same passes), and falls back to pytorch_msssim when
+they do not.
 Both terms are returned per image so that a batch of several cells can weigh
 each cell separately; a single cell takes their means.
 
@@ -25,7 +26,7 @@ from pytorch_msssim import ssim
 
 from helios.cuda_graphs import cuda_graphs_enabled, graphed
 from helios.errors import HeliosError
-from helios.fused_ssim import WINDOW_SIZE, fused_ssim, fused_ssim_usable
+from helios.fused_ssim import WINDOW_SIZE, fused_l1_ssim, fused_ssim_usable
 
 WINDOW_SIGMA = 1.5  # WINDOW_SIZE (11 taps) is the one the fused kernels are compiled for
 SSIM_CHOICES = ("auto", "fused", "pytorch_msssim")
@@ -87,9 +88,10 @@ class ImageLoss:
             self._graphed = graphed(self.eager, (images, target))
 
     def eager(self, images: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        l1 = torch.abs(images - target).mean(dim=(1, 2, 3))
         if self.ssim == "fused" and min(images.shape[1:3]) >= WINDOW_SIZE:
-            return l1, 1.0 - fused_ssim(images, target, self.taps)
+            l1, similarity = fused_l1_ssim(images, target, self.taps)
+            return l1, 1.0 - similarity
+        l1 = torch.abs(images - target).mean(dim=(1, 2, 3))
         with torch.backends.cudnn.flags(enabled=False):
             similarity = ssim(nchw(images), nchw(target), data_range=1.0, size_average=False, win=self.window)
         return l1, 1.0 - similarity

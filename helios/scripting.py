@@ -5,15 +5,19 @@ from __future__ import annotations
 import contextlib
 import logging
 import sys
+import time
 from typing import Iterator
 
 from helios.errors import HeliosError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
+_code_started: float | None = None  # when a job's own code began (its first configure_logging)
 
 
 def configure_logging(log_path: str | None = None, level: int = logging.INFO) -> logging.Logger:
     """Send helios log records to ``log_path`` (or stderr) and return the helios logger."""
+    global _code_started
+    _code_started = _code_started or time.time()
     logger = logging.getLogger("helios")
     for handler in list(logger.handlers):
         logger.removeHandler(handler)
@@ -40,20 +44,20 @@ def user_errors(log_file_logger: logging.Logger | None = None, prog: str = "heli
         raise SystemExit(1) from None
 
 
-def seconds_since_process_start() -> float | None:
-    """Wall time since this process started (psutil, which Snakemake brings), or None without it."""
+def process_started() -> float | None:
+    """When this process started (epoch seconds; psutil, which Snakemake brings), or None without it."""
     try:
-        import time
-
         import psutil
 
-        return time.time() - psutil.Process().create_time()
+        return psutil.Process().create_time()
     except Exception:
         return None
 
 
 def log_startup(logger: logging.Logger) -> None:
     """Log a job's start-up cost (process start, imports, CUDA and gsplat loading) before its work begins."""
-    startup = seconds_since_process_start()
-    if startup is not None:
-        logger.info("job start-up: %.2f s from process start to training start", startup)
+    started = process_started()
+    if started is None:
+        return
+    before_code = f"; {_code_started - started:.2f} s of it before the job's code ran (interpreter, Snakemake's script preamble)" if _code_started else ""
+    logger.info("job start-up: %.2f s from process start to training start%s", time.time() - started, before_code)

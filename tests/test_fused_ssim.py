@@ -57,6 +57,32 @@ def test_values_and_gradients_match_pytorch_msssim(case: str) -> None:
     assert (ours_in.grad - ref_in.grad).abs().max() <= 1e-4 * scale, ((ours_in.grad - ref_in.grad).abs().max(), scale)
 
 
+L1_CASES = {**CASES, "stars 256x250 (the last tiles own 18 rows)": lambda: noisy_copy_of(star_field(3, 256, 250, 5)),
+            "equal pixels (no L1 gradient there)": lambda: (lambda t: (torch.where(t > 0.5, t, 0.0), t))(star_field(2, 40, 70, 6))}
+
+
+@pytest.mark.parametrize("case", L1_CASES)
+def test_l1_rides_along_with_the_values_and_gradients_of_pytorch(case: str) -> None:
+    """The training loss's image part, per image weights on both terms, against torch.abs(...).mean() and pytorch_msssim."""
+    from helios.fused_ssim import fused_l1_ssim
+
+    images, target = (t.cuda() for t in L1_CASES[case]())
+    w_l1, w_ssim = torch.linspace(0.5, 2.0, len(images), device="cuda"), torch.linspace(1.5, 0.2, len(images), device="cuda")
+    ours_in, ref_in = images.clone().requires_grad_(True), images.clone().requires_grad_(True)
+    l1, similarity = fused_l1_ssim(ours_in, target, TAPS)
+    ref_l1, ref_similarity = torch.abs(ref_in - target).mean(dim=(1, 2, 3)), reference(ref_in, target)
+    (w_l1 * l1 + w_ssim * (1 - similarity)).sum().backward()
+    (w_l1 * ref_l1 + w_ssim * (1 - ref_similarity)).sum().backward()
+    assert torch.allclose(l1, ref_l1, atol=1e-6, rtol=1e-5), (l1 - ref_l1).abs().max()
+    assert torch.allclose(similarity, ref_similarity, atol=2e-6, rtol=0)
+    scale = ref_in.grad.abs().max()
+    assert (ours_in.grad - ref_in.grad).abs().max() <= 1e-4 * scale, ((ours_in.grad - ref_in.grad).abs().max(), scale)
+    # L1 alone (no SSIM gradient asked for): exactly sign(x - y) / count.
+    only = images.clone().requires_grad_(True)
+    fused_l1_ssim(only, target, TAPS)[0].sum().backward()
+    assert torch.equal(only.grad, torch.sign(images - target) / images[0].numel())
+
+
 def test_identical_images_score_one_and_no_gradient_pass_is_allowed() -> None:
     from helios.fused_ssim import fused_ssim
 

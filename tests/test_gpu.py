@@ -1,7 +1,12 @@
 import multiprocessing
+import subprocess
+import sys
 import time
 
-from helios.gpu import claim_gpu
+import pytest
+import torch
+
+from helios.gpu import GpuSlot, claim_gpu
 
 
 def test_single_gpu_needs_no_lock(tmp_path):
@@ -42,3 +47,43 @@ def test_locks_work_across_processes_and_wait(tmp_path):
         assert time.monotonic() - started > 0.2  # had to wait for a holder to finish
     for p in holders:
         p.join()
+
+
+def test_a_gpu_slot_without_gpus_is_device_0_and_takes_no_lock(tmp_path, monkeypatch):
+    monkeypatch.setattr("helios.gpu._driver", lambda: None)  # as on a machine without an NVIDIA driver
+    with GpuSlot(tmp_path / "locks", 4) as slot:
+        assert slot.device() == 0
+    assert not (tmp_path / "locks").exists()
+
+
+def test_a_gpu_slot_hands_its_error_to_the_job(tmp_path, monkeypatch):
+    def broken():
+        raise RuntimeError("driver exploded")
+
+    monkeypatch.setattr("helios.gpu._driver", broken)
+    slot = GpuSlot(tmp_path, 1)
+    with pytest.raises(RuntimeError, match="driver exploded"):
+        slot.device()
+
+
+PRIMARY_CONTEXT_STATE = """
+import ctypes, sys
+from helios.gpu import GpuSlot
+slot = GpuSlot(sys.argv[1], 2)
+index = slot.device()
+cuda = ctypes.CDLL("libcuda.so.1")
+device, flags, active = ctypes.c_int(), ctypes.c_uint(), ctypes.c_int()
+cuda.cuDeviceGet(ctypes.byref(device), index)
+cuda.cuDevicePrimaryCtxGetState(device, ctypes.byref(flags), ctypes.byref(active))
+assert "torch" not in sys.modules
+import torch
+torch.cuda.set_device(index)
+print(index, active.value, torch.zeros(1, device="cuda").device)
+"""
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_a_gpu_slot_makes_the_context_before_torch_is_imported(tmp_path):
+    out = subprocess.run([sys.executable, "-c", PRIMARY_CONTEXT_STATE, str(tmp_path)], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["0", "1", "cuda:0"]

@@ -8,7 +8,7 @@ rule prepare_gsplat:
         use_gpu=USE_GPU,
         ssim=TRAIN["ssim"],
         # A new kernel source is built here, before the fan-out, not by every job at once.
-        code=code_version("helios.render.gsplat_backend", "helios.fused_ssim"),
+        code=code_version("helios.render.gsplat_backend", "helios.fused_ssim", "helios.extensions"),
     resources:
         gpu=1 if USE_GPU else 0,
         runtime=30,

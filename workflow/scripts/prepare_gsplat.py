@@ -16,11 +16,23 @@ def main(smk) -> None:
     usable, why = gsplat_usable() if smk.params.use_gpu else (False, "training runs on the CPU (torch backend)")
     logger.info("gsplat usable: %s (%s)", usable, why)
     report = {"gsplat_usable": usable, "reason": why}
+    built = {}
+    if usable:
+        from gsplat.cuda._backend import _C
+
+        built["gsplat"] = _C
     if smk.params.use_gpu and smk.params.ssim != "pytorch_msssim":
-        from helios.fused_ssim import fused_ssim_usable
+        from helios.fused_ssim import extension, fused_ssim_usable
 
         report["fused_ssim_usable"], report["fused_ssim_reason"] = fused_ssim_usable()
         logger.info("fused SSIM usable: %s (%s)", *fused_ssim_usable())
+        if report["fused_ssim_usable"]:
+            built["fused_ssim"] = extension()
+    if built:
+        from helios.extensions import record
+
+        # The training jobs import these libraries directly (helios.extensions says why).
+        report["libraries"] = record(built)
     write_json(smk.output[0], report)
 
 

@@ -7,16 +7,18 @@ set, the first attempt at each cell fails (and leaves a marker file there).
 import os
 from pathlib import Path
 
+from helios.gpu import GpuSlot, training_slot
 from helios.scripting import configure_logging, user_errors
 
 
 def main(smk) -> None:
     logger = configure_logging(smk.log[0])
+    slot = GpuSlot(smk.params.lock_dir, smk.params.slots_per_gpu)  # claims a GPU while PyTorch is imported
     os.environ["TORCH_EXTENSIONS_DIR"] = os.path.abspath(smk.params.extensions_dir)
     import torch
 
     from helios.cell import load_cell
-    from helios.gpu import training_slot
+    from helios.extensions import use_recorded_file
     from helios.grid import Grid
     from helios.train import TrainOptions, train_cell
 
@@ -31,7 +33,8 @@ def main(smk) -> None:
     with user_errors(logger):
         options = TrainOptions.from_mapping(smk.params.options)
         cell = load_cell(smk.input.cell, Grid.from_mapping(smk.params.grid))
-        with training_slot(smk.params.lock_dir, smk.params.slots_per_gpu, options.backend, logger):
+        use_recorded_file(smk.input.gsplat_build, logger)
+        with training_slot(slot, options.backend, logger):
             train_cell(cell, smk.output.ply, smk.output.metrics, options, progress=logger.info)
 
 
