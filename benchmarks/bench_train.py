@@ -73,7 +73,7 @@ def plain_run(cell, size: int, views: int, backend: str, device: torch.device) -
     for _ in range(1000):
         pick = torch.tensor(rng.choice(32, views, replace=False))
         chosen = pool.subset(pick)
-        target = torch.tensor(render_starfield(cell.positions, cell.rgb, cell.luminosity, chosen, exposure), dtype=torch.float32, device=device)
+        target = render_starfield(cell.positions, cell.rgb, cell.luminosity, chosen, exposure).to(device, torch.float32)
         images, _ = rasterize(backend, params["means"], params["quats"], torch.exp(params["scales"]), torch.sigmoid(params["opacities"]),
                               sh0_to_rgb(params["colors"]), chosen.to(device))
         loss = 0.8 * torch.abs(images - target).mean() + 0.2 * (1 - ssim(images.permute(0, 3, 1, 2), target.permute(0, 3, 1, 2), data_range=1.0))

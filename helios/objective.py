@@ -97,7 +97,8 @@ class CellObjective:
             scales, opacities, colors, isotropy, collapse = self._before_graph(*raw)
         else:
             scales, opacities, colors, isotropy, collapse = self.before(*raw)
-        images, info = rasterize(self.backend, params["means"], params["quats"], scales, opacities, colors, views)
+        # Once frozen (densification over) no strategy reads ``info``.
+        images, info = rasterize(self.backend, params["means"], params["quats"], scales, opacities, colors, views, with_info=not frozen)
         if frozen and torch.is_grad_enabled():
             return self._after_graph(images, pick, isotropy, collapse), self._parts, info
         loss, parts = self._after_picked(images, pick, isotropy, collapse)
@@ -107,7 +108,7 @@ class CellObjective:
         """``PARTS`` over ``views`` against ``target`` (no gradient; e.g. every training view)."""
         with torch.no_grad():
             scales, opacities, colors, isotropy, collapse = self.before(params["scales"], params["opacities"], params["colors"])
-            images, _ = rasterize(self.backend, params["means"], params["quats"], scales, opacities, colors, views)
+            images, _ = rasterize(self.backend, params["means"], params["quats"], scales, opacities, colors, views, with_info=False)
             return self.after(images, target, isotropy, collapse)[1]
 
 

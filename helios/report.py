@@ -103,7 +103,7 @@ def render_comparison(cell_file: Path, ply_file: Path, metrics: dict[str, Any], 
     exposure = starfield_exposure(cell.positions, cell.luminosity, train_views)
     view = eval_views.subset(torch.tensor([0]))
     init = init_params(cell.positions, cell.rgb, cell.abs_mag)
-    truth = reference_images(cell, options, view, exposure, init)[0]
+    truth = reference_images(cell, options, view, exposure, init)[0].numpy()
     ply = read_ply(ply_file)
     scale = cell.scale_pc
     with torch.no_grad():

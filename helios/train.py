@@ -171,12 +171,16 @@ def training_views(options: TrainOptions, seed: int) -> tuple[Views, Views]:
             sample_views(options.eval_views, options.image_size, seed=seed ^ 0x5EED))
 
 
-def reference_images(cell: CellStars, options: TrainOptions, views: Views, exposure: float, init: dict[str, torch.Tensor]) -> np.ndarray:
-    """Ground truth ``[C, H, W, 3]`` for ``views`` (``init``: the stars' own Gaussians, for ``splats``)."""
+def reference_images(cell: CellStars, options: TrainOptions, views: Views, exposure: float, init: dict[str, torch.Tensor],
+                     device: torch.device | str = "cpu") -> torch.Tensor:
+    """Ground truth ``[C, H, W, 3]`` (float64) for ``views`` (``init``: the stars' own Gaussians, for ``splats``).
+
+    The star field is rendered on ``device``; the ``splats`` reference (all pairs, numpy) always on the CPU.
+    """
     if options.ground_truth == "starfield":
-        return render_starfield(cell.positions, cell.rgb, cell.luminosity, views, exposure, options.psf_sigma_px)
+        return render_starfield(cell.positions, cell.rgb, cell.luminosity, views, exposure, options.psf_sigma_px, device)
     means, quats, scales, opacities, colors = (t.detach().double().numpy() for t in _activated(init))
-    return np.clip(render_splats(means, quats, scales, opacities, colors, views), 0.0, 1.0)
+    return torch.from_numpy(np.clip(render_splats(means, quats, scales, opacities, colors, views), 0.0, 1.0)).to(device)
 
 
 def _psnr_ssim(images: torch.Tensor, target: torch.Tensor, image_loss: ImageLoss) -> tuple[float, float]:
@@ -235,8 +239,8 @@ def prepare_cell(cell: CellStars, options: TrainOptions, device: torch.device, i
     train_views, eval_views = training_views(options, seed)
     exposure = starfield_exposure(cell.positions, cell.luminosity, train_views)
     t0 = time.perf_counter()
-    gt_train = torch.tensor(reference_images(cell, options, train_views, exposure, init), dtype=torch.float32, device=device)
-    gt_eval = torch.tensor(reference_images(cell, options, eval_views, exposure, init), dtype=torch.float32, device=device)
+    gt_train = reference_images(cell, options, train_views, exposure, init, device).to(torch.float32)
+    gt_eval = reference_images(cell, options, eval_views, exposure, init, device).to(torch.float32)
     say(f"ground truth ({options.ground_truth}): {len(train_views)} training + {len(eval_views)} evaluation views in {time.perf_counter() - t0:.1f} s")
     if options.ground_truth == "splats":
         # The target is the stars' own Gaussians: start from neutral ones at the same places.
@@ -337,7 +341,7 @@ def train_cell(
 
     def evaluate() -> tuple[float, float]:
         with torch.no_grad():
-            images, _ = rasterize(backend, *_activated(params), eval_views)
+            images, _ = rasterize(backend, *_activated(params), eval_views, with_info=False)
             return _psnr_ssim(images.clamp(0, 1), gt_eval, image_loss)
 
     psnr_before, ssim_before = evaluate()

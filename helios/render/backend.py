@@ -52,12 +52,17 @@ def rasterize(
     opacities: torch.Tensor,  # [N] activated
     colors: torch.Tensor,  # [N, 3] activated
     views: Views,
+    with_info: bool = True,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
-    """Render ``[C, H, W, 3]`` on a black background; ``info`` feeds gsplat's strategies."""
+    """Render ``[C, H, W, 3]`` on a black background; ``info`` feeds gsplat's strategies.
+
+    ``with_info=False``: no densification step will read ``info`` (gsplat then
+    renders through one autograd node and may leave ``info`` empty).
+    """
     if backend == "gsplat":
         from helios.render.gsplat_backend import rasterize_gsplat
 
-        return rasterize_gsplat(means, quats, scales, opacities, colors, views)
+        return rasterize_gsplat(means, quats, scales, opacities, colors, views, with_info)
     from helios.render.torch_raster import rasterize_torch
 
     return rasterize_torch(means, quats, scales, opacities, colors, views)
@@ -85,7 +90,7 @@ def rasterize_batch(
     if backend == "gsplat":
         from helios.render.gsplat_backend import rasterize_gsplat
 
-        return rasterize_gsplat(means, quats, scales, opacities, colors, Views(viewmats, Ks, size, size))[0]
+        return rasterize_gsplat(means, quats, scales, opacities, colors, Views(viewmats, Ks, size, size), with_info=False)[0]
     from helios.render.torch_raster import rasterize_torch
 
     return torch.stack([

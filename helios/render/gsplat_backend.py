@@ -12,6 +12,7 @@ from helios.cameras import Views
 _built = False
 TILE_SIZE = 16
 NEAR_PLANE = 0.01
+FAR_PLANE = 1e10  # gsplat.rasterization's default
 EPS2D = 0.3
 
 
@@ -20,7 +21,9 @@ def ensure_built() -> None:
     global _built
     if _built:
         return
-    from gsplat.cuda._backend import _C  # triggers the JIT build into TORCH_EXTENSIONS_DIR
+    from gsplat.cuda._backend import (
+        _C,  # triggers the JIT build into TORCH_EXTENSIONS_DIR
+    )
 
     if _C is None:
         raise RuntimeError("gsplat's CUDA extension could not be built or loaded")
@@ -34,6 +37,7 @@ def rasterize_gsplat(
     opacities: torch.Tensor,  # [..., N] activated
     colors: torch.Tensor,  # [..., N, 3] activated
     views: Views,  # cameras [..., C, 4, 4] and [..., C, 3, 3]
+    with_info: bool = True,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """``[..., C, H, W, 3]`` on a black background, and the ``info`` gsplat's strategies read.
 
@@ -41,9 +45,18 @@ def rasterize_gsplat(
     (classic mode, unpacked, colours without spherical harmonics, no
     background; tested against it), made directly: a training step at 256 px
     is bound by the host, and the general wrapper's checks and bookkeeping are
-    a measurable part of it (BENCHMARKS.md).
+    a measurable part of it (BENCHMARKS.md).  Without ``with_info`` (no
+    densification strategy to feed) the four go through one autograd node,
+    :class:`_Render`, instead of gsplat's two.
     """
-    from gsplat import fully_fused_projection, isect_offset_encode, isect_tiles, rasterize_to_pixels
+    if not with_info:
+        return _Render.apply(means, quats, scales, opacities, colors, views.viewmats, views.Ks, views.width, views.height), {}
+    from gsplat import (
+        fully_fused_projection,
+        isect_offset_encode,
+        isect_tiles,
+        rasterize_to_pixels,
+    )
 
     batch_dims = means.shape[:-2]
     n_cameras = views.viewmats.shape[-3]
@@ -60,3 +73,53 @@ def rasterize_gsplat(
         width, height, TILE_SIZE, offsets, flatten_ids)
     return images, {"means2d": means2d, "radii": radii, "width": width, "height": height, "n_cameras": n_cameras, "gaussian_ids": None}
 
+
+class _Render(torch.autograd.Function):
+    """Projection, tile intersection and rasterisation with gsplat's kernels, as one autograd node.
+
+    Forward: gsplat's ``projection_ewa_3dgs_fused_fwd``, ``intersect_tile``,
+    ``intersect_offset`` and ``rasterize_to_pixels_3dgs_fwd`` with the
+    arguments ``gsplat.rasterization`` passes; backward: its two backward
+    kernels, the per-camera colour and opacity gradients summed over cameras
+    (what autograd does for the broadcast).  The same kernels as through
+    gsplat's wrappers (tested), with a fraction of the Python around them.
+    """
+
+    @staticmethod
+    def forward(ctx, means, quats, scales, opacities, colors, viewmats, Ks, width: int, height: int) -> torch.Tensor:
+        from gsplat.cuda._backend import _C
+
+        batch_dims, n = means.shape[:-2], means.shape[-2]
+        n_cameras = viewmats.shape[-3]
+        n_images = math.prod(batch_dims) * n_cameras
+        pinhole = _C.CameraModelType.PINHOLE
+        means, quats, scales, opacities = means.contiguous(), quats.contiguous(), scales.contiguous(), opacities.contiguous()
+        viewmats, Ks = viewmats.contiguous(), Ks.contiguous()
+        radii, means2d, depths, conics, _ = _C.projection_ewa_3dgs_fused_fwd(
+            means, None, quats, scales, opacities, viewmats, Ks, width, height, EPS2D, NEAR_PLANE, FAR_PLANE, 0.0, False, pinhole)
+        tiles_x, tiles_y = math.ceil(width / TILE_SIZE), math.ceil(height / TILE_SIZE)
+        _, isect_ids, flatten_ids = _C.intersect_tile(means2d, radii, depths, None, None, n_images, TILE_SIZE, tiles_x, tiles_y, True, False)
+        offsets = _C.intersect_offset(isect_ids, n_images, tiles_x, tiles_y).reshape(*batch_dims, n_cameras, tiles_y, tiles_x)
+        per_camera_colors = colors[..., None, :, :].expand(*batch_dims, n_cameras, n, 3).contiguous()
+        per_camera_opacities = opacities[..., None, :].expand(*batch_dims, n_cameras, n).contiguous()
+        images, alphas, last_ids = _C.rasterize_to_pixels_3dgs_fwd(
+            means2d, conics, per_camera_colors, per_camera_opacities, None, None, width, height, TILE_SIZE, offsets, flatten_ids)
+        ctx.save_for_backward(means, quats, scales, viewmats, Ks, radii, means2d, depths, conics, per_camera_colors, per_camera_opacities,
+                              offsets, flatten_ids, alphas, last_ids)
+        ctx.size = (width, height)
+        return images
+
+    @staticmethod
+    def backward(ctx, v_images: torch.Tensor):
+        from gsplat.cuda._backend import _C
+
+        (means, quats, scales, viewmats, Ks, radii, means2d, depths, conics, per_camera_colors, per_camera_opacities,
+         offsets, flatten_ids, alphas, last_ids) = ctx.saved_tensors
+        width, height = ctx.size
+        _, v_means2d, v_conics, v_colors, v_opacities = _C.rasterize_to_pixels_3dgs_bwd(
+            means2d, conics, per_camera_colors, per_camera_opacities, None, None, width, height, TILE_SIZE, offsets, flatten_ids,
+            alphas, last_ids, v_images.contiguous(), torch.zeros_like(alphas), False)
+        v_means, _, v_quats, v_scales, _ = _C.projection_ewa_3dgs_fused_bwd(
+            means, None, quats, scales, viewmats, Ks, width, height, EPS2D, _C.CameraModelType.PINHOLE, radii, conics, None,
+            v_means2d, torch.zeros_like(depths), v_conics, None, False)
+        return v_means, v_quats, v_scales, v_opacities.sum(dim=-2), v_colors.sum(dim=-3), None, None, None, None

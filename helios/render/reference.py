@@ -1,4 +1,4 @@
-"""Ground-truth renderers in numpy (float64), independent of the renderers being trained.
+"""Ground-truth renderers in float64, independent of the renderers being trained.
 
 ``starfield`` (the default ground truth): each star is an emissive point
 source.  Its image is a Gaussian point-spread function of fixed width
@@ -16,6 +16,7 @@ rasterisers are tested against.
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 from helios.cameras import Views
 
@@ -41,6 +42,10 @@ def starfield_exposure(positions: np.ndarray, luminosity: np.ndarray, views: Vie
     return float(1.0 / max(np.percentile(flux, percentile), 1e-300))
 
 
+# Star-pixel pairs (stars x views x stamp pixels) handled at once: bounds the temporaries to ~130 MB each.
+STAMP_ELEMENTS = 1 << 24
+
+
 def render_starfield(
     positions: np.ndarray,  # [N, 3]
     rgb: np.ndarray,  # [N, 3] linear
@@ -48,48 +53,63 @@ def render_starfield(
     views: Views,
     exposure: float,
     psf_sigma_px: float = 1.0,
-) -> np.ndarray:
-    """``[C, H, W, 3]`` float64 images of the star field.
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """``[C, H, W, 3]`` float64 images of the star field, computed on ``device``.
 
     Each star adds a ``(2 reach + 1)^2`` stamp of its PSF, separable as
     ``exp(-dx^2 / 2s^2) exp(-dy^2 / 2s^2)``, into an image padded by
     ``2 reach`` on every side (so no stamp needs clipping), then the padding is
-    cut off.
+    cut off.  Stars that cannot reach a view (behind it, beyond its edges,
+    non-finite) add nothing.  Written in PyTorch, several views at a time, so
+    that a GPU job renders its ground truth on the GPU in a few dozen kernel
+    launches and without waiting for it (a training job shares the GPU with
+    others; BENCHMARKS.md): there every (view, star) pair is drawn, with zero
+    weight where it cannot reach, instead of selecting pairs.  The stamps are
+    added with a 1-D ``index_add_``, which the CPU does in order: the same
+    images every run.
     """
+    device = torch.device(device)
     width, height = views.width, views.height
-    images = np.zeros((len(views), height, width, 3))
     reach = int(np.ceil(4 * psf_sigma_px))
-    offsets = np.arange(-reach, reach + 1)
+    offsets = torch.arange(-reach, reach + 1, device=device)
     pad = 2 * reach
     padded_w, padded_h = width + 2 * pad, height + 2 * pad
-    positions = np.asarray(positions, dtype=np.float64)
-    luminosity, rgb = np.asarray(luminosity, dtype=np.float64), np.asarray(rgb, dtype=np.float64)
-    viewmats, Ks = views.viewmats.double().numpy(), views.Ks.double().numpy()
-    for c in range(len(views)):
-        cam = _camera_space(positions, viewmats[c])
-        front = cam[:, 2] > NEAR_PLANE
-        if not front.any():
-            continue
-        cam, lum, colour = cam[front], luminosity[front], rgb[front]
-        u = Ks[c, 0, 0] * cam[:, 0] / cam[:, 2] + Ks[c, 0, 2]
-        v = Ks[c, 1, 1] * cam[:, 1] / cam[:, 2] + Ks[c, 1, 2]
-        # Stars whose stamp can touch the image (the rest, and non-finite projections, add nothing).
-        fu, fv = np.floor(u), np.floor(v)
-        near = np.isfinite(fu) & np.isfinite(fv) & (fu >= -reach) & (fu < width + reach) & (fv >= -reach) & (fv < height + reach)
-        if not near.any():
-            continue
-        u, v, colour = u[near], v[near], colour[near]
-        peak = exposure * lum[near] / np.sum(cam[near] ** 2, axis=1)
-        px = fu[near].astype(np.int64)[:, None] + offsets  # [M, K]
-        py = fv[near].astype(np.int64)[:, None] + offsets
-        gx = np.exp(-((px + 0.5 - u[:, None]) ** 2) / (2 * psf_sigma_px**2))
-        gy = np.exp(-((py + 0.5 - v[:, None]) ** 2) / (2 * psf_sigma_px**2))
-        stamp = (peak[:, None] * gy)[:, :, None] * gx[:, None, :]  # [M, K(y), K(x)]
-        flat = ((py + pad)[:, :, None] * padded_w + (px + pad)[:, None, :]).reshape(-1)
-        canvas = np.stack([np.bincount(flat, weights=(stamp * colour[:, channel, None, None]).reshape(-1), minlength=padded_w * padded_h)
-                           for channel in range(3)], axis=-1)
-        images[c] = canvas.reshape(padded_h, padded_w, 3)[pad:pad + height, pad:pad + width]
-    return np.clip(images, 0.0, 1.0)
+    positions = torch.as_tensor(np.asarray(positions, dtype=np.float64), device=device)
+    luminosity = torch.as_tensor(np.asarray(luminosity, dtype=np.float64), device=device)
+    rgb = torch.as_tensor(np.asarray(rgb, dtype=np.float64), device=device)
+    viewmats, Ks = views.viewmats.to(device, torch.float64), views.Ks.to(device, torch.float64)
+    images = torch.zeros((len(views), height, width, 3), dtype=torch.float64, device=device)
+    chunk = max(1, STAMP_ELEMENTS // max(1, len(positions) * len(offsets) ** 2))
+    for start in range(0, len(views), chunk):
+        rotation, translation, K = viewmats[start:start + chunk, :3, :3], viewmats[start:start + chunk, :3, 3], Ks[start:start + chunk]
+        n_views = len(rotation)
+        cam = torch.einsum("cij,nj->cni", rotation, positions) + translation[:, None, :]  # [V, N, 3]
+        u = K[:, 0, 0, None] * cam[..., 0] / cam[..., 2] + K[:, 0, 2, None]
+        v = K[:, 1, 1, None] * cam[..., 1] / cam[..., 2] + K[:, 1, 2, None]
+        fu, fv = torch.floor(u), torch.floor(v)
+        near = (cam[..., 2] > NEAR_PLANE) & torch.isfinite(fu) & torch.isfinite(fv)
+        near &= (fu >= -reach) & (fu < width + reach) & (fv >= -reach) & (fv < height + reach)
+        peak = exposure * luminosity / torch.sum(cam**2, dim=-1)
+        view_of = torch.arange(n_views, device=device)[:, None].expand(-1, len(positions))
+        colour = rgb.expand(n_views, -1, -1)
+        if device.type == "cpu":  # only the (view, star) pairs that reach the image; in view-then-star order
+            u, v, fu, fv, peak, view_of, colour = (t[near] for t in (u, v, fu, fv, peak, view_of, colour))
+        else:  # every pair, zero where it cannot reach: no data-dependent shape, so no wait for the GPU
+            u, v, fu, fv, peak = (torch.where(near, t, 0.0) for t in (u, v, fu, fv, peak))
+            u, v, fu, fv, peak, view_of, colour = (t.reshape(-1, *t.shape[2:]) for t in (u, v, fu, fv, peak, view_of, colour))
+        px = fu.long()[:, None] + offsets  # [P, K]
+        py = fv.long()[:, None] + offsets
+        gx = torch.exp(-((px + 0.5 - u[:, None]) ** 2) / (2 * psf_sigma_px**2))
+        gy = torch.exp(-((py + 0.5 - v[:, None]) ** 2) / (2 * psf_sigma_px**2))
+        stamp = (peak[:, None] * gy)[:, :, None] * gx[:, None, :]  # [P, K(y), K(x)]
+        flat = (view_of[:, None, None] * (padded_h * padded_w) + (py + pad)[:, :, None] * padded_w + (px + pad)[:, None, :]).reshape(-1)
+        canvas = torch.zeros((3, n_views * padded_h * padded_w), dtype=torch.float64, device=device)
+        for channel in range(3):
+            canvas[channel].index_add_(0, flat, (stamp * colour[:, channel, None, None]).reshape(-1))
+        canvas = canvas.view(3, n_views, padded_h, padded_w)[..., pad:pad + height, pad:pad + width]
+        images[start:start + n_views] = canvas.permute(1, 2, 3, 0)
+    return images.clamp_(0.0, 1.0)
 
 
 def covariances(quats: np.ndarray, scales: np.ndarray) -> np.ndarray:

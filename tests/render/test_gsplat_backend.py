@@ -52,3 +52,22 @@ def test_info_carries_what_the_densification_strategy_reads():
     images.sum().backward()
     assert info["means2d"].grad.shape == (2, 50, 2) and info["radii"].shape == (2, 50, 2)
     assert (info["width"], info["height"], info["n_cameras"]) == (64, 64, 2)
+
+
+@pytest.mark.parametrize("batch", [None, 3])
+def test_one_autograd_node_renders_and_differentiates_as_the_four_calls(batch):
+    """``with_info=False`` (no densification): gsplat's kernels through HELIOS's one autograd node, against gsplat's wrappers."""
+    views = sample_views(4, 64, seed=8).to("cuda")
+    base = [t.cuda() for t in scene(n=300, seed=9)]
+    if batch:
+        base = [torch.stack(parts) for parts in zip(*[[t.cuda() for t in scene(n=300, seed=9 + b)] for b in range(batch)])]
+        views = Views(torch.stack([views.viewmats] * batch), torch.stack([views.Ks] * batch), 64, 64)
+    weights = torch.rand(*views.viewmats.shape[:-2], 64, 64, 3, generator=torch.Generator().manual_seed(10)).cuda()
+    fused, fused_grads = images_and_gradients(lambda *a: rasterize_gsplat(*a, with_info=False), base, views, weights)
+    wrapped, wrapped_grads = images_and_gradients(rasterize_gsplat, base, views, weights)
+    assert torch.equal(fused, wrapped) and fused.abs().max() > 0.1
+    for name, a, b in zip(("means", "quats", "scales", "opacities", "colors"), fused_grads, wrapped_grads):
+        assert a.shape == b.shape and b.abs().max() > 0, name
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-6 * b.abs().max().item()), name  # atomics: last bits
+    with torch.no_grad():
+        assert torch.equal(rasterize_gsplat(*base, views, with_info=False)[0], fused)

@@ -17,7 +17,7 @@ def one_view(size=33, distance=3.0):
 
 def test_a_star_is_a_psf_at_its_projection():
     views = one_view()
-    image = render_starfield(np.zeros((1, 3)), np.array([[1.0, 0.5, 0.25]]), np.array([9.0]), views, exposure=0.05, psf_sigma_px=1.0)[0]
+    image = render_starfield(np.zeros((1, 3)), np.array([[1.0, 0.5, 0.25]]), np.array([9.0]), views, exposure=0.05, psf_sigma_px=1.0)[0].numpy()
     # Peak at the centre pixel: exposure * L / d^2 * exp(-r^2 / 2), r = 0 for the pixel centre 16.5.
     peak = 0.05 * 9.0 / 9.0
     assert image[16, 16, 0] == pytest.approx(peak, abs=1e-9)
@@ -28,7 +28,7 @@ def test_a_star_is_a_psf_at_its_projection():
 
 def test_saturation_and_stars_behind_the_camera():
     views = one_view()
-    image = render_starfield(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -5.0]]), np.ones((2, 3)), np.array([1e6, 1e6]), views, exposure=1.0)[0]
+    image = render_starfield(np.array([[0.0, 0.0, 0.0], [0.0, 0.0, -5.0]]), np.ones((2, 3)), np.array([1e6, 1e6]), views, exposure=1.0)[0].numpy()
     assert image.max() == 1.0  # clipped
     assert image[0, 0].sum() == 0.0  # only the front star, well away from the corner
 
@@ -53,7 +53,7 @@ def test_stars_on_and_beyond_the_edges_match_the_pixel_by_pixel_definition():
     rgb = np.array([[1.0, 0.5, 0.25], [0.2, 1.0, 0.4], [1.0, 1.0, 1.0], [0.6, 0.3, 0.9], [0.3, 0.9, 0.5], [0.9, 0.2, 0.6],
                     [1.0, 1.0, 1.0], [1.0, 1.0, 1.0]])
     luminosity = np.array([9.0, 5.0, 7.0, 8.0, 30.0, 30.0, 9.0, 9.0])
-    image = render_starfield(positions, rgb, luminosity, views, exposure=0.05)[0]
+    image = render_starfield(positions, rgb, luminosity, views, exposure=0.05)[0].numpy()
     cam = positions @ views.viewmats[0, :3, :3].double().numpy().T + views.viewmats[0, :3, 3].double().numpy()
     expected = np.zeros((size, size, 3))
     for (x, y, z), colour, lum in zip(cam, rgb, luminosity):
@@ -67,3 +67,32 @@ def test_stars_on_and_beyond_the_edges_match_the_pixel_by_pixel_definition():
                     expected[py, px] += colour * peak * math.exp(-((px + 0.5 - u) ** 2 + (py + 0.5 - v) ** 2) / 2)
     assert np.abs(image - np.clip(expected, 0, 1)).max() < 1e-12
     assert expected[:, -1].sum() > 0.01 and expected[0].sum() > 0.01  # the stars beyond the edges did reach in
+
+
+def crowded_field(n=3000, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 3)) * 0.5, rng.uniform(0.2, 1.0, (n, 3)), rng.lognormal(0.0, 2.0, n)
+
+
+def test_the_same_images_every_run_with_several_threads():
+    positions, rgb, luminosity = crowded_field()
+    views = sample_views(3, 64, seed=1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        runs = [render_starfield(positions, rgb, luminosity, views, exposure=0.1) for _ in range(3)]
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(runs[0], r) for r in runs[1:])
+    assert runs[0].dtype == torch.float64 and runs[0].shape == (3, 64, 64, 3) and runs[0].max() == 1.0
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_the_gpu_renders_the_cpu_images():
+    positions, rgb, luminosity = crowded_field()
+    views = sample_views(4, 96, seed=2)
+    cpu = render_starfield(positions, rgb, luminosity, views, exposure=0.01)
+    gpu = render_starfield(positions, rgb, luminosity, views, exposure=0.01, device="cuda")
+    assert gpu.device.type == "cuda"
+    assert (gpu.cpu() - cpu).abs().max().item() < 1e-12
