@@ -12,8 +12,8 @@ training phase, cells, per-job start-up (process start to training start,
 from the job logs), GPU utilisation (nvidia-smi samples every 0.5 s during
 training), median loss reduction and held-out PSNR gain.
 
-A mode is ``cell:S`` (one job per cell, S jobs per GPU) or ``batch:K:S``
-(K cells per job, S jobs per GPU), optionally followed by ``@G`` to use the
+A mode is ``cell:S`` (one job per cell, S jobs per GPU) or ``batch:K:S[:W]``
+(K cells per job, S jobs per GPU, cells within 2^W in star count, default 1), optionally followed by ``@G`` to use the
 first G GPUs (default ``--gpus``; the table then counts the jobs each GPU
 ran) and by ``~SSIM`` to set ``train.ssim`` (default ``auto``), e.g.
 ``batch:64:2~pytorch_msssim``.  Batched jobs get the cores between them
@@ -90,6 +90,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
     gpus = int(gpus) if gpus else args.gpus
     kind, *numbers = spec.split(":")
     batch_cells, slots = (1, int(numbers[0])) if kind == "cell" else (int(numbers[0]), int(numbers[1]))
+    class_width = int(numbers[2]) if kind == "batch" and len(numbers) > 2 else 1
     name = mode.replace(":", "-").replace("@", "-gpus").replace("~", "-")
     out = work / name
     config = {
@@ -98,6 +99,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
         "grid": dict(args.grid),
         "select": {"mode": "landmarks", "neighbors": args.neighbors},
         "train": {**TRAIN, "iterations": args.iterations, "image_size": args.image_size, "backend": args.backend, "batch_cells": batch_cells, "slots_per_gpu": slots,
+                  "batch_class_width": class_width,
                   "threads": max(1, args.cores // (gpus * slots)) if kind == "batch" else 1,
                   "ssim": ssim or "auto",
                   "extensions_dir": str(args.extensions_dir)},

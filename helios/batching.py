@@ -6,7 +6,9 @@ in cell-id order, ``batch_cells`` at a time.  Cells with fewer than 64 stars
 share one class: their padding (zero-opacity splats, which the rasteriser
 culls) costs next to nothing, while every extra batch costs a job and a
 step's fixed overhead (the landmark universe's 37 smallest cells made five
-batches, now one).  A batch is named after its class
+batches, now one).  ``batch_class_width`` W > 1 merges W classes (cells within
+``2^W`` of each other): fewer, larger batches; padding stays cheap, since
+gsplat culls zero-opacity splats.  A batch is named after its class
 and position (``s05-002``).  Membership depends only on the selected cells'
 ids and star counts: a new cell shifts the batches of its own size class that
 come after it, and no others.
@@ -21,18 +23,26 @@ from typing import Any
 SMALL_CELLS_CLASS = 6  # 1..63 stars
 
 
-def size_class(star_count: int) -> int:
-    """0 for empty cells, else ``floor(log2(stars)) + 1`` but at least ``SMALL_CELLS_CLASS``."""
-    return max(int(math.floor(math.log2(star_count))) + 1, SMALL_CELLS_CLASS) if star_count > 0 else 0
+def size_class(star_count: int, width: int = 1) -> int:
+    """0 for empty cells, else ``floor(log2(stars)) + 1`` but at least ``SMALL_CELLS_CLASS``.
+
+    ``width`` > 1 merges that many consecutive classes above the small one
+    (their first class names the merged one): a batch then spans up to
+    ``2^width`` times in star count.
+    """
+    if star_count <= 0:
+        return 0
+    klass = max(int(math.floor(math.log2(star_count))) + 1, SMALL_CELLS_CLASS)
+    return klass if klass == SMALL_CELLS_CLASS else SMALL_CELLS_CLASS + 1 + (klass - SMALL_CELLS_CLASS - 1) // width * width
 
 
-def plan_batches(cells: Iterable[dict[str, Any]], batch_cells: int) -> dict[str, list[str]]:
+def plan_batches(cells: Iterable[dict[str, Any]], batch_cells: int, class_width: int = 1) -> dict[str, list[str]]:
     """Batch name -> cell ids, from selection entries with ``id`` and ``star_count``."""
-    if batch_cells < 1:
-        raise ValueError("batch_cells must be >= 1")
+    if batch_cells < 1 or class_width < 1:
+        raise ValueError("batch_cells and class_width must be >= 1")
     classes: dict[int, list[str]] = {}
     for cell in cells:
-        classes.setdefault(size_class(int(cell["star_count"])), []).append(cell["id"])
+        classes.setdefault(size_class(int(cell["star_count"]), class_width), []).append(cell["id"])
     plan = {}
     for klass in sorted(classes):
         ids = sorted(classes[klass], key=_cell_order)

@@ -41,3 +41,12 @@ def test_a_new_cell_moves_only_its_own_size_class():
 def test_bad_batch_size():
     with pytest.raises(ValueError):
         plan_batches([], 0)
+
+
+def test_a_wider_class_merges_neighbouring_size_classes():
+    sizes = {"1_0_0": 10, "2_0_0": 70, "3_0_0": 200, "4_0_0": 300, "5_0_0": 1000, "6_0_0": 5000}
+    assert [size_class(n, 2) for n in sizes.values()] == [6, 7, 7, 9, 9, 13]
+    assert size_class(0, 2) == 0 and all(size_class(n, 1) == size_class(n) for n in sizes.values())
+    plan = plan_batches(cells(sizes), 64, class_width=2)
+    assert plan == {"s06-000": ["1_0_0"], "s07-000": ["2_0_0", "3_0_0"], "s09-000": ["4_0_0", "5_0_0"], "s13-000": ["6_0_0"]}
+    assert len(plan_batches(cells(sizes), 64, class_width=99)) == 2  # the small cells, and all others

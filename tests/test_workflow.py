@@ -127,7 +127,7 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
 
 def test_batched_mode_trains_every_cell_as_per_cell_mode_does(two_file_run):
     config = yaml.safe_load((two_file_run / "config.yaml").read_text())
-    batched = {**config, "output_dir": "batched", "train": {**TINY_TRAIN, "batch_cells": 3}}
+    batched = {**config, "output_dir": "batched", "train": {**TINY_TRAIN, "batch_cells": 3, "batch_class_width": 2}}
     try:
         write_config(two_file_run, **batched)
         result = snakemake(two_file_run)
@@ -136,7 +136,7 @@ def test_batched_mode_trains_every_cell_as_per_cell_mode_does(two_file_run):
         assert json.loads((out / "validation.json").read_text())["ok"]
         selection = json.loads((out / "selection.json").read_text())
         batches = sorted(p.name for p in (out / "trained" / "batches").iterdir())
-        assert batches == sorted(plan_batches(selection["cells"], 3))
+        assert batches == sorted(plan_batches(selection["cells"], 3, class_width=2))
         assert result.stderr.count("rule train_batch:") == len(batches) < selection["cell_count"]
         index = json.loads((out / "trained" / "index.json").read_text())
         reference = {c["id"]: c for c in json.loads((per_cell / "trained" / "index.json").read_text())["cells"]}
@@ -147,7 +147,7 @@ def test_batched_mode_trains_every_cell_as_per_cell_mode_does(two_file_run):
             assert cell["metrics"]["loss_final"] == pytest.approx(reference[cell["id"]]["metrics"]["loss_final"], rel=1e-3)
         assert (two_file_run / "logs" / "train" / f"batch-{batches[0]}.log").read_text().count("cells in") == 1
         assert planned(two_file_run) == {}
-        write_config(two_file_run, **{**batched, "train": {**TINY_TRAIN, "batch_cells": 3, "iterations": 9}})
+        write_config(two_file_run, **{**batched, "train": {**batched["train"], "iterations": 9}})
         assert planned(two_file_run) == {"train_batch": len(batches), "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}
     finally:
         write_config(two_file_run, **config)

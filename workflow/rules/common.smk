@@ -43,7 +43,7 @@ def landmarks_input(wildcards):
 TRAIN = config["train"]
 # What the trainer itself takes; the rest of `train:` says how jobs run.
 TRAIN_OPTIONS = {k: v for k, v in TRAIN.items()
-                 if k not in ("threads", "mem_mb", "runtime_min", "slots_per_gpu", "extensions_dir", "gpus", "batch_cells")}
+                 if k not in ("threads", "mem_mb", "runtime_min", "slots_per_gpu", "extensions_dir", "gpus", "batch_cells", "batch_class_width")}
 BATCH_CELLS = TRAIN["batch_cells"]
 
 
@@ -76,7 +76,7 @@ def batch_plan(wildcards):
     key = (path, os.stat(path).st_mtime_ns)
     if key not in _BATCH_PLANS:
         with open(path) as handle:
-            _BATCH_PLANS[key] = plan_batches(json.load(handle)["cells"], BATCH_CELLS)
+            _BATCH_PLANS[key] = plan_batches(json.load(handle)["cells"], BATCH_CELLS, TRAIN["batch_class_width"])
     return _BATCH_PLANS[key]
 
 
