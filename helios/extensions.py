@@ -89,7 +89,11 @@ def use_recorded(manifest: dict[str, Any]) -> dict[str, str]:
         elif name == "gsplat" and "gsplat.cuda._backend" in sys.modules:
             outcome[name] = "gsplat was already loaded"
         else:
-            _install(name, _import_library(library))
+            try:
+                _install(name, _import_library(library))
+            except (ImportError, OSError) as exc:  # e.g. a library built against other shared objects
+                outcome[name] = f"cannot import {library.name} ({exc}): JIT build"
+                continue
             outcome[name] = f"loaded {library.name}"
     return outcome
 

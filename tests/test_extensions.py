@@ -46,6 +46,7 @@ def test_a_missing_library_or_changed_sources_fall_back_to_the_jit_builder(fake_
     assert "missing" in extensions.use_recorded(manifest(library, extensions.fingerprint("fused_ssim")))["fused_ssim"]
     library.write_bytes(b"not a library")
     assert "changed" in extensions.use_recorded(manifest(library, "0" * 64))["fused_ssim"]
+    assert "cannot import" in extensions.use_recorded(manifest(library, extensions.fingerprint("fused_ssim")))["fused_ssim"]
     assert extensions.loaded("fused_ssim") is None
     assert extensions.use_recorded({"format": "something else"}) == {}
 

@@ -21,9 +21,7 @@ def ensure_built() -> None:
     global _built
     if _built:
         return
-    from gsplat.cuda._backend import (
-        _C,  # triggers the JIT build into TORCH_EXTENSIONS_DIR
-    )
+    from gsplat.cuda._backend import _C  # triggers the JIT build into TORCH_EXTENSIONS_DIR
 
     if _C is None:
         raise RuntimeError("gsplat's CUDA extension could not be built or loaded")
