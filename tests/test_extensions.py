@@ -90,3 +90,21 @@ def test_a_job_imports_the_recorded_libraries(tmp_path):
     out = subprocess.run([sys.executable, "-c", LOAD_RECORDED, str(path)], capture_output=True, text=True, check=True).stdout
     used = json.loads(out.strip().splitlines()[-1])
     assert {name: str(Path(p).resolve()) for name, p in used.items()} == {n: e["library"] for n, e in recorded["extensions"].items()}
+
+
+RECORDED_GSPLAT_FIRST = """
+import sys, types
+from helios import extensions
+from helios.render.gsplat_backend import _compiled, ensure_built
+stand_in = types.ModuleType("gsplat_cuda")
+extensions._loaded["gsplat"] = stand_in
+ensure_built()
+assert _compiled() is stand_in
+print("gsplat.cuda._backend" in sys.modules, "torch.utils.cpp_extension" in sys.modules)
+"""
+
+
+def test_gsplat_calls_take_the_recorded_library_without_gsplat_s_loader():
+    """Its loader imports torch.utils.cpp_extension and setuptools: a job with a recorded library skips them."""
+    out = subprocess.run([sys.executable, "-c", RECORDED_GSPLAT_FIRST], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["False", "False"]

@@ -21,11 +21,29 @@ def ensure_built() -> None:
     global _built
     if _built:
         return
-    from gsplat.cuda._backend import _C  # triggers the JIT build into TORCH_EXTENSIONS_DIR
-
-    if _C is None:
+    if _compiled() is None:
         raise RuntimeError("gsplat's CUDA extension could not be built or loaded")
     _built = True
+
+
+def _compiled():
+    """gsplat's compiled module: the library the preparation rule recorded (``helios.extensions``), else
+    gsplat's own loader, which builds it into ``TORCH_EXTENSIONS_DIR`` on first use.
+
+    The recorded library spares a job gsplat's loader module, which imports
+    ``torch.utils.cpp_extension`` and with it setuptools (0.15 s on the 2-core
+    VM) even when nothing is built; gsplat's Python wrappers, which only the
+    densification path calls, import it when they need it and then find the
+    same library (``sys.modules["gsplat.csrc"]``).
+    """
+    from helios.extensions import loaded
+
+    recorded = loaded("gsplat")
+    if recorded is not None:
+        return recorded
+    from gsplat.cuda._backend import _C
+
+    return _C
 
 
 def rasterize_gsplat(
@@ -85,8 +103,7 @@ class _Render(torch.autograd.Function):
 
     @staticmethod
     def forward(ctx, means, quats, scales, opacities, colors, viewmats, Ks, width: int, height: int) -> torch.Tensor:
-        from gsplat.cuda._backend import _C
-
+        _C = _compiled()
         batch_dims, n = means.shape[:-2], means.shape[-2]
         n_cameras = viewmats.shape[-3]
         n_images = math.prod(batch_dims) * n_cameras
@@ -109,8 +126,7 @@ class _Render(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, v_images: torch.Tensor):
-        from gsplat.cuda._backend import _C
-
+        _C = _compiled()
         (means, quats, scales, viewmats, Ks, radii, means2d, depths, conics, per_camera_colors, per_camera_opacities,
          offsets, flatten_ids, alphas, last_ids) = ctx.saved_tensors
         width, height = ctx.size
