@@ -67,9 +67,11 @@ class _FusedL1SSIM(torch.autograd.Function):
     @staticmethod
     def backward(ctx, grad_l1: torch.Tensor | None, grad_ssim: torch.Tensor | None) -> tuple[torch.Tensor | None, None, None]:
         images, target, d_mu, d_xx, d_xy = ctx.saved_tensors
-        zeros = torch.zeros(images.shape[0], device=images.device)
-        scale = zeros if grad_ssim is None else (grad_ssim / ctx.count).float().contiguous()
-        l1_scale = zeros if grad_l1 is None else (grad_l1 / ctx.pixels).float().contiguous()
+
+        def per_image(grad: torch.Tensor | None, count: int) -> torch.Tensor:  # zeros made only for an unused output
+            return torch.zeros(images.shape[0], device=images.device) if grad is None else (grad / count).float().contiguous()
+
+        scale, l1_scale = per_image(grad_ssim, ctx.count), per_image(grad_l1, ctx.pixels)
         return extension().backward(images, target, d_mu, d_xx, d_xy, scale, l1_scale, list(ctx.window)), None, None
 
 
