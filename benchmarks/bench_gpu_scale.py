@@ -10,7 +10,7 @@ the built-in landmarks with ``neighbors: 2``, 1000 iterations at 256 px with
 prints one table row per mode: wall time of the whole workflow and of its
 training phase, cells, per-job start-up (process start to training start,
 from the job logs), GPU utilisation (nvidia-smi samples every 0.5 s during
-training), median loss reduction and held-out PSNR gain.
+training), CPU busy share (/proc/stat), median loss reduction and held-out PSNR gain.
 
 A mode is ``cell:S`` (one job per cell, S jobs per GPU) or ``batch:K:S[:W]``
 (K cells per job, S jobs per GPU, cells within 2^W in star count, default 1), optionally followed by ``@G`` to use the
@@ -43,16 +43,25 @@ TRAIN = {"iterations": 1000, "image_size": 256, "views_per_iter": 4, "train_view
          "densify_until": 0, "max_splats": 20000, "backend": "gsplat", "threads": 1}
 
 
+def cpu_times() -> tuple[int, int]:
+    """Busy and total CPU time of the machine so far (jiffies, all cores; /proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields) - idle, sum(fields)
+
+
 class GpuSampler:
-    """Utilisation of every GPU, sampled by nvidia-smi in the background."""
+    """Utilisation of every GPU (nvidia-smi) and of the CPUs (/proc/stat), sampled in the background."""
 
     def __init__(self) -> None:
         self.samples: list[tuple[float, list[int]]] = []
+        self.cpu_samples: list[tuple[float, tuple[int, int]]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self.cpu_samples.append((time.time(), cpu_times()))
             try:
                 out = subprocess.run(["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits"],
                                      capture_output=True, text=True).stdout
@@ -72,6 +81,14 @@ class GpuSampler:
     def mean_between(self, start: float, end: float) -> list[float]:
         rows = [values for t, values in self.samples if start <= t <= end]
         return [statistics.mean(column) for column in zip(*rows)] if rows else []
+
+    def cpu_busy_between(self, start: float, end: float) -> float | None:
+        """Share of all cores' time that was busy between two moments (percent)."""
+        inside = [times for t, times in self.cpu_samples if start <= t <= end]
+        if len(inside) < 2:
+            return None
+        (busy0, total0), (busy1, total1) = inside[0], inside[-1]
+        return 100.0 * (busy1 - busy0) / max(total1 - total0, 1)
 
 
 def log_times(path: Path) -> tuple[float, float] | None:
@@ -132,6 +149,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
         "training_phase_s": train_end - train_start,
         "job_startup_median_s": statistics.median(startups) if startups else None,
         "gpu_util_mean_pct": sampler.mean_between(train_start, train_end)[:gpus],
+        "cpu_busy_pct": sampler.cpu_busy_between(train_start, train_end),
         "jobs_per_gpu": {device: claimed.count(device) for device in sorted(set(claimed))},
         "median_loss_reduction": statistics.median(m["loss_reduction"] for m in trained),
         "min_loss_reduction": min(m["loss_reduction"] for m in trained),
@@ -174,7 +192,7 @@ def main() -> None:
     if args.backend != "torch":
         build_gsplat(args.extensions_dir)
     rows = []
-    header = f"{'mode':>12} {'cells':>5} {'jobs':>5} {'workflow s':>10} {'training s':>10} {'start-up s':>10} {'GPU util %':>12} {'loss red.':>9} {'min':>6} {'PSNR +dB':>8}"
+    header = f"{'mode':>12} {'cells':>5} {'jobs':>5} {'workflow s':>10} {'training s':>10} {'start-up s':>10} {'GPU util %':>12} {'CPU busy %':>10} {'loss red.':>9} {'min':>6} {'PSNR +dB':>8}"
     print(header, flush=True)
     for mode in args.modes:
         row = run_mode(mode, args, work)
@@ -183,8 +201,9 @@ def main() -> None:
             Path(args.json).write_text(json.dumps(rows, indent=1))
         util = "/".join(f"{u:.0f}" for u in row["gpu_util_mean_pct"])
         startup = f"{row['job_startup_median_s']:.2f}" if row["job_startup_median_s"] is not None else "-"
+        cpu = f"{row['cpu_busy_pct']:.0f}" if row["cpu_busy_pct"] is not None else "-"
         print(f"{mode:>12} {row['cells']:>5} {row['jobs']:>5} {row['workflow_s']:>10.1f} {row['training_phase_s']:>10.1f} {startup:>10} "
-              f"{util:>12} {row['median_loss_reduction']:>9.1%} {row['min_loss_reduction']:>6.1%} {row['median_psnr_gain_db']:>8.2f}"
+              f"{util:>12} {cpu:>10} {row['median_loss_reduction']:>9.1%} {row['min_loss_reduction']:>6.1%} {row['median_psnr_gain_db']:>8.2f}"
               f"  jobs per GPU {row['jobs_per_gpu']}", flush=True)
     baseline = json.loads(Path(args.compare_with).read_text()) if args.compare_with else []
     if len(rows) + len(baseline) > 1:

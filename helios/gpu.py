@@ -121,11 +121,14 @@ class GpuSlot:
 def training_slot(slot: GpuSlot, backend: str, logger: logging.Logger) -> Iterator[int]:
     """A training job's device: wait for its slot, make it current, load the backend, log the job's start-up."""
     from helios.render import resolve_backend
-    from helios.scripting import log_startup
+    from helios.scripting import log_startup, mark_startup
 
     with slot:
         device = slot.device()
+        mark_startup("GPU slot and context wait")
         logger.info("GPU slot: %s", pin_device(device))
+        mark_startup("CUDA runtime")
         resolve_backend(backend)  # CUDA and gsplat loaded now: the start-up figure includes them
+        mark_startup(f"{backend} backend load")
         log_startup(logger)
         yield device

@@ -12,6 +12,7 @@ from helios.errors import HeliosError
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 _code_started: float | None = None  # when a job's own code began (its first configure_logging)
+_startup_marks: list[tuple[str, float]] = []  # (phase, when it ended) for the start-up log line
 
 
 def configure_logging(log_path: str | None = None, level: int = logging.INFO) -> logging.Logger:
@@ -54,10 +55,24 @@ def process_started() -> float | None:
         return None
 
 
+def mark_startup(phase: str) -> None:
+    """Note that a start-up phase (named by what it did) ends now; :func:`log_startup` reports each phase's share."""
+    _startup_marks.append((phase, time.time()))
+
+
 def log_startup(logger: logging.Logger) -> None:
-    """Log a job's start-up cost (process start, imports, CUDA and gsplat loading) before its work begins."""
+    """Log a job's start-up cost (process start, imports, CUDA and gsplat loading) before its work begins.
+
+    The line ends with the phases: the time before the job's code ran
+    (interpreter, Snakemake's script preamble) and each :func:`mark_startup`.
+    """
     started = process_started()
     if started is None:
         return
-    before_code = f"; {_code_started - started:.2f} s of it before the job's code ran (interpreter, Snakemake's script preamble)" if _code_started else ""
-    logger.info("job start-up: %.2f s from process start to training start%s", time.time() - started, before_code)
+    now = time.time()
+    marks = ([("interpreter and Snakemake preamble", _code_started)] if _code_started else []) + _startup_marks
+    phases, previous = [], started
+    for phase, ended in marks:
+        phases.append(f"{phase} {ended - previous:.2f}")
+        previous = ended
+    logger.info("job start-up: %.2f s from process start to training start%s", now - started, f" ({', '.join(phases)})" if phases else "")

@@ -1,0 +1,36 @@
+import logging
+import re
+import time
+
+import pytest
+
+from helios import scripting
+from helios.errors import HeliosError
+
+
+def test_startup_line_reports_each_phase_in_order(tmp_path, monkeypatch):
+    monkeypatch.setattr(scripting, "_startup_marks", [])
+    log = tmp_path / "job.log"
+    logger = scripting.configure_logging(str(log))
+    scripting.mark_startup("imports")
+    time.sleep(0.05)
+    scripting.mark_startup("backend load")
+    scripting.log_startup(logger)
+    line = log.read_text()
+    match = re.search(r"job start-up: ([\d.]+) s from process start to training start \((.*)\)", line)
+    assert match, line
+    phases = [p.rsplit(" ", 1) for p in match[2].split(", ")]
+    assert [name for name, _ in phases] == ["interpreter and Snakemake preamble", "imports", "backend load"]
+    seconds = [float(value) for _, value in phases]
+    assert seconds[2] >= 0.05
+    assert abs(sum(seconds) - float(match[1])) <= 0.03  # the phases add up to the total (each rounded to 0.01 s)
+
+
+def test_user_errors_exit_with_one_paragraph(capsys, tmp_path):
+    logger = scripting.configure_logging(str(tmp_path / "job.log"))
+    with pytest.raises(SystemExit) as exit_info, scripting.user_errors(logger):
+        raise HeliosError("cells/1_2_3.parquet: column 'x' is missing")
+    assert exit_info.value.code == 1
+    assert capsys.readouterr().err == "helios: error: cells/1_2_3.parquet: column 'x' is missing\n"
+    assert "column 'x' is missing" in (tmp_path / "job.log").read_text()
+    logging.getLogger("helios").handlers.clear()
