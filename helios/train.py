@@ -235,7 +235,7 @@ def prepare_cell(cell: CellStars, options: TrainOptions, device: torch.device, i
     """Seeds, initial splats, view pools, ground truth and the per-step view choices of one non-empty cell."""
     seed = cell_seed(options.seed, cell.cell_id)
     generator = torch.Generator().manual_seed(seed)
-    init = init_params(cell.positions, cell.rgb, cell.abs_mag, init_options)
+    init = init_params(cell.positions, cell.rgb, cell.abs_mag, init_options, neighbour_device=device)
     train_views, eval_views = training_views(options, seed)
     exposure = starfield_exposure(cell.positions, cell.luminosity, train_views)
     t0 = time.perf_counter()

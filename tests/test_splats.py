@@ -1,4 +1,6 @@
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -6,7 +8,18 @@ import torch
 from plyfile import PlyData
 
 from helios.errors import HeliosError
-from helios.splats import PLY_PROPERTIES, SH_C0, InitOptions, init_params, read_ply, rgb_to_sh0, sh0_to_rgb, write_ply
+from helios.splats import (PLY_PROPERTIES, SH_C0, InitOptions, _nearest_squared_distances, init_params, knn_mean_distance, read_ply, rgb_to_sh0,
+                           sh0_to_rgb, write_ply)
+
+
+def clustered_points(n: int, seed: int = 1) -> np.ndarray:
+    """Points at several scales, with a coincident pair and a tie."""
+    rng = np.random.default_rng(seed)
+    points = rng.normal(size=(n, 3)) * rng.choice([1e-3, 0.1, 1.0], size=(n, 1))
+    points[5] = points[7]
+    points[9] = points[10] + [0.25, 0, 0]
+    points[11] = points[10] - [0.25, 0, 0]
+    return points
 
 
 def test_init_scales_from_neighbours_and_opacity_from_luminosity():
@@ -68,3 +81,30 @@ def test_read_ply_rejects_damage(tmp_path):
     (tmp_path / "text.ply").write_text("hello")
     with pytest.raises(HeliosError, match="not a PLY"):
         read_ply(tmp_path / "text.ply")
+
+
+def test_pairwise_neighbours_give_the_k_d_trees_bytes():
+    from scipy.spatial import cKDTree
+
+    points = clustered_points(5000)  # two row blocks
+    tree = cKDTree(points).query(points, k=4)[0][:, 1:].mean(axis=1)
+    pairwise = np.sqrt(_nearest_squared_distances(torch.as_tensor(points), 3).numpy()).mean(axis=1)
+    assert np.array_equal(pairwise, tree)
+    three = points[:3]  # fewer neighbours than k: the mean over the two others
+    expected = [np.mean([np.linalg.norm(three[i] - three[j]) for j in range(3) if j != i]) for i in range(3)]
+    assert np.allclose(knn_mean_distance(three, k=3), expected, rtol=1e-15)
+
+
+def test_training_modules_do_not_import_scipy():
+    """SciPy costs a GPU job 0.25-0.5 s of start-up; only the CPU neighbour query imports it, when it runs."""
+    code = "import sys, helios.cell, helios.train, helios.train_batch, helios.render; print(sorted(m for m in sys.modules if m.startswith('scipy')))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_neighbours_on_the_gpu_give_the_cpu_bytes():
+    points = clustered_points(9000)  # three row blocks on the GPU
+    assert np.array_equal(knn_mean_distance(points, device="cuda"), knn_mean_distance(points))
+    assert np.array_equal(init_params(points, np.full((9000, 3), 0.5), np.zeros(9000), neighbour_device="cuda")["scales"].numpy(),
+                          init_params(points, np.full((9000, 3), 0.5), np.zeros(9000))["scales"].numpy())
