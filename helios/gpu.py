@@ -85,20 +85,25 @@ class GpuSlot:
         self._claim = contextlib.ExitStack()
         self._device: int | None = None
         self._error: BaseException | None = None
+        self.timings: dict[str, float] = {}  # seconds each step of the background thread took (for the log)
         self._thread = threading.Thread(target=self._prepare, args=(lock_dir, slots_per_gpu), daemon=True)
         self._thread.start()
 
     def _prepare(self, lock_dir: str | Path, slots_per_gpu: int) -> None:
         try:
+            started = time.perf_counter()
             cuda = _driver()
             count = ctypes.c_int(0)
             if cuda is not None and cuda.cuDeviceGetCount(ctypes.byref(count)) != 0:
                 count.value = 0
+            self.timings["driver init"] = time.perf_counter() - started
             self._device = self._claim.enter_context(claim_gpu(lock_dir, count.value, slots_per_gpu))
+            self.timings["slot claim"] = time.perf_counter() - started - self.timings["driver init"]
             if count.value > 0:
                 device, context = ctypes.c_int(), ctypes.c_void_p()
                 if cuda.cuDeviceGet(ctypes.byref(device), self._device) == 0:
                     cuda.cuDevicePrimaryCtxRetain(ctypes.byref(context), device)  # kept for the process's life
+                    self.timings["context"] = time.perf_counter() - started - sum(self.timings.values())
         except BaseException as exc:  # handed to the main thread by device()
             self._error = exc
 
@@ -126,6 +131,7 @@ def training_slot(slot: GpuSlot, backend: str, logger: logging.Logger) -> Iterat
     with slot:
         device = slot.device()
         mark_startup("GPU slot and context wait")
+        logger.info("in the background meanwhile: %s", ", ".join(f"{step} {seconds:.2f} s" for step, seconds in slot.timings.items()))
         logger.info("GPU slot: %s", pin_device(device))
         mark_startup("CUDA runtime")
         resolve_backend(backend)  # CUDA and gsplat loaded now: the start-up figure includes them

@@ -53,6 +53,7 @@ def test_a_gpu_slot_without_gpus_is_device_0_and_takes_no_lock(tmp_path, monkeyp
     monkeypatch.setattr("helios.gpu._driver", lambda: None)  # as on a machine without an NVIDIA driver
     with GpuSlot(tmp_path / "locks", 4) as slot:
         assert slot.device() == 0
+        assert list(slot.timings) == ["driver init", "slot claim"]  # no context to make
     assert not (tmp_path / "locks").exists()
 
 
@@ -78,7 +79,7 @@ cuda.cuDevicePrimaryCtxGetState(device, ctypes.byref(flags), ctypes.byref(active
 assert "torch" not in sys.modules
 import torch
 torch.cuda.set_device(index)
-print(index, active.value, torch.zeros(1, device="cuda").device)
+print(index, active.value, torch.zeros(1, device="cuda").device, *slot.timings)
 """
 
 
@@ -86,4 +87,4 @@ print(index, active.value, torch.zeros(1, device="cuda").device)
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_a_gpu_slot_makes_the_context_before_torch_is_imported(tmp_path):
     out = subprocess.run([sys.executable, "-c", PRIMARY_CONTEXT_STATE, str(tmp_path)], capture_output=True, text=True, check=True).stdout
-    assert out.split() == ["0", "1", "cuda:0"]
+    assert out.split() == ["0", "1", "cuda:0", "driver", "init", "slot", "claim", "context"]
