@@ -1,5 +1,7 @@
 import logging
 import re
+import subprocess
+import sys
 import time
 
 import pytest
@@ -24,6 +26,15 @@ def test_startup_line_reports_each_phase_in_order(tmp_path, monkeypatch):
     seconds = [float(value) for _, value in phases]
     assert seconds[2] >= 0.05
     assert abs(sum(seconds) - float(match[1])) <= 0.03  # the phases add up to the total (each rounded to 0.01 s)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_process_start_is_read_to_the_tick():
+    """psutil's create_time read 0.53 s early on the 2-core VM (whole-second boot time)."""
+    spawned = time.time()
+    code = "import time; now = time.time(); from helios.scripting import process_started; print(now, process_started())"
+    now, started = map(float, subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split())
+    assert spawned - 0.03 <= started <= now  # one 10 ms tick of truncation, plus clock reads
 
 
 def test_user_errors_exit_with_one_paragraph(capsys, tmp_path):
