@@ -73,9 +73,9 @@ def _driver() -> ctypes.CDLL | None:
 class GpuSlot:
     """A training job's GPU: claimed, and its CUDA context created, in a background thread.
 
-    Creating a CUDA context takes ~0.15 s alone but seconds when a fan-out of
-    jobs starts at once (the driver serialises it; BENCHMARKS.md), and importing
-    PyTorch takes as long again.  Started before ``import torch``, the claim and
+    Creating a CUDA context takes ~0.2 s alone but about 2 s when a fan-out of
+    jobs starts at once or while other jobs hold the GPU (BENCHMARKS.md), and
+    importing PyTorch takes as long again.  Started before ``import torch``, the claim and
     the driver's context creation (which releases the GIL) overlap the imports;
     PyTorch later finds the primary context made and uses it.  Use as a context
     manager around the job; :meth:`device` waits for the thread.

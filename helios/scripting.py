@@ -52,7 +52,7 @@ def process_started() -> float | None:
 
     Not psutil's ``create_time``: that adds the boot time from /proc/stat,
     which is whole seconds, so it reads up to 1 s early (0.53 s on one
-    machine here, 0.2-1.0 s on the GPU machines), inflating every start-up.
+    machine here, 0.01-1.0 s on the GPU machines), inflating every start-up.
     """
     try:
         after_name = Path("/proc/self/stat").read_text().rsplit(")", 1)[1].split()
@@ -83,3 +83,4 @@ def log_startup(logger: logging.Logger) -> None:
         phases.append(f"{phase} {ended - previous:.2f}")
         previous = ended
     logger.info("job start-up: %.2f s from process start to training start%s", now - started, f" ({', '.join(phases)})" if phases else "")
+    _startup_marks.clear()  # a later job in the same process starts its own count
