@@ -104,7 +104,7 @@ def test_training_modules_do_not_import_scipy():
 @pytest.mark.gpu
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_neighbours_on_the_gpu_give_the_cpu_bytes():
-    points = clustered_points(9000)  # three row blocks on the GPU
+    points = clustered_points(9000)  # five row blocks on the GPU
     assert np.array_equal(knn_mean_distance(points, device="cuda"), knn_mean_distance(points))
     assert np.array_equal(init_params(points, np.full((9000, 3), 0.5), np.zeros(9000), neighbour_device="cuda")["scales"].numpy(),
                           init_params(points, np.full((9000, 3), 0.5), np.zeros(9000))["scales"].numpy())
