@@ -67,12 +67,7 @@ def rasterize_gsplat(
     """
     if not with_info:
         return _Render.apply(means, quats, scales, opacities, colors, views.viewmats, views.Ks, views.width, views.height), {}
-    from gsplat import (
-        fully_fused_projection,
-        isect_offset_encode,
-        isect_tiles,
-        rasterize_to_pixels,
-    )
+    from gsplat import fully_fused_projection, isect_offset_encode, isect_tiles, rasterize_to_pixels
 
     batch_dims = means.shape[:-2]
     n_cameras = views.viewmats.shape[-3]
