@@ -24,12 +24,12 @@ import pyarrow.parquet as pq
 import torch
 
 from helios.files import write_json
-from helios.gather import build_trained_index, pack_universe, read_trained_index
 from helios.grid import Grid, cell_id
 from helios.pack import PackReader
 from helios.report import build_report
 from helios.splats import write_ply
-from helios.train import TrainOptions, cell_seed
+from helios.trained_index import build_trained_index, pack_universe, read_trained_index
+from helios.training import TrainOptions, cell_seed
 
 
 def fabricate(root: Path, n_cells: int, n_splats: int) -> tuple[dict, dict]:
@@ -54,7 +54,8 @@ def fabricate(root: Path, n_cells: int, n_splats: int) -> tuple[dict, dict]:
                  for k in range(100)]
         write_json(root / "trained" / "cells" / f"{name}.json", {
             "cell": name, "status": "ok", "backend": "torch", "splats_final": n_splats, "splats_initial": n_splats, "star_count": n_splats,
-            "loss_initial": 1.1, "loss_final": 0.2 + 0.5 * rng.random(), "loss_reduction": float(rng.random()), "iterations_run": 1000, "best_step": 1000,
+            "loss_initial": 1.1, "loss_final": 0.2 + 0.5 * rng.random(), "loss_reduction": float(rng.random()),
+            "iterations_run": 1000, "best_step": 1000,
             "eval": {"psnr_before": 20.0, "psnr_after": 30.0, "ssim_before": 0.5, "ssim_after": 0.9}, "loss_curve": curve,
             "options": options.as_dict(), "cell_seed": cell_seed(0, name), "transform": {"centre_pc": list(map(float, centre)), "scale_pc": radius}})
         universe_cells.append({"id": name, "l": cell[0], "t": cell[1], "p": cell[2], "centre_pc": list(map(float, centre)), "radius_pc": radius,
@@ -95,9 +96,9 @@ def main() -> None:
         rows = [("trained index.json (reads every PLY for its SHA-256)", t_index, None)]
         for dtype in ("f32", "f16"):
             pack = root / f"cells.{dtype}.pack"
-            t_pack, _ = timed(lambda: pack_universe(root / "trained", pack, dtype), args.repeats)
+            t_pack, _ = timed(lambda pack=pack, dtype=dtype: pack_universe(root / "trained", pack, dtype), args.repeats)
 
-            def read_all():
+            def read_all(pack=pack):
                 reader = PackReader(pack)
                 return sum(len(reader.read_cell(c)) for c in reader.cells)
 

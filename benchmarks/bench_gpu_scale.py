@@ -40,7 +40,7 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[1]
 TRAIN = {"iterations": 1000, "image_size": 256, "views_per_iter": 4, "train_views": 32, "eval_views": 4, "learning_rate": 0.001,
-         "densify_until": 0, "max_splats": 20000, "backend": "gsplat", "threads": 1}
+         "densify_until": 0, "max_splats": 20000, "backend": "gsplat"}
 
 
 def cpu_times() -> tuple[int, int]:
@@ -107,7 +107,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
     gpus = int(gpus) if gpus else args.gpus
     kind, *numbers = spec.split(":")
     batch_cells, slots = (1, int(numbers[0])) if kind == "cell" else (int(numbers[0]), int(numbers[1]))
-    class_width = int(numbers[2]) if kind == "batch" and len(numbers) > 2 else 1
+    class_width = int(numbers[2]) if kind == "batch" and len(numbers) > 2 else 2  # the workflow's default
     name = mode.replace(":", "-").replace("@", "-gpus").replace("~", "-")
     out = work / name
     config = {
@@ -115,11 +115,10 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
         "catalog": {"files": [str(Path(args.catalog).resolve())], "parallax_zero_point_mas": 0.0},
         "grid": dict(args.grid),
         "select": {"mode": "landmarks", "neighbors": args.neighbors},
-        "train": {**TRAIN, "iterations": args.iterations, "image_size": args.image_size, "backend": args.backend, "batch_cells": batch_cells, "slots_per_gpu": slots,
-                  "batch_class_width": class_width,
-                  "threads": max(1, args.cores // (gpus * slots)) if kind == "batch" else 1,
-                  "ssim": ssim or "auto",
-                  "extensions_dir": str(args.extensions_dir)},
+        "train": {**TRAIN, "iterations": args.iterations, "image_size": args.image_size, "backend": args.backend, "ssim": ssim or "auto"},
+        "train_jobs": {"batch_cells": batch_cells, "slots_per_gpu": slots, "batch_class_width": class_width,
+                       "threads": max(1, args.cores // (gpus * slots)) if kind == "batch" else 1,
+                       "extensions_dir": str(args.extensions_dir), "startup_timing": True},
     }
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.yaml").write_text(yaml.safe_dump(config))
@@ -133,7 +132,7 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
     (out / "snakemake.log").write_text(result.stdout + result.stderr)
     if result.returncode != 0:
         raise SystemExit(f"{mode}: the workflow failed; see {out / 'snakemake.log'}\n{result.stderr[-3000:]}")
-    logs = [p for p in (out / "logs" / "train").glob("*.log") if p.name != "prepare_gsplat.log"]
+    logs = [p for p in (out / "logs" / "train").glob("*.log") if p.name != "build_cuda_extensions.log"]
     spans = [s for s in map(log_times, logs) if s]
     train_start, train_end = min(s[0] for s in spans), max(s[1] for s in spans)
     startups = [float(m) for p in logs for m in re.findall(r"job start-up: ([\d.]+) s", p.read_text())]
@@ -165,8 +164,8 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
 def build_gsplat(extensions_dir: Path) -> None:
     env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(extensions_dir)}
     started = time.time()
-    subprocess.run([sys.executable, "-c", "from helios.render.gsplat_backend import ensure_built; ensure_built(); "
-                    "from helios.fused_ssim import extension; extension()"], check=True, env=env)
+    subprocess.run([sys.executable, "-c", "from helios.render.backend import gsplat_usable; print(gsplat_usable()); "
+                    "from helios.accel.fused_ssim import extension; extension()"], check=True, env=env)
     print(f"gsplat and fused SSIM build/load: {time.time() - started:.1f} s", flush=True)
 
 
@@ -174,7 +173,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--catalog", required=True)
     parser.add_argument("--out", required=True, help="scratch directory for the runs")
-    parser.add_argument("--modes", nargs="+", default=["cell:4", "batch:64:2"])
+    parser.add_argument("--modes", nargs="+", default=["cell:16", "batch:64:5"])
     parser.add_argument("--gpus", type=int, default=1, help="GPUs to use (the gpu resource is gpus x slots)")
     parser.add_argument("--cores", type=int, default=os.cpu_count())
     parser.add_argument("--neighbors", type=int, default=2)
@@ -192,7 +191,8 @@ def main() -> None:
     if args.backend != "torch":
         build_gsplat(args.extensions_dir)
     rows = []
-    header = f"{'mode':>12} {'cells':>5} {'jobs':>5} {'workflow s':>10} {'training s':>10} {'start-up s':>10} {'GPU util %':>12} {'CPU busy %':>10} {'loss red.':>9} {'min':>6} {'PSNR +dB':>8}"
+    header = (f"{'mode':>12} {'cells':>5} {'jobs':>5} {'workflow s':>10} {'training s':>10} {'start-up s':>10} {'GPU util %':>12} "
+              f"{'CPU busy %':>10} {'loss red.':>9} {'min':>6} {'PSNR +dB':>8}")
     print(header, flush=True)
     for mode in args.modes:
         row = run_mode(mode, args, work)
@@ -213,8 +213,9 @@ def main() -> None:
             common = sorted(set(first) & set(row["per_cell"]))
             diffs = [row["per_cell"][c]["loss_reduction"] - first[c]["loss_reduction"] for c in common]
             psnr = [row["per_cell"][c]["psnr_after"] - first[c]["psnr_after"] for c in common]
-            print(f"{row['mode']} vs {reference['mode']}{' (earlier run)' if baseline else ''} on {len(common)} cells: loss reduction difference median {statistics.median(diffs):+.4f} "
-                  f"(max |d| {max(map(abs, diffs)):.4f}); held-out PSNR difference median {statistics.median(psnr):+.3f} dB (max |d| {max(map(abs, psnr)):.3f})")
+            print(f"{row['mode']} vs {reference['mode']}{' (earlier run)' if baseline else ''} on {len(common)} cells: "
+                  f"loss reduction difference median {statistics.median(diffs):+.4f} (max |d| {max(map(abs, diffs)):.4f}); "
+                  f"held-out PSNR difference median {statistics.median(psnr):+.3f} dB (max |d| {max(map(abs, psnr)):.3f})")
     print(f"device: {rows[0]['device']}, {args.gpus} GPU(s), {args.cores} cores")
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))

@@ -133,7 +133,8 @@ def main() -> None:
             print(f"  helios vs pandas.read_csv: {ratio_t:.2f}x the speed, {ratio_m:.2f}x less peak memory")
             rows_line.append((rows, size_mb, med, ratio_t, ratio_m))
             csv.unlink()
-        print("\n| rows | CSV MB | helios s | helios rows/s | helios peak RSS MiB | pandas.read_csv s | pandas peak RSS MiB | speed ratio | memory ratio |")
+        print("\n| rows | CSV MB | helios s | helios rows/s | helios peak RSS MiB | pandas.read_csv s | pandas peak RSS MiB "
+              "| speed ratio | memory ratio |")
         print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for rows, size_mb, med, ratio_t, ratio_m in rows_line:
             print(f"| {rows:,} | {size_mb:,.0f} | {med['helios'][0]:.1f} | {rows / med['helios'][0]:,.0f} | {med['helios'][1]:,.0f} | "

@@ -9,7 +9,7 @@ the splat count fixed so that every run does the same work):
 * CPU: 1000 iterations at 128 px, 2 views, 300 splats; and 256 px, 4 views, 500 splats.
 * GPU: 1000 iterations at 256 px, 4 views, 500 splats, with the gsplat backend.
 
-``helios`` is :func:`helios.train.train_cell` (ground truth rendered once into
+``helios`` is :func:`helios.training.train_cell` (ground truth rendered once into
 a pool of views, losses read back every ``curve_every`` steps, fused Adam on
 CUDA); its loop time is reported (``iterations x ms_per_iteration``) next to
 its whole call.  ``plain`` is the straightforward loop: ground truth rendered
@@ -46,7 +46,7 @@ def synthetic_cell(n: int, seed: int = 0):
 
 
 def helios_run(cell, size: int, views: int, backend: str, out: Path, ssim: str = "auto") -> tuple[float, float]:
-    from helios.train import TrainOptions, train_cell
+    from helios.training import TrainOptions, train_cell
 
     options = TrainOptions(iterations=1000, image_size=size, views_per_iter=views, backend=backend, densify_until=0, max_splats=len(cell.positions),
                            ssim=ssim)
@@ -91,8 +91,8 @@ def plain_run(cell, size: int, views: int, backend: str, device: torch.device) -
 def job_run(cell_file: Path, out: Path, size: int, views: int, backend: str) -> float:
     started = time.perf_counter()
     subprocess.run(
-        [sys.executable, "-m", "helios.cli", "-q", "train-cell", "--cell", str(cell_file), "--output", str(out / "job.ply"), "--image-size", str(size),
-         "--views-per-iter", str(views), "--backend", backend, "--densify-until", "0"],
+        [sys.executable, "-m", "helios.cli", "-q", "train-cell", "--cell", str(cell_file), "--output", str(out / "job.ply"),
+         "--image-size", str(size), "--views-per-iter", str(views), "--backend", backend, "--densify-until", "0"],
         check=True,
     )
     return time.perf_counter() - started
@@ -102,11 +102,11 @@ OVERHEAD_STEPS = {
     "python start": "pass",
     "+ import torch": "import torch",
     "+ CUDA init": "import torch; torch.zeros(1, device='cuda'); torch.cuda.synchronize()",
-    "+ helios imports": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.train",
-    "+ gsplat load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.train; "
-    "from helios.render.gsplat_backend import ensure_built; ensure_built()",
-    "+ fused SSIM load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.train; "
-    "from helios.render.gsplat_backend import ensure_built; ensure_built(); from helios.fused_ssim import extension; extension()",
+    "+ helios imports": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.training",
+    "+ gsplat load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.training; "
+    "from helios.render.backend import gsplat_usable; gsplat_usable()",
+    "+ fused SSIM load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.training; "
+    "from helios.render.backend import gsplat_usable; gsplat_usable(); from helios.accel.fused_ssim import extension; extension()",
 }
 
 

@@ -8,8 +8,9 @@ process for the command line.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from helios.grid import Grid
 from helios.ingest import IngestOptions, ingest_source

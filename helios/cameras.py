@@ -24,10 +24,10 @@ class Views:
     def __len__(self) -> int:
         return self.viewmats.shape[0]
 
-    def subset(self, index: torch.Tensor) -> "Views":
+    def subset(self, index: torch.Tensor) -> Views:
         return Views(self.viewmats[index], self.Ks[index], self.width, self.height)
 
-    def to(self, device: torch.device | str) -> "Views":
+    def to(self, device: torch.device | str) -> Views:
         return Views(self.viewmats.to(device), self.Ks.to(device), self.width, self.height)
 
 

@@ -19,9 +19,9 @@ import gzip
 import math
 import re
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
@@ -189,7 +189,9 @@ def _explain_arrow_error(layout: CsvLayout, columns: list[str], message: str, li
     bad_line = _first_unparsable_line(layout, column, block_size)
     where = f"line {bad_line}" if bad_line is not None else f"near line {line}"
     kind = "an integer" if target.startswith("int") else "a number"
-    return CatalogError(f"{layout.path}: {where}, column {column!r}: value {value!r} is not {kind} (use an empty field or 'null' for a missing value)")
+    return CatalogError(
+        f"{layout.path}: {where}, column {column!r}: value {value!r} is not {kind} (use an empty field or 'null' for a missing value)"
+    )
 
 
 def _parses(value: str, integer: bool) -> bool:

@@ -4,20 +4,25 @@
     helios build --synthetic N [--seed S] --output DIR
     helios select --input DIR [--landmarks FILE] --neighbors N --output selection.json
     helios train-cell --cell CELL.parquet --output OUT.ply [--iterations N] [--backend auto|gsplat|torch] ...
+    helios train-batch --cells CELL.parquet ... --output-dir DIR [training options]
+    helios train-all --input DIR --output DIR [--cores N] [training options]
+    helios train-landmarks --input DIR --output DIR [--landmarks FILE] --neighbors N [--cores N] [training options]
     helios pack --universe DIR --output FILE [--dtype float32|float16]
     helios pack-info FILE
     helios validate DIR
 
-The commands call the same functions as the Snakemake rules.
+The commands call the same functions as the Snakemake rules; train-all and train-landmarks run the
+workflow itself (through Snakemake's API) on a universe built before.
 """
 
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import helios
 from helios import colour
@@ -28,9 +33,9 @@ from helios.files import write_json
 from helios.grid import FRAMES, POLAR_SPACINGS, Grid
 from helios.ingest import PARALLAX_POLICIES, IngestOptions
 from helios.inputs import expand_catalog_files
+from helios.jobs import configure_logging, user_errors
 from helios.landmarks import BUILTIN, CATEGORIES, load_landmarks
 from helios.partition import read_index
-from helios.scripting import configure_logging, user_errors
 from helios.selection import select_cells
 
 
@@ -120,7 +125,8 @@ def _add_select(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--input", required=True, metavar="DIR", help="directory holding index.json from `helios build`")
     parser.add_argument("--landmarks", default=BUILTIN, metavar="FILE",
                         help="landmarks JSON file (default: the 325 built-in landmarks)")
-    parser.add_argument("--neighbors", type=_non_negative_int, default=1, metavar="N", help="neighbour steps around each landmark's cell (default: %(default)s)")
+    parser.add_argument("--neighbors", type=_non_negative_int, default=1, metavar="N",
+                        help="neighbour steps around each landmark's cell (default: %(default)s)")
     parser.add_argument("--category", action="append", choices=CATEGORIES, metavar="NAME",
                         help=f"only landmarks of this category; repeatable ({', '.join(CATEGORIES)})")
     parser.add_argument("--all", action="store_true", help="select every cell instead of landmark neighbourhoods")
@@ -143,64 +149,81 @@ def _run_select(args: argparse.Namespace, logger: logging.Logger) -> None:
     print(f"{selection['cell_count']} of {selection['universe_cell_count']} cells selected, written to {args.output}")
 
 
-_TRAIN_HELP = {
-    "iterations": "optimisation steps",
-    "learning_rate": "base learning rate; per-parameter rates scale from it (means, scales, quats, opacities, colours)",
-    "views_per_iter": "views rendered per step",
-    "image_size": "image side in pixels",
-    "lambda_dssim": "weight of 1 - SSIM against L1",
-    "lambda_isotropy": "weight of the isotropy regulariser (variance of log-scales)",
-    "lambda_collapse": "weight of the penalty on smallest/largest scale below --min-scale-ratio",
-    "min_scale_ratio": "smallest/largest scale ratio below which splats are penalised",
-    "densify_interval": "steps between densification (clone/split/prune) rounds",
-    "densify_from": "first step of densification",
-    "densify_until": "last step of densification",
-    "prune_opacity_threshold": "splats less opaque than this are pruned",
-    "grow_grad2d": "screen-space gradient above which splats are cloned or split",
-    "opacity_reset_every": "reset opacities every N steps (0: never)",
-    "max_splats": "cap on the number of splats (default: no cap)",
-    "backend": "renderer: gsplat (CUDA), torch (ours, CPU or CUDA) or auto (gsplat when it works)",
-    "ssim": "SSIM implementation: fused (HELIOS's CUDA kernels), pytorch_msssim, or auto (fused on a GPU when it builds)",
-    "seed": "global seed; each cell's seed derives from it and the cell id",
-    "ground_truth": "reference images: starfield (stars as PSFs) or splats (the stars' own Gaussians)",
-    "train_views": "size of the training view pool (ground truth rendered once)",
-    "eval_views": "held-out evaluation views",
-    "psf_sigma_px": "point-spread width of the star field in pixels",
-    "curve_every": "record the loss curve every N steps",
-    "select_every": "check the objective over all training views every N steps and keep the best parameters",
-}
-
-
 def _add_training_options(parser: argparse.ArgumentParser) -> None:
-    from dataclasses import fields
-
-    from helios.loss import SSIM_CHOICES
-    from helios.render import BACKENDS
-    from helios.train import GROUND_TRUTHS, TrainOptions
+    """``--threads`` and one option per key of the config's ``train:`` section (help and defaults from its schema)."""
+    from helios.config import add_section_arguments
 
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: torch's choice)")
-    choices = {"backend": BACKENDS, "ground_truth": GROUND_TRUTHS, "ssim": SSIM_CHOICES}
-    for field in fields(TrainOptions):
-        kind = int if field.name == "max_splats" else type(field.default)
-        parser.add_argument(
-            "--" + field.name.replace("_", "-"),
-            type=kind,
-            default=field.default,
-            choices=choices.get(field.name),
-            help=f"{_TRAIN_HELP[field.name]} (default: %(default)s)",
-        )
+    add_section_arguments(parser.add_argument_group("training options (the config's train: section)"), "train")
+
+
+def _add_workflow_options(parser: argparse.ArgumentParser) -> None:
+    """``--cores``, ``--dry-run`` and the ``train:`` options, defaulting to the workflow's default config."""
+    from helios.config import add_section_arguments
+    from helios.workflow import default_config
+
+    parser.add_argument("--cores", type=_positive_int, default=os.cpu_count() or 1, help="CPU cores Snakemake may use (default: %(default)s)")
+    parser.add_argument("--dry-run", action="store_true", help="only list the jobs that would run")
+    add_section_arguments(parser.add_argument_group("training options (the config's train: section; defaults from config/config.yaml)"),
+                          "train", default_config()["train"])
+
+
+def _run_workflow(args: argparse.Namespace, select: dict) -> None:
+    from helios.config import section_values
+    from helios.training import TrainOptions
+    from helios.workflow import run_training
+
+    train = section_values(args, "train")
+    TrainOptions.from_mapping(train)  # bad values fail here, with HELIOS's message, before Snakemake starts
+    validation = run_training(args.input, args.output, select, train, args.cores, dry_run=args.dry_run)
+    if validation is not None:
+        cells = validation["summary"]["cells"]
+        print(f"{cells.get('trained', cells)} cells trained into {args.output}; validation {'passed' if validation['ok'] else 'FAILED'} "
+              f"({Path(args.output) / 'validation.json'}); report: {Path(args.output) / 'report' / 'report.html'}")
+        if not validation["ok"]:
+            raise SystemExit(1)
+
+
+def _add_train_all(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train-all",
+        help="train every cell of a built universe, then gather index, pack, report and validation (the workflow)",
+        description="Run the workflow's training and gather on every cell of a universe from `helios build`: "
+        "OUTPUT/trained/ (PLYs, index.json, cells.pack.bin), OUTPUT/report/, OUTPUT/validation.json, logs under OUTPUT/logs/.",
+    )
+    parser.add_argument("--input", required=True, metavar="DIR", help="a universe from `helios build` (DIR/index.json, DIR/cells/)")
+    parser.add_argument("--output", required=True, metavar="DIR", help="directory for the trained universe (created if missing)")
+    _add_workflow_options(parser)
+    parser.set_defaults(run=lambda args, logger: _run_workflow(args, {"mode": "all"}))
+
+
+def _add_train_landmarks(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "train-landmarks",
+        help="train the cells near landmarks of a built universe, then gather (the workflow)",
+        description="Run the workflow's selection, training and gather on the cells of a universe from `helios build` "
+        "within N neighbour steps of a landmark; outputs as for train-all.",
+    )
+    parser.add_argument("--input", required=True, metavar="DIR", help="a universe from `helios build` (DIR/index.json, DIR/cells/)")
+    parser.add_argument("--output", required=True, metavar="DIR", help="directory for the trained universe (created if missing)")
+    parser.add_argument("--landmarks", default=BUILTIN, metavar="FILE", help="landmarks JSON file (default: the 325 built-in landmarks)")
+    parser.add_argument("--neighbors", type=_non_negative_int, required=True, metavar="N", help="neighbour steps around each landmark's cell")
+    parser.add_argument("--category", action="append", choices=CATEGORIES, metavar="NAME",
+                        help=f"only landmarks of this category; repeatable ({', '.join(CATEGORIES)})")
+    _add_workflow_options(parser)
+    parser.set_defaults(run=lambda args, logger: _run_workflow(
+        args, {"mode": "landmarks", "landmarks": args.landmarks, "neighbors": args.neighbors, "categories": args.category or []}))
 
 
 def _training_options(args: argparse.Namespace):
-    from dataclasses import fields
-
     import torch
 
-    from helios.train import TrainOptions
+    from helios.config import section_values
+    from helios.training import TrainOptions
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    return TrainOptions(**{f.name: getattr(args, f.name) for f in fields(TrainOptions)})
+    return TrainOptions.from_mapping(section_values(args, "train"))
 
 
 def _add_train(commands: argparse._SubParsersAction) -> None:
@@ -218,7 +241,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 
 def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.cell import load_cell
-    from helios.train import train_cell
+    from helios.training import train_cell
 
     options = _training_options(args)
     output = Path(args.output)
@@ -241,7 +264,7 @@ def _add_train_batch(commands: argparse._SubParsersAction) -> None:
 
 def _run_train_batch(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.cell import load_cell
-    from helios.train_batch import train_batch
+    from helios.training import train_batch
 
     options = _training_options(args)
     cells = [load_cell(path) for path in args.cells]
@@ -268,7 +291,7 @@ def _add_pack(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_pack(args: argparse.Namespace, logger: logging.Logger) -> None:
-    from helios.gather import pack_universe
+    from helios.trained_index import pack_universe
 
     directory = pack_universe(args.universe, args.output, "f32" if args.dtype == "float32" else "f16")
     print(f"{len(directory['cells'])} cells packed into {args.output}")
@@ -298,6 +321,7 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("validate", help="check a finished run (counts, metrics, checksums, pack round trip)",
                                  description="Check a workflow output directory and print a summary; exit status 1 when a check fails.")
     parser.add_argument("directory", metavar="DIR", help="workflow output directory (results)")
+    parser.add_argument("--universe", metavar="DIR", help="the universe it trained, when not DIR/universe (train-all, train-landmarks)")
     parser.add_argument("--output", metavar="FILE", help="also write the result as JSON here")
     parser.set_defaults(run=_run_validate)
 
@@ -305,7 +329,7 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
 def _run_validate(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.validate import text_summary, validate_run
 
-    result = validate_run(args.directory)
+    result = validate_run(args.directory, args.universe)
     if args.output:
         write_json(args.output, result)
     print(text_summary(result))
@@ -322,6 +346,8 @@ def make_parser() -> argparse.ArgumentParser:
     _add_select(commands)
     _add_train(commands)
     _add_train_batch(commands)
+    _add_train_all(commands)
+    _add_train_landmarks(commands)
     _add_pack(commands)
     _add_pack_info(commands)
     _add_validate(commands)

@@ -12,14 +12,15 @@ The Sun itself (r = 0) is put in cell ``0_0_0``.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
 from helios import astro
+from helios.config import from_mapping
 from helios.errors import HeliosError
-from helios.options import from_mapping
 
 POLAR_SPACINGS = ("equal_area", "uniform")
 FRAMES = ("icrs", "galactic")
@@ -76,7 +77,7 @@ class Grid:
             raise HeliosError("invalid grid: " + "; ".join(problems))
 
     @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> "Grid":
+    def from_mapping(cls, values: dict[str, Any]) -> Grid:
         return from_mapping(cls, values, "grid parameter(s)")
 
     def as_dict(self) -> dict[str, Any]:

@@ -36,9 +36,10 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -118,7 +119,7 @@ class IngestOptions:
             raise HeliosError("min_parallax_over_error must be >= 0 and edsd_length_scale_pc > 0")
 
     @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> "IngestOptions":
+    def from_mapping(cls, values: dict[str, Any]) -> IngestOptions:
         """Build from a config mapping, ignoring keys that are not options."""
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in values.items() if k in names})

@@ -5,8 +5,8 @@ from __future__ import annotations
 import glob
 import hashlib
 import re
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from helios.errors import HeliosError
 

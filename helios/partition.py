@@ -24,8 +24,9 @@ import logging
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -299,7 +300,9 @@ def build_universe(
 
 def _combined_summary(summaries: Sequence[dict[str, Any]], per_file: Sequence[dict[str, Any]], limit: int | None) -> dict[str, Any]:
     files = []
-    totals: dict[str, Any] = {"rows_read": 0, "rows_kept": 0, "dropped": defaultdict(int), "distance_method": defaultdict(int), "colour_method": defaultdict(int)}
+    totals: dict[str, Any] = {
+        "rows_read": 0, "rows_kept": 0, "dropped": defaultdict(int), "distance_method": defaultdict(int), "colour_method": defaultdict(int)
+    }
     for summary, extra in zip(summaries, per_file):
         dropped = dict(summary["dropped"])
         if extra["limit_dropped"]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import helios
@@ -20,7 +20,7 @@ PACKAGE = "helios"
 
 _ROOT = Path(helios.__file__).parent
 # Compiled sources a module loads at run time: part of that module's code version.
-NATIVE_SOURCES = {"helios.fused_ssim": ("csrc/fused_ssim.cu",)}
+NATIVE_SOURCES = {"helios.accel.fused_ssim": ("accel/csrc/fused_ssim.cu",)}
 
 
 def _module_file(module: str) -> Path | None:
@@ -57,7 +57,7 @@ def _helios_imports(module: str, path: Path) -> set[str]:
     return found
 
 
-@lru_cache(maxsize=None)
+@cache
 def module_closure(module: str) -> tuple[str, ...]:
     """``module`` and every helios module it imports, transitively, sorted."""
     seen: set[str] = set()

@@ -30,7 +30,8 @@ from helios.grid import Grid  # noqa: E402
 from helios.render.reference import starfield_exposure  # noqa: E402
 from helios.render.torch_raster import rasterize_torch  # noqa: E402
 from helios.splats import init_params, read_ply, sh0_to_rgb  # noqa: E402
-from helios.train import TrainOptions, reference_images, training_views  # noqa: E402
+from helios.training.options import TrainOptions  # noqa: E402
+from helios.training.problem import reference_images, training_views  # noqa: E402
 
 REPORT_FORMAT = "helios-training-metrics"
 
@@ -80,7 +81,7 @@ def plot_convergence(curves: dict[str, list[dict[str, float]]], path: Path) -> N
         grid_steps = steps if grid_steps is None or len(steps) > len(grid_steps) else grid_steps
     if lines:
         ax.add_collection(LineCollection(lines, colors="0.6", linewidths=0.6, alpha=0.5, label=f"cells ({len(lines)})"))
-        median = np.median([np.interp(grid_steps, s, l) for s, l in normalised], axis=0)
+        median = np.median([np.interp(grid_steps, s, loss) for s, loss in normalised], axis=0)
         ax.plot(grid_steps, median, color="C3", linewidth=2.5, label="median")
         ax.set_xlim(0, grid_steps.max())
         ax.set_yscale("log")
@@ -149,7 +150,9 @@ def write_html(metrics: dict[str, Any], convergence: Path, gallery: Path, path: 
     columns = ["id", "status", "stars", "splats", "loss_initial", "loss_final", "loss_reduction", "psnr_before", "psnr_after", "psnr_gain"]
     head = "".join(f"<th onclick='sortBy({i})'>{c}</th>" for i, c in enumerate(columns))
     body = "\n".join("<tr>" + "".join(f"<td>{_fmt(row[c])}</td>" for c in columns) + "</tr>" for row in metrics["cells"])
-    summary = "".join(f"<li><b>{html.escape(k)}</b>: {_fmt(v) if not isinstance(v, dict) else html.escape(json.dumps(v))}</li>" for k, v in agg.items())
+    summary = "".join(
+        f"<li><b>{html.escape(k)}</b>: {_fmt(v) if not isinstance(v, dict) else html.escape(json.dumps(v))}</li>" for k, v in agg.items()
+    )
     gallery_html = f"<h2>Gallery: best, median and worst cells (held-out view)</h2><img src='{_data_uri(gallery)}' alt='gallery'>"
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>HELIOS training report</title>

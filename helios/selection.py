@@ -7,7 +7,8 @@ selected cell records the landmarks that caused it and their step distance.
 
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -69,7 +70,9 @@ def select_cells(
         for cell, distance in grid.neighbours(home, neighbors):
             name = cell_id(cell)
             if name in existing:
-                caused.setdefault(name, []).append({"name": landmark.name, "category": landmark.category, "home_cell": cell_id(home), "distance": distance})
+                caused.setdefault(name, []).append(
+                    {"name": landmark.name, "category": landmark.category, "home_cell": cell_id(home), "distance": distance}
+                )
                 hits += 1
         if not hits:
             unmatched.append({"name": landmark.name, "category": landmark.category, "home_cell": cell_id(home)})

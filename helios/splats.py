@@ -104,7 +104,8 @@ def init_params(positions: np.ndarray, rgb: np.ndarray, abs_mag: np.ndarray, opt
     """
     positions = np.asarray(positions, dtype=np.float64)
     n = len(positions)
-    scale = np.clip(np.nan_to_num(knn_mean_distance(positions, device=neighbour_device), posinf=options.max_scale), options.min_scale, options.max_scale)
+    knn = np.nan_to_num(knn_mean_distance(positions, device=neighbour_device), posinf=options.max_scale)
+    scale = np.clip(knn, options.min_scale, options.max_scale)
     log_lum = -0.4 * np.asarray(abs_mag, dtype=np.float64)
     span = log_lum.max() - log_lum.min() if n else 0.0
     frac = (log_lum - log_lum.min()) / span if span > 0 else np.ones(n)

@@ -17,10 +17,10 @@ import numpy as np
 
 from helios.errors import HeliosError
 from helios.files import sha256_file, write_json
-from helios.gather import read_trained_index
 from helios.pack import PackError, PackReader, records_from_ply
 from helios.partition import read_index
 from helios.splats import read_ply
+from helios.trained_index import read_trained_index
 
 VALIDATION_FORMAT = "helios-validation"
 #: float16 stores 11 significant bits: relative rounding error <= 2^-11.
@@ -52,7 +52,8 @@ def _check_files(checks: Checks, label: str, root: Path, cells: list[dict[str, A
             bad.append(f"{cell['file']} missing")
         elif path.stat().st_size != cell["bytes"] or sha256_file(path) != cell["sha256"]:
             bad.append(f"{cell['file']} checksum mismatch")
-    checks.add(f"{label} checksums", not bad, "; ".join(bad[:5]) + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else "") if bad else f"{len(cells)} files match the index")
+    detail = "; ".join(bad[:5]) + (f" (+{len(bad) - 5} more)" if len(bad) > 5 else "") if bad else f"{len(cells)} files match the index"
+    checks.add(f"{label} checksums", not bad, detail)
 
 
 def _check_pack(checks: Checks, pack_path: Path, trained_dir: Path, cells: list[dict[str, Any]]) -> dict[str, Any]:
@@ -90,16 +91,18 @@ def _check_pack(checks: Checks, pack_path: Path, trained_dir: Path, cells: list[
             worst = max(worst, float(excess.max(initial=-np.inf)))
             if (excess > 0).any():
                 problems.append(f"cell {cell['id']}: float16 values beyond half-precision rounding")
-    checks.add("pack round trip", not problems, "; ".join(problems[:5]) if problems else f"{len(reader.cells)} cells, {pack_path.stat().st_size:,} bytes, checksums and values match")
+    detail = "; ".join(problems[:5]) if problems else f"{len(reader.cells)} cells, {pack_path.stat().st_size:,} bytes, checksums and values match"
+    checks.add("pack round trip", not problems, detail)
     return {"bytes": pack_path.stat().st_size, "encoding": sorted({e["encoding"] for e in reader.cells.values()})}
 
 
-def validate_run(output_dir: str | Path) -> dict[str, Any]:
-    """Validate a workflow output directory (``results/`` by default)."""
+def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None) -> dict[str, Any]:
+    """Validate a workflow output directory (``results/`` by default) and the universe it trained (default: its ``universe/``)."""
     root = Path(output_dir)
+    universe_root = Path(universe_dir) if universe_dir is not None else root / "universe"
     checks = Checks()
     try:
-        universe = read_index(root / "universe" / "index.json")
+        universe = read_index(universe_root / "index.json")
         selection = json.loads((root / "selection.json").read_text(encoding="utf-8"))
         trained = read_trained_index(root / "trained" / "index.json")
     except (HeliosError, OSError, ValueError) as exc:
@@ -109,11 +112,12 @@ def validate_run(output_dir: str | Path) -> dict[str, Any]:
     selected = {c["id"] for c in selection["cells"]}
     checks.add("cell counts", {c["id"] for c in cells} == selected and selected <= {c["id"] for c in universe["cells"]},
                f"universe {universe['cell_count']}, selected {len(selected)}, trained {len(cells)}")
-    _check_files(checks, "universe", root / "universe", universe["cells"])
+    _check_files(checks, "universe", universe_root, universe["cells"])
     _check_files(checks, "trained", root / "trained", cells)
     not_finite = [c["id"] for c in cells if c["status"] == "ok"
                   and not all(_finite(c["metrics"][k]) for k in ("loss_initial", "loss_final", "psnr_before", "psnr_after"))]
-    checks.add("finite metrics", not not_finite, f"not finite: {', '.join(not_finite[:10])}" if not_finite else "every trained cell's metrics are finite")
+    checks.add("finite metrics", not not_finite,
+               f"not finite: {', '.join(not_finite[:10])}" if not_finite else "every trained cell's metrics are finite")
     worse = [c["id"] for c in cells if c["status"] == "ok" and c["metrics"]["loss_final"] > c["metrics"]["loss_initial"]]
     checks.add("loss reduction", not worse, f"loss grew in: {', '.join(worse[:10])}" if worse else "no cell ended worse than it started")
     diverged = [c["id"] for c in cells if c["status"] == "diverged"]
@@ -127,7 +131,11 @@ def validate_run(output_dir: str | Path) -> dict[str, Any]:
         "stars": universe["star_count"],
         "splats": sum(c["splat_count"] for c in cells),
         "loss": {"initial_total": initial, "final_total": final, "reduction": (1 - final / initial) if initial > 0 else None},
-        "sizes_bytes": {"ply_total": sum(c["bytes"] for c in cells), "universe_cells_total": sum(c["bytes"] for c in universe["cells"]), "pack": pack.get("bytes")},
+        "sizes_bytes": {
+            "ply_total": sum(c["bytes"] for c in cells),
+            "universe_cells_total": sum(c["bytes"] for c in universe["cells"]),
+            "pack": pack.get("bytes"),
+        },
     }
     return {"format": VALIDATION_FORMAT, "version": 1, "ok": checks.ok, "summary": summary, "checks": checks.items}
 
@@ -146,7 +154,7 @@ def text_summary(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def validate_and_write(output_dir: str | Path, path: str | Path) -> dict[str, Any]:
-    result = validate_run(output_dir)
+def validate_and_write(output_dir: str | Path, path: str | Path, universe_dir: str | Path | None = None) -> dict[str, Any]:
+    result = validate_run(output_dir, universe_dir)
     write_json(path, result)
     return result

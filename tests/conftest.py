@@ -5,10 +5,11 @@ from __future__ import annotations
 import gzip
 import re
 import subprocess
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pytest
+import yaml
 
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parent.parent
@@ -46,9 +47,9 @@ def bulk_csv(path: Path, rows: Sequence[dict[str, object]], gz: bool = True) -> 
     return write_text(path, ECSV_HEADER + "\n".join(lines) + "\n", gz)
 
 
-# Training as small as it gets, for end-to-end runs that test the plumbing, not the fit.
-TINY_TRAIN = {"iterations": 8, "image_size": 24, "views_per_iter": 1, "train_views": 2, "eval_views": 1, "densify_until": 0,
-              "select_every": 4, "backend": "torch"}
+# Training as small as it gets, for end-to-end runs that test the plumbing, not the fit: the one of .test/config.yaml.
+TEST_CONFIG = REPO / ".test" / "config.yaml"
+TINY_TRAIN = yaml.safe_load(TEST_CONFIG.read_text())["train"]
 
 
 def planned_jobs(command: Sequence[str]) -> dict[str, int]:

@@ -20,7 +20,7 @@ def test_cells_under_64_stars_share_one_class():
 
 
 def test_every_cell_in_exactly_one_batch():
-    chosen = cells({f"{l}_{t}_{p}": (l * 37 + t * 11 + p) % 900 for l in range(16) for t in range(6) for p in range(3)})
+    chosen = cells({f"{s}_{t}_{p}": (s * 37 + t * 11 + p) % 900 for s in range(16) for t in range(6) for p in range(3)})
     for k in (1, 3, 64):
         plan = plan_batches(chosen, k)
         members = [c for batch in plan.values() for c in batch]

@@ -98,3 +98,51 @@ def test_train_cell_and_train_batch(tmp_path):
         assert json.loads((tmp_path / "batch" / f"{cell.stem}.json").read_text())["batched"]["trained_together"] == 2
     refused = helios_cli("train-batch", "--cells", *cells, "--output-dir", tmp_path / "x", "--densify-until", "500", *tiny)
     assert refused.returncode == 1 and "does not densify" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def test_training_help_comes_from_the_config_schema():
+    from helios.config import section
+
+    help_text = " ".join(helios_cli("train-cell", "--help").stdout.split())
+    for key, entry in section("train").items():
+        assert f"--{key.replace('_', '-')}" in help_text
+        assert " ".join(entry["description"].split()[:6]) in help_text, key
+    assert "(default: 1000)" in help_text  # train-cell: the schema's defaults
+    workflow_help = " ".join(helios_cli("train-all", "--help").stdout.split())
+    assert "--cores" in workflow_help and "(default: 200)" in workflow_help  # train-all: config/config.yaml's
+
+
+def test_train_all_needs_a_built_universe(tmp_path):
+    result = helios_cli("train-all", "--input", tmp_path / "nothing", "--output", tmp_path / "out")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "not a universe built by `helios build`" in result.stderr
+    assert not (tmp_path / "out").exists()
+    bad = helios_cli("train-all", "--input", tmp_path, "--output", tmp_path / "out", "--views-per-iter", "9", "--train-views", "4")
+    assert bad.returncode == 1 and "views_per_iter must be between 1 and train_views" in bad.stderr
+
+
+@pytest.mark.slow
+def test_train_all_and_train_landmarks_run_the_workflow(tmp_path):
+    universe = tmp_path / "universe"
+    assert helios_cli("build", "--synthetic", "2000", "--seed", "6", "--output", universe, "--n-theta", "2", "--n-phi", "2",
+                      "--base", "10").returncode == 0
+    tiny = ["--iterations", "8", "--image-size", "24", "--views-per-iter", "1", "--train-views", "2", "--eval-views", "3",
+            "--select-every", "4", "--backend", "torch", "--cores", "2"]
+    result = helios_cli("train-all", "--input", universe, "--output", tmp_path / "all", *tiny)
+    assert result.returncode == 0, result.stderr
+    index = json.loads((universe / "index.json").read_text())
+    validation = json.loads((tmp_path / "all" / "validation.json").read_text())
+    assert validation["ok"] and validation["summary"]["cells"]["trained"] == index["cell_count"]
+    assert (tmp_path / "all" / "trained" / "cells.pack.bin").is_file() and (tmp_path / "all" / "report" / "report.html").is_file()
+    assert (tmp_path / "all" / "helios-config.yaml").is_file() and list((tmp_path / "all" / "logs" / "train").glob("*.log"))
+    assert not (tmp_path / "all" / "universe").exists()  # the given universe is used, not rebuilt
+    assert helios_cli("validate", tmp_path / "all", "--universe", universe).returncode == 0
+
+    near = ["--neighbors", "0", "--category", "bright_star"]
+    result = helios_cli("train-landmarks", "--input", universe, "--output", tmp_path / "near", *near, *tiny)
+    assert result.returncode == 0, result.stderr
+    expected = helios_cli("select", "--input", universe, *near, "--output", tmp_path / "selection.json")
+    assert expected.returncode == 0
+    chosen = {c["id"] for c in json.loads((tmp_path / "selection.json").read_text())["cells"]}
+    trained = {c["id"] for c in json.loads((tmp_path / "near" / "trained" / "index.json").read_text())["cells"]}
+    assert trained == chosen and chosen

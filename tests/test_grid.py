@@ -100,7 +100,7 @@ def test_single_sector_band_radius_covers_the_ring():
 def test_neighbours_wrap_in_theta_and_clamp_in_l_and_phi():
     grid = Grid(n_shells=5, n_theta=6, n_phi=3)
     found = dict(grid.neighbours((0, 0, 0), 1))
-    assert set(found) == {(l, t, p) for l in (0, 1) for t in (5, 0, 1) for p in (0, 1)}
+    assert set(found) == {(s, t, p) for s in (0, 1) for t in (5, 0, 1) for p in (0, 1)}
     assert found[(0, 0, 0)] == 0 and found[(1, 5, 1)] == 1
     top = dict(grid.neighbours((4, 3, 2), 1))
     assert {c[0] for c in top} == {3, 4} and {c[2] for c in top} == {1, 2}

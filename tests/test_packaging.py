@@ -8,7 +8,7 @@ import yaml
 
 from helios.grid import Grid
 from helios.ingest import IngestOptions
-from helios.train import TrainOptions
+from helios.training import TrainOptions
 from tests.conftest import REPO
 
 # conda-forge name -> PyPI name where they differ
@@ -40,8 +40,10 @@ def test_schema_defaults_match_the_code_defaults():
     grid = schema["properties"]["grid"]["properties"]
     assert {name: spec["default"] for name, spec in grid.items()} == Grid().as_dict()
     train = schema["properties"]["train"]["properties"]
+    assert set(train) == {field.name for field in fields(TrainOptions)}  # the train: section is the trainer's options, no more
     for field in fields(TrainOptions):
         assert train[field.name]["default"] == field.default, field.name
+        assert train[field.name].get("description"), f"train.{field.name} has no description (the CLI help comes from it)"
 
 
 def test_default_config_is_valid_and_complete():
@@ -50,5 +52,5 @@ def test_default_config_is_valid_and_complete():
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     validate(config, str(REPO / "config" / "config.schema.yaml"))
     schema = yaml.safe_load((REPO / "config" / "config.schema.yaml").read_text())
-    for section in ("catalog", "grid", "select", "train"):
+    for section in ("catalog", "grid", "select", "train", "train_jobs"):
         assert set(config[section]) == set(schema["properties"][section]["properties"]), section

@@ -37,7 +37,7 @@ def test_version_changes_only_with_code_the_module_uses(package_copy):
 
 
 def test_version_follows_the_cuda_source_a_module_compiles(package_copy):
-    before_train, before_ingest = code_version("helios.train"), code_version("helios.ingest")
-    append(package_copy / "csrc" / "fused_ssim.cu", "\n// a change\n")
-    assert code_version("helios.train") != before_train
+    before_train, before_ingest = code_version("helios.training"), code_version("helios.ingest")
+    append(package_copy / "accel" / "csrc" / "fused_ssim.cu", "\n// a change\n")
+    assert code_version("helios.training") != before_train
     assert code_version("helios.ingest") == before_ingest

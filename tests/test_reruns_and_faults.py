@@ -89,18 +89,62 @@ def test_killed_run_resumes(tmp_path):
     assert not leftovers
 
 
+def checkout(tmp_path):
+    """A copy of the workflow and its helios/ (Snakemake puts the Snakefile's directory first on sys.path)."""
+    copy = tmp_path / "checkout"
+    copy.mkdir()
+    for name in ("Snakefile", "workflow", "config", "profiles", "helios"):
+        source = REPO / name
+        (shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__")) if source.is_dir()
+         else shutil.copy(source, copy / name))
+    return copy
+
+
+FAIL_ONCE = """
+def fail_once(cell):  # injected by the test: the first attempt at each cell fails
+    marker = Path({markers!r}) / cell
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.touch()
+        raise RuntimeError(f"injected transient failure for cell {{cell}}")
+
+
+if "snakemake" in globals():
+    fail_once(snakemake.wildcards.cell)  # noqa: F821
+"""
+
+
 def test_transient_failures_succeed_with_retries(tmp_path):
-    configure(tmp_path, select={"mode": "all"})
-    env = {**os.environ, "HELIOS_FAIL_ONCE_DIR": str(tmp_path / "failed-once")}
-    without = snakemake(tmp_path, env=env)
+    copy = checkout(tmp_path)
+    script = copy / "workflow" / "scripts" / "train_cell.py"
+    markers = tmp_path / "failed-once"
+    guard = '\nif "snakemake" in globals():'
+    script.write_text("from pathlib import Path\n" + script.read_text().replace(guard, FAIL_ONCE.format(markers=str(markers)) + guard, 1))
+    work = tmp_path / "work"
+    work.mkdir()
+    configure(work, select={"mode": "all"})
+    command = [sys.executable, "-m", "snakemake", "-s", str(copy / "Snakefile"), "--directory", str(work),
+               "--configfile", str(work / "config.yaml"), "--cores", "2"]
+    without = subprocess.run(command, capture_output=True, text=True)
     assert without.returncode != 0 and "injected transient failure" in without.stderr
-    configure(tmp_path, select={"mode": "all"})
-    for marker in (tmp_path / "failed-once").glob("*"):
+    for marker in markers.glob("*"):
         marker.unlink()
-    result = snakemake(tmp_path, "--retries", "1", env=env)
+    result = subprocess.run([*command, "--retries", "1"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    assert len(list((tmp_path / "failed-once").glob("*"))) == len(trained(tmp_path))
-    assert json.loads((tmp_path / "results" / "validation.json").read_text())["ok"]
+    assert len(list(markers.glob("*"))) == len(trained(work))
+    assert json.loads((work / "results" / "validation.json").read_text())["ok"]
+
+
+def test_job_knobs_rerun_nothing(tmp_path):
+    """Threads, memory, runtime, GPU sharing and the extensions' directory change how jobs run, not what they make."""
+    configure(tmp_path, select={"mode": "all"})
+    assert snakemake(tmp_path).returncode == 0
+    assert planned_jobs(snakemake_command(tmp_path)) == {}
+    configure(tmp_path, select={"mode": "all"}, train_jobs={"threads": 2, "mem_mb": 3000, "runtime_min": 5, "slots_per_gpu": 3,
+                                                            "extensions_dir": "elsewhere", "startup_timing": True})
+    assert planned_jobs(snakemake_command(tmp_path)) == {}
+    configure(tmp_path, select={"mode": "all"}, train={**TINY_TRAIN, "iterations": 9})
+    assert planned_jobs(snakemake_command(tmp_path)).get("train_cell", 0) >= 1
 
 
 def test_a_diverged_cell_is_reported_not_fatal(tmp_path):
@@ -121,12 +165,7 @@ def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
     Snakemake puts the Snakefile's directory first on sys.path, so a copy of the
     workflow with its own helios/ runs that copy: edits to it are what is tested.
     """
-    copy = tmp_path / "checkout"
-    copy.mkdir()
-    for name in ("Snakefile", "workflow", "config", "profiles", "helios"):
-        source = REPO / name
-        (shutil.copytree(source, copy / name, ignore=shutil.ignore_patterns("__pycache__")) if source.is_dir()
-         else shutil.copy(source, copy / name))
+    copy = checkout(tmp_path)
     work = tmp_path / "work"
     work.mkdir()
     configure(work, select={"mode": "all"})
@@ -137,12 +176,12 @@ def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
     with open(copy / "helios" / "report.py", "a") as handle:
         handle.write("\n# an edit\n")
     assert planned_jobs(command) == {"report": 1, "validate": 1, "all": 1}
-    # A kernel source is code too: the preparation rule rebuilds it before the jobs that use it rerun.
-    kernel = copy / "helios" / "csrc" / "fused_ssim.cu"
+    # A kernel source is code too: build_cuda_extensions rebuilds it before the jobs that use it rerun.
+    kernel = copy / "helios" / "accel" / "csrc" / "fused_ssim.cu"
     original = kernel.read_text()
     kernel.write_text(original + "\n// an edit\n")
     plan = planned_jobs(command)
-    assert plan.get("prepare_gsplat") == 1 and plan.get("train_cell", 0) >= 1 and "select" not in plan, plan
+    assert plan.get("build_cuda_extensions") == 1 and plan.get("train_cell", 0) >= 1 and "select" not in plan, plan
     kernel.write_text(original)
     assert planned_jobs(command) == {"report": 1, "validate": 1, "all": 1}
     with open(copy / "helios" / "landmarks.py", "a") as handle:

@@ -63,9 +63,9 @@ def test_slurm_run_matches_a_local_run(cluster, tmp_path):
 
 
 def test_slurm_batched_mode(cluster, tmp_path):
-    """train.batch_cells > 1: one SLURM job per batch, each asking for a GPU; same bytes as a local batched run."""
+    """train_jobs.batch_cells > 1: one SLURM job per batch, each asking for a GPU; same bytes as a local batched run."""
     config = {"output_dir": "results", "catalog": {"synthetic": {"stars": 2000, "seed": 8}}, "select": {"mode": "all"},
-              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": {**SLURM_TRAIN, "batch_cells": 4}}
+              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": SLURM_TRAIN, "train_jobs": {"batch_cells": 4}}
     local, slurm = tmp_path / "local", tmp_path / "slurm"
     for work in (local, slurm):
         work.mkdir()

@@ -8,8 +8,18 @@ import torch
 from plyfile import PlyData
 
 from helios.errors import HeliosError
-from helios.splats import (PLY_PROPERTIES, SH_C0, InitOptions, _nearest_squared_distances, init_params, knn_mean_distance, read_ply, rgb_to_sh0,
-                           sh0_to_rgb, write_ply)
+from helios.splats import (
+    PLY_PROPERTIES,
+    SH_C0,
+    InitOptions,
+    _nearest_squared_distances,
+    init_params,
+    knn_mean_distance,
+    read_ply,
+    rgb_to_sh0,
+    sh0_to_rgb,
+    write_ply,
+)
 
 
 def clustered_points(n: int, seed: int = 1) -> np.ndarray:
@@ -97,7 +107,7 @@ def test_pairwise_neighbours_give_the_k_d_trees_bytes():
 
 def test_training_modules_do_not_import_scipy():
     """SciPy costs a GPU job 0.25-0.5 s of start-up; only the CPU neighbour query imports it, when it runs."""
-    code = "import sys, helios.cell, helios.train, helios.train_batch, helios.render; print(sorted(m for m in sys.modules if m.startswith('scipy')))"
+    code = "import sys, helios.cell, helios.training, helios.render; print(sorted(m for m in sys.modules if m.startswith('scipy')))"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
 
 

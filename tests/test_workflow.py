@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from helios.batching import plan_batches
-from tests.conftest import REPO, TINY_TRAIN, archive_csv, bulk_csv, planned_jobs
+from tests.conftest import REPO, TEST_CONFIG, TINY_TRAIN, archive_csv, bulk_csv, planned_jobs
 
 pytestmark = pytest.mark.slow
 
@@ -111,7 +111,10 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
     edits = [
         ({"grid": {"n_theta": 8, "n_phi": 3}}, {"partition": 1, "select": 1, **gather}),
         ({"select": {"neighbors": 1, "categories": ["bright_star"]}}, {"select": 1, **gather}),
-        ({"train": {**TINY_TRAIN, "iterations": 9}}, {"train_cell": len(list((two_file_run / "results" / "trained" / "cells").glob("*.ply"))), **gather}),
+        (
+            {"train": {**TINY_TRAIN, "iterations": 9}},
+            {"train_cell": len(list((two_file_run / "results" / "trained" / "cells").glob("*.ply"))), **gather},
+        ),
         ({"pack": {"dtype": "float16"}}, {"pack": 1, "validate": 1, "all": 1}),
         ({"catalog": {**config["catalog"], "max_mag": 8.0}}, {"ingest_part": 2, "partition": 1, "select": 1, **gather}),
         # Each file's ingest keeps only its own `limit` brightest, so the limit reaches back to ingest.
@@ -127,7 +130,8 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
 
 def test_batched_mode_trains_every_cell_as_per_cell_mode_does(two_file_run):
     config = yaml.safe_load((two_file_run / "config.yaml").read_text())
-    batched = {**config, "output_dir": "batched", "train": {**TINY_TRAIN, "batch_cells": 3, "batch_class_width": 2}}
+    batched = {**config, "output_dir": "batched", "train": TINY_TRAIN,
+               "train_jobs": {"batch_cells": 3, "batch_class_width": 2}}
     try:
         write_config(two_file_run, **batched)
         result = snakemake(two_file_run)
@@ -178,3 +182,14 @@ def test_synthetic_sky_run(tmp_path):
     selection = json.loads((tmp_path / "results" / "selection.json").read_text())
     index = json.loads((tmp_path / "results" / "universe" / "index.json").read_text())
     assert selection["cell_count"] == index["cell_count"] > 0
+
+
+def test_the_test_config_runs_end_to_end(tmp_path):
+    """.test/config.yaml as a new user would run it, then helios validate on what it made."""
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
+                             "--configfile", str(TEST_CONFIG), "--cores", "2"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    validation = json.loads((tmp_path / "results" / "validation.json").read_text())
+    assert validation["ok"] and validation["summary"]["cells"]["trained"] == validation["summary"]["cells"]["universe"] > 3
+    again = subprocess.run([sys.executable, "-m", "helios.cli", "validate", str(tmp_path / "results")], capture_output=True, text=True)
+    assert again.returncode == 0 and "ok" in again.stdout.lower(), again.stdout + again.stderr

@@ -7,7 +7,8 @@
 * :mod:`helios.render.torch_raster`: our differentiable 3DGS rasteriser in
   plain PyTorch (CPU or CUDA), evaluating only the (pixel, Gaussian) pairs in
   each Gaussian's screen footprint.
-* :mod:`helios.render.gsplat_backend`: ``gsplat.rasterization`` (CUDA).
+* :mod:`helios.render.gsplat_backend`: ``gsplat.rasterization`` (CUDA); for the pinned gsplat
+  version, the same kernels called directly (``helios.accel.gsplat_direct``).
 
 :func:`rasterize` is the one interface training uses.
 """

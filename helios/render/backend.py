@@ -19,12 +19,26 @@ def gsplat_usable() -> tuple[bool, str]:
     if not torch.cuda.is_available():
         return False, "CUDA is not available"
     try:
-        from helios.render.gsplat_backend import ensure_built
-
-        ensure_built()
+        _gsplat_module().ensure_built()
     except Exception as exc:  # any build or import failure means: fall back
         return False, f"gsplat does not work here ({type(exc).__name__}: {exc})"
     return True, "CUDA and a working gsplat build"
+
+
+def _gsplat_module() -> Any:
+    """gsplat's kernels called directly (``helios.accel.gsplat_direct``) for the pinned version, else ``gsplat.rasterization``."""
+    from helios.accel import gsplat_direct
+
+    if gsplat_direct.applies():
+        return gsplat_direct
+    from helios.render import gsplat_backend
+
+    return gsplat_backend
+
+
+def _gsplat_rasterizer() -> Any:
+    module = _gsplat_module()
+    return getattr(module, "rasterize_gsplat_direct", None) or module.rasterize_gsplat
 
 
 def resolve_backend(requested: str) -> tuple[str, torch.device, str]:
@@ -60,9 +74,7 @@ def rasterize(
     renders through one autograd node and may leave ``info`` empty).
     """
     if backend == "gsplat":
-        from helios.render.gsplat_backend import rasterize_gsplat
-
-        return rasterize_gsplat(means, quats, scales, opacities, colors, views, with_info)
+        return _gsplat_rasterizer()(means, quats, scales, opacities, colors, views, with_info)
     from helios.render.torch_raster import rasterize_torch
 
     return rasterize_torch(means, quats, scales, opacities, colors, views)
@@ -88,9 +100,7 @@ def rasterize_batch(
     renders each scene's own Gaussians in turn.
     """
     if backend == "gsplat":
-        from helios.render.gsplat_backend import rasterize_gsplat
-
-        return rasterize_gsplat(means, quats, scales, opacities, colors, Views(viewmats, Ks, size, size), with_info=False)[0]
+        return _gsplat_rasterizer()(means, quats, scales, opacities, colors, Views(viewmats, Ks, size, size), False)[0]
     from helios.render.torch_raster import rasterize_torch
 
     return torch.stack([

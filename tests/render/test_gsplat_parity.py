@@ -7,8 +7,8 @@ errors (recorded in BENCHMARKS.md).
 import pytest
 import torch
 
+from helios.accel.gsplat_direct import rasterize_gsplat_direct as rasterize_gsplat  # what training uses with gsplat 1.5.3
 from helios.cameras import sample_views
-from helios.render.gsplat_backend import rasterize_gsplat
 from helios.render.torch_raster import rasterize_torch
 from tests.render.test_torch_raster import scene
 

@@ -65,7 +65,7 @@ def test_gradients_match_finite_differences():
 
     loss(*params).backward()
     eps = 1e-6
-    for index, (name, i, j) in enumerate([("means", 0, 0), ("means", 2, 1), ("scales", 1, 2), ("opacities", 3, None), ("colors", 4, 2)]):
+    for name, i, j in [("means", 0, 0), ("means", 2, 1), ("scales", 1, 2), ("opacities", 3, None), ("colors", 4, 2)]:
         k = ["means", "quats", "scales", "opacities", "colors"].index(name)
         shifted = [p.detach().clone() for p in params]
         target = shifted[k][i] if j is None else shifted[k][i, j]

@@ -4,15 +4,16 @@ import os
 from snakemake.utils import validate
 
 from helios.batching import plan_batches
-from helios.gather import config_hash
+from helios.trained_index import config_hash
 from helios.inputs import SYNTHETIC_PART, expand_catalog_files, part_name
 from helios.provenance import code_version
-
 
 validate(config, workflow.source_path("../../config/config.schema.yaml"))
 
 OUT = config["output_dir"]
 CATALOG = config["catalog"]
+# The universe the cells come from: built here from the catalogue, or given (helios train-all / train-landmarks).
+UNIVERSE = config["universe_dir"] or f"{OUT}/universe"
 
 
 def catalog_sources():
@@ -25,7 +26,7 @@ def catalog_sources():
     return {part_name(path): {"kind": "file", "path": path} for path in expand_catalog_files(CATALOG["files"])}
 
 
-SOURCES = catalog_sources()
+SOURCES = catalog_sources() if config["universe_dir"] is None else {}
 
 INGEST_OPTIONS = {key: value for key, value in CATALOG.items() if key not in ("files", "synthetic")}
 
@@ -40,11 +41,10 @@ def landmarks_input(wildcards):
     return [] if landmarks == "builtin" or config["select"]["mode"] == "all" else [landmarks]
 
 
+# What each cell is trained to (the rules' params: an edit retrains) and how the training jobs run (not params).
 TRAIN = config["train"]
-# What the trainer itself takes; the rest of `train:` says how jobs run.
-TRAIN_OPTIONS = {k: v for k, v in TRAIN.items()
-                 if k not in ("threads", "mem_mb", "runtime_min", "slots_per_gpu", "extensions_dir", "gpus", "batch_cells", "batch_class_width")}
-BATCH_CELLS = TRAIN["batch_cells"]
+JOBS = config["train_jobs"]
+BATCH_CELLS = JOBS["batch_cells"]
 
 
 def training_uses_gpu():
@@ -58,7 +58,7 @@ def training_uses_gpu():
 
 
 USE_GPU = training_uses_gpu()
-GPUS_PER_TRAIN_JOB = TRAIN["gpus"] if TRAIN["gpus"] is not None else int(USE_GPU)
+GPUS_PER_TRAIN_JOB = JOBS["gpus"] if JOBS["gpus"] is not None else int(USE_GPU)
 
 
 def selected_cells(wildcards):
@@ -71,12 +71,12 @@ _BATCH_PLANS = {}
 
 
 def batch_plan(wildcards):
-    """Batch name -> cell ids (batched mode, train.batch_cells > 1); read once per version of the selection."""
+    """Batch name -> cell ids (batched mode, train_jobs.batch_cells > 1); read once per version of the selection."""
     path = checkpoints.select.get().output[0]
     key = (path, os.stat(path).st_mtime_ns)
     if key not in _BATCH_PLANS:
         with open(path) as handle:
-            _BATCH_PLANS[key] = plan_batches(json.load(handle)["cells"], BATCH_CELLS, TRAIN["batch_class_width"])
+            _BATCH_PLANS[key] = plan_batches(json.load(handle)["cells"], BATCH_CELLS, JOBS["batch_class_width"])
     return _BATCH_PLANS[key]
 
 
@@ -95,14 +95,12 @@ def trained_cell_files(wildcards):
 
 
 # What trained outputs were made from (recorded in trained/index.json).
-CONFIG_HASH = config_hash({"catalog": config["catalog"], "grid": config["grid"], "select": config["select"], "train": TRAIN_OPTIONS})
+CONFIG_HASH = config_hash({"catalog": config["catalog"], "grid": config["grid"], "select": config["select"], "train": TRAIN})
 
 
 def final_targets():
-    return [
-        f"{OUT}/stars.parquet",
-        f"{OUT}/ingest_summary.json",
-        f"{OUT}/universe/index.json",
+    built = [f"{OUT}/stars.parquet", f"{OUT}/ingest_summary.json", f"{OUT}/universe/index.json"]
+    return (built if config["universe_dir"] is None else []) + [
         f"{OUT}/selection.json",
         f"{OUT}/trained/index.json",
         f"{OUT}/trained/cells.pack.bin",

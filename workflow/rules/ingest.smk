@@ -6,15 +6,17 @@ rule ingest_part:
         tally=f"{OUT}/ingest/parts/{{part}}.json",
     log:
         "logs/ingest/{part}.log",
-    params:
-        source=lambda wildcards: SOURCES[wildcards.part],
-        options=INGEST_OPTIONS,
-        code=code_version("helios.ingest"),
     wildcard_constraints:
         part="|".join(SOURCES),
+    conda:
+        "../envs/helios.yaml"
     threads: 2
     resources:
         mem_mb=2000,
         runtime=60,
+    params:
+        source=lambda wildcards: SOURCES[wildcards.part],
+        options=INGEST_OPTIONS,
+        code=code_version("helios.ingest"),
     script:
         "../scripts/ingest_part.py"

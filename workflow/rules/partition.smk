@@ -9,12 +9,14 @@ checkpoint partition:
         index=f"{OUT}/universe/index.json",
     log:
         "logs/partition.log",
+    conda:
+        "../envs/helios.yaml"
+    resources:
+        mem_mb=3000,
+        runtime=60,
     params:
         grid=config["grid"],
         limit=CATALOG["limit"],
         code=code_version("helios.partition"),
-    resources:
-        mem_mb=3000,
-        runtime=60,
     script:
         "../scripts/partition.py"

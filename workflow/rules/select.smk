@@ -1,14 +1,16 @@
 checkpoint select:
     input:
-        index=f"{OUT}/universe/index.json",
+        index=f"{UNIVERSE}/index.json",
         landmarks=landmarks_input,
     output:
         f"{OUT}/selection.json",
     log:
         "logs/select.log",
+    localrule: True
+    conda:
+        "../envs/helios.yaml"
     params:
         select=config["select"],
         code=code_version("helios.selection", "helios.landmarks"),
-    localrule: True
     script:
         "../scripts/select.py"

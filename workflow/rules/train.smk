@@ -1,70 +1,71 @@
-rule prepare_gsplat:
+rule build_cuda_extensions:
     output:
-        f"{OUT}/trained/gsplat_build.json",
+        f"{OUT}/trained/cuda_extensions.json",
     log:
-        "logs/train/prepare_gsplat.log",
-    params:
-        extensions_dir=TRAIN["extensions_dir"],
-        use_gpu=USE_GPU,
-        ssim=TRAIN["ssim"],
-        # A new kernel source is built here, before the fan-out, not by every job at once.
-        code=code_version("helios.render.gsplat_backend", "helios.fused_ssim", "helios.extensions"),
+        "logs/train/build_cuda_extensions.log",
+    conda:
+        "../envs/helios.yaml"
     resources:
         gpu=1 if USE_GPU else 0,
         runtime=30,
+    params:
+        use_gpu=USE_GPU,
+        ssim=TRAIN["ssim"],
+        # A new kernel source is built here, before the fan-out, not by every job at once.
+        code=code_version("helios.accel.cuda_extensions", "helios.accel.gsplat_direct", "helios.accel.fused_ssim"),
     script:
-        "../scripts/prepare_gsplat.py"
+        "../scripts/build_cuda_extensions.py"
 
 
 rule train_cell:
     input:
-        cell=f"{OUT}/universe/cells/{{cell}}.parquet",
-        gsplat_build=f"{OUT}/trained/gsplat_build.json",
+        cell=f"{UNIVERSE}/cells/{{cell}}.parquet",
+        cuda_extensions=f"{OUT}/trained/cuda_extensions.json",
     output:
         ply=f"{OUT}/trained/cells/{{cell}}.ply",
         metrics=f"{OUT}/trained/cells/{{cell}}.json",
     log:
         "logs/train/{cell}.log",
-    params:
-        options=TRAIN_OPTIONS,
-        grid=config["grid"],
-        extensions_dir=TRAIN["extensions_dir"],
-        slots_per_gpu=TRAIN["slots_per_gpu"],
-        lock_dir=f"{OUT}/trained/.gpu-locks",
-        code=code_version("helios.train", "helios.cell", "helios.gpu"),
     wildcard_constraints:
         cell=r"\d+_\d+_\d+",
-    threads: TRAIN["threads"]
+    conda:
+        "../envs/helios.yaml"
+    threads: JOBS["threads"]
     resources:
-        mem_mb=TRAIN["mem_mb"],
-        runtime=TRAIN["runtime_min"],
+        mem_mb=JOBS["mem_mb"],
+        runtime=JOBS["runtime_min"],
         gpu=GPUS_PER_TRAIN_JOB,
+    params:
+        options=TRAIN,
+        grid=config["grid"],
+        lock_dir=f"{OUT}/trained/.gpu-locks",
+        code=code_version("helios.training", "helios.cell", "helios.accel.gpu_slots"),
     script:
         "../scripts/train_cell.py"
 
 
 rule train_batch:
     input:
-        cells=lambda wildcards: expand(f"{OUT}/universe/cells/{{cell}}.parquet", cell=batch_plan(wildcards)[wildcards.batch]),
-        gsplat_build=f"{OUT}/trained/gsplat_build.json",
+        cells=lambda wildcards: expand(f"{UNIVERSE}/cells/{{cell}}.parquet", cell=batch_plan(wildcards)[wildcards.batch]),
+        cuda_extensions=f"{OUT}/trained/cuda_extensions.json",
     output:
         directory(f"{OUT}/trained/batches/{{batch}}"),
     log:
         "logs/train/batch-{batch}.log",
-    params:
-        options=TRAIN_OPTIONS,
-        grid=config["grid"],
-        cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
-        extensions_dir=TRAIN["extensions_dir"],
-        slots_per_gpu=TRAIN["slots_per_gpu"],
-        lock_dir=f"{OUT}/trained/.gpu-locks",
-        code=code_version("helios.train_batch", "helios.cell", "helios.gpu"),
     wildcard_constraints:
         batch=r"s\d+-\d+",
-    threads: TRAIN["threads"]
+    conda:
+        "../envs/helios.yaml"
+    threads: JOBS["threads"]
     resources:
-        mem_mb=TRAIN["mem_mb"],
-        runtime=TRAIN["runtime_min"],
+        mem_mb=JOBS["mem_mb"],
+        runtime=JOBS["runtime_min"],
         gpu=GPUS_PER_TRAIN_JOB,
+    params:
+        options=TRAIN,
+        grid=config["grid"],
+        cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
+        lock_dir=f"{OUT}/trained/.gpu-locks",
+        code=code_version("helios.training", "helios.cell", "helios.accel.gpu_slots"),
     script:
         "../scripts/train_batch.py"

@@ -1,7 +1,7 @@
 """Snakemake adapter: ingest one catalogue source into a star-table part."""
 
 from helios.ingest import IngestOptions, ingest_source
-from helios.scripting import configure_logging, user_errors
+from helios.jobs import configure_logging, user_errors
 
 
 def main(smk) -> None:

@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from helios.gather import pack_universe
-from helios.scripting import configure_logging, user_errors
+from helios.jobs import configure_logging, user_errors
+from helios.trained_index import pack_universe
 
 
 def main(smk) -> None:

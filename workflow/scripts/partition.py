@@ -1,8 +1,8 @@
 """Snakemake adapter: merge ingest parts into per-cell parquet files and the universe index."""
 
 from helios.grid import Grid
+from helios.jobs import configure_logging, user_errors
 from helios.partition import build_universe
-from helios.scripting import configure_logging, user_errors
 
 
 def main(smk) -> None:

@@ -2,9 +2,9 @@
 
 from pathlib import Path
 
-from helios.gather import read_trained_index
+from helios.jobs import configure_logging, user_errors
 from helios.report import build_report
-from helios.scripting import configure_logging, user_errors
+from helios.trained_index import read_trained_index
 
 
 def main(smk) -> None:

@@ -1,9 +1,9 @@
 """Snakemake adapter: choose the cells to train."""
 
 from helios.files import write_json
+from helios.jobs import configure_logging, user_errors
 from helios.landmarks import load_landmarks
 from helios.partition import read_index
-from helios.scripting import configure_logging, user_errors
 from helios.selection import select_cells
 
 

@@ -3,9 +3,9 @@
 import json
 from pathlib import Path
 
-from helios.gather import build_trained_index
+from helios.jobs import configure_logging, user_errors
 from helios.partition import read_index
-from helios.scripting import configure_logging, user_errors
+from helios.trained_index import build_trained_index
 
 
 def main(smk) -> None:

@@ -1,0 +1,153 @@
+"""Give each concurrent training job its own GPU on a multi-GPU workstation.
+
+Snakemake's ``gpu`` resource bounds how many GPU jobs run at once but does not
+say which device each should use (it sets no CUDA_VISIBLE_DEVICES locally).
+A job claims a slot by taking an exclusive lock on one of
+``gpus x slots_per_gpu`` lock files in a shared directory and uses that GPU
+until it exits; the operating system releases the lock even when the job is
+killed.  Under SLURM (or whenever CUDA_VISIBLE_DEVICES narrows the view to one
+device) the claim is trivially device 0.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import fcntl
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Self
+
+
+@contextlib.contextmanager
+def claim_gpu(lock_dir: str | Path, n_gpus: int, slots_per_gpu: int = 1, timeout_s: float = 3600.0) -> Iterator[int]:
+    """Hold a GPU slot for the duration of the block; yields the device index."""
+    if n_gpus <= 1:
+        yield 0
+        return
+    lock_dir = Path(lock_dir)
+    lock_dir.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        # Fill GPUs breadth-first: slot 0 of every GPU before slot 1 of any.
+        for slot in range(slots_per_gpu):
+            for gpu in range(n_gpus):
+                handle = open(lock_dir / f"gpu{gpu}.slot{slot}.lock", "a")
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    handle.close()
+                    continue
+                try:
+                    yield gpu
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
+                    handle.close()
+                return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"no free GPU slot in {lock_dir} after {timeout_s:.0f} s")
+        time.sleep(0.2)
+
+
+def pin_device(index: int) -> str:
+    """Make ``cuda:index`` the current device (before any CUDA work); says which, for the log."""
+    import torch
+
+    if not torch.cuda.is_available():
+        return "no CUDA device"
+    torch.cuda.set_device(index)
+    return f"cuda:{index} of {torch.cuda.device_count()} visible GPU(s)"
+
+
+def _driver() -> ctypes.CDLL | None:
+    """The CUDA driver library, initialised; None where there is none (a machine without an NVIDIA driver)."""
+    try:
+        cuda = ctypes.CDLL("libcuda.so.1")
+    except OSError:
+        return None
+    return cuda if cuda.cuInit(0) == 0 else None
+
+
+class GpuSlot:
+    """A training job's GPU: claimed, and its CUDA context created, in a background thread.
+
+    Creating a CUDA context takes ~0.2 s alone but about 2 s when a fan-out of
+    jobs starts at once or while other jobs hold the GPU (BENCHMARKS.md), and
+    importing PyTorch takes as long again.  Started before ``import torch``, the claim and
+    the driver's context creation (which releases the GIL) overlap the imports;
+    PyTorch later finds the primary context made and uses it.  Use as a context
+    manager around the job; :meth:`device` waits for the thread.
+    """
+
+    def __init__(self, lock_dir: str | Path, slots_per_gpu: int) -> None:
+        self._claim = contextlib.ExitStack()
+        self._device: int | None = None
+        self._error: BaseException | None = None
+        self.timings: dict[str, float] = {}  # seconds each step of the background thread took (for the log)
+        self._thread = threading.Thread(target=self._prepare, args=(lock_dir, slots_per_gpu), daemon=True)
+        self._thread.start()
+
+    def _prepare(self, lock_dir: str | Path, slots_per_gpu: int) -> None:
+        try:
+            started = time.perf_counter()
+            cuda = _driver()
+            count = ctypes.c_int(0)
+            if cuda is not None and cuda.cuDeviceGetCount(ctypes.byref(count)) != 0:
+                count.value = 0
+            self.timings["driver init"] = time.perf_counter() - started
+            self._device = self._claim.enter_context(claim_gpu(lock_dir, count.value, slots_per_gpu))
+            self.timings["slot claim"] = time.perf_counter() - started - self.timings["driver init"]
+            if count.value > 0:
+                device, context = ctypes.c_int(), ctypes.c_void_p()
+                if cuda.cuDeviceGet(ctypes.byref(device), self._device) == 0:
+                    cuda.cuDevicePrimaryCtxRetain(ctypes.byref(context), device)  # kept for the process's life
+                    self.timings["context"] = time.perf_counter() - started - sum(self.timings.values())
+        except BaseException as exc:  # handed to the main thread by device()
+            self._error = exc
+
+    def device(self) -> int:
+        """The claimed GPU's index (0 without GPUs), once the thread is done."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._device or 0
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._thread.join()
+        self._claim.close()
+
+
+@contextlib.contextmanager
+def training_slot(slot: GpuSlot, backend: str, logger: logging.Logger, cuda_extensions: str | Path | None = None,
+                  startup_timing: bool = False) -> Iterator[int]:
+    """A training job's device: wait for its slot, make it current, load the CUDA extensions and the backend.
+
+    ``cuda_extensions``: the ``build_cuda_extensions`` report whose libraries to load (on the claimed
+    device: their fingerprint holds its compute capability); ``startup_timing``: log the job's start-up by
+    phase (``helios.accel.startup``).
+    """
+    from helios.accel import startup
+    from helios.accel.cuda_extensions import use_recorded_file
+    from helios.render import resolve_backend
+
+    with slot:
+        device = slot.device()
+        startup.mark("GPU slot and context wait")
+        if startup_timing:
+            logger.info("in the background meanwhile: %s", ", ".join(f"{step} {seconds:.2f} s" for step, seconds in slot.timings.items()))
+        logger.info("GPU slot: %s", pin_device(device))
+        startup.mark("CUDA runtime")
+        if cuda_extensions is not None:
+            use_recorded_file(cuda_extensions, logger)
+            startup.mark("CUDA libraries import")
+        resolve_backend(backend)  # CUDA and gsplat loaded now: the start-up figure includes them
+        startup.mark(f"{backend} backend load")
+        if startup_timing:
+            startup.log_startup(logger)
+        yield device
