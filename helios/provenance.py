@@ -19,8 +19,12 @@ PACKAGE = "helios"
 
 
 _ROOT = Path(helios.__file__).parent
-# Compiled sources a module loads at run time: part of that module's code version.
-NATIVE_SOURCES = {"helios.accel.fused_ssim": ("accel/csrc/fused_ssim.cu",)}
+# Files a module loads at run time (compiled sources, data tables): part of that module's code version.
+RESOURCES = {
+    "helios.accel.fused_ssim": ("accel/csrc/fused_ssim.cu",),
+    "helios.colour": ("data/blackbody_linear_srgb.csv",),
+    "helios.landmarks": ("data/landmarks.json",),
+}
 
 
 def _module_file(module: str) -> Path | None:
@@ -76,6 +80,6 @@ def code_version(*modules: str) -> str:
     digest = hashlib.sha256(helios.__version__.encode())
     for name in sorted({m for module in modules for m in module_closure(module)}):
         digest.update(name.encode() + b"\0" + _source_path(name).read_bytes() + b"\0")
-        for native in NATIVE_SOURCES.get(name, ()):
-            digest.update(native.encode() + b"\0" + (_ROOT / native).read_bytes() + b"\0")
+        for resource in RESOURCES.get(name, ()):
+            digest.update(resource.encode() + b"\0" + (_ROOT / resource).read_bytes() + b"\0")
     return digest.hexdigest()[:16]

@@ -187,3 +187,13 @@ def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
     with open(copy / "helios" / "landmarks.py", "a") as handle:
         handle.write("\n# an edit\n")
     assert planned_jobs(command) == {"select": 1, "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}
+    # Data files are code too: the built-in landmarks rerun select, the blackbody table ingest.
+    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
+    with open(copy / "helios" / "data" / "landmarks.json", "a") as handle:
+        handle.write("\n")
+    assert planned_jobs(command) == {"select": 1, "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}
+    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
+    with open(copy / "helios" / "data" / "blackbody_linear_srgb.csv", "a") as handle:
+        handle.write("\n")
+    plan = planned_jobs(command)
+    assert plan.get("ingest_part") == 1 and plan.get("partition") == 1, plan

@@ -193,3 +193,12 @@ def test_the_test_config_runs_end_to_end(tmp_path):
     assert validation["ok"] and validation["summary"]["cells"]["trained"] == validation["summary"]["cells"]["universe"] > 3
     again = subprocess.run([sys.executable, "-m", "helios.cli", "validate", str(tmp_path / "results")], capture_output=True, text=True)
     assert again.returncode == 0 and "ok" in again.stdout.lower(), again.stdout + again.stderr
+
+
+def test_batches_with_densification_are_refused_before_any_job(tmp_path):
+    """The combination fails when the config is read, not in every batch job after ingest and partition ran."""
+    write_config(tmp_path, catalog={"synthetic": {"stars": 500, "seed": 1}}, train={**TINY_TRAIN, "densify_from": 10, "densify_until": 100},
+                 train_jobs={"batch_cells": 64})
+    result = snakemake(tmp_path, "-n")
+    assert result.returncode != 0 and "train_jobs.batch_cells 64 trains cells in batches, which cannot densify" in result.stdout + result.stderr
+    assert not (tmp_path / "results").exists()

@@ -45,6 +45,11 @@ def landmarks_input(wildcards):
 TRAIN = config["train"]
 JOBS = config["train_jobs"]
 BATCH_CELLS = JOBS["batch_cells"]
+if BATCH_CELLS > 1 and TRAIN["densify_until"] > TRAIN["densify_from"]:
+    raise ValueError(
+        f"config: train_jobs.batch_cells {BATCH_CELLS} trains cells in batches, which cannot densify, but train.densify_until "
+        f"{TRAIN['densify_until']} > train.densify_from {TRAIN['densify_from']}: set train.densify_until: 0, or train_jobs.batch_cells: 1"
+    )
 
 
 def training_uses_gpu():
