@@ -3,8 +3,10 @@
     python benchmarks/bench_train.py --device cpu  --repeats 3
     python benchmarks/bench_train.py --device cuda --repeats 3 --job-overhead
 
-Settings measured (a synthetic cell of 300 or 500 stars, densification off and
-the splat count fixed so that every run does the same work):
+Settings measured (a synthetic cell of 300 or 500 stars, and beside it the
+real cell of the embedded Hipparcos sample whose star count is nearest;
+densification off and the splat count fixed so that every run does the same
+work):
 
 * CPU: 1000 iterations at 128 px, 2 views, 300 splats; and 256 px, 4 views, 500 splats.
 * GPU: 1000 iterations at 256 px, 4 views, 500 splats, with the gsplat backend.
@@ -43,6 +45,22 @@ def synthetic_cell(n: int, seed: int = 0):
     rng = np.random.default_rng(seed)
     positions = np.clip(rng.normal(size=(n, 3)) * 0.4, -0.9, 0.9)
     return CellStars("5_1_1", positions, rng.uniform(0.3, 1.0, (n, 3)), rng.normal(3.0, 2.0, n), np.zeros(3), 10.0, 0)
+
+
+def real_cells(counts: list[int], scratch: Path) -> dict[int, object]:
+    """The embedded sample's cells (default grid) whose star counts are nearest to ``counts``, loaded for training."""
+    from helios.build import build
+    from helios.cell import load_cell
+    from helios.ingest import IngestOptions
+
+    repo = Path(__file__).resolve().parents[1]
+    index = build([{"kind": "file", "path": str(repo / "data" / "hipparcos2_hp7.csv.gz")}], scratch / "universe",
+                  IngestOptions(parallax_zero_point_mas=0.0))
+    chosen = {}
+    for n in counts:
+        entry = min(index["cells"], key=lambda c: (abs(c["star_count"] - n), c["id"]))
+        chosen[n] = load_cell(scratch / "universe" / entry["file"])
+    return chosen
 
 
 def helios_run(cell, size: int, views: int, backend: str, out: Path, ssim: str = "auto") -> tuple[float, float]:
@@ -145,7 +163,17 @@ def main() -> None:
         out = Path(scratch)
         if args.device == "cuda":  # warm up: gsplat build/load, CUDA context
             helios_run(synthetic_cell(50), 64, 1, backend, out)
+        real = real_cells(sorted({n for _, _, n in settings}), out)
         for size, views, n in settings:
+            # The real cell beside the synthetic one: a change that slows real cells shows.
+            times = []
+            for _ in range(args.repeats):
+                call, loop = helios_run(real[n], size, views, backend, out, args.ssim[0])
+                times.append(loop)
+            med = statistics.median(times)
+            results[f"{size}px_{views}views_real_{real[n].cell_id}_{len(real[n].positions)}stars"] = {"helios_loop_s": med}
+            print(f"median {size}px {views} views, real cell {real[n].cell_id} ({len(real[n].positions)} stars): helios loop {med:.2f} s "
+                  f"({med:.2f} ms/it); runs {[round(x, 2) for x in times]}", flush=True)
             cell = synthetic_cell(n)
             runs = {"helios_call_s": [], "helios_loop_s": [], "plain_loop_s": []} | {f"helios_loop_s_ssim_{m}": [] for m in args.ssim[1:]}
             for repeat in range(args.repeats):

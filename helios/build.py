@@ -26,7 +26,18 @@ def build(
 ) -> dict[str, Any]:
     """Write ``stars.parquet``, ``ingest_summary.json``, ``cells/`` and ``index.json`` under ``output_dir``."""
     output = Path(output_dir)
+    created = not output.exists()
     output.mkdir(parents=True, exist_ok=True)
+    try:
+        return _build(sources, output, options, grid, progress)
+    except BaseException:
+        if created and not any(output.iterdir()):  # a failed build leaves nothing behind, not even the directory
+            output.rmdir()
+        raise
+
+
+def _build(sources: Sequence[dict[str, Any]], output: Path, options: IngestOptions, grid: Grid,
+           progress: Callable[[str], None] | None) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix=".helios-parts-", dir=output) as scratch:
         parts, tallies = [], []
         for number, source in enumerate(sources):

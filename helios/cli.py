@@ -323,13 +323,17 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("directory", metavar="DIR", help="workflow output directory (results)")
     parser.add_argument("--universe", metavar="DIR", help="the universe it trained, when not DIR/universe (train-all, train-landmarks)")
     parser.add_argument("--output", metavar="FILE", help="also write the result as JSON here")
+    from helios.config import add_section_arguments
+
+    add_section_arguments(parser.add_argument_group("what the run must reach (the config's validate: section)"), "validate")
     parser.set_defaults(run=_run_validate)
 
 
 def _run_validate(args: argparse.Namespace, logger: logging.Logger) -> None:
-    from helios.validate import text_summary, validate_run
+    from helios.config import section_values
+    from helios.validate import Thresholds, text_summary, validate_run
 
-    result = validate_run(args.directory, args.universe)
+    result = validate_run(args.directory, args.universe, Thresholds.from_mapping(section_values(args, "validate")))
     if args.output:
         write_json(args.output, result)
     print(text_summary(result))

@@ -210,6 +210,18 @@ def _to_grid_frame(table: pa.Table, grid: Grid) -> tuple[pa.Table, np.ndarray]:
     return table, framed
 
 
+def _nothing_kept(summaries: list[dict[str, Any]], per_file: list[dict[str, Any]]) -> str:
+    """The error for a catalogue (all files together) that leaves no star: each file's rows and why they went."""
+    parts = []
+    for summary, extra in zip(summaries, per_file):
+        dropped = {**summary.get("dropped", {}), **({"limit": extra["limit_dropped"]} if extra["limit_dropped"] else {})}
+        reasons = ", ".join(f"{reason} {count:,}" for reason, count in dropped.items() if count) or "none"
+        parts.append(f"{summary['source']}: {summary['rows_read']:,} rows read (dropped: {reasons})")
+    total = sum(s["rows_read"] for s in summaries)
+    what = "the catalogue has no data rows" if total == 0 else "no star of the catalogue passed the filters"
+    return f"{what}, so there is no universe to build: " + "; ".join(parts)
+
+
 def build_universe(
     parts: Sequence[str | Path],
     part_summaries: Sequence[str | Path],
@@ -267,6 +279,8 @@ def build_universe(
             say(f"merged part {file_index + 1}/{len(parts)} ({sources[file_index]})")
 
         keys = buffers.keys()
+        if not keys:
+            raise HeliosError(_nothing_kept(summaries, per_file))
         with atomic_path(cells_dir, directory=True) as tmp_cells, atomic_path(stars_path) as tmp_stars:
             with pq.ParquetWriter(tmp_stars, CELL_SCHEMA, **PARQUET_OPTIONS) as stars_writer:
                 for done, key in enumerate(keys, 1):

@@ -145,7 +145,18 @@ def _fmt(value: Any) -> str:
     return "" if value is None else html.escape(str(value))
 
 
-def write_html(metrics: dict[str, Any], convergence: Path, gallery: Path, path: Path) -> None:
+def validation_html(validation: dict[str, Any] | None) -> str:
+    """The validation's verdict and every check, for the top of the report."""
+    if validation is None:
+        return ""
+    verdict = "PASSED" if validation["ok"] else "FAILED"
+    colour = "#1a7f37" if validation["ok"] else "#cf222e"
+    items = "".join(f"<li><b style='color:{'#1a7f37' if c['ok'] else '#cf222e'}'>{'ok' if c['ok'] else 'FAIL'}</b> "
+                    f"{html.escape(c['name'])}: {html.escape(c['detail'])}</li>" for c in validation["checks"])
+    return f"<h2>Validation: <span style='color:{colour}'>{verdict}</span></h2><ul class='checks'>{items}</ul>"
+
+
+def write_html(metrics: dict[str, Any], convergence: Path, gallery: Path, path: Path, validation: dict[str, Any] | None = None) -> None:
     agg = metrics["aggregate"]
     columns = ["id", "status", "stars", "splats", "loss_initial", "loss_final", "loss_reduction", "psnr_before", "psnr_after", "psnr_gain"]
     head = "".join(f"<th onclick='sortBy({i})'>{c}</th>" for i, c in enumerate(columns))
@@ -161,6 +172,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}th{{cursor:pointe
 </head><body>
 <h1>HELIOS training report</h1>
 <p>Config hash {html.escape(str(metrics['config_hash']))}.</p>
+{validation_html(validation)}
 <ul>{summary}</ul>
 <h2>Convergence</h2><img src="{_data_uri(convergence)}" alt="convergence">
 {gallery_html}
@@ -188,8 +200,12 @@ function sortBy(col) {{
         tmp.write_text(page, encoding="utf-8")
 
 
-def build_report(trained_index: dict[str, Any], trained_dir: str | Path, universe_dir: str | Path, report_dir: str | Path) -> dict[str, Any]:
-    """Write convergence.png, training_metrics.json, gallery.png and report.html under ``report_dir``."""
+def build_report(trained_index: dict[str, Any], trained_dir: str | Path, universe_dir: str | Path, report_dir: str | Path,
+                 validation: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Write convergence.png, training_metrics.json, gallery.png and report.html under ``report_dir``.
+
+    ``validation``: the run's validation.json, shown at the top of the page (passed or not).
+    """
     trained_dir, universe_dir, report_dir = Path(trained_dir), Path(universe_dir), Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
     per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
@@ -206,5 +222,5 @@ def build_report(trained_index: dict[str, Any], trained_dir: str | Path, univers
         truth, trained = render_comparison(universe_dir / "cells" / f"{cell['id']}.parquet", trained_dir / cell["file"], per_cell[cell["id"]], grid)
         pairs.append((label, cell["id"], truth, trained))
     plot_gallery(pairs, report_dir / "gallery.png")
-    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html")
+    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation)
     return metrics

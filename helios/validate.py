@@ -1,20 +1,29 @@
 """``helios validate``: check a finished run and say what is wrong.
 
-Checks: cell counts (universe, selected, trained), finite metrics, loss
-reduction, diverged cells (reported, not fatal), dataset sizes, index <-> file
+Checks: cell counts (universe, selected, trained), finite metrics, the
+training's effect (median loss reduction and median held-out PSNR gain over
+the trained cells at least the configured minimums; cells that did not
+improve listed), diverged cells (a failure unless allowed), index <-> file
 checksums for the universe and the trained cells, and the pack round trip
 (float32 exact; float16 within half-precision rounding).
+
+Training keeps each cell's best parameters, starting from its initial ones,
+so no cell can end with a higher loss than it started with: a check that
+only compared the two could never fail.  The medians can.
 """
 
 from __future__ import annotations
 
 import json
 import math
+import statistics
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from helios.config import from_mapping
 from helios.errors import HeliosError
 from helios.files import sha256_file, write_json
 from helios.pack import PackError, PackReader, records_from_ply
@@ -23,8 +32,22 @@ from helios.splats import read_ply
 from helios.trained_index import read_trained_index
 
 VALIDATION_FORMAT = "helios-validation"
+METRIC_KEYS = ("loss_initial", "loss_final", "psnr_before", "psnr_after")
 #: float16 stores 11 significant bits: relative rounding error <= 2^-11.
 F16_RELATIVE = 2.0**-11
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """What a run must reach (the config's ``validate:`` section; the schema describes each field)."""
+
+    min_median_loss_reduction: float = 0.01
+    min_median_psnr_gain_db: float = 0.0
+    allow_diverged: bool = False
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> Thresholds:
+        return from_mapping(cls, values, "validation setting(s)")
 
 
 class Checks:
@@ -96,7 +119,46 @@ def _check_pack(checks: Checks, pack_path: Path, trained_dir: Path, cells: list[
     return {"bytes": pack_path.stat().st_size, "encoding": sorted({e["encoding"] for e in reader.cells.values()})}
 
 
-def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None) -> dict[str, Any]:
+def _check_effect(checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> None:
+    """The median loss reduction and held-out PSNR gain of ``cells`` (finite metrics) against the minimums."""
+    if not cells:
+        checks.add("loss reduction", False, "no trained cell with finite metrics")
+        return
+    reductions = {c["id"]: 1.0 - c["metrics"]["loss_final"] / c["metrics"]["loss_initial"] if c["metrics"]["loss_initial"] > 0 else 0.0
+                  for c in cells}
+    gains = {c["id"]: c["metrics"]["psnr_after"] - c["metrics"]["psnr_before"] for c in cells}
+    median_reduction, median_gain = statistics.median(reductions.values()), statistics.median(gains.values())
+    unchanged = sorted(cell for cell, reduction in reductions.items() if reduction <= 0)
+    worse = sorted(cell for cell, gain in gains.items() if gain < 0)
+    checks.add("loss reduction", median_reduction >= thresholds.min_median_loss_reduction,
+               f"median {median_reduction:.1%} (at least {thresholds.min_median_loss_reduction:.1%}); "
+               + (f"{len(unchanged)} cell(s) did not improve: {', '.join(unchanged[:10])}" if unchanged else "every cell improved"))
+    checks.add("held-out PSNR", median_gain >= thresholds.min_median_psnr_gain_db,
+               f"median gain {median_gain:+.2f} dB (at least {thresholds.min_median_psnr_gain_db:+.2f} dB); "
+               + (f"{len(worse)} cell(s) got worse on held-out views: {', '.join(worse[:10])}" if worse else "no cell got worse"))
+
+
+def check_training(checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+    """Finite metrics, the training's effect and diverged cells, over ``trained/index.json``'s cell entries.
+
+    Returns the ids of cells with metrics that are not finite (or missing), the trained cells whose metrics
+    are finite, and the ids of the diverged cells.
+    """
+    trained_ok = [c for c in cells if c["status"] == "ok"]
+    not_finite = [c["id"] for c in trained_ok if not all(_finite(c["metrics"].get(k)) for k in METRIC_KEYS)]
+    checks.add("finite metrics", not not_finite,
+               f"not finite or missing: {', '.join(not_finite[:10])}" if not_finite else "every trained cell's metrics are finite")
+    finite = [c for c in trained_ok if c["id"] not in not_finite]
+    _check_effect(checks, finite, thresholds)
+    diverged = [c["id"] for c in cells if c["status"] == "diverged"]
+    detail = f"{len(diverged)} diverged (kept their best parameters): {', '.join(diverged[:10])}" if diverged else "none"
+    if diverged and thresholds.allow_diverged:
+        detail += " (allowed by validate.allow_diverged)"
+    checks.add("diverged cells", not diverged or thresholds.allow_diverged, detail)
+    return not_finite, finite, diverged
+
+
+def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None, thresholds: Thresholds = Thresholds()) -> dict[str, Any]:
     """Validate a workflow output directory (``results/`` by default) and the universe it trained (default: its ``universe/``)."""
     root = Path(output_dir)
     universe_root = Path(universe_dir) if universe_dir is not None else root / "universe"
@@ -114,20 +176,16 @@ def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None)
                f"universe {universe['cell_count']}, selected {len(selected)}, trained {len(cells)}")
     _check_files(checks, "universe", universe_root, universe["cells"])
     _check_files(checks, "trained", root / "trained", cells)
-    not_finite = [c["id"] for c in cells if c["status"] == "ok"
-                  and not all(_finite(c["metrics"][k]) for k in ("loss_initial", "loss_final", "psnr_before", "psnr_after"))]
-    checks.add("finite metrics", not not_finite,
-               f"not finite: {', '.join(not_finite[:10])}" if not_finite else "every trained cell's metrics are finite")
-    worse = [c["id"] for c in cells if c["status"] == "ok" and c["metrics"]["loss_final"] > c["metrics"]["loss_initial"]]
-    checks.add("loss reduction", not worse, f"loss grew in: {', '.join(worse[:10])}" if worse else "no cell ended worse than it started")
-    diverged = [c["id"] for c in cells if c["status"] == "diverged"]
-    checks.add("diverged cells", True, f"{len(diverged)} diverged (kept their best parameters): {', '.join(diverged[:10])}" if diverged else "none")
+    not_finite, finite, diverged = check_training(checks, cells, thresholds)
     pack = _check_pack(checks, root / "trained" / "cells.pack.bin", root / "trained", cells)
-    initial = sum(c["metrics"]["loss_initial"] or 0.0 for c in cells if c["status"] == "ok")
-    final = sum(c["metrics"]["loss_final"] or 0.0 for c in cells if c["status"] == "ok")
+    initial = sum(c["metrics"]["loss_initial"] for c in finite)
+    final = sum(c["metrics"]["loss_final"] for c in finite)
     summary = {
         "cells": {"universe": universe["cell_count"], "selected": len(selected), "trained": len(cells), "diverged": len(diverged),
-                  "empty": sum(c["status"] == "empty" for c in cells)},
+                  "empty": sum(c["status"] == "empty" for c in cells), "not_finite": len(not_finite),
+                  "not_improved": sum(c["metrics"]["loss_final"] >= c["metrics"]["loss_initial"] for c in finite)},
+        "thresholds": {"min_median_loss_reduction": thresholds.min_median_loss_reduction,
+                       "min_median_psnr_gain_db": thresholds.min_median_psnr_gain_db, "allow_diverged": thresholds.allow_diverged},
         "stars": universe["star_count"],
         "splats": sum(c["splat_count"] for c in cells),
         "loss": {"initial_total": initial, "final_total": final, "reduction": (1 - final / initial) if initial > 0 else None},
@@ -154,7 +212,9 @@ def text_summary(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def validate_and_write(output_dir: str | Path, path: str | Path, universe_dir: str | Path | None = None) -> dict[str, Any]:
-    result = validate_run(output_dir, universe_dir)
+def validate_and_write(output_dir: str | Path, path: str | Path, universe_dir: str | Path | None = None,
+                       thresholds: Thresholds = Thresholds()) -> dict[str, Any]:
+    """:func:`validate_run`, its result written to ``path`` whether it passed or not."""
+    result = validate_run(output_dir, universe_dir, thresholds)
     write_json(path, result)
     return result

@@ -126,7 +126,7 @@ def test_train_all_and_train_landmarks_run_the_workflow(tmp_path):
     universe = tmp_path / "universe"
     assert helios_cli("build", "--synthetic", "2000", "--seed", "6", "--output", universe, "--n-theta", "2", "--n-phi", "2",
                       "--base", "10").returncode == 0
-    tiny = ["--iterations", "8", "--image-size", "24", "--views-per-iter", "1", "--train-views", "2", "--eval-views", "3",
+    tiny = ["--iterations", "20", "--image-size", "24", "--views-per-iter", "2", "--train-views", "8", "--eval-views", "3",
             "--select-every", "4", "--backend", "torch", "--cores", "2"]
     result = helios_cli("train-all", "--input", universe, "--output", tmp_path / "all", *tiny)
     assert result.returncode == 0, result.stderr
@@ -146,3 +146,17 @@ def test_train_all_and_train_landmarks_run_the_workflow(tmp_path):
     chosen = {c["id"] for c in json.loads((tmp_path / "selection.json").read_text())["cells"]}
     trained = {c["id"] for c in json.loads((tmp_path / "near" / "trained" / "index.json").read_text())["cells"]}
     assert trained == chosen and chosen
+
+
+def test_a_catalogue_that_leaves_no_star_is_an_error_naming_files_and_drops(tmp_path):
+    header = "source_id,ra,dec,parallax,phot_g_mean_mag,bp_rp\n"
+    (tmp_path / "empty.csv").write_text(header)
+    result = helios_cli("build", "--stars", tmp_path / "empty.csv", "--output", tmp_path / "u")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "the catalogue has no data rows" in result.stderr and "empty.csv: 0 rows read" in result.stderr
+    assert not (tmp_path / "u").exists()
+    (tmp_path / "dropped.csv").write_text(header + "1,10,95,5,5,1\n2,10,10,5,25,1\n")
+    result = helios_cli("build", "--stars", tmp_path / "dropped.csv", tmp_path / "empty.csv", "--max-mag", "20", "--output", tmp_path / "u")
+    assert result.returncode == 1 and "no star of the catalogue passed the filters" in result.stderr
+    assert "dropped.csv: 2 rows read (dropped: fainter_than_max_mag 1, invalid_position 1)" in result.stderr
+    assert not (tmp_path / "u").exists()

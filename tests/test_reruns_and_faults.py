@@ -147,16 +147,26 @@ def test_job_knobs_rerun_nothing(tmp_path):
     assert planned_jobs(snakemake_command(tmp_path)).get("train_cell", 0) >= 1
 
 
-def test_a_diverged_cell_is_reported_not_fatal(tmp_path):
-    configure(tmp_path, select={"mode": "all"}, train={**TINY_TRAIN, "iterations": 30, "learning_rate": 1e30, "curve_every": 5})
+def test_diverged_cells_fail_validation_unless_allowed(tmp_path):
+    train = {**TINY_TRAIN, "iterations": 30, "learning_rate": 1e30, "curve_every": 5}
+    configure(tmp_path, select={"mode": "all"}, train=train)
     result = snakemake(tmp_path)
-    assert result.returncode == 0, result.stderr
+    assert result.returncode != 0 and "diverged cells" in (tmp_path / "logs" / "gather" / "check_validation.log").read_text()
     validation = json.loads((tmp_path / "results" / "validation.json").read_text())
     trained_index = json.loads((tmp_path / "results" / "trained" / "index.json").read_text())
     diverged = [c["id"] for c in trained_index["cells"] if c["status"] == "diverged"]
-    assert diverged and validation["ok"] and validation["summary"]["cells"]["diverged"] == len(diverged)
+    assert diverged and not validation["ok"] and validation["summary"]["cells"]["diverged"] == len(diverged)
     check = next(c for c in validation["checks"] if c["name"] == "diverged cells")
-    assert diverged[0] in check["detail"]
+    assert not check["ok"] and diverged[0] in check["detail"]
+    # Allowed by config: only the validation and what shows it rerun; the diverged cells pass, but with every
+    # cell diverged nothing was trained, and that still fails.
+    configure(tmp_path, select={"mode": "all"}, train=train, validate={"allow_diverged": True})
+    assert set(planned_jobs(snakemake_command(tmp_path))) == {"validate", "report", "check_validation", "all"}
+    assert snakemake(tmp_path).returncode != 0
+    checks = {c["name"]: c for c in json.loads((tmp_path / "results" / "validation.json").read_text())["checks"]}
+    assert checks["diverged cells"]["ok"] and "allowed by validate.allow_diverged" in checks["diverged cells"]["detail"]
+    if len(diverged) == len(trained_index["cells"]):
+        assert not checks["loss reduction"]["ok"] and "no trained cell" in checks["loss reduction"]["detail"]
 
 
 def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
@@ -175,7 +185,7 @@ def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
     assert planned_jobs(command) == {}
     with open(copy / "helios" / "report.py", "a") as handle:
         handle.write("\n# an edit\n")
-    assert planned_jobs(command) == {"report": 1, "validate": 1, "all": 1}
+    assert planned_jobs(command) == {"report": 1, "check_validation": 1, "all": 1}
     # A kernel source is code too: build_cuda_extensions rebuilds it before the jobs that use it rerun.
     kernel = copy / "helios" / "accel" / "csrc" / "fused_ssim.cu"
     original = kernel.read_text()
@@ -183,15 +193,15 @@ def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
     plan = planned_jobs(command)
     assert plan.get("build_cuda_extensions") == 1 and plan.get("train_cell", 0) >= 1 and "select" not in plan, plan
     kernel.write_text(original)
-    assert planned_jobs(command) == {"report": 1, "validate": 1, "all": 1}
+    assert planned_jobs(command) == {"report": 1, "check_validation": 1, "all": 1}
     with open(copy / "helios" / "landmarks.py", "a") as handle:
         handle.write("\n# an edit\n")
-    assert planned_jobs(command) == {"select": 1, "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}
+    assert planned_jobs(command) == {"select": 1, "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
     # Data files are code too: the built-in landmarks rerun select, the blackbody table ingest.
     assert subprocess.run(command, capture_output=True, text=True).returncode == 0
     with open(copy / "helios" / "data" / "landmarks.json", "a") as handle:
         handle.write("\n")
-    assert planned_jobs(command) == {"select": 1, "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}
+    assert planned_jobs(command) == {"select": 1, "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
     assert subprocess.run(command, capture_output=True, text=True).returncode == 0
     with open(copy / "helios" / "data" / "blackbody_linear_srgb.csv", "a") as handle:
         handle.write("\n")

@@ -85,12 +85,48 @@ def test_empty_ply(tmp_path):
 
 def test_read_ply_rejects_damage(tmp_path):
     write_ply(tmp_path / "c.ply", init_params(np.zeros((2, 3)), np.ones((2, 3)), np.zeros(2)))
-    (tmp_path / "short.ply").write_bytes((tmp_path / "c.ply").read_bytes()[:-5])
-    with pytest.raises(HeliosError, match="expected"):
-        read_ply(tmp_path / "short.ply")
-    (tmp_path / "text.ply").write_text("hello")
-    with pytest.raises(HeliosError, match="not a PLY"):
-        read_ply(tmp_path / "text.ply")
+    raw = (tmp_path / "c.ply").read_bytes()
+    end = raw.index(b"end_header\n")
+    cases = {
+        "short.ply": (raw[:-5], "the PLY data is cut short: 131 bytes of the 136"),
+        "long.ply": (raw + b"\0" * 4, "4 bytes follow the 2 splats"),
+        "header.ply": (raw[: end - 3], "no end_header line"),
+        "text.ply": (b"hello", "not a PLY file"),
+        "latin1.ply": (raw.replace(b"vertex 2", b"vert\xe9x 2"), "non-ASCII byte at offset"),
+        "count.ply": (raw.replace(b"vertex 2", b"vertex two"), "one 'element vertex N' line"),
+        "type.ply": (raw.replace(b"property float x", b"property double x"), "'property float NAME'"),
+        "ascii.ply": (raw.replace(b"binary_little_endian", b"ascii"), "only binary little-endian"),
+    }
+    for name, (data, message) in cases.items():
+        (tmp_path / name).write_bytes(data)
+        with pytest.raises(HeliosError, match=message) as info:
+            read_ply(tmp_path / name)
+        assert str(tmp_path / name) in str(info.value), name
+    with pytest.raises(HeliosError, match="cannot read the PLY file"):
+        read_ply(tmp_path / "missing.ply")
+
+
+def test_fuzz_truncations_and_flips_raise_only_helios_errors(tmp_path):
+    write_ply(tmp_path / "c.ply", init_params(np.random.default_rng(1).normal(size=(20, 3)), np.ones((20, 3)), np.zeros(20)))
+    raw = (tmp_path / "c.ply").read_bytes()
+    header_end = raw.index(b"end_header\n") + len(b"end_header\n")
+    rng = np.random.default_rng(7)
+    target = tmp_path / "fuzz.ply"
+    outcomes = {"error": 0, "ok": 0}
+    for trial in range(600):
+        data = bytearray(raw[: int(rng.integers(0, len(raw)))] if trial % 2 else raw)
+        for _ in range(int(rng.integers(1, 4))):
+            if data:  # most flips in the header, where the structure is
+                data[int(rng.integers(0, min(len(data), header_end + 40)))] ^= 1 << int(rng.integers(0, 8))
+        target.write_bytes(bytes(data))
+        try:
+            arrays = read_ply(target)
+            assert arrays["means"].shape[1] == 3
+            outcomes["ok"] += 1
+        except HeliosError as exc:
+            assert str(target) in str(exc)
+            outcomes["error"] += 1
+    assert outcomes["error"] > 300 and outcomes["ok"] > 5  # flips in the data are values, not damage a PLY can show
 
 
 def test_pairwise_neighbours_give_the_k_d_trees_bytes():

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -79,20 +80,21 @@ def test_pack_and_pack_info(finished_run, tmp_path):
     assert bad.returncode == 1 and "helios: error:" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_validation_fails_the_workflow(finished_run, tmp_path):
-    """A failed check fails the `validate` rule, and so the workflow."""
-    work = finished_run.parent
-    ply = next((finished_run / "trained" / "cells").glob("*.ply"))
-    saved, stat = ply.read_bytes(), ply.stat()
-    try:
-        ply.write_bytes(saved[:-4] + b"XXXX")
-        os.utime(ply, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # damage Snakemake cannot see: only validate reruns
-        (finished_run / "validation.json").unlink()
-        result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
-                                 "--configfile", str(work / "config.yaml"), "--cores", "1",
-                                 str(finished_run.name) + "/validation.json"], capture_output=True, text=True)
-        assert result.returncode != 0, result.stdout + result.stderr
-        assert "checksum mismatch" in (work / "logs" / "gather" / "validate.log").read_text(), result.stderr[-3000:]
-    finally:
-        ply.write_bytes(saved)
-        os.utime(ply, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+def test_a_failed_check_fails_the_workflow_and_keeps_its_record(finished_run, tmp_path):
+    """validation.json (ok: false) and the report showing it stay; the check_validation step fails the run."""
+    work = Path(shutil.copytree(finished_run.parent, tmp_path / "run", symlinks=True))  # the module's run stays intact
+    results = work / finished_run.name
+    ply = next((results / "trained" / "cells").glob("*.ply"))
+    stat = ply.stat()
+    ply.write_bytes(ply.read_bytes()[:-4] + b"XXXX")
+    os.utime(ply, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # damage Snakemake cannot see: only validation reruns
+    (results / "validation.json").unlink()
+    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
+                             "--configfile", str(work / "config.yaml"), "--cores", "1"], capture_output=True, text=True)
+    assert result.returncode != 0, result.stdout + result.stderr
+    validation = json.loads((results / "validation.json").read_text())
+    assert not validation["ok"] and any("checksum mismatch" in c["detail"] for c in validation["checks"] if not c["ok"])
+    page = (results / "report" / "report.html").read_text()
+    assert "Validation: <span style='color:#cf222e'>FAILED</span>" in page and "checksum mismatch" in page
+    assert not (results / "validation.ok").exists()
+    assert "validation failed (trained checksums, pack round trip)" in (work / "logs" / "gather" / "check_validation.log").read_text()

@@ -107,7 +107,7 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
     assert planned(two_file_run) == {}
     # Jobs after a checkpoint that must rerun are not in a dry run: a new selection hides the training jobs
     # (test_selection_change_trains_only_new_cells runs it for real).
-    gather = {"trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}
+    gather = {"trained_index": 1, "pack": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
     edits = [
         ({"grid": {"n_theta": 8, "n_phi": 3}}, {"partition": 1, "select": 1, **gather}),
         ({"select": {"neighbors": 1, "categories": ["bright_star"]}}, {"select": 1, **gather}),
@@ -115,7 +115,8 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
             {"train": {**TINY_TRAIN, "iterations": 9}},
             {"train_cell": len(list((two_file_run / "results" / "trained" / "cells").glob("*.ply"))), **gather},
         ),
-        ({"pack": {"dtype": "float16"}}, {"pack": 1, "validate": 1, "all": 1}),
+        ({"pack": {"dtype": "float16"}}, {"pack": 1, "validate": 1, "report": 1, "check_validation": 1, "all": 1}),
+        ({"validate": {"min_median_loss_reduction": 0.001}}, {"validate": 1, "report": 1, "check_validation": 1, "all": 1}),
         ({"catalog": {**config["catalog"], "max_mag": 8.0}}, {"ingest_part": 2, "partition": 1, "select": 1, **gather}),
         # Each file's ingest keeps only its own `limit` brightest, so the limit reaches back to ingest.
         ({"catalog": {**config["catalog"], "limit": 200}}, {"ingest_part": 2, "partition": 1, "select": 1, **gather}),
@@ -152,7 +153,8 @@ def test_batched_mode_trains_every_cell_as_per_cell_mode_does(two_file_run):
         assert (two_file_run / "logs" / "train" / f"batch-{batches[0]}.log").read_text().count("cells in") == 1
         assert planned(two_file_run) == {}
         write_config(two_file_run, **{**batched, "train": {**batched["train"], "iterations": 9}})
-        assert planned(two_file_run) == {"train_batch": len(batches), "trained_index": 1, "pack": 1, "report": 1, "validate": 1, "all": 1}
+        assert planned(two_file_run) == {"train_batch": len(batches), "trained_index": 1, "pack": 1, "report": 1, "validate": 1,
+                                         "check_validation": 1, "all": 1}
     finally:
         write_config(two_file_run, **config)
 

@@ -1,12 +1,14 @@
-"""Give each concurrent training job its own GPU on a multi-GPU workstation.
+"""Give each concurrent training job a GPU slot on a workstation: which device, and at most S jobs on each.
 
 Snakemake's ``gpu`` resource bounds how many GPU jobs run at once but does not
 say which device each should use (it sets no CUDA_VISIBLE_DEVICES locally).
 A job claims a slot by taking an exclusive lock on one of
-``gpus x slots_per_gpu`` lock files in a shared directory and uses that GPU
-until it exits; the operating system releases the lock even when the job is
-killed.  Under SLURM (or whenever CUDA_VISIBLE_DEVICES narrows the view to one
-device) the claim is trivially device 0.
+``gpus x slots_per_gpu`` lock files and uses that GPU until it exits; the
+operating system releases the lock even when the job is killed.  With one GPU
+the slots still cap the jobs sharing it.  The lock files live on the node
+(default: a directory in the system's temporary directory), never on a
+shared file system where ``flock`` may not work.  Under SLURM the scheduler
+assigns each job its GPU: no locks, device 0 of what the job sees.
 """
 
 from __future__ import annotations
@@ -15,41 +17,63 @@ import contextlib
 import ctypes
 import fcntl
 import logging
+import os
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Self
 
+from helios.errors import HeliosError
+
+
+def default_lock_dir() -> Path:
+    """Where the slot locks live unless ``train_jobs.gpu_lock_dir`` says: node-local, one directory per user."""
+    return Path(tempfile.gettempdir()) / f"helios-gpu-slots-{os.getuid()}"
+
+
+def scheduler_assigned() -> bool:
+    """Whether a cluster scheduler gave this job its GPUs (SLURM): then there is nothing to claim."""
+    return "SLURM_JOB_ID" in os.environ
+
 
 @contextlib.contextmanager
-def claim_gpu(lock_dir: str | Path, n_gpus: int, slots_per_gpu: int = 1, timeout_s: float = 3600.0) -> Iterator[int]:
-    """Hold a GPU slot for the duration of the block; yields the device index."""
-    if n_gpus <= 1:
+def claim_gpu(lock_dir: str | Path | None, n_gpus: int, slots_per_gpu: int = 1, timeout_s: float = 3600.0) -> Iterator[int]:
+    """Hold a GPU slot for the duration of the block; yields the device index (0 without GPUs or under SLURM)."""
+    if n_gpus == 0 or scheduler_assigned():
         yield 0
         return
-    lock_dir = Path(lock_dir)
-    lock_dir.mkdir(parents=True, exist_ok=True)
+    lock_dir = Path(lock_dir) if lock_dir is not None else default_lock_dir()
     deadline = time.monotonic() + timeout_s
-    while True:
-        # Fill GPUs breadth-first: slot 0 of every GPU before slot 1 of any.
-        for slot in range(slots_per_gpu):
-            for gpu in range(n_gpus):
-                handle = open(lock_dir / f"gpu{gpu}.slot{slot}.lock", "a")
-                try:
-                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                except BlockingIOError:
-                    handle.close()
-                    continue
-                try:
-                    yield gpu
-                finally:
-                    fcntl.flock(handle, fcntl.LOCK_UN)
-                    handle.close()
-                return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"no free GPU slot in {lock_dir} after {timeout_s:.0f} s")
-        time.sleep(0.2)
+    try:
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        while True:
+            # Fill GPUs breadth-first: slot 0 of every GPU before slot 1 of any.
+            for slot in range(slots_per_gpu):
+                for gpu in range(n_gpus):
+                    handle = open(lock_dir / f"gpu{gpu}.slot{slot}.lock", "a")
+                    try:
+                        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    except BlockingIOError:
+                        handle.close()
+                        continue
+                    except OSError:
+                        handle.close()
+                        raise
+                    try:
+                        yield gpu
+                    finally:
+                        fcntl.flock(handle, fcntl.LOCK_UN)
+                        handle.close()
+                    return
+            if time.monotonic() > deadline:
+                raise HeliosError(f"no free GPU slot in {lock_dir} after {timeout_s:.0f} s ({n_gpus} GPU(s) x {slots_per_gpu} slots all "
+                                  "held by other jobs): raise train_jobs.gpu_wait_s, or run fewer jobs at once (--cores, --resources gpu=)")
+            time.sleep(0.2)
+    except OSError as exc:
+        raise HeliosError(f"cannot take a GPU slot lock in {lock_dir} ({exc.strerror or exc}): the locks need a local file system "
+                          "where flock works; set train_jobs.gpu_lock_dir to a directory on the node (e.g. under /tmp)") from None
 
 
 def pin_device(index: int) -> str:
@@ -82,15 +106,18 @@ class GpuSlot:
     manager around the job; :meth:`device` waits for the thread.
     """
 
-    def __init__(self, lock_dir: str | Path, slots_per_gpu: int) -> None:
+    def __init__(self, lock_dir: str | Path | None, slots_per_gpu: int, timeout_s: float = 3600.0, wanted: bool = True) -> None:
         self._claim = contextlib.ExitStack()
         self._device: int | None = None
         self._error: BaseException | None = None
+        self.wanted = wanted  # False: the job was given no GPU and claims none
         self.timings: dict[str, float] = {}  # seconds each step of the background thread took (for the log)
-        self._thread = threading.Thread(target=self._prepare, args=(lock_dir, slots_per_gpu), daemon=True)
+        self._thread = threading.Thread(target=self._prepare, args=(lock_dir, slots_per_gpu, timeout_s), daemon=True)
         self._thread.start()
 
-    def _prepare(self, lock_dir: str | Path, slots_per_gpu: int) -> None:
+    def _prepare(self, lock_dir: str | Path | None, slots_per_gpu: int, timeout_s: float) -> None:
+        if not self.wanted:
+            return
         try:
             started = time.perf_counter()
             cuda = _driver()
@@ -98,7 +125,7 @@ class GpuSlot:
             if cuda is not None and cuda.cuDeviceGetCount(ctypes.byref(count)) != 0:
                 count.value = 0
             self.timings["driver init"] = time.perf_counter() - started
-            self._device = self._claim.enter_context(claim_gpu(lock_dir, count.value, slots_per_gpu))
+            self._device = self._claim.enter_context(claim_gpu(lock_dir, count.value, slots_per_gpu, timeout_s))
             self.timings["slot claim"] = time.perf_counter() - started - self.timings["driver init"]
             if count.value > 0:
                 device, context = ctypes.c_int(), ctypes.c_void_p()
@@ -123,14 +150,34 @@ class GpuSlot:
         self._claim.close()
 
 
+def job_uses_cuda(gpus_given: int, cpu_fallback: bool, logger: logging.Logger) -> bool:
+    """Whether a workflow job trains with CUDA: only when it was given a GPU, and then it must have one.
+
+    Nothing here depends on the machine that submitted the job.  A job given a GPU that finds no CUDA
+    fails with a clear error, unless ``train_jobs.cpu_fallback`` lets it train on the CPU (said in its log).
+    """
+    if gpus_given <= 0:
+        return False
+    import torch
+
+    if torch.cuda.is_available():
+        return True
+    if cpu_fallback:
+        logger.warning("this job was given %d GPU(s) but CUDA is not available here: training on the CPU (train_jobs.cpu_fallback)",
+                       gpus_given)
+        return False
+    raise HeliosError(f"this job was given {gpus_given} GPU(s) but CUDA is not available here (no driver, or no device visible): "
+                      "run it where CUDA works, set train_jobs.gpus: 0 to train on CPUs, or train_jobs.cpu_fallback: true")
+
+
 @contextlib.contextmanager
 def training_slot(slot: GpuSlot, backend: str, logger: logging.Logger, cuda_extensions: str | Path | None = None,
-                  startup_timing: bool = False) -> Iterator[int]:
+                  startup_timing: bool = False, cuda: bool | None = None) -> Iterator[int]:
     """A training job's device: wait for its slot, make it current, load the CUDA extensions and the backend.
 
     ``cuda_extensions``: the ``build_cuda_extensions`` report whose libraries to load (on the claimed
     device: their fingerprint holds its compute capability); ``startup_timing``: log the job's start-up by
-    phase (``helios.accel.startup``).
+    phase (``helios.accel.startup``); ``cuda``: as :func:`helios.render.resolve_backend` takes it.
     """
     from helios.accel import startup
     from helios.accel.cuda_extensions import use_recorded_file
@@ -139,14 +186,15 @@ def training_slot(slot: GpuSlot, backend: str, logger: logging.Logger, cuda_exte
     with slot:
         device = slot.device()
         startup.mark("GPU slot and context wait")
-        if startup_timing:
-            logger.info("in the background meanwhile: %s", ", ".join(f"{step} {seconds:.2f} s" for step, seconds in slot.timings.items()))
-        logger.info("GPU slot: %s", pin_device(device))
-        startup.mark("CUDA runtime")
-        if cuda_extensions is not None:
-            use_recorded_file(cuda_extensions, logger)
-            startup.mark("CUDA libraries import")
-        resolve_backend(backend)  # CUDA and gsplat loaded now: the start-up figure includes them
+        if cuda is not False:
+            if startup_timing:
+                logger.info("in the background meanwhile: %s", ", ".join(f"{step} {seconds:.2f} s" for step, seconds in slot.timings.items()))
+            logger.info("GPU slot: %s", pin_device(device))
+            startup.mark("CUDA runtime")
+            if cuda_extensions is not None:
+                use_recorded_file(cuda_extensions, logger)
+                startup.mark("CUDA libraries import")
+        resolve_backend(backend, cuda)  # CUDA and gsplat loaded now: the start-up figure includes them
         startup.mark(f"{backend} backend load")
         if startup_timing:
             startup.log_startup(logger)

@@ -41,10 +41,21 @@ def _gsplat_rasterizer() -> Any:
     return getattr(module, "rasterize_gsplat_direct", None) or module.rasterize_gsplat
 
 
-def resolve_backend(requested: str) -> tuple[str, torch.device, str]:
-    """``(backend, device, why)`` for a requested backend name."""
+def resolve_backend(requested: str, cuda: bool | None = None) -> tuple[str, torch.device, str]:
+    """``(backend, device, why)`` for a requested backend name.
+
+    ``cuda``: None, use CUDA where it is available (the command line); False, never use it (a workflow job
+    given no GPU); True, use it (a job given a GPU: without CUDA that is an error).
+    """
     if requested not in BACKENDS:
         raise HeliosError(f"unknown backend {requested!r}; choose one of {', '.join(BACKENDS)}")
+    if cuda is False:
+        if requested == "gsplat":
+            raise HeliosError("backend gsplat needs a GPU, but this job was given none (train_jobs.gpus 0)")
+        why = f"{'auto' if requested == 'auto' else 'asked for torch'}: this job trains on the CPU (given no GPU, or falling back)"
+        return "torch", torch.device("cpu"), why
+    if cuda is True and not torch.cuda.is_available():
+        raise HeliosError("this job was given a GPU but CUDA is not available to it")
     if requested == "torch":
         device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
         return "torch", device, "asked for torch"
@@ -55,6 +66,8 @@ def resolve_backend(requested: str) -> tuple[str, torch.device, str]:
         return "gsplat", torch.device("cuda"), why
     if usable:
         return "gsplat", torch.device("cuda"), f"auto: {why}"
+    if cuda is True:  # a job given a GPU keeps using it
+        return "torch", torch.device("cuda"), f"auto: {why}, using the torch rasteriser on the GPU"
     return "torch", torch.device("cpu"), f"auto: {why}, using the torch rasteriser"
 
 

@@ -44,11 +44,16 @@ def train_cell(
     options: TrainOptions = TrainOptions(),
     progress: Progress | None = None,
     init_options: InitOptions = InitOptions(),
+    cuda: bool | None = None,
 ) -> dict[str, Any]:
-    """Train one cell and write its PLY (cell-local frame, pc) and metrics JSON."""
+    """Train one cell and write its PLY (cell-local frame, pc) and metrics JSON.
+
+    ``cuda``: None uses CUDA where available; a workflow job says whether it was given a GPU
+    (see :func:`helios.render.resolve_backend`).
+    """
     say = progress or _quiet
     started = time.perf_counter()
-    backend, device, why = resolve_backend(options.backend)
+    backend, device, why = resolve_backend(options.backend, cuda)
     torch.manual_seed(cell_seed(options.seed, cell.cell_id))  # densification's splits draw from it
     metrics = metrics_header(cell, options, backend, why, device)
     say(f"cell {cell.cell_id}: {len(cell.positions)} stars, backend {backend} on {metrics['device']} ({why})")
@@ -99,8 +104,9 @@ def train_batch(
     progress: Progress | None = None,
     init_options: InitOptions = InitOptions(),
     batch_id: str = "batch",
+    cuda: bool | None = None,
 ) -> list[dict[str, Any]]:
-    """Train ``cells`` together; write each cell's PLY and metrics to its ``(ply, json)`` in ``outputs``."""
+    """Train ``cells`` together; write each cell's PLY and metrics to its ``(ply, json)`` in ``outputs`` (``cuda``: as train_cell)."""
     if len(cells) != len(outputs):
         raise HeliosError(f"train_batch: {len(cells)} cells but {len(outputs)} output pairs")
     if options.densifies:
@@ -108,7 +114,7 @@ def train_batch(
                           f"{options.densify_from}): set densify_until to 0, or train one cell per job")
     say = progress or _quiet
     started = time.perf_counter()
-    backend, device, why = resolve_backend(options.backend)
+    backend, device, why = resolve_backend(options.backend, cuda)
     headers = [metrics_header(cell, options, backend, why, device) for cell in cells]
     results: list[dict[str, Any] | None] = [None] * len(cells)
     live = [i for i, cell in enumerate(cells) if len(cell.positions) > 0]

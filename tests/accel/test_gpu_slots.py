@@ -1,17 +1,65 @@
+import errno
+import fcntl
+import logging
 import multiprocessing
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
 import torch
 
-from helios.accel.gpu_slots import GpuSlot, claim_gpu
+from helios.accel.gpu_slots import GpuSlot, claim_gpu, default_lock_dir, job_uses_cuda
+from helios.errors import HeliosError
 
 
-def test_single_gpu_needs_no_lock(tmp_path):
-    with claim_gpu(tmp_path / "locks", 1) as device:
+def test_one_gpu_is_shared_by_at_most_slots_per_gpu_jobs(tmp_path):
+    """slots_per_gpu caps the jobs on a one-GPU workstation too (the third claim waits, then gives up clearly)."""
+    with claim_gpu(tmp_path, 1, 2) as a, claim_gpu(tmp_path, 1, 2) as b:
+        assert a == b == 0
+        with pytest.raises(HeliosError, match="no free GPU slot .* after 0 s .*train_jobs.gpu_wait_s"), claim_gpu(tmp_path, 1, 2, timeout_s=0.1):
+            pass
+    with claim_gpu(tmp_path, 1, 2) as again:
+        assert again == 0
+
+
+def test_no_gpus_or_a_scheduler_needs_no_lock(tmp_path, monkeypatch):
+    with claim_gpu(tmp_path / "locks", 0) as device:
         assert device == 0
+    monkeypatch.setenv("SLURM_JOB_ID", "42")  # the scheduler gave this job its GPU
+    with claim_gpu(tmp_path / "locks", 4, 1) as a, claim_gpu(tmp_path / "locks", 4, 1) as b:
+        assert a == b == 0
+    assert not (tmp_path / "locks").exists()
+
+
+def test_locks_are_node_local_by_default_and_os_errors_are_clear(tmp_path, monkeypatch):
+    assert str(default_lock_dir()).startswith(tempfile.gettempdir())
+    with claim_gpu(None, 1) as device:
+        assert device == 0 and (default_lock_dir() / "gpu0.slot0.lock").exists()
+
+    def no_locks(handle, operation):
+        raise OSError(errno.ENOLCK, "No locks available")  # as flock on some NFS and Lustre mounts
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    with pytest.raises(HeliosError, match="cannot take a GPU slot lock .*No locks available.*train_jobs.gpu_lock_dir"), claim_gpu(tmp_path, 1):
+        pass
+
+
+def test_a_job_uses_cuda_only_when_given_a_gpu(monkeypatch):
+    logger = logging.getLogger("test")
+    assert job_uses_cuda(0, cpu_fallback=False, logger=logger) is False
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(HeliosError, match="given 1 GPU\\(s\\) but CUDA is not available here"):
+        job_uses_cuda(1, cpu_fallback=False, logger=logger)
+    assert job_uses_cuda(1, cpu_fallback=True, logger=logger) is False
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert job_uses_cuda(1, cpu_fallback=False, logger=logger) is True
+
+
+def test_a_job_given_no_gpu_claims_none(tmp_path):
+    with GpuSlot(tmp_path / "locks", 1, wanted=False) as slot:
+        assert slot.device() == 0 and slot.timings == {}
     assert not (tmp_path / "locks").exists()
 
 

@@ -52,18 +52,10 @@ if BATCH_CELLS > 1 and TRAIN["densify_until"] > TRAIN["densify_from"]:
     )
 
 
-def training_uses_gpu():
-    if TRAIN["backend"] == "torch":
-        return False
-    if TRAIN["backend"] == "gsplat":
-        return True
-    import torch
-
-    return torch.cuda.is_available()
-
-
-USE_GPU = training_uses_gpu()
-GPUS_PER_TRAIN_JOB = JOBS["gpus"] if JOBS["gpus"] is not None else int(USE_GPU)
+# GPUs each training job asks for; a job uses CUDA only when it was given a GPU. Nothing here depends on the
+# machine that runs Snakemake (a login node without GPUs submits GPU jobs all the same).
+GPUS_PER_TRAIN_JOB = JOBS["gpus"] if JOBS["gpus"] is not None else int(TRAIN["backend"] != "torch")
+USE_GPU = GPUS_PER_TRAIN_JOB > 0
 
 
 def selected_cells(wildcards):
@@ -111,4 +103,5 @@ def final_targets():
         f"{OUT}/trained/cells.pack.bin",
         f"{OUT}/report/report.html",
         f"{OUT}/validation.json",
+        f"{OUT}/validation.ok",
     ]

@@ -35,10 +35,31 @@ rule pack:
         "../scripts/pack.py"
 
 
+rule validate:
+    input:
+        index=f"{OUT}/trained/index.json",
+        pack=f"{OUT}/trained/cells.pack.bin",
+    output:
+        f"{OUT}/validation.json",
+    log:
+        "logs/gather/validate.log",
+    localrule: True
+    conda:
+        "../envs/helios.yaml"
+    params:
+        output_dir=lambda wildcards, output: os.path.dirname(output[0]) or ".",
+        universe_dir=UNIVERSE,
+        thresholds=config["validate"],
+        code=code_version("helios.validate"),
+    script:
+        "../scripts/validate.py"
+
+
 rule report:
     input:
         index=f"{OUT}/trained/index.json",
         universe=f"{UNIVERSE}/index.json",
+        validation=f"{OUT}/validation.json",
     output:
         convergence=report(f"{OUT}/report/convergence.png", caption="../report/convergence.rst", category="Training"),
         gallery=report(f"{OUT}/report/gallery.png", caption="../report/gallery.rst", category="Training"),
@@ -55,21 +76,17 @@ rule report:
         "../scripts/report.py"
 
 
-rule validate:
+# validation.json (and the report showing it) stay when a check fails; this step then fails the run.
+rule check_validation:
     input:
-        index=f"{OUT}/trained/index.json",
-        pack=f"{OUT}/trained/cells.pack.bin",
-        report=f"{OUT}/report/training_metrics.json",
+        validation=f"{OUT}/validation.json",
+        report=f"{OUT}/report/report.html",
     output:
-        f"{OUT}/validation.json",
+        f"{OUT}/validation.ok",
     log:
-        "logs/gather/validate.log",
+        "logs/gather/check_validation.log",
     localrule: True
     conda:
         "../envs/helios.yaml"
-    params:
-        output_dir=lambda wildcards, output: os.path.dirname(output[0]) or ".",
-        universe_dir=UNIVERSE,
-        code=code_version("helios.validate"),
     script:
-        "../scripts/validate.py"
+        "../scripts/check_validation.py"

@@ -38,7 +38,6 @@ rule train_cell:
     params:
         options=TRAIN,
         grid=config["grid"],
-        lock_dir=f"{OUT}/trained/.gpu-locks",
         code=code_version("helios.training", "helios.cell", "helios.accel.gpu_slots"),
     script:
         "../scripts/train_cell.py"
@@ -65,7 +64,6 @@ rule train_batch:
         options=TRAIN,
         grid=config["grid"],
         cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
-        lock_dir=f"{OUT}/trained/.gpu-locks",
         code=code_version("helios.training", "helios.cell", "helios.accel.gpu_slots"),
     script:
         "../scripts/train_batch.py"

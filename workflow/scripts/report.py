@@ -1,5 +1,6 @@
 """Snakemake adapter: convergence plot, metrics, gallery and report.html."""
 
+import json
 from pathlib import Path
 
 from helios.jobs import configure_logging, user_errors
@@ -10,8 +11,9 @@ from helios.trained_index import read_trained_index
 def main(smk) -> None:
     logger = configure_logging(smk.log[0])
     with user_errors(logger):
+        validation = json.loads(Path(smk.input.validation).read_text(encoding="utf-8"))
         metrics = build_report(read_trained_index(smk.input.index), Path(smk.input.index).parent, Path(smk.input.universe).parent,
-                               Path(smk.output.html).parent)
+                               Path(smk.output.html).parent, validation)
         logger.info("report: %s", metrics["aggregate"])
 
 

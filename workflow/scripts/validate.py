@@ -1,18 +1,14 @@
-"""Snakemake adapter: validation.json; the job fails when a check fails."""
+"""Snakemake adapter: validation.json, written whether the checks pass or not (rule check_validation fails the run)."""
 
-import sys
-
-from helios.jobs import configure_logging
-from helios.validate import text_summary, validate_and_write
+from helios.jobs import configure_logging, user_errors
+from helios.validate import Thresholds, text_summary, validate_and_write
 
 
 def main(smk) -> None:
     logger = configure_logging(smk.log[0])
-    result = validate_and_write(smk.params.output_dir, smk.output[0], smk.params.universe_dir)
-    logger.info("\n%s", text_summary(result))
-    if not result["ok"]:
-        print(text_summary(result), file=sys.stderr)
-        sys.exit(1)
+    with user_errors(logger):
+        result = validate_and_write(smk.params.output_dir, smk.output[0], smk.params.universe_dir, Thresholds.from_mapping(smk.params.thresholds))
+        logger.info("\n%s", text_summary(result))
 
 
 if "snakemake" in globals():
