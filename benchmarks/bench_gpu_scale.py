@@ -17,7 +17,7 @@ A mode is ``cell:S`` (one job per cell, S jobs per GPU) or ``batch:K:S[:W]``
 first G GPUs (default ``--gpus``; the table then counts the jobs each GPU
 ran) and by ``~SSIM`` to set ``train.ssim`` (default ``auto``), e.g.
 ``batch:64:2~pytorch_msssim``.  Batched jobs get the cores between them
-(``train.threads`` = cores / (GPUs x S)) for their ground-truth rendering;
+(``train_jobs.threads`` = cores / (GPUs x S)) for their ground-truth rendering;
 per-cell jobs take one thread each.  gsplat is built once before the first mode
 (the cache is shared, so every mode runs warm).
 """
