@@ -57,8 +57,9 @@ def run_training(universe_dir: str | Path, output_dir: str | Path, select: dict[
     if isinstance(overlay["select"].get("landmarks"), (str, Path)) and overlay["select"]["landmarks"] != "builtin":
         overlay["select"]["landmarks"] = str(Path(overlay["select"]["landmarks"]).resolve())
     config_file = output / CONFIG_NAME
-    config_file.write_text("# Written by helios; rerun with: snakemake -s SNAKEFILE --directory OUTPUT --configfile " + CONFIG_NAME
-                           + " --cores N\n" + yaml.safe_dump(overlay, sort_keys=False), encoding="utf-8")
+    rerun = f"snakemake -s {SNAKEFILE} --directory {output} --configfile {DEFAULT_CONFIG} {config_file} --cores N"
+    config_file.write_text(f"# Written by helios; the same run again: {rerun}\n" + yaml.safe_dump(overlay, sort_keys=False),
+                           encoding="utf-8")
     _snakemake(output, [DEFAULT_CONFIG, config_file], cores, dry_run)
     if dry_run:
         return None

@@ -135,6 +135,8 @@ def test_train_all_and_train_landmarks_run_the_workflow(tmp_path):
     assert validation["ok"] and validation["summary"]["cells"]["trained"] == index["cell_count"]
     assert (tmp_path / "all" / "trained" / "cells.pack.bin").is_file() and (tmp_path / "all" / "report" / "report.html").is_file()
     assert (tmp_path / "all" / "helios-config.yaml").is_file() and list((tmp_path / "all" / "logs" / "train").glob("*.log"))
+    rerun = (tmp_path / "all" / "helios-config.yaml").read_text().splitlines()[0]
+    assert "snakemake -s" in rerun and "config.yaml" in rerun and "helios-config.yaml" in rerun
     assert not (tmp_path / "all" / "universe").exists()  # the given universe is used, not rebuilt
     assert helios_cli("validate", tmp_path / "all", "--universe", universe).returncode == 0
 
