@@ -10,6 +10,7 @@
     helios pack --universe DIR --output FILE [--dtype float32|float16]
     helios pack-info FILE
     helios validate DIR
+    helios view DIR [--port P] [--no-browser]
 
 The commands call the same functions as the Snakemake rules; train-all and train-landmarks run the
 workflow itself (through Snakemake's API) on a universe built before.
@@ -341,6 +342,43 @@ def _run_validate(args: argparse.Namespace, logger: logging.Logger) -> None:
         raise SystemExit(1)
 
 
+def _add_view(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "view", help="serve a results directory over HTTP (with Range requests) and open it in a browser",
+        description="Serve DIR/site when it exists (the web client), else DIR, on localhost with HTTP Range requests, "
+        "and open the page: the site's index.html, else the training report (report/report.html). Ctrl-C stops it.")
+    parser.add_argument("directory", metavar="DIR", help="workflow output directory (results) or a site directory")
+    parser.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default: %(default)s)")
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
+    parser.add_argument("--no-browser", action="store_true", help="only serve; print the address")
+    parser.set_defaults(run=_run_view)
+
+
+def _run_view(args: argparse.Namespace, logger: logging.Logger) -> None:
+    import webbrowser
+
+    from helios.serve import make_server
+
+    root = Path(args.directory)
+    served = root / "site" if (root / "site").is_dir() else root
+    page = next((name for name in ("index.html", "report/report.html") if (served / name).is_file()), "")
+    try:
+        server = make_server(served, args.host, args.port)
+    except OSError as exc:
+        raise HeliosError(f"cannot listen on {args.host}:{args.port} ({exc.strerror or exc}); try another --port") from None
+    host, port = server.server_address[:2]
+    url = f"http://{host}:{port}/{page}"
+    print(f"serving {served} at {url} (Ctrl-C stops)", flush=True)
+    if not args.no_browser:
+        webbrowser.open(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helios", description="HELIOS: a star catalogue turned into a trained 3-D universe.")
     parser.add_argument("--version", action="version", version=f"helios {helios.__version__}")
@@ -355,6 +393,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_pack(commands)
     _add_pack_info(commands)
     _add_validate(commands)
+    _add_view(commands)
     return parser
 
 

@@ -162,3 +162,29 @@ def test_a_catalogue_that_leaves_no_star_is_an_error_naming_files_and_drops(tmp_
     assert result.returncode == 1 and "no star of the catalogue passed the filters" in result.stderr
     assert "dropped.csv: 2 rows read (dropped: fainter_than_max_mag 1, invalid_position 1)" in result.stderr
     assert not (tmp_path / "u").exists()
+
+
+def test_view_serves_a_results_directory_with_byte_ranges(tmp_path):
+    """helios view as a user runs it (with --no-browser): the report page and byte ranges of any file."""
+    import urllib.request
+
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "report.html").write_text("<html>report</html>")
+    (tmp_path / "trained").mkdir()
+    (tmp_path / "trained" / "cells.pack.bin").write_bytes(bytes(range(200)))
+    process = subprocess.Popen([HELIOS, "view", str(tmp_path), "--port", "0", "--no-browser"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        assert line.startswith(f"serving {tmp_path} at http://127.0.0.1:") and line.split()[3].endswith("/report/report.html"), line
+        url = line.split()[3]
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.read() == b"<html>report</html>"
+        base = url.rsplit("/report/", 1)[0]
+        request = urllib.request.Request(base + "/trained/cells.pack.bin", headers={"Range": "bytes=10-19"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 206 and response.read() == bytes(range(10, 20))
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    missing = helios_cli("view", tmp_path / "absent", "--no-browser")
+    assert missing.returncode == 1 and "not a directory to serve" in missing.stderr
