@@ -116,6 +116,16 @@ def _run_build(args: argparse.Namespace, logger: logging.Logger) -> None:
     print(f"{index['star_count']:,} stars in {index['cell_count']} cells written to {args.output}")
 
 
+def _add_landmark_options(parser: argparse.ArgumentParser, neighbors_default: int | None) -> None:
+    """``--landmarks``, ``--neighbors`` (required when ``neighbors_default`` is None) and ``--category``."""
+    parser.add_argument("--landmarks", default=BUILTIN, metavar="FILE",
+                        help="landmarks JSON file (default: the 325 built-in landmarks)")
+    parser.add_argument("--neighbors", type=_non_negative_int, default=neighbors_default, required=neighbors_default is None, metavar="N",
+                        help="neighbour steps around each landmark's cell" + ("" if neighbors_default is None else " (default: %(default)s)"))
+    parser.add_argument("--category", action="append", choices=CATEGORIES, metavar="NAME",
+                        help=f"only landmarks of this category; repeatable ({', '.join(CATEGORIES)})")
+
+
 def _add_select(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "select",
@@ -124,12 +134,7 @@ def _add_select(commands: argparse._SubParsersAction) -> None:
         "(l and phi clamped, theta wrapped) and exist, and write them with the landmarks that caused each.",
     )
     parser.add_argument("--input", required=True, metavar="DIR", help="directory holding index.json from `helios build`")
-    parser.add_argument("--landmarks", default=BUILTIN, metavar="FILE",
-                        help="landmarks JSON file (default: the 325 built-in landmarks)")
-    parser.add_argument("--neighbors", type=_non_negative_int, default=1, metavar="N",
-                        help="neighbour steps around each landmark's cell (default: %(default)s)")
-    parser.add_argument("--category", action="append", choices=CATEGORIES, metavar="NAME",
-                        help=f"only landmarks of this category; repeatable ({', '.join(CATEGORIES)})")
+    _add_landmark_options(parser, neighbors_default=1)
     parser.add_argument("--all", action="store_true", help="select every cell instead of landmark neighbourhoods")
     parser.add_argument("--output", required=True, metavar="FILE", help="selection JSON to write")
     parser.set_defaults(run=_run_select)
@@ -159,14 +164,18 @@ def _add_training_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_workflow_options(parser: argparse.ArgumentParser) -> None:
-    """``--cores``, ``--dry-run`` and the ``train:`` options, defaulting to the workflow's default config."""
+    """``--input``, ``--output``, ``--cores``, ``--dry-run`` and the ``train:`` options (defaults: the workflow's default config)."""
     from helios.config import add_section_arguments
-    from helios.workflow import default_config
+    from helios.workflow import default_config, workflow_present
 
+    parser.add_argument("--input", required=True, metavar="DIR", help="a universe from `helios build` (DIR/index.json, DIR/cells/)")
+    parser.add_argument("--output", required=True, metavar="DIR", help="directory for the trained universe (created if missing)")
     parser.add_argument("--cores", type=_positive_int, default=os.cpu_count() or 1, help="CPU cores Snakemake may use (default: %(default)s)")
     parser.add_argument("--dry-run", action="store_true", help="only list the jobs that would run")
+    # Without the workflow beside the package (a non-editable install) the parser still builds: run_training says why it cannot run.
+    defaults = default_config()["train"] if workflow_present() else None
     add_section_arguments(parser.add_argument_group("training options (the config's train: section; defaults from config/config.yaml)"),
-                          "train", default_config()["train"])
+                          "train", defaults)
 
 
 def _run_workflow(args: argparse.Namespace, select: dict) -> None:
@@ -192,8 +201,6 @@ def _add_train_all(commands: argparse._SubParsersAction) -> None:
         description="Run the workflow's training and gather on every cell of a universe from `helios build`: "
         "OUTPUT/trained/ (PLYs, index.json, cells.pack.bin), OUTPUT/report/, OUTPUT/validation.json, logs under OUTPUT/logs/.",
     )
-    parser.add_argument("--input", required=True, metavar="DIR", help="a universe from `helios build` (DIR/index.json, DIR/cells/)")
-    parser.add_argument("--output", required=True, metavar="DIR", help="directory for the trained universe (created if missing)")
     _add_workflow_options(parser)
     parser.set_defaults(run=lambda args, logger: _run_workflow(args, {"mode": "all"}))
 
@@ -205,12 +212,7 @@ def _add_train_landmarks(commands: argparse._SubParsersAction) -> None:
         description="Run the workflow's selection, training and gather on the cells of a universe from `helios build` "
         "within N neighbour steps of a landmark; outputs as for train-all.",
     )
-    parser.add_argument("--input", required=True, metavar="DIR", help="a universe from `helios build` (DIR/index.json, DIR/cells/)")
-    parser.add_argument("--output", required=True, metavar="DIR", help="directory for the trained universe (created if missing)")
-    parser.add_argument("--landmarks", default=BUILTIN, metavar="FILE", help="landmarks JSON file (default: the 325 built-in landmarks)")
-    parser.add_argument("--neighbors", type=_non_negative_int, required=True, metavar="N", help="neighbour steps around each landmark's cell")
-    parser.add_argument("--category", action="append", choices=CATEGORIES, metavar="NAME",
-                        help=f"only landmarks of this category; repeatable ({', '.join(CATEGORIES)})")
+    _add_landmark_options(parser, neighbors_default=None)
     _add_workflow_options(parser)
     parser.set_defaults(run=lambda args, logger: _run_workflow(
         args, {"mode": "landmarks", "landmarks": args.landmarks, "neighbors": args.neighbors, "categories": args.category or []}))

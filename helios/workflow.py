@@ -31,8 +31,13 @@ def default_config() -> dict[str, Any]:
     return yaml.safe_load(DEFAULT_CONFIG.read_text(encoding="utf-8"))
 
 
+def workflow_present() -> bool:
+    """Whether the Snakefile and the default config lie beside the package (a source checkout, ``pip install -e .``)."""
+    return SNAKEFILE.is_file() and DEFAULT_CONFIG.is_file()
+
+
 def _check_workflow() -> None:
-    if not SNAKEFILE.is_file() or not DEFAULT_CONFIG.is_file():
+    if not workflow_present():
         raise HeliosError(f"the workflow (Snakefile, config/config.yaml) is not next to the helios package in {REPO_ROOT}: "
                           "install HELIOS from its source tree (pip install -e .) to run it from the command line")
 

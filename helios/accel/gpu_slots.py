@@ -199,3 +199,29 @@ def training_slot(slot: GpuSlot, backend: str, logger: logging.Logger, cuda_exte
         if startup_timing:
             startup.log_startup(logger)
         yield device
+
+
+class TrainingJob:
+    """A workflow training job's GPU side: its slot claimed while PyTorch imports, then the device around its training.
+
+    ``settings``: the config's ``train_jobs:``; ``gpus``: the GPUs the job was given (its ``gpu`` resource);
+    ``threads``: its CPU threads; ``cuda_extensions``: the ``build_cuda_extensions`` report.
+    """
+
+    def __init__(self, settings: dict, gpus: int, threads: int, cuda_extensions: str | Path, logger: logging.Logger) -> None:
+        self.settings, self.gpus, self.cuda_extensions, self.logger = settings, gpus, cuda_extensions, logger
+        self.slot = GpuSlot(settings["gpu_lock_dir"], settings["slots_per_gpu"], settings["gpu_wait_s"], wanted=gpus > 0)
+        os.environ["TORCH_EXTENSIONS_DIR"] = os.path.abspath(settings["extensions_dir"])
+        import torch
+
+        from helios.accel import startup
+
+        startup.mark("PyTorch import")
+        torch.set_num_threads(threads)
+
+    @contextlib.contextmanager
+    def device(self, backend: str) -> Iterator[bool]:
+        """Around the training: yields whether it uses CUDA (hand it on as ``cuda=``)."""
+        cuda = job_uses_cuda(self.gpus, self.settings["cpu_fallback"], self.logger)
+        with training_slot(self.slot, backend, self.logger, self.cuda_extensions, self.settings["startup_timing"], cuda):
+            yield cuda
