@@ -77,3 +77,30 @@ def sample_views(
         image_size,
         image_size,
     )
+
+
+def pinhole(eye: np.ndarray, target: np.ndarray, fov_deg: float, width: int, height: int, up: np.ndarray = (0.0, 0.0, 1.0)) -> Views:
+    """One camera at ``eye`` looking at ``target`` with ``up`` towards the top of the image.
+
+    ``fov_deg`` is the horizontal field of view; pixels are square; image x grows to
+    the right and y downwards (as everywhere in HELIOS).  Raises ``ValueError`` when the
+    camera has no direction (``eye == target``) or ``up`` is parallel to it.
+    """
+    eye, target, up = (np.asarray(a, dtype=np.float64) for a in (eye, target, up))
+    forward = target - eye
+    if not np.linalg.norm(forward) > 0:
+        raise ValueError("the camera looks at its own position: give a look-at point away from it")
+    if not 0 < fov_deg < 180:
+        raise ValueError(f"field of view {fov_deg} degrees: it must be between 0 and 180")
+    forward /= np.linalg.norm(forward)
+    right = np.cross(forward, up)
+    if not np.linalg.norm(right) > 1e-9 * max(1.0, np.linalg.norm(up)):
+        raise ValueError(f"the up vector {up.tolist()} is parallel to the viewing direction: give another --up")
+    right /= np.linalg.norm(right)
+    down = np.cross(forward, right)
+    view = np.eye(4)
+    view[:3, :3] = np.stack([right, down, forward])
+    view[:3, 3] = -view[:3, :3] @ eye
+    focal = 0.5 * width / math.tan(math.radians(fov_deg) / 2)
+    K = np.array([[focal, 0.0, width / 2], [0.0, focal, height / 2], [0.0, 0.0, 1.0]])
+    return Views(torch.tensor(view[None], dtype=torch.float64), torch.tensor(K[None], dtype=torch.float64), width, height)

@@ -11,6 +11,7 @@
     helios pack-info FILE
     helios validate DIR
     helios view DIR [--port P] [--no-browser]
+    helios render DIR --from X Y Z|sun|LANDMARK --look-at X Y Z|LANDMARK --fov DEG --size W H --output FILE.npy|FILE.png
 
 The commands call the same functions as the Snakemake rules; train-all and train-landmarks run the
 workflow itself (through Snakemake's API) on a universe built before.
@@ -381,6 +382,104 @@ def _run_view(args: argparse.Namespace, logger: logging.Logger) -> None:
         server.server_close()
 
 
+def _add_render(commands: argparse._SubParsersAction) -> None:
+    from helios.photometry import DEFAULT_LIMITING_MAG
+    from helios.render.points import DEFAULT_PSF_SIGMA_PX
+
+    parser = commands.add_parser(
+        "render", help="draw the assembled universe from any camera, on one photometric scale",
+        description="Render every star of a universe (a workflow output directory or a `helios build` output) from a "
+        "pinhole camera, each star a point source whose pixels sum to its flux 10^(-0.4 m) (docs/photometry.md). "
+        "Coordinates are the universe's frame (heliocentric pc, axes as its index.json says). "
+        "FILE.npy: float32 H x W x 3 linear flux; FILE.png: tone mapped for --limiting-mag.")
+    parser.add_argument("directory", metavar="DIR", help="workflow output directory (results) or `helios build` output")
+    parser.add_argument("--from", dest="eye", nargs="+", required=True, metavar="X Y Z|sun|LANDMARK",
+                        help="camera position: three coordinates in pc, 'sun', or a landmark name")
+    parser.add_argument("--look-at", dest="target", nargs="+", required=True, metavar="X Y Z|LANDMARK",
+                        help="point the camera looks at: three coordinates in pc, 'sun', or a landmark name")
+    parser.add_argument("--fov", type=float, default=60.0, help="horizontal field of view in degrees (default: %(default)s)")
+    parser.add_argument("--size", nargs=2, type=_positive_int, default=[1920, 1080], metavar=("W", "H"),
+                        help="image size in pixels (default: 1920 1080)")
+    parser.add_argument("--up", nargs=3, type=float, default=[0.0, 0.0, 1.0], metavar=("X", "Y", "Z"),
+                        help="direction towards the top of the image (default: the frame's +z)")
+    parser.add_argument("--points", action="store_true",
+                        help="every star as a point (the reference); the only mode until cells carry trained levels")
+    parser.add_argument("--limiting-mag", type=float, default=DEFAULT_LIMITING_MAG,
+                        help="exposure of the PNG: a star of this magnitude is just visible (default: %(default)s)")
+    parser.add_argument("--psf-sigma", type=float, default=DEFAULT_PSF_SIGMA_PX,
+                        help="point-spread function's standard deviation in pixels (default: %(default)s)")
+    parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file for names (default: the built-in set)")
+    parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: a GPU when present")
+    parser.add_argument("--output", required=True, metavar="FILE", help="FILE.npy (linear flux) or FILE.png (tone mapped)")
+    parser.set_defaults(run=_run_render)
+
+
+def _camera_point(tokens: list[str], option: str, universe, landmarks_file: str):
+    """Three numbers, 'sun', or a landmark name (case-insensitive, may contain spaces; a unique start of one is enough)."""
+    import numpy as np
+
+    if len(tokens) == 3:
+        try:
+            return np.array([float(t) for t in tokens])
+        except ValueError:
+            pass
+    name = " ".join(tokens)
+    if name.lower() == "sun":
+        return np.zeros(3)
+    landmarks = load_landmarks(landmarks_file)
+    found = [mark for mark in landmarks if mark.name.lower() == name.lower()]
+    found = found or [mark for mark in landmarks if mark.name.lower().startswith(name.lower())]
+    if len(found) > 1:
+        raise HeliosError(f"{option} {name!r}: {len(found)} landmarks start so: {', '.join(m.name for m in found[:8])}; give more of the name")
+    if not found:
+        close = [mark.name for mark in landmarks if name.lower() in mark.name.lower()][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else f" in {landmarks_file} ({len(landmarks)} names)"
+        raise HeliosError(f"{option} {name!r}: not three coordinates, 'sun' or a landmark name{hint}")
+    return universe.landmark_position(found[0])
+
+
+def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
+    import numpy as np
+    import torch
+
+    from helios.cameras import pinhole
+    from helios.files import atomic_path
+    from helios.photometry import display_image, luminance, magnitude_from_flux
+    from helios.render.sky import Universe, render_sky
+
+    output = Path(args.output)
+    if output.suffix.lower() not in (".npy", ".png"):
+        raise HeliosError(f"--output {output}: give a .npy (linear flux) or .png (tone mapped) file name")
+    if args.psf_sigma <= 0:
+        raise HeliosError(f"--psf-sigma {args.psf_sigma}: must be positive")
+    universe = Universe(args.directory)
+    eye = _camera_point(args.eye, "--from", universe, args.landmarks)
+    target = _camera_point(args.target, "--look-at", universe, args.landmarks)
+    width, height = args.size
+    try:
+        views = pinhole(eye, target, args.fov, width, height, np.asarray(args.up))
+    except ValueError as exc:
+        raise HeliosError(str(exc)) from None
+    device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise HeliosError("--device cuda: PyTorch sees no CUDA device here")
+    if not args.points:
+        logger.info("this universe has no trained levels yet: every cell is drawn as points")
+    image = render_sky(universe, views, args.psf_sigma, device, progress=logger.info)[0]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(output) as tmp:
+        if output.suffix.lower() == ".npy":
+            with open(tmp, "wb") as handle:
+                np.save(handle, image)
+        else:
+            import matplotlib.image
+
+            matplotlib.image.imsave(tmp, display_image(image, args.limiting_mag), format="png")
+    total = float(luminance(image.sum(axis=(0, 1), dtype=np.float64)))
+    print(f"{output}: {width} x {height}, total flux {total:.4g} (magnitude {magnitude_from_flux(total):.2f}) "
+          f"from {universe.index['star_count']:,} stars in {len(universe.cells)} cells")
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="helios", description="HELIOS: a star catalogue turned into a trained 3-D universe.")
     parser.add_argument("--version", action="version", version=f"helios {helios.__version__}")
@@ -396,6 +495,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_pack_info(commands)
     _add_validate(commands)
     _add_view(commands)
+    _add_render(commands)
     return parser
 
 

@@ -9,7 +9,7 @@ in a fixed order that defines ``file_index``.  The merge
 2. streams every part, assigns each star its cell, and buffers rows per cell,
    spilling buffers to Arrow IPC files in a scratch directory whenever more
    than ``buffer_rows`` rows are held, so memory stays bounded;
-3. writes each cell (rows in input order, coordinates in the grid frame), the
+3. writes each cell (rows brightest first, coordinates in the grid frame), the
    merged ``stars.parquet`` (cells in id-key order, ICRS coordinates),
    ``index.json`` and the combined ``ingest_summary.json``.
 
@@ -151,6 +151,13 @@ class _CellBuffers:
         return pa.concat_tables(tables).combine_chunks()
 
 
+def brightest_first(table: pa.Table) -> pa.Table:
+    """A cell's rows in descending luminosity (ascending absolute magnitude; ties in input order), so that
+    any prefix of a cell file is its N most luminous stars (docs/photometry.md)."""
+    order = np.lexsort((table.column("line").to_numpy(), table.column("file_index").to_numpy(), table.column("abs_mag_g").to_numpy()))
+    return table.take(order)
+
+
 def _check_duplicates(table: pa.Table, cell: str, sources: Sequence[str]) -> None:
     ids = table.column("source_id")
     if ids.null_count == len(ids):
@@ -284,7 +291,7 @@ def build_universe(
         with atomic_path(cells_dir, directory=True) as tmp_cells, atomic_path(stars_path) as tmp_stars:
             with pq.ParquetWriter(tmp_stars, CELL_SCHEMA, **PARQUET_OPTIONS) as stars_writer:
                 for done, key in enumerate(keys, 1):
-                    table = buffers.take(key)
+                    table = brightest_first(buffers.take(key))
                     name = cell_id(grid.key_to_cell(key))
                     _check_duplicates(table, name, sources)
                     stars_writer.write_table(table)

@@ -1,0 +1,85 @@
+"""Stars as point sources on the photometric scale of :mod:`helios.photometry`.
+
+A star at distance ``d`` from the camera puts its flux ``F = 10^(-0.4 M) (10 pc / d)^2``
+times its colour (unit luminance) into the image through a screen-space
+point-spread function: a Gaussian of ``psf_sigma_px`` integrated over each pixel
+(differences of ``erf``), normalised to sum to one over its stamp.  So the pixels
+of a star that lies inside the image sum to exactly its flux, at any sub-pixel
+position and any distance; the part of a stamp beyond the image edge is light that
+falls outside the frame.  Stars behind the camera add nothing.
+
+Written in PyTorch (float64) so that one code path renders on a GPU or a CPU;
+stars go through in chunks, so memory is bounded by the image and the chunk, not
+by the catalogue.  On the CPU the stamps are added in star order: the same image
+every run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from helios.cameras import Views
+
+#: The point-spread function's standard deviation in pixels (docs/photometry.md).
+DEFAULT_PSF_SIGMA_PX = 0.8
+#: Star-pixel pairs per chunk (about 32 MB per float64 temporary).
+STAMP_ELEMENTS = 1 << 22
+
+
+def _stamp_weights(centre: torch.Tensor, first: torch.Tensor, offsets: torch.Tensor, sigma: float) -> torch.Tensor:
+    """``[P, K]`` fractions of a 1-D Gaussian at ``centre`` that fall in pixels ``first + offsets`` (summing to 1)."""
+    edges = (first[:, None] + torch.cat([offsets, offsets[-1:] + 1])) - centre[:, None]
+    cdf = torch.special.erf(edges / (sigma * math.sqrt(2.0)))
+    weights = 0.5 * (cdf[:, 1:] - cdf[:, :-1])
+    return weights / weights.sum(dim=1, keepdim=True)
+
+
+def render_points(
+    positions: np.ndarray | torch.Tensor,  # [N, 3] in the cameras' world frame, pc
+    colours: np.ndarray | torch.Tensor,  # [N, 3] linear sRGB, unit luminance
+    abs_mag: np.ndarray | torch.Tensor,  # [N]
+    views: Views,
+    psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX,
+    device: torch.device | str = "cpu",
+    out: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``[C, H, W, 3]`` float64 linear flux images of the stars (added into ``out`` when given)."""
+    device = torch.device(device)
+    width, height = views.width, views.height
+    reach = int(math.ceil(4 * psf_sigma_px))
+    offsets = torch.arange(-reach, reach + 1, device=device)
+    if out is None:
+        out = torch.zeros((len(views), height, width, 3), dtype=torch.float64, device=device)
+    positions = torch.as_tensor(positions, dtype=torch.float64, device=device)
+    colours = torch.as_tensor(colours, dtype=torch.float64, device=device)
+    luminosity = 10.0 ** (-0.4 * torch.as_tensor(abs_mag, dtype=torch.float64, device=device))
+    viewmats, Ks = views.viewmats.to(device, torch.float64), views.Ks.to(device, torch.float64)
+    chunk = max(1, STAMP_ELEMENTS // len(offsets) ** 2)
+    for c in range(len(views)):
+        canvas = out[c].view(-1, 3)
+        rotation, translation, K = viewmats[c, :3, :3], viewmats[c, :3, 3], Ks[c]
+        for start in range(0, len(positions), chunk):
+            cam = positions[start:start + chunk] @ rotation.T + translation
+            z = cam[:, 2]
+            u = K[0, 0] * cam[:, 0] / z + K[0, 2]
+            v = K[1, 1] * cam[:, 1] / z + K[1, 2]
+            fu, fv = torch.floor(u), torch.floor(v)
+            keep = (z > 0) & (fu >= -reach) & (fu < width + reach) & (fv >= -reach) & (fv < height + reach)
+            if not bool(keep.any()):
+                continue
+            u, v, fu, fv = u[keep], v[keep], fu[keep], fv[keep]
+            flux = luminosity[start:start + chunk][keep] * 100.0 / torch.sum(cam[keep] ** 2, dim=1)
+            wx = _stamp_weights(u, fu, offsets, psf_sigma_px)
+            wy = _stamp_weights(v, fv, offsets, psf_sigma_px)
+            px = fu.long()[:, None] + offsets  # [P, K]
+            py = fv.long()[:, None] + offsets
+            inside = ((px >= 0) & (px < width))[:, None, :] & ((py >= 0) & (py < height))[:, :, None]  # [P, Ky, Kx]
+            weight = (flux[:, None] * wy)[:, :, None] * wx[:, None, :]
+            pixel = py[:, :, None] * width + px[:, None, :]
+            pixel, weight = pixel[inside], weight[inside]
+            star = torch.arange(len(u), device=device)[:, None, None].expand(-1, len(offsets), len(offsets))[inside]
+            canvas.index_add_(0, pixel, weight[:, None] * colours[start:start + chunk][keep][star])
+    return out

@@ -1,0 +1,136 @@
+"""helios render and the photometric truth of the assembled universe (the embedded Hipparcos sample)."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from helios import photometry
+from helios.build import build
+from helios.cameras import pinhole
+from helios.errors import HeliosError
+from helios.measure import project, sky_photometry
+from helios.render.points import render_points
+from helios.render.sky import Universe, find_universe, render_sky
+from tests.conftest import REPO
+
+SAMPLE = REPO / "data" / "hipparcos2_hp7.csv.gz"
+
+
+@pytest.fixture(scope="module")
+def universe_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sample") / "universe"
+    build([{"kind": "file", "path": str(SAMPLE)}], out)
+    return out
+
+
+def all_stars(universe):
+    cells = [universe.read(entry) for entry in universe.cells]
+    return (np.concatenate([c.positions for c in cells]), np.concatenate([c.colours for c in cells]),
+            np.concatenate([c.abs_mag for c in cells]))
+
+
+def test_the_universe_is_found_in_a_build_output_a_workflow_output_or_where_its_config_says(universe_dir, tmp_path):
+    assert find_universe(universe_dir) == universe_dir
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "universe").symlink_to(universe_dir)
+    assert find_universe(tmp_path / "results") == tmp_path / "results" / "universe"
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "helios-config.yaml").write_text(yaml.safe_dump({"universe_dir": str(universe_dir)}))
+    assert find_universe(tmp_path / "elsewhere") == universe_dir
+    with pytest.raises(HeliosError, match="no universe here"):
+        find_universe(tmp_path)
+    with pytest.raises(HeliosError, match="no such directory"):
+        find_universe(tmp_path / "missing")
+
+
+def test_cells_are_stored_brightest_first(universe_dir):
+    universe = Universe(universe_dir)
+    for entry in universe.cells:
+        abs_mag = universe.read(entry).abs_mag
+        assert np.all(np.diff(abs_mag) >= 0), entry["id"]
+
+
+@pytest.mark.parametrize("eye, target", [((0, 0, 0), (-50, 300, -40)), ((30, -20, 5), (0, 0, 0)), ((400, 400, 100), (800, 800, 200))])
+def test_skipping_cells_out_of_view_loses_no_light(universe_dir, eye, target):
+    universe = Universe(universe_dir)
+    views = pinhole(np.asarray(eye, float), np.asarray(target, float), 50.0, 96, 64)
+    culled = render_sky(universe, views)
+    everything = render_points(*all_stars(universe), views)[0].numpy()
+    assert len(universe.cells_in_view(views)) < len(universe.cells)
+    assert np.allclose(culled[0], everything, rtol=1e-5, atol=1e-12)
+    assert everything.sum() > 0
+
+
+def test_every_bright_star_recovers_its_catalogue_magnitude_from_the_sun(universe_dir):
+    result = sky_photometry(Universe(universe_dir), np.zeros(3), brighter_than=5.0, size=2048)
+    assert len(result.error) > 1000 and len(set(result.cell)) > 20
+    assert np.allclose(result.expected_mag, result.catalogue_mag, atol=1e-5)  # from the Sun, the catalogue's own magnitudes
+    assert np.nanmax(np.abs(result.error)) < 0.05 and not np.isnan(result.error).any()
+    raw = result.measured_mag - result.expected_mag
+    assert result.isolated.sum() > 0.5 * len(raw) and np.abs(raw[result.isolated]).max() < 0.05
+
+
+def test_the_photometric_check_fails_when_one_cell_is_on_another_scale(universe_dir):
+    universe = Universe(universe_dir)
+    victim = max(universe.cells, key=lambda e: e["star_count"])["id"]
+
+    def brighten_one_cell(u, views):  # a renderer that puts one cell 0.1 mag too bright
+        image = np.zeros((1, views.height, views.width, 3))
+        for entry in u.cells_in_view(views):
+            cell = u.read(entry)
+            shift = -0.1 if entry["id"] == victim else 0.0
+            image += render_points(cell.positions, cell.colours, cell.abs_mag + shift, views).numpy()
+        return image
+
+    result = sky_photometry(universe, np.zeros(3), brighter_than=5.0, size=1024, render=brighten_one_cell)
+    wrong = np.abs(result.error) > 0.05
+    assert wrong.any() and set(result.cell[wrong]) == {victim}
+
+
+def run_render(*args):
+    return subprocess.run([sys.executable, "-m", "helios.cli", "render", *map(str, args)], capture_output=True, text=True)
+
+
+def test_render_command_writes_linear_flux_and_a_tone_mapped_png(universe_dir, tmp_path):
+    npy, png = tmp_path / "orion.npy", tmp_path / "orion.png"
+    camera = ["--from", "sun", "--look-at", "betelgeuse", "--fov", "40", "--size", "160", "90"]
+    done = run_render(universe_dir, *camera, "--output", npy)
+    assert done.returncode == 0, done.stderr
+    image = np.load(npy)
+    assert image.shape == (90, 160, 3) and image.dtype == np.float32
+    # Betelgeuse (HIP 27989, Hp 0.58) sits in the middle; the image holds the light of the stars in the field
+    universe = Universe(universe_dir)
+    views = pinhole(np.zeros(3), universe.landmark_position(next(m for m in __import__("helios.landmarks").landmarks.load_landmarks()
+                                                                   if m.name.startswith("Betelgeuse"))), 40.0, 160, 90)
+    positions, colours, abs_mag = all_stars(universe)
+    x, y, depth = project(positions, views)
+    flux = photometry.flux_from_magnitude(photometry.apparent_magnitude(abs_mag, np.linalg.norm(positions, axis=1)))
+    well_inside = (depth > 0) & (x > 4) & (x < 156) & (y > 4) & (y < 86)  # all their light is in the image
+    touching = (depth > 0) & (x > -4) & (x < 164) & (y > -4) & (y < 94)  # some of their light may be
+    total = photometry.luminance(image.sum(axis=(0, 1), dtype=np.float64))
+    assert flux[well_inside].sum() * (1 - 1e-6) <= total <= flux[touching].sum() * (1 + 1e-6)
+    assert photometry.luminance(image[40:50, 75:85].sum(axis=(0, 1), dtype=np.float64)) > 0.5  # Betelgeuse, flux ~0.6
+    done = run_render(universe_dir, *camera, "--output", png)
+    assert done.returncode == 0, done.stderr
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--from", "sun", "--look-at", "sun"], "looks at its own position"),
+    (["--from", "sun", "--look-at", "Nowhere At All"], "not three coordinates, 'sun' or a landmark name"),
+    (["--from", "sun", "--look-at", "0", "0", "5"], "parallel"),
+    (["--from", "sun", "--look-at", "1", "0", "0", "--fov", "200"], "between 0 and 180"),
+])
+def test_render_command_errors_are_clear_and_leave_no_file(universe_dir, tmp_path, args, message):
+    out = tmp_path / "image.npy"
+    done = run_render(universe_dir, *args, "--output", out)
+    assert done.returncode != 0 and message in done.stderr and "Traceback" not in done.stderr
+    assert not out.exists()
+
+
+def test_render_command_rejects_an_unknown_output_type(universe_dir, tmp_path):
+    done = run_render(universe_dir, "--from", "sun", "--look-at", "1", "0", "0", "--output", tmp_path / "image.jpg")
+    assert done.returncode != 0 and "give a .npy" in done.stderr and not (tmp_path / "image.jpg").exists()
