@@ -227,8 +227,14 @@ def _first_unparsable_line(layout: CsvLayout, column: str, block_size: int) -> i
 SYNTHETIC_BATCH_ROWS = 250_000
 
 
-def synthetic_batches(n_stars: int, seed: int, batch_rows: int = SYNTHETIC_BATCH_ROWS) -> Iterator[pa.RecordBatch]:
-    """A deterministic toy sky in the Gaia Archive column layout.
+SYNTHETIC_MODELS = ("disc", "milky-way")
+
+
+def synthetic_batches(n_stars: int, seed: int, batch_rows: int = SYNTHETIC_BATCH_ROWS, model: str = "disc") -> Iterator[pa.RecordBatch]:
+    """A deterministic synthetic sky in the Gaia Archive column layout.
+
+    ``model="milky-way"``: :mod:`helios.galaxy` (thin and thick discs, a bulge, a luminosity function;
+    exact distances in a ``dist`` column).  ``model="disc"`` (the default), a toy sky:
 
     Stars fill a thick disc around the Sun (uniform density in the galactic
     plane out to 1.5 kpc, exponential in height with a 300 pc scale), with a
@@ -237,6 +243,13 @@ def synthetic_batches(n_stars: int, seed: int, batch_rows: int = SYNTHETIC_BATCH
     and demos, not for science.  The same ``(n_stars, seed, batch_rows)`` gives the
     same rows (batches are drawn from one generator in order).
     """
+    if model == "milky-way":
+        from helios.galaxy import milky_way_batches
+
+        yield from milky_way_batches(n_stars, seed, batch_rows)
+        return
+    if model != "disc":
+        raise ValueError(f"unknown synthetic model {model!r}; choose one of {', '.join(SYNTHETIC_MODELS)}")
     rng = np.random.default_rng(seed)
     produced = 0
     while produced < n_stars:

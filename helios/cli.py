@@ -1,7 +1,7 @@
 """The ``helios`` command line: the workflow's steps, one command each.
 
     helios build --stars FILE.csv[.gz] [--limit N] [--max-mag M] --output DIR
-    helios build --synthetic N [--seed S] --output DIR
+    helios build --synthetic N [--seed S] [--model disc|milky-way] --output DIR
     helios select --input DIR [--landmarks FILE] --neighbors N --output selection.json
     helios train-cell --cell CELL.parquet --output OUT.ply [--iterations N] [--backend auto|gsplat|torch] ...
     helios train-batch --cells CELL.parquet ... --output-dir DIR [training options]
@@ -67,6 +67,9 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
     source.add_argument("--stars", nargs="+", metavar="FILE", help="catalogue CSV(.gz) files or glob patterns (quote globs)")
     source.add_argument("--synthetic", type=_positive_int, metavar="N", help="generate a synthetic sky of N stars instead")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic sky (default: %(default)s)")
+    parser.add_argument("--model", choices=["disc", "milky-way"], default="disc",
+                        help="synthetic sky: disc (a toy disc around the Sun, 1.5 kpc) or milky-way (thin and thick discs and a bulge "
+                        "with a luminosity function, the whole Galaxy) (default: %(default)s)")
     parser.add_argument("--output", required=True, metavar="DIR", help="output directory (created if missing)")
     parser.add_argument("--limit", type=_positive_int, metavar="N", help="keep only the N brightest stars in G across all files")
     parser.add_argument("--max-mag", type=float, metavar="M", help="keep only stars with G <= M")
@@ -110,7 +113,7 @@ def _run_build(args: argparse.Namespace, logger: logging.Logger) -> None:
     )
     grid = Grid(args.r0_pc, args.base, args.n_shells, args.n_theta, args.n_phi, args.polar_spacing, args.frame)
     if args.synthetic:
-        sources = [{"kind": "synthetic", "stars": args.synthetic, "seed": args.seed}]
+        sources = [{"kind": "synthetic", "stars": args.synthetic, "seed": args.seed, "model": args.model}]
     else:
         sources = [{"kind": "file", "path": path} for path in expand_catalog_files(args.stars)]
     index = build(sources, args.output, options, grid, progress=logger.info)

@@ -395,18 +395,23 @@ def ingest_synthetic(
     summary_path: str | Path,
     options: IngestOptions = IngestOptions(),
     progress: Callable[[str], None] | None = None,
+    model: str = "disc",
 ) -> dict[str, Any]:
     """Generate the synthetic sky (see :func:`helios.catalog.synthetic_batches`) as a part."""
     if n_stars < 1:
         raise HeliosError(f"synthetic sky needs at least one star, got {n_stars}")
+    if model not in catalog.SYNTHETIC_MODELS:
+        raise HeliosError(f"unknown synthetic model {model!r}; choose one of {', '.join(catalog.SYNTHETIC_MODELS)}")
 
     def numbered() -> Iterator[tuple[pa.RecordBatch, int]]:
         line = 1
-        for batch in catalog.synthetic_batches(n_stars, seed):
+        for batch in catalog.synthetic_batches(n_stars, seed, model=model):
             yield batch, line
             line += batch.num_rows
 
-    return _write_part(numbered(), f"synthetic:{n_stars}:{seed}", "parallax", options, part_path, summary_path, progress)
+    name = f"synthetic:{n_stars}:{seed}" + ("" if model == "disc" else f":{model}")
+    distance_source = "parallax" if model == "disc" else "dist"
+    return _write_part(numbered(), name, distance_source, options, part_path, summary_path, progress)
 
 
 def ingest_source(
@@ -420,5 +425,6 @@ def ingest_source(
     if source.get("kind") == "file":
         return ingest_file(source["path"], part_path, summary_path, options, progress)
     if source.get("kind") == "synthetic":
-        return ingest_synthetic(int(source["stars"]), int(source["seed"]), part_path, summary_path, options, progress)
+        return ingest_synthetic(int(source["stars"]), int(source["seed"]), part_path, summary_path, options, progress,
+                                source.get("model", "disc"))
     raise HeliosError(f"unknown catalogue source {source!r}")

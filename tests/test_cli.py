@@ -56,6 +56,17 @@ def test_build_synthetic_is_reproducible(tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
+def test_build_a_synthetic_milky_way(tmp_path):
+    for name in ("a", "b"):
+        result = helios_cli("build", "--synthetic", 20000, "--model", "milky-way", "--seed", 3, "--frame", "galactic", "--output", tmp_path / name)
+        assert result.returncode == 0, result.stderr
+    assert (tmp_path / "a" / "stars.parquet").read_bytes() == (tmp_path / "b" / "stars.parquet").read_bytes()
+    summary = json.loads((tmp_path / "a" / "ingest_summary.json").read_text())
+    assert summary["rows_kept"] == 20000 and summary["distance_method"] == {"column": 20000} and summary["files"][0]["source"].endswith(":milky-way")
+    index = json.loads((tmp_path / "a" / "index.json").read_text())
+    assert max(c["bounds"]["r_min_pc"] for c in index["cells"]) > 4000  # stars across the Galaxy, kiloparsecs away
+
+
 def test_user_errors_are_one_paragraph_without_traceback(tmp_path):
     bad = archive_csv(tmp_path / "bad.csv", ["ra", "dec", "parallax", "phot_g_mean_mag"], [[1, 2, 3, 4], [1, "x", 3, 4]])
     result = helios_cli("build", "--stars", bad, "--output", tmp_path / "out")

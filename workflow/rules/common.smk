@@ -22,7 +22,14 @@ def catalog_sources():
         if CATALOG["files"]:
             raise ValueError("config: give either catalog.files or catalog.synthetic, not both")
         synthetic = CATALOG["synthetic"]
-        return {SYNTHETIC_PART: {"kind": "synthetic", "stars": synthetic["stars"], "seed": synthetic.get("seed", 0)}}
+        return {
+            SYNTHETIC_PART: {
+                "kind": "synthetic",
+                "stars": synthetic["stars"],
+                "seed": synthetic.get("seed", 0),
+                "model": synthetic.get("model", "disc"),
+            }
+        }
     return {part_name(path): {"kind": "file", "path": path} for path in expand_catalog_files(CATALOG["files"])}
 
 
