@@ -66,3 +66,13 @@ def planned_jobs(command: Sequence[str]) -> dict[str, int]:
 @pytest.fixture
 def repo() -> Path:
     return REPO
+
+
+@pytest.fixture(scope="session")
+def sample_universe(tmp_path_factory) -> Path:
+    """The embedded Hipparcos sample (Hp <= 7), built once per test session."""
+    from helios.build import build
+
+    out = tmp_path_factory.mktemp("sample") / "universe"
+    build([{"kind": "file", "path": str(REPO / "data" / "hipparcos2_hp7.csv.gz")}], out)
+    return out

@@ -8,22 +8,16 @@ import pytest
 import yaml
 
 from helios import photometry
-from helios.build import build
 from helios.cameras import pinhole
 from helios.errors import HeliosError
 from helios.measure import project, sky_photometry
 from helios.render.points import render_points
 from helios.render.sky import Universe, find_universe, render_sky
-from tests.conftest import REPO
-
-SAMPLE = REPO / "data" / "hipparcos2_hp7.csv.gz"
 
 
-@pytest.fixture(scope="module")
-def universe_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("sample") / "universe"
-    build([{"kind": "file", "path": str(SAMPLE)}], out)
-    return out
+@pytest.fixture
+def universe_dir(sample_universe):
+    return sample_universe
 
 
 def all_stars(universe):

@@ -1,0 +1,93 @@
+"""Levels of detail against every star as a point, at equal bytes.
+
+    python benchmarks/bench_levels.py --universe DIR --views sun pleiades above-1kpc vega deneb [--outside]
+        [--sizes 256x256 1920x1080] [--fractions 0.01 0.03 0.1 0.3] [--limiting-mag 6.5] --json FILE
+
+For each viewpoint, image size and fraction it renders the reference (every star a point), the
+magnitude cut and the clustered (untrained) Gaussians (``helios.lod.compare``) and prints PSNR and
+SSIM of the tone-mapped images, the total flux's error and star completeness, with the bytes each
+method drew.  The clustered Gaussians are computed once per cell and fraction (timed apart).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import numpy as np
+import torch
+
+from helios.cameras import pinhole
+from helios.landmarks import load_landmarks
+from helios.lod.compare import LevelCache, level_images, scores
+from helios.render.sky import Universe
+
+
+def landmark(universe: Universe, prefix: str) -> np.ndarray:
+    return universe.landmark_position(next(m for m in load_landmarks() if m.name.startswith(prefix)))
+
+
+def viewpoint(universe: Universe, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(eye, target, up) of a named viewpoint."""
+    sun, z = np.zeros(3), np.array([0.0, 0.0, 1.0])
+    galactic_pole = universe.grid.to_frame(np.array([[-0.8676660, -0.1980764, 0.4559840]]))[0]  # ICRS direction of the NGP
+    centre_direction = universe.grid.to_frame(np.array([[-0.0548755604, -0.8734370902, -0.4838350155]]))[0]
+    if name == "sun":
+        return sun, landmark(universe, "Betelgeuse"), z
+    if name == "pleiades":
+        return landmark(universe, "M 45 (Pleiades)"), sun, z
+    if name == "above-1kpc":
+        return 1000 * galactic_pole, sun, centre_direction
+    if name == "outside":  # 30 kpc above the Galactic centre, looking down
+        centre = 8200 * centre_direction
+        return centre + 30000 * galactic_pole, centre, centre_direction
+    for prefix in ("Vega", "Deneb", "Rigel", "Polaris", "Antares"):
+        if name == prefix.lower():
+            return landmark(universe, prefix), sun, z
+    raise SystemExit(f"unknown viewpoint {name}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--universe", required=True)
+    parser.add_argument("--views", nargs="+", default=["sun", "pleiades", "above-1kpc", "vega", "deneb"])
+    parser.add_argument("--sizes", nargs="+", default=["256x256"])
+    parser.add_argument("--fractions", nargs="+", type=float, default=[0.01, 0.03, 0.1, 0.3])
+    parser.add_argument("--fov", type=float, default=60.0)
+    parser.add_argument("--limiting-mag", type=float, default=6.5)
+    parser.add_argument("--json")
+    args = parser.parse_args()
+    universe = Universe(args.universe)
+    cache = LevelCache()
+    rows = []
+    print(f"{'view':12s} {'size':>9s} {'f':>5s} | {'cut PSNR':>8s} {'SSIM':>6s} {'flux':>7s} {'compl':>6s} | "
+          f"{'clus PSNR':>9s} {'SSIM':>6s} {'flux':>7s} {'compl':>6s} | {'bytes %':>7s} {'s':>6s}", flush=True)
+    for name in args.views:
+        eye, target, up = viewpoint(universe, name)
+        for size in args.sizes:
+            width, height = (int(v) for v in size.split("x"))
+            views = pinhole(eye, target, args.fov, width, height, up)
+            for fraction in args.fractions:
+                started = time.perf_counter()
+                result = level_images(universe, views, fraction, limiting_mag=args.limiting_mag, cache=cache)
+                seconds = time.perf_counter() - started
+                reference = result.images["points"]
+                row = {"view": name, "size": size, "fraction": fraction, "seconds": seconds, "bytes": result.bytes,
+                       **{m: scores(reference, result.images[m], result.visible_xy, args.limiting_mag) for m in ("cut", "clustered")}}
+                rows.append(row)
+                cut, clus = row["cut"], row["clustered"]
+                print(f"{name:12s} {size:>9s} {fraction:5.2f} | {cut['psnr_db']:8.2f} {cut['ssim']:6.3f} {cut['flux_error']:+7.3f} "
+                      f"{cut['completeness']:6.3f} | {clus['psnr_db']:9.2f} {clus['ssim']:6.3f} {clus['flux_error']:+7.3f} "
+                      f"{clus['completeness']:6.3f} | {100 * result.bytes['clustered'] / result.bytes['points']:7.1f} {seconds:6.1f}",
+                      flush=True)
+    machine = {"cpu_count": __import__("os").cpu_count(), "torch": torch.__version__, "platform": platform.platform()}
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump({"machine": machine, "universe": {"root": str(universe.root.name), "stars": universe.index["star_count"],
+                                                        "cells": len(universe.cells)}, "rows": rows}, handle, indent=1)
+
+
+if __name__ == "__main__":
+    main()

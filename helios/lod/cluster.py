@@ -1,0 +1,84 @@
+"""Untrained Gaussians for a level: luminosity-weighted k-means of the stars, moment matched.
+
+Each cluster becomes one Gaussian with the cluster's total luminosity, its luminosity-weighted
+mean position and covariance (floored, so that a one-star cluster is a point), and its
+luminosity-weighted mean colour (whose luminance stays 1).  Seen from far outside, such a Gaussian
+carries the light of its stars.  Nearer, it is fainter than they are: its flux follows the distance
+to its mean, theirs the mean of ``1 / d^2`` over them, which is larger (Jensen's inequality); from
+500 pc above the embedded sample the clustered level loses 5 % of the light, from 3 kpc 1 %.  That,
+and how a Gaussian spreads its light, is what training for the distances of use can improve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+
+@dataclass(frozen=True)
+class GlowGaussians:
+    means: np.ndarray  # [G, 3] pc
+    covariances: np.ndarray  # [G, 3, 3] pc^2
+    luminosity: np.ndarray  # [G] flux at 10 pc
+    colours: np.ndarray  # [G, 3] unit luminance
+
+    def __len__(self) -> int:
+        return len(self.luminosity)
+
+    def tensors(self, device: str | torch.device = "cpu") -> tuple[torch.Tensor, ...]:
+        return tuple(torch.as_tensor(a, dtype=torch.float64, device=device) for a in (self.means, self.covariances, self.luminosity, self.colours))
+
+
+def _nearest(points: torch.Tensor, centres: torch.Tensor, chunk: int = 1 << 16) -> torch.Tensor:
+    return torch.cat([torch.cdist(points[i:i + chunk], centres).argmin(1) for i in range(0, len(points), chunk)])
+
+
+def weighted_kmeans(points: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int = 25) -> np.ndarray:
+    """Labels ``[N]`` of a k-means that minimises the weighted squared distances (k-means++ start
+    drawn with the weights; deterministic for a seed)."""
+    rng = np.random.default_rng(seed)
+    x = torch.as_tensor(points, dtype=torch.float64)
+    w = torch.as_tensor(weights, dtype=torch.float64)
+    k = min(k, len(points))
+    chosen = [int(rng.choice(len(points), p=weights / weights.sum()))]
+    closest = ((x - x[chosen[0]]) ** 2).sum(1)
+    for _ in range(1, k):
+        score = (closest * w).numpy()
+        if score.sum() <= 0:  # every star sits on a centre already
+            break
+        chosen.append(int(rng.choice(len(points), p=score / score.sum())))
+        closest = torch.minimum(closest, ((x - x[chosen[-1]]) ** 2).sum(1))
+    centres = x[chosen].clone()
+    labels = _nearest(x, centres)
+    for _ in range(iterations):
+        total = torch.zeros(len(centres), dtype=torch.float64).index_add_(0, labels, w)
+        sums = torch.zeros_like(centres).index_add_(0, labels, x * w[:, None])
+        used = total > 0
+        centres[used] = sums[used] / total[used, None]
+        new = _nearest(x, centres)
+        if torch.equal(new, labels):
+            break
+        labels = new
+    _, labels = torch.unique(labels, return_inverse=True)  # drop empty clusters
+    return labels.numpy()
+
+
+def cluster_gaussians(positions: np.ndarray, luminosity: np.ndarray, colours: np.ndarray, k: int, seed: int,
+                      floor_pc: float) -> GlowGaussians:
+    """``k`` (or fewer, for fewer stars) Gaussians carrying the light of the stars; covariances floored at ``floor_pc^2``."""
+    if len(positions) == 0:
+        return GlowGaussians(np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros((0, 3)))
+    labels = weighted_kmeans(positions, luminosity, k, seed)
+    n = labels.max() + 1
+    total = np.bincount(labels, weights=luminosity, minlength=n)
+    means = np.stack([np.bincount(labels, weights=luminosity * positions[:, i], minlength=n) for i in range(3)], 1) / total[:, None]
+    offset = positions - means[labels]
+    weighted = offset[:, :, None] * offset[:, None, :] * luminosity[:, None, None]
+    covariances = np.zeros((n, 3, 3))
+    np.add.at(covariances, labels, weighted)
+    covariances /= total[:, None, None]
+    covariances += floor_pc**2 * np.eye(3)
+    colour = np.stack([np.bincount(labels, weights=luminosity * colours[:, i], minlength=n) for i in range(3)], 1) / total[:, None]
+    return GlowGaussians(means, covariances, total, colour)

@@ -1,0 +1,120 @@
+"""Levels against every star as a point: images of a universe at equal bytes, and their scores.
+
+For a camera and a level fraction ``f``, every cell farther than ``near_factor`` bounding radii from
+the camera is drawn at that fraction (the cells whose bounding sphere holds the camera stay every star as a point), by one of
+three methods:
+
+- ``points``: every star as a point (the reference);
+- ``cut``: the magnitude cut, the ``f N`` brightest stars and nothing for the rest (what Gaia Sky
+  and Celestia do);
+- ``clustered``: the level's brightest stars as points and the light of the rest in untrained
+  Gaussians (:mod:`helios.lod.cluster`).
+
+Scores compare tone-mapped images (``docs/photometry.md``): PSNR and SSIM, the total flux's
+relative error, and star completeness (the stars visible in the reference, at or brighter than the
+limiting magnitude, that the level image shows within 1 px at half their reference brightness or more).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from pytorch_msssim import ssim
+
+from helios import photometry
+from helios.cameras import Views
+from helios.lod.cluster import GlowGaussians, cluster_gaussians
+from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, level, magnitude_cut
+from helios.measure import project
+from helios.render.glow import render_glow
+from helios.render.points import render_points
+
+METHODS = ("points", "cut", "clustered")
+
+
+@dataclass
+class LevelImages:
+    """Linear images by method, and the stars visible in the reference."""
+
+    images: dict[str, np.ndarray]
+    visible_xy: np.ndarray  # [V, 2] pixel positions of the reference's visible stars
+    bytes: dict[str, int] = field(default_factory=dict)
+
+
+class LevelCache:
+    """Clustered Gaussians by (cell, fraction): they do not depend on the camera."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._store: dict[tuple[str, float], tuple[int, GlowGaussians]] = {}
+
+    def get(self, cell: Any, fraction: float) -> tuple[int, GlowGaussians]:
+        key = (cell.cell_id, fraction)
+        if key not in self._store:
+            chosen = level(len(cell.abs_mag), fraction)
+            rest = slice(chosen.n_points, None)
+            radius = float(np.linalg.norm(cell.positions - cell.positions.mean(0), axis=1).max()) if len(cell.abs_mag) > 1 else 1.0
+            gaussians = cluster_gaussians(cell.positions[rest], photometry.luminosity(cell.abs_mag[rest]), cell.colours[rest],
+                                          chosen.n_gaussians, self.seed, floor_pc=1e-4 * max(radius, 1e-6))
+            self._store[key] = (chosen.n_points, gaussians)
+        return self._store[key]
+
+
+def level_images(universe: Any, views: Views, fraction: float, methods: Iterable[str] = METHODS, near_factor: float = 1.0,
+                 limiting_mag: float = photometry.DEFAULT_LIMITING_MAG, cache: LevelCache | None = None) -> LevelImages:
+    """Render ``methods`` for camera 0 of ``views`` with every far cell at ``fraction``."""
+    methods = list(methods)
+    cache = cache or LevelCache()
+    shape = (1, views.height, views.width, 3)
+    images = {m: torch.zeros(shape, dtype=torch.float64) for m in methods}
+    sizes = dict.fromkeys(methods, 0)
+    eye = -views.viewmats[0, :3, :3].double().numpy().T @ views.viewmats[0, :3, 3].double().numpy()
+    visible = []
+    for entry in universe.cells_in_view(views):
+        cell = universe.read(entry)
+        n = len(cell.abs_mag)
+        near = np.linalg.norm(eye - np.asarray(entry["centre_pc"])) <= near_factor * float(entry["radius_pc"])
+        magnitude = photometry.apparent_magnitude(cell.abs_mag, np.linalg.norm(cell.positions - eye, axis=1))
+        x, y, depth = project(cell.positions, views)
+        shown = (magnitude <= limiting_mag) & (depth > 0) & (x >= 0) & (x < views.width) & (y >= 0) & (y < views.height)
+        visible.append(np.stack([x[shown], y[shown]], 1))
+        for method in methods:
+            if method == "points" or near:
+                keep, gaussians = n, None
+            elif method == "cut":
+                keep, gaussians = magnitude_cut(n, fraction), None
+            else:
+                keep, gaussians = cache.get(cell, fraction)
+            render_points(cell.positions[:keep], cell.colours[:keep], cell.abs_mag[:keep], views, out=images[method])
+            sizes[method] += keep * POINT_BYTES + (len(gaussians) * GAUSSIAN_BYTES if gaussians is not None else 0)
+            if gaussians is not None and len(gaussians):
+                images[method] += render_glow(*gaussians.tensors(), views)
+    return LevelImages({m: images[m][0].numpy() for m in methods}, np.concatenate(visible) if visible else np.zeros((0, 2)), sizes)
+
+
+def scores(reference: np.ndarray, image: np.ndarray, visible_xy: np.ndarray,
+           limiting_mag: float = photometry.DEFAULT_LIMITING_MAG) -> dict[str, float]:
+    """PSNR (dB) and SSIM of the tone-mapped images, relative total-flux error, star completeness."""
+    exposure = photometry.exposure_for(limiting_mag)
+    shown_ref = photometry.tone_map(exposure * reference)
+    shown = photometry.tone_map(exposure * image)
+    mse = float(np.mean((shown - shown_ref) ** 2))
+    psnr = float("inf") if mse == 0 else 10 * np.log10(1.0 / mse)
+    nchw = [torch.as_tensor(a, dtype=torch.float32).permute(2, 0, 1)[None] for a in (shown_ref, shown)]
+    similarity = float(ssim(nchw[0], nchw[1], data_range=1.0))
+    flux_ref = photometry.luminance(reference.sum(axis=(0, 1), dtype=np.float64))
+    flux = photometry.luminance(image.sum(axis=(0, 1), dtype=np.float64))
+    luminance_ref, luminance = photometry.luminance(shown_ref), photometry.luminance(shown)
+    found = 0
+    height, width = luminance.shape
+    for x, y in visible_xy:
+        px, py = int(x), int(y)
+        window = luminance[max(0, py - 1):py + 2, max(0, px - 1):px + 2]
+        found += bool(window.max() >= 0.5 * luminance_ref[py, px])
+    completeness = found / len(visible_xy) if len(visible_xy) else 1.0
+    return {"psnr_db": psnr, "ssim": similarity, "flux_error": float(flux / flux_ref - 1.0), "completeness": completeness,
+            "visible_stars": int(len(visible_xy))}

@@ -1,0 +1,54 @@
+"""The ladder of levels of a cell, sized in bytes of the pack (``docs/levels.md``).
+
+Level 0 is every star as a point.  A level of fraction ``f`` costs ``f`` times the bytes of all the
+cell's points: half of them are spent on its brightest stars as points (a prefix of the cell, which
+is stored brightest first), half on Gaussians that carry the light of all the other stars.  The
+magnitude cut at the same bytes keeps the ``f N`` brightest stars and drops the rest.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+#: Bytes of one point in the pack: position (3 float32), absolute magnitude (float16), colour (RGB565).
+POINT_BYTES = 16
+#: Bytes of one Gaussian: mean (3 float32), log-scales (3 float16), rotation (4 float16),
+#: absolute magnitude (float16), colour (RGB565), 2 spare.
+GAUSSIAN_BYTES = 32
+#: The fractions of a cell's all-points bytes that its levels cost, coarsest first.
+LEVEL_FRACTIONS = (0.01, 0.03, 0.10, 0.30)
+#: Share of a level's bytes spent on points.
+POINT_SHARE = 0.5
+
+
+@dataclass(frozen=True)
+class Level:
+    fraction: float
+    n_points: int  # the brightest stars, drawn as points
+    n_gaussians: int  # Gaussians for the light of the other stars
+
+    @property
+    def bytes(self) -> int:
+        return self.n_points * POINT_BYTES + self.n_gaussians * GAUSSIAN_BYTES
+
+
+def level(n_stars: int, fraction: float) -> Level:
+    """The level of ``fraction`` for a cell of ``n_stars``: at least one point, and at least one
+    Gaussian while stars remain (a tiny cell's level may then cost a little more than its fraction)."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"level fraction {fraction}: must be between 0 and 1")
+    budget = fraction * n_stars * POINT_BYTES
+    n_points = min(n_stars, max(1, math.floor(POINT_SHARE * budget / POINT_BYTES)))
+    remainder = n_stars - n_points
+    n_gaussians = min(remainder, max(1, math.floor((1 - POINT_SHARE) * budget / GAUSSIAN_BYTES))) if remainder else 0
+    return Level(fraction, n_points, n_gaussians)
+
+
+def magnitude_cut(n_stars: int, fraction: float) -> int:
+    """Stars kept by the magnitude cut at the bytes of the level of ``fraction`` (at least one)."""
+    return min(n_stars, max(1, math.floor(fraction * n_stars)))
+
+
+def ladder(n_stars: int, fractions: tuple[float, ...] = LEVEL_FRACTIONS) -> list[Level]:
+    return [level(n_stars, f) for f in fractions]

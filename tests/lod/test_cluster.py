@@ -1,0 +1,50 @@
+import numpy as np
+
+from helios import photometry
+from helios.lod.cluster import cluster_gaussians, weighted_kmeans
+
+
+def two_groups(seed=0):
+    rng = np.random.default_rng(seed)
+    a = rng.normal([0, 0, 0], 0.5, (300, 3))
+    b = rng.normal([20, 5, -3], [2.0, 0.3, 0.3], (200, 3))
+    positions = np.concatenate([a, b])
+    luminosity = rng.lognormal(0, 1.5, 500)
+    colours = photometry.unit_luminance(rng.uniform(0.1, 1.0, (500, 3)))
+    return positions, luminosity, colours
+
+
+def test_clusters_carry_exactly_the_light_and_the_moments_of_their_stars():
+    positions, luminosity, colours = two_groups()
+    g = cluster_gaussians(positions, luminosity, colours, k=2, seed=0, floor_pc=1e-3)
+    assert len(g) == 2
+    assert np.isclose(g.luminosity.sum(), luminosity.sum())
+    assert np.allclose(photometry.luminance(g.colours), 1.0)
+    first = np.argmin(np.linalg.norm(g.means, axis=1))  # the cluster of the group around the origin
+    group = slice(0, 300)
+    w = luminosity[group]
+    mean = (positions[group] * w[:, None]).sum(0) / w.sum()
+    offset = positions[group] - mean
+    covariance = (offset[:, :, None] * offset[:, None, :] * w[:, None, None]).sum(0) / w.sum() + 1e-6 * np.eye(3)
+    assert np.allclose(g.means[first], mean) and np.allclose(g.covariances[first], covariance)
+    # the light-weighted colour: what the stars' light adds up to
+    assert np.allclose(g.colours[first] * g.luminosity[first], (colours[group] * w[:, None]).sum(0))
+
+
+def test_kmeans_is_deterministic_and_one_star_clusters_are_floored_points():
+    positions, luminosity, colours = two_groups(1)
+    assert np.array_equal(weighted_kmeans(positions, luminosity, 7, seed=3), weighted_kmeans(positions, luminosity, 7, seed=3))
+    few = cluster_gaussians(positions[:5], luminosity[:5], colours[:5], k=10, seed=0, floor_pc=0.01)
+    assert len(few) == 5 and np.allclose(few.covariances, 1e-4 * np.eye(3))
+    assert np.allclose(np.sort(few.luminosity), np.sort(luminosity[:5]))
+
+
+def test_more_clusters_fit_the_stars_closer():
+    positions, luminosity, colours = two_groups(2)
+
+    def spread(k):
+        labels = weighted_kmeans(positions, luminosity, k, seed=0)
+        centres = np.stack([np.average(positions[labels == i], axis=0, weights=luminosity[labels == i]) for i in range(labels.max() + 1)])
+        return np.sum(luminosity * np.sum((positions - centres[labels]) ** 2, axis=1))
+
+    assert spread(2) > spread(8) > spread(32)

@@ -1,0 +1,43 @@
+"""Levels against points on the embedded Hipparcos sample (stars within a few hundred pc), seen from 3 kpc
+above the Sun, far enough for a cluster's stars to be at about one distance from the camera."""
+
+import numpy as np
+import pytest
+
+from helios.cameras import pinhole
+from helios.lod.compare import LevelCache, level_images, scores
+from helios.render.sky import Universe
+
+
+@pytest.fixture(scope="module")
+def above(sample_universe):
+    universe = Universe(sample_universe)
+    views = pinhole(np.array([0.0, 0.0, 3000.0]), np.zeros(3), 60.0, 128, 128, up=np.array([1.0, 0.0, 0.0]))
+    return universe, views, level_images(universe, views, 0.01, limiting_mag=9.0, cache=LevelCache())
+
+
+def test_points_against_themselves_score_perfectly(above):
+    _, _, result = above
+    perfect = scores(result.images["points"], result.images["points"], result.visible_xy, 9.0)
+    assert perfect["psnr_db"] == float("inf") and perfect["ssim"] == pytest.approx(1.0) and perfect["completeness"] == 1.0
+    assert perfect["flux_error"] == 0.0 and perfect["visible_stars"] > 100
+
+
+def test_clustered_gaussians_keep_the_light_that_the_magnitude_cut_drops(above):
+    _, _, result = above
+    reference = result.images["points"]
+    cut = scores(reference, result.images["cut"], result.visible_xy, 9.0)
+    clustered = scores(reference, result.images["clustered"], result.visible_xy, 9.0)
+    assert cut["flux_error"] < -0.3 and abs(clustered["flux_error"]) < 0.015
+    assert clustered["psnr_db"] > cut["psnr_db"] + 2.0
+    assert abs(result.bytes["clustered"] - result.bytes["cut"]) <= 0.01 * result.bytes["points"]
+    assert result.bytes["cut"] < 0.2 * result.bytes["points"]
+
+
+def test_scores_see_a_missing_star(above):
+    _, _, result = above
+    reference = result.images["points"]
+    x, y = result.visible_xy[0]
+    damaged = reference.copy()
+    damaged[int(y) - 3:int(y) + 4, int(x) - 3:int(x) + 4] = 0.0
+    assert scores(reference, damaged, result.visible_xy, 9.0)["completeness"] < 1.0
