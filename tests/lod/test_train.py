@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+import torch
+
+from helios import photometry
+from helios.lod.cluster import cluster_gaussians
+from helios.lod.train import LevelTrainOptions, _eigen, train_level
+
+OPTIONS = LevelTrainOptions(iterations=60, image_size=32, train_views=8, eval_views=4, eval_every=10, learning_rate=0.02)
+
+
+def flattened_cluster(seed=0, n=400):
+    """Stars in a thin, tilted disc 40 pc from the Sun: one round Gaussian fits it badly."""
+    rng = np.random.default_rng(seed)
+    local = rng.normal(0, [3.0, 3.0, 0.2], (n, 3))
+    tilt = np.array([[1, 0, 0], [0, np.cos(0.6), -np.sin(0.6)], [0, np.sin(0.6), np.cos(0.6)]])
+    positions = local @ tilt.T + np.array([40.0, 5.0, -3.0])
+    abs_mag = rng.uniform(2.0, 9.0, n)
+    colours = photometry.unit_luminance(rng.uniform(0.3, 1.0, (n, 3)))
+    return positions, abs_mag, colours
+
+
+def test_scales_and_rotations_reproduce_the_covariances():
+    from helios.render.torch_raster import quat_scale_to_covar
+
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(20, 3, 3))
+    covariances = a @ a.transpose(0, 2, 1) + 0.1 * np.eye(3)
+    scales, quats = _eigen(covariances)
+    rebuilt = quat_scale_to_covar(torch.tensor(quats), torch.tensor(scales)).numpy()
+    assert np.allclose(rebuilt, covariances, atol=1e-10)
+
+
+def test_training_fits_the_held_out_views_better_than_the_clustered_start_and_keeps_the_light():
+    positions, abs_mag, colours = flattened_cluster()
+    centre = positions.mean(0)
+    radius = float(np.linalg.norm(positions - centre, axis=1).max())
+    start = cluster_gaussians(positions, photometry.luminosity(abs_mag), colours, k=2, seed=0, floor_pc=1e-4 * radius)
+    trained, report = train_level(positions, abs_mag, colours, start, centre, radius, seed=0, options=OPTIONS)
+    assert report.best_step > 0 and report.loss_trained < 0.9 * report.loss_clustered
+    assert report.improvement == pytest.approx(1 - report.loss_trained / report.loss_clustered)
+    assert np.isclose(trained.luminosity.sum(), start.luminosity.sum(), rtol=0.5)  # light is fitted, not lost
+    assert np.allclose(photometry.luminance(trained.colours), 1.0)
+    assert len(report.curve) == OPTIONS.iterations // OPTIONS.eval_every
+
+
+def test_without_improvement_the_clustered_gaussians_are_kept_unchanged():
+    positions, abs_mag, colours = flattened_cluster(1)
+    centre = positions.mean(0)
+    radius = float(np.linalg.norm(positions - centre, axis=1).max())
+    start = cluster_gaussians(positions, photometry.luminosity(abs_mag), colours, k=2, seed=0, floor_pc=1e-4 * radius)
+    options = LevelTrainOptions(iterations=10, image_size=32, train_views=8, eval_views=4, eval_every=10, learning_rate=1e3)  # diverges
+    kept, report = train_level(positions, abs_mag, colours, start, centre, radius, seed=0, options=options)
+    assert report.best_step == 0 and report.loss_trained == report.loss_clustered
+    assert np.allclose(kept.means, start.means) and np.allclose(kept.covariances, start.covariances, rtol=1e-9, atol=1e-12)
+    assert np.allclose(kept.luminosity, start.luminosity)
