@@ -23,11 +23,15 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
+from helios import photometry  # noqa: E402
+from helios.cameras import pinhole  # noqa: E402
 from helios.cell import load_cell  # noqa: E402
 from helios.colour import srgb_encode  # noqa: E402
 from helios.files import atomic_path, write_json  # noqa: E402
 from helios.grid import Grid  # noqa: E402
+from helios.landmarks import load_landmarks  # noqa: E402
 from helios.render.reference import starfield_exposure  # noqa: E402
+from helios.render.sky import Universe, render_sky  # noqa: E402
 from helios.render.torch_raster import rasterize_torch  # noqa: E402
 from helios.splats import init_params, read_ply, sh0_to_rgb  # noqa: E402
 from helios.training.options import TrainOptions  # noqa: E402
@@ -135,6 +139,40 @@ def plot_gallery(pairs: list[tuple[str, str, np.ndarray, np.ndarray]], path: Pat
     plt.close(fig)
 
 
+#: The report's views of the assembled universe: (title, eye, look-at, up); places are "sun", the start of
+#: a landmark's name, or ICRS coordinates in pc (the Galactic centre's direction: RA 266.4°, Dec -28.9°).
+SKY_VIEWS = (
+    ("from the Sun towards Orion", "sun", "Betelgeuse", (0.0, 0.0, 1.0)),
+    ("from the Sun towards the Galactic centre", "sun", (-5.48755604, -87.34370902, -48.38350155), (0.0, 0.0, 1.0)),
+    ("from the Pleiades back to the Sun", "M 45 (Pleiades)", "sun", (0.0, 0.0, 1.0)),
+    ("from 500 pc above the Sun (ICRS +z)", (0.0, 0.0, 500.0), "sun", (1.0, 0.0, 0.0)),
+)
+
+
+def plot_sky(universe_dir: str | Path, path: Path, size: tuple[int, int] = (640, 360), fov: float = 60.0) -> None:
+    """The assembled universe from a few places, every star a point on the one photometric scale
+    (``helios render --points``, limiting magnitude 6.5)."""
+    universe = Universe(universe_dir)
+    marks = load_landmarks()
+
+    def place(where: Any) -> np.ndarray:
+        if where == "sun":
+            return np.zeros(3)
+        if isinstance(where, str):
+            return universe.landmark_position(next(m for m in marks if m.name.startswith(where)))
+        return universe.grid.to_frame(np.asarray([where], dtype=np.float64))[0]
+
+    fig, axes = plt.subplots(2, 2, figsize=(2 * size[0] / 100, 2 * size[1] / 100 + 0.5), dpi=100, squeeze=False)
+    for axis, (title, eye, target, up) in zip(axes.ravel(), SKY_VIEWS):
+        views = pinhole(place(eye), place(target), fov, size[0], size[1], universe.grid.to_frame(np.asarray([up]))[0])
+        axis.imshow(photometry.display_image(render_sky(universe, views)[0]), interpolation="nearest")
+        axis.set_title(title, fontsize=9, color="white")
+        axis.axis("off")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", facecolor="black")
+    plt.close(fig)
+
 def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
@@ -156,7 +194,8 @@ def validation_html(validation: dict[str, Any] | None) -> str:
     return f"<h2>Validation: <span style='color:{colour}'>{verdict}</span></h2><ul class='checks'>{items}</ul>"
 
 
-def write_html(metrics: dict[str, Any], convergence: Path, gallery: Path, path: Path, validation: dict[str, Any] | None = None) -> None:
+def write_html(metrics: dict[str, Any], convergence: Path, gallery: Path, path: Path, validation: dict[str, Any] | None = None,
+               sky: Path | None = None) -> None:
     agg = metrics["aggregate"]
     columns = ["id", "status", "stars", "splats", "loss_initial", "loss_final", "loss_reduction", "psnr_before", "psnr_after", "psnr_gain"]
     head = "".join(f"<th onclick='sortBy({i})'>{c}</th>" for i, c in enumerate(columns))
@@ -165,6 +204,9 @@ def write_html(metrics: dict[str, Any], convergence: Path, gallery: Path, path: 
         f"<li><b>{html.escape(k)}</b>: {_fmt(v) if not isinstance(v, dict) else html.escape(json.dumps(v))}</li>" for k, v in agg.items()
     )
     gallery_html = f"<h2>Gallery: best, median and worst cells (held-out view)</h2><img src='{_data_uri(gallery)}' alt='gallery'>"
+    sky_html = "" if sky is None else (
+        "<h2>The universe, every star a point</h2><p>On one photometric scale (docs/photometry.md), limiting magnitude 6.5, "
+        f"60&deg; wide: what <code>helios render --points</code> draws.</p><img src='{_data_uri(sky)}' alt='sky'>")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>HELIOS training report</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;font-size:13px}}
@@ -174,6 +216,7 @@ td,th{{border:1px solid #ccc;padding:3px 6px;text-align:right}}th{{cursor:pointe
 <p>Config hash {html.escape(str(metrics['config_hash']))}.</p>
 {validation_html(validation)}
 <ul>{summary}</ul>
+{sky_html}
 <h2>Convergence</h2><img src="{_data_uri(convergence)}" alt="convergence">
 {gallery_html}
 <h2>Cells</h2><p>Click a column to sort.</p>
@@ -202,7 +245,7 @@ function sortBy(col) {{
 
 def build_report(trained_index: dict[str, Any], trained_dir: str | Path, universe_dir: str | Path, report_dir: str | Path,
                  validation: dict[str, Any] | None = None) -> dict[str, Any]:
-    """Write convergence.png, training_metrics.json, gallery.png and report.html under ``report_dir``.
+    """Write convergence.png, training_metrics.json, gallery.png, sky.png and report.html under ``report_dir``.
 
     ``validation``: the run's validation.json, shown at the top of the page (passed or not).
     """
@@ -222,5 +265,6 @@ def build_report(trained_index: dict[str, Any], trained_dir: str | Path, univers
         truth, trained = render_comparison(universe_dir / "cells" / f"{cell['id']}.parquet", trained_dir / cell["file"], per_cell[cell["id"]], grid)
         pairs.append((label, cell["id"], truth, trained))
     plot_gallery(pairs, report_dir / "gallery.png")
-    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation)
+    plot_sky(universe_dir, report_dir / "sky.png")
+    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation, report_dir / "sky.png")
     return metrics
