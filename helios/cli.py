@@ -406,7 +406,8 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--up", nargs=3, type=float, default=[0.0, 0.0, 1.0], metavar=("X", "Y", "Z"),
                         help="direction towards the top of the image (default: the frame's +z)")
     parser.add_argument("--points", action="store_true",
-                        help="every star as a point (the reference); the only mode until cells carry trained levels")
+                        help="every star as a point (the reference); without it each cell is drawn at the level the rule of "
+                        "docs/levels.md picks (its brightest stars as points, the rest as clustered Gaussians)")
     parser.add_argument("--limiting-mag", type=float, default=DEFAULT_LIMITING_MAG,
                         help="exposure of the PNG: a star of this magnitude is just visible (default: %(default)s)")
     parser.add_argument("--psf-sigma", type=float, default=DEFAULT_PSF_SIGMA_PX,
@@ -448,7 +449,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.cameras import pinhole
     from helios.files import atomic_path
     from helios.photometry import display_image, luminance, magnitude_from_flux
-    from helios.render.sky import Universe, render_sky
+    from helios.render.sky import Universe, render_sky, render_sky_levels
 
     output = Path(args.output)
     if output.suffix.lower() not in (".npy", ".png"):
@@ -466,9 +467,13 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
         raise HeliosError("--device cuda: PyTorch sees no CUDA device here")
-    if not args.points:
-        logger.info("this universe has no trained levels yet: every cell is drawn as points")
-    image = render_sky(universe, views, args.psf_sigma, device, progress=logger.info)[0]
+    if args.points:
+        image = render_sky(universe, views, args.psf_sigma, device, progress=logger.info)[0]
+    else:
+        image, drawn = render_sky_levels(universe, views, psf_sigma_px=args.psf_sigma, device=device)
+        image = image[0]
+        logger.info("cells drawn by level (docs/levels.md; untrained clustered Gaussians): %s",
+                    ", ".join(f"{name}: {count}" for name, count in sorted(drawn.items())))
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".npy":

@@ -24,6 +24,7 @@ RESOURCES = {
     "helios.accel.fused_ssim": ("accel/csrc/fused_ssim.cu",),
     "helios.colour": ("data/blackbody_linear_srgb.csv",),
     "helios.landmarks": ("data/landmarks.json",),
+    "helios.lod.rule": ("data/level_rule.json",),
 }
 
 
