@@ -19,21 +19,22 @@ import time
 import numpy as np
 import torch
 
+from helios.astro import GALACTIC_CENTRE_ICRS, NORTH_GALACTIC_POLE_ICRS
 from helios.cameras import pinhole
-from helios.landmarks import load_landmarks
+from helios.landmarks import find_landmark, load_landmarks
 from helios.lod.compare import LevelCache, level_images, scores
 from helios.render.sky import Universe
 
 
 def landmark(universe: Universe, prefix: str) -> np.ndarray:
-    return universe.landmark_position(next(m for m in load_landmarks() if m.name.startswith(prefix)))
+    return universe.landmark_position(find_landmark(load_landmarks(), prefix))
 
 
 def viewpoint(universe: Universe, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(eye, target, up) of a named viewpoint."""
     sun, z = np.zeros(3), np.array([0.0, 0.0, 1.0])
-    galactic_pole = universe.grid.to_frame(np.array([[-0.8676660, -0.1980764, 0.4559840]]))[0]  # ICRS direction of the NGP
-    centre_direction = universe.grid.to_frame(np.array([[-0.0548755604, -0.8734370902, -0.4838350155]]))[0]
+    galactic_pole = universe.grid.to_frame(NORTH_GALACTIC_POLE_ICRS[None])[0]
+    centre_direction = universe.grid.to_frame(GALACTIC_CENTRE_ICRS[None])[0]
     if name == "sun":
         return sun, landmark(universe, "Betelgeuse"), z
     if name == "pleiades":

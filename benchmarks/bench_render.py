@@ -20,21 +20,21 @@ import time
 import numpy as np
 import torch
 
+from helios.astro import GALACTIC_CENTRE_ICRS
 from helios.cameras import pinhole
-from helios.landmarks import load_landmarks
+from helios.landmarks import find_landmark, load_landmarks
 from helios.measure import sky_photometry
 from helios.render.sky import Universe, render_sky
 
 
 def landmark(universe: Universe, prefix: str) -> np.ndarray:
-    mark = next(m for m in load_landmarks() if m.name.startswith(prefix))
-    return universe.landmark_position(mark)
+    return universe.landmark_position(find_landmark(load_landmarks(), prefix))
 
 
 def cameras(universe: Universe) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """name -> (eye, target, up)."""
     sun, z, x = np.zeros(3), np.array([0.0, 0.0, 1.0]), np.array([1.0, 0.0, 0.0])
-    galactic_centre = universe.grid.to_frame(np.array([[-0.0548755604, -0.8734370902, -0.4838350155]]))[0] * 100  # RA 266.4, Dec -28.9
+    galactic_centre = universe.grid.to_frame(100 * GALACTIC_CENTRE_ICRS[None])[0]
     return {
         "sun -> Orion (Betelgeuse)": (sun, landmark(universe, "Betelgeuse"), z),
         "sun -> Galactic centre": (sun, galactic_centre, z),

@@ -26,6 +26,9 @@ ICRS_TO_GALACTIC = np.array(
         [-0.8676661490, -0.1980763734, 0.4559837762],
     ]
 )
+#: Unit vectors (ICRS) towards the Galactic centre and the north Galactic pole: the rows of the rotation.
+GALACTIC_CENTRE_ICRS = ICRS_TO_GALACTIC[0]
+NORTH_GALACTIC_POLE_ICRS = ICRS_TO_GALACTIC[2]
 
 
 def distance_from_parallax(parallax_mas: np.ndarray, zero_point_mas: float = DEFAULT_PARALLAX_ZERO_POINT_MAS) -> np.ndarray:

@@ -31,6 +31,12 @@ class Views:
         return Views(self.viewmats.to(device), self.Ks.to(device), self.width, self.height)
 
 
+def camera_position(views: Views, c: int = 0) -> np.ndarray:
+    """Where camera ``c`` is, in world coordinates (``-R^T t`` of its world-to-camera matrix)."""
+    view = views.viewmats[c].double().cpu().numpy()
+    return -view[:3, :3].T @ view[:3, 3]
+
+
 def look_at(eye: np.ndarray, target: np.ndarray, roll: float) -> np.ndarray:
     """World -> camera matrix of a camera at ``eye`` looking at ``target``, rolled by ``roll`` radians."""
     forward = target - eye

@@ -36,7 +36,7 @@ from helios.grid import FRAMES, POLAR_SPACINGS, Grid
 from helios.ingest import PARALLAX_POLICIES, IngestOptions
 from helios.inputs import expand_catalog_files
 from helios.jobs import configure_logging, user_errors
-from helios.landmarks import BUILTIN, CATEGORIES, load_landmarks
+from helios.landmarks import BUILTIN, CATEGORIES, find_landmark, load_landmarks
 from helios.partition import read_index
 from helios.selection import select_cells
 
@@ -430,16 +430,7 @@ def _camera_point(tokens: list[str], option: str, universe, landmarks_file: str)
     name = " ".join(tokens)
     if name.lower() == "sun":
         return np.zeros(3)
-    landmarks = load_landmarks(landmarks_file)
-    found = [mark for mark in landmarks if mark.name.lower() == name.lower()]
-    found = found or [mark for mark in landmarks if mark.name.lower().startswith(name.lower())]
-    if len(found) > 1:
-        raise HeliosError(f"{option} {name!r}: {len(found)} landmarks start so: {', '.join(m.name for m in found[:8])}; give more of the name")
-    if not found:
-        close = [mark.name for mark in landmarks if name.lower() in mark.name.lower()][:5]
-        hint = f"; did you mean {', '.join(close)}?" if close else f" in {landmarks_file} ({len(landmarks)} names)"
-        raise HeliosError(f"{option} {name!r}: not three coordinates, 'sun' or a landmark name{hint}")
-    return universe.landmark_position(found[0])
+    return universe.landmark_position(find_landmark(load_landmarks(landmarks_file), name, option))
 
 
 def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:

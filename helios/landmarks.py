@@ -126,3 +126,17 @@ def parse_landmarks(document: Any, label: str) -> list[Landmark]:
         seen[name] = number
         landmarks.append(Landmark(name, entry["category"], float(entry["x_pc"]), float(entry["y_pc"]), float(entry["z_pc"]), entry["source"]))
     return landmarks
+
+
+def find_landmark(landmarks: list[Landmark], name: str, label: str = "landmark") -> Landmark:
+    """The landmark called ``name`` (case-insensitive), or the one whose name starts so; a clear error otherwise."""
+    wanted = name.lower()
+    found = [mark for mark in landmarks if mark.name.lower() == wanted]
+    found = found or [mark for mark in landmarks if mark.name.lower().startswith(wanted)]
+    if len(found) > 1:
+        raise LandmarkError(f"{label} {name!r}: {len(found)} landmarks start so: {', '.join(m.name for m in found[:8])}; give more of the name")
+    if not found:
+        close = [mark.name for mark in landmarks if wanted in mark.name.lower()][:5]
+        hint = f"; did you mean {', '.join(close)}?" if close else f" ({len(landmarks)} names)"
+        raise LandmarkError(f"{label} {name!r}: not three coordinates, 'sun' or a landmark name{hint}")
+    return found[0]

@@ -116,7 +116,8 @@ def sky_photometry(universe: Any, eye: np.ndarray, brighter_than: float, size: i
     face_of = np.argmax(direction @ np.array([face[0] for face in CUBE_FACES], dtype=np.float64).T, axis=1)
     measured, corrected = np.full(len(bright), np.nan), np.full(len(bright), np.nan)
     isolated = np.zeros(len(bright), dtype=bool)
-    half = int(np.ceil(annulus[1] + 4 * DEFAULT_PSF_SIGMA_PX)) + 2
+    reach = annulus[1] + 4 * DEFAULT_PSF_SIGMA_PX + 1  # how far another star's light can enter the annulus
+    half = int(np.ceil(reach)) + 1
     white = unit_luminance(np.ones((1, 3)))
     for f, (forward, up) in enumerate(CUBE_FACES):
         chosen = np.flatnonzero(face_of[bright] == f)
@@ -125,7 +126,6 @@ def sky_photometry(universe: Any, eye: np.ndarray, brighter_than: float, size: i
         views = pinhole(eye, eye + np.asarray(forward, dtype=np.float64), CUBE_FACE_FOV, size, size, np.asarray(up, dtype=np.float64))
         image = luminance(render(universe, views)[0].astype(np.float64))
         x, y, depth = project(positions, views)
-        reach = annulus[1] + 4 * DEFAULT_PSF_SIGMA_PX + 1
         visible = np.flatnonzero((depth > 0) & (x > -reach) & (x < size + reach) & (y > -reach) & (y < size + reach))
         stars = bright[chosen]
         raw = aperture_flux(image, x[stars], y[stars], radius, annulus)

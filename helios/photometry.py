@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from helios.colour import srgb_encode
+
 #: Rec. 709 / sRGB luminance weights of linear R, G, B (IEC 61966-2-1).
 LUMINANCE_WEIGHTS = np.array([0.2126, 0.7152, 0.0722])
 #: Naked-eye limit under a dark sky (``../notes``: about 6 to 6.5 mag).
@@ -69,8 +71,7 @@ def tone_map(exposed: np.ndarray) -> np.ndarray:
     (linear for faint light, saturating smoothly for bright), then the sRGB transfer
     function.  The browser client applies the same two steps."""
     x = np.clip(np.asarray(exposed, dtype=np.float64), 0.0, None)
-    compressed = -np.expm1(-x)
-    return np.where(compressed <= 0.0031308, 12.92 * compressed, 1.055 * compressed ** (1 / 2.4) - 0.055)
+    return srgb_encode(-np.expm1(-x))
 
 
 def display_image(linear: np.ndarray, limiting_mag: float = DEFAULT_LIMITING_MAG) -> np.ndarray:

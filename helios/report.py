@@ -24,12 +24,13 @@ import torch  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 from helios import photometry  # noqa: E402
+from helios.astro import GALACTIC_CENTRE_ICRS  # noqa: E402
 from helios.cameras import pinhole  # noqa: E402
 from helios.cell import load_cell  # noqa: E402
 from helios.colour import srgb_encode  # noqa: E402
 from helios.files import atomic_path, write_json  # noqa: E402
 from helios.grid import Grid  # noqa: E402
-from helios.landmarks import load_landmarks  # noqa: E402
+from helios.landmarks import find_landmark, load_landmarks  # noqa: E402
 from helios.render.reference import starfield_exposure  # noqa: E402
 from helios.render.sky import Universe, render_sky  # noqa: E402
 from helios.render.torch_raster import rasterize_torch  # noqa: E402
@@ -140,10 +141,10 @@ def plot_gallery(pairs: list[tuple[str, str, np.ndarray, np.ndarray]], path: Pat
 
 
 #: The report's views of the assembled universe: (title, eye, look-at, up); places are "sun", the start of
-#: a landmark's name, or ICRS coordinates in pc (the Galactic centre's direction: RA 266.4°, Dec -28.9°).
+#: a landmark's name, or ICRS coordinates in pc.
 SKY_VIEWS = (
     ("from the Sun towards Orion", "sun", "Betelgeuse", (0.0, 0.0, 1.0)),
-    ("from the Sun towards the Galactic centre", "sun", (-5.48755604, -87.34370902, -48.38350155), (0.0, 0.0, 1.0)),
+    ("from the Sun towards the Galactic centre", "sun", tuple(100.0 * GALACTIC_CENTRE_ICRS), (0.0, 0.0, 1.0)),
     ("from the Pleiades back to the Sun", "M 45 (Pleiades)", "sun", (0.0, 0.0, 1.0)),
     ("from 500 pc above the Sun (ICRS +z)", (0.0, 0.0, 500.0), "sun", (1.0, 0.0, 0.0)),
 )
@@ -159,7 +160,7 @@ def plot_sky(universe_dir: str | Path, path: Path, size: tuple[int, int] = (640,
         if where == "sun":
             return np.zeros(3)
         if isinstance(where, str):
-            return universe.landmark_position(next(m for m in marks if m.name.startswith(where)))
+            return universe.landmark_position(find_landmark(marks, where))
         return universe.grid.to_frame(np.asarray([where], dtype=np.float64))[0]
 
     fig, axes = plt.subplots(2, 2, figsize=(2 * size[0] / 100, 2 * size[1] / 100 + 0.5), dpi=100, squeeze=False)

@@ -64,3 +64,18 @@ def test_file_level_errors(tmp_path):
         load_landmarks(write(tmp_path, {"stars": []}))
     with pytest.raises(LandmarkError, match="list is empty"):
         load_landmarks(write(tmp_path, {"landmarks": []}))
+
+
+def test_find_landmark_by_name_or_unique_start():
+    import pytest
+
+    from helios.errors import LandmarkError
+    from helios.landmarks import find_landmark, load_landmarks
+
+    marks = load_landmarks()
+    assert find_landmark(marks, "betelgeuse").name == "Betelgeuse (HIP 27989)"
+    assert find_landmark(marks, "M 45 (Pleiades)").name == "M 45 (Pleiades)"
+    with pytest.raises(LandmarkError, match="landmarks start so"):
+        find_landmark(marks, "M")
+    with pytest.raises(LandmarkError, match="did you mean M 45"):
+        find_landmark(marks, "Pleiades")

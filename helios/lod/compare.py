@@ -26,7 +26,7 @@ import torch
 from pytorch_msssim import ssim
 
 from helios import photometry
-from helios.cameras import Views
+from helios.cameras import Views, camera_position
 from helios.lod.cluster import GlowGaussians, cluster_gaussians
 from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, level, magnitude_cut
 from helios.measure import project
@@ -72,7 +72,7 @@ def level_images(universe: Any, views: Views, fraction: float, methods: Iterable
     shape = (1, views.height, views.width, 3)
     images = {m: torch.zeros(shape, dtype=torch.float64) for m in methods}
     sizes = dict.fromkeys(methods, 0)
-    eye = -views.viewmats[0, :3, :3].double().numpy().T @ views.viewmats[0, :3, 3].double().numpy()
+    eye = camera_position(views)
     visible = []
     for entry in universe.cells_in_view(views):
         cell = universe.read(entry)

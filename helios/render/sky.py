@@ -20,7 +20,7 @@ import torch
 import yaml
 
 from helios import photometry
-from helios.cameras import Views
+from helios.cameras import Views, camera_position
 from helios.cell import load_cell
 from helios.errors import HeliosError
 from helios.grid import Grid
@@ -139,7 +139,7 @@ def render_sky_levels(universe: Universe, views: Views, cache: Any = None, psf_s
 
     cache = cache or LevelCache()
     image = torch.zeros((1, views.height, views.width, 3), dtype=torch.float64, device=device)
-    eye = -views.viewmats[0, :3, :3].double().numpy().T @ views.viewmats[0, :3, 3].double().numpy()
+    eye = camera_position(views)
     focal = float(views.Ks[0, 0, 0])
     drawn: dict[str, int] = {}
     for entry in universe.cells_in_view(views):

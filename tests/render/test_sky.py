@@ -10,6 +10,7 @@ import yaml
 from helios import photometry
 from helios.cameras import pinhole
 from helios.errors import HeliosError
+from helios.landmarks import find_landmark, load_landmarks
 from helios.measure import project, sky_photometry
 from helios.render.points import render_points
 from helios.render.sky import Universe, find_universe, render_sky
@@ -97,8 +98,7 @@ def test_render_command_writes_linear_flux_and_a_tone_mapped_png(universe_dir, t
     assert image.shape == (90, 160, 3) and image.dtype == np.float32
     # Betelgeuse (HIP 27989, Hp 0.58) sits in the middle; the image holds the light of the stars in the field
     universe = Universe(universe_dir)
-    views = pinhole(np.zeros(3), universe.landmark_position(next(m for m in __import__("helios.landmarks").landmarks.load_landmarks()
-                                                                   if m.name.startswith("Betelgeuse"))), 40.0, 160, 90)
+    views = pinhole(np.zeros(3), universe.landmark_position(find_landmark(load_landmarks(), "Betelgeuse")), 40.0, 160, 90)
     positions, colours, abs_mag = all_stars(universe)
     x, y, depth = project(positions, views)
     flux = photometry.flux_from_magnitude(photometry.apparent_magnitude(abs_mag, np.linalg.norm(positions, axis=1)))
