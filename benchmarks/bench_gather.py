@@ -1,4 +1,4 @@
-"""Gather benchmark: trained index, pack (float32 and float16) and report for many cells.
+"""Gather benchmark: trained index, pack (float32 and float16 splats) and report for many cells (seed trainer's splats).
 
     python benchmarks/bench_gather.py --cells 1000 --splats 500 --repeats 3
 
@@ -26,6 +26,7 @@ import torch
 from helios.files import write_json
 from helios.grid import Grid, cell_id
 from helios.pack import PackReader
+from helios.partition import INDEX_FORMAT, INDEX_VERSION
 from helios.report import build_report
 from helios.splats import write_ply
 from helios.trained_index import build_trained_index, pack_universe, read_trained_index
@@ -57,7 +58,8 @@ def fabricate(root: Path, n_cells: int, n_splats: int) -> tuple[dict, dict]:
             "loss_initial": 1.1, "loss_final": 0.2 + 0.5 * rng.random(), "loss_reduction": float(rng.random()),
             "iterations_run": 1000, "best_step": 1000,
             "eval": {"psnr_before": 20.0, "psnr_after": 30.0, "ssim_before": 0.5, "ssim_after": 0.9}, "loss_curve": curve,
-            "options": options.as_dict(), "cell_seed": cell_seed(0, name), "transform": {"centre_pc": list(map(float, centre)), "scale_pc": radius}})
+            "options": options.as_dict(), "cell_seed": cell_seed(0, name),
+            "frame": {"centre_pc": list(map(float, centre)), "training_unit_pc": radius}})
         universe_cells.append({"id": name, "l": cell[0], "t": cell[1], "p": cell[2], "centre_pc": list(map(float, centre)), "radius_pc": radius,
                                "star_count": n_splats, "file": f"cells/{name}.parquet", "bytes": 0, "sha256": ""})
         selection_cells.append({"id": name})
@@ -66,7 +68,9 @@ def fabricate(root: Path, n_cells: int, n_splats: int) -> tuple[dict, dict]:
         pq.write_table(pa.table({"x_pc": xyz[:, 0], "y_pc": xyz[:, 1], "z_pc": xyz[:, 2], "abs_mag_g": rng.normal(3, 2, n_splats),
                                  "red": np.ones(n_splats), "green": np.ones(n_splats), "blue": np.ones(n_splats)})
                        .replace_schema_metadata({"helios.cell": name}), root / "universe" / "cells" / f"{name}.parquet")
-    universe = {"grid": grid.as_dict(), "frame": "icrs", "units": {"position": "pc"}, "cells": universe_cells, "cell_count": n_cells}
+    universe = {"format": INDEX_FORMAT, "version": INDEX_VERSION, "grid": grid.as_dict(), "frame": "icrs", "units": {"position": "pc"},
+                "cells": universe_cells, "cell_count": n_cells}
+    write_json(root / "universe" / "index.json", universe)
     return universe, {"cells": selection_cells}
 
 
@@ -92,15 +96,16 @@ def main() -> None:
         universe, selection = fabricate(root, args.cells, args.splats)
         print(f"fabricated in {time.perf_counter() - started:.1f} s")
         index_path = root / "trained" / "index.json"
-        t_index, _ = timed(lambda: build_trained_index(universe, selection, root / "trained", index_path), args.repeats)
+        t_index, _ = timed(lambda: build_trained_index(universe, selection, root / "trained", index_path, ground_truth="starfield"),
+                           args.repeats)
         rows = [("trained index.json (reads every PLY for its SHA-256)", t_index, None)]
         for dtype in ("f32", "f16"):
             pack = root / f"cells.{dtype}.pack"
-            t_pack, _ = timed(lambda pack=pack, dtype=dtype: pack_universe(root / "trained", pack, dtype), args.repeats)
+            t_pack, _ = timed(lambda pack=pack, dtype=dtype: pack_universe(root / "universe", pack, root / "trained", dtype), args.repeats)
 
             def read_all(pack=pack):
                 reader = PackReader(pack)
-                return sum(len(reader.read_cell(c)) for c in reader.cells)
+                return sum(len(reader.splats(c)) + len(reader.points(c)[1]) - args.splats for c in reader.cells)
 
             t_read, total = timed(read_all, args.repeats)
             assert total == args.cells * args.splats

@@ -1,10 +1,11 @@
 """Levels of detail against every star as a point, at equal bytes.
 
-    python benchmarks/bench_levels.py --universe DIR --views sun pleiades above-1kpc vega deneb [--outside]
+    python benchmarks/bench_levels.py --universe DIR [--trained RESULTS] --views sun pleiades above-1kpc vega deneb [--outside]
         [--sizes 256x256 1920x1080] [--fractions 0.01 0.03 0.1 0.3] [--limiting-mag 6.5] --json FILE
 
 For each viewpoint, image size and fraction it renders the reference (every star a point), the
-magnitude cut and the clustered (untrained) Gaussians (``helios.lod.compare``) and prints PSNR and
+magnitude cut, the clustered (untrained) Gaussians and, with ``--trained`` (a workflow output with
+trained levels of every cell), the trained levels (``helios.lod.compare``) and prints PSNR and
 SSIM of the tone-mapped images, the total flux's error and star completeness, with the bytes each
 method drew.  The clustered Gaussians are computed once per cell and fraction (timed apart).
 """
@@ -15,6 +16,7 @@ import argparse
 import json
 import platform
 import time
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -23,6 +25,7 @@ from helios.astro import GALACTIC_CENTRE_ICRS, NORTH_GALACTIC_POLE_ICRS
 from helios.cameras import pinhole
 from helios.landmarks import find_landmark, load_landmarks
 from helios.lod.compare import LevelCache, level_images, scores
+from helios.lod.sources import TrainedLevels
 from helios.render.sky import Universe
 
 
@@ -53,6 +56,7 @@ def viewpoint(universe: Universe, name: str) -> tuple[np.ndarray, np.ndarray, np
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--universe", required=True)
+    parser.add_argument("--trained", help="a workflow output directory whose trained levels to compare (ground_truth: levels)")
     parser.add_argument("--views", nargs="+", default=["sun", "pleiades", "above-1kpc", "vega", "deneb"])
     parser.add_argument("--sizes", nargs="+", default=["256x256"])
     parser.add_argument("--fractions", nargs="+", type=float, default=[0.01, 0.03, 0.1, 0.3])
@@ -62,9 +66,11 @@ def main() -> None:
     args = parser.parse_args()
     universe = Universe(args.universe)
     cache = LevelCache()
+    trained = TrainedLevels(Path(args.trained) / "trained") if args.trained else None
+    methods = ("cut", "clustered", "trained") if trained else ("cut", "clustered")
     rows = []
-    print(f"{'view':12s} {'size':>9s} {'f':>5s} | {'cut PSNR':>8s} {'SSIM':>6s} {'flux':>7s} {'compl':>6s} | "
-          f"{'clus PSNR':>9s} {'SSIM':>6s} {'flux':>7s} {'compl':>6s} | {'bytes %':>7s} {'s':>6s}", flush=True)
+    print(f"{'view':12s} {'size':>9s} {'f':>5s} | " + " | ".join(f"{m[:5]:>5s} PSNR {'SSIM':>6s} {'flux':>7s} {'compl':>6s}" for m in methods)
+          + f" | {'bytes %':>7s} {'s':>6s}", flush=True)
     for name in args.views:
         eye, target, up = viewpoint(universe, name)
         for size in args.sizes:
@@ -72,17 +78,17 @@ def main() -> None:
             views = pinhole(eye, target, args.fov, width, height, up)
             for fraction in args.fractions:
                 started = time.perf_counter()
-                result = level_images(universe, views, fraction, limiting_mag=args.limiting_mag, cache=cache)
+                result = level_images(universe, views, fraction, ("points", *methods), limiting_mag=args.limiting_mag, cache=cache,
+                                      trained=trained)
                 seconds = time.perf_counter() - started
                 reference = result.images["points"]
                 row = {"view": name, "size": size, "fraction": fraction, "seconds": seconds, "bytes": result.bytes,
-                       **{m: scores(reference, result.images[m], result.visible_xy, args.limiting_mag) for m in ("cut", "clustered")}}
+                       **{m: scores(reference, result.images[m], result.visible_xy, args.limiting_mag) for m in methods}}
                 rows.append(row)
-                cut, clus = row["cut"], row["clustered"]
-                print(f"{name:12s} {size:>9s} {fraction:5.2f} | {cut['psnr_db']:8.2f} {cut['ssim']:6.3f} {cut['flux_error']:+7.3f} "
-                      f"{cut['completeness']:6.3f} | {clus['psnr_db']:9.2f} {clus['ssim']:6.3f} {clus['flux_error']:+7.3f} "
-                      f"{clus['completeness']:6.3f} | {100 * result.bytes['clustered'] / result.bytes['points']:7.1f} {seconds:6.1f}",
-                      flush=True)
+                print(f"{name:12s} {size:>9s} {fraction:5.2f} | "
+                      + " | ".join(f"{row[m]['psnr_db']:10.2f} {row[m]['ssim']:6.3f} {row[m]['flux_error']:+7.3f} {row[m]['completeness']:6.3f}"
+                                   for m in methods)
+                      + f" | {100 * result.bytes['clustered'] / result.bytes['points']:7.1f} {seconds:6.1f}", flush=True)
     machine = {"cpu_count": __import__("os").cpu_count(), "torch": torch.__version__, "platform": platform.platform()}
     if args.json:
         with open(args.json, "w") as handle:

@@ -7,8 +7,9 @@
     helios train-batch --cells CELL.parquet ... --output-dir DIR [training options]
     helios train-all --input DIR --output DIR [--cores N] [training options]
     helios train-landmarks --input DIR --output DIR [--landmarks FILE] --neighbors N [--cores N] [training options]
-    helios pack --universe DIR --output FILE [--dtype float32|float16]
+    helios pack DIR --output FILE [--dtype float32|float16]
     helios pack-info FILE
+    helios levels-cell --cell CELL.parquet --output OUT [--iterations N] [--fractions F ...] ...
     helios validate DIR
     helios view DIR [--port P] [--no-browser]
     helios render DIR --from X Y Z|sun|LANDMARK --look-at X Y Z|LANDMARK --fov DEG --size W H --output FILE.npy|FILE.png
@@ -188,7 +189,8 @@ def _run_workflow(args: argparse.Namespace, select: dict) -> None:
     from helios.workflow import run_training
 
     train = section_values(args, "train")
-    TrainOptions.from_mapping(train)  # bad values fail here, with HELIOS's message, before Snakemake starts
+    if train["ground_truth"] != "levels":
+        TrainOptions.from_mapping(train)  # bad values fail here, with HELIOS's message, before Snakemake starts
     validation = run_training(args.input, args.output, select, train, args.cores, dry_run=args.dry_run)
     if validation is not None:
         cells = validation["summary"]["cells"]
@@ -243,7 +245,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--cell", required=True, metavar="CELL.parquet", help="a cell file from `helios build` (DIR/cells/L_T_P.parquet)")
     parser.add_argument("--output", required=True, metavar="OUT.ply", help="PLY to write; metrics go beside it as OUT.json")
     _add_training_options(parser)
-    parser.set_defaults(run=_run_train)
+    parser.set_defaults(run=_run_train, ground_truth="starfield")
 
 
 def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
@@ -266,7 +268,7 @@ def _add_train_batch(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--cells", required=True, nargs="+", metavar="CELL.parquet", help="cell files from `helios build`")
     parser.add_argument("--output-dir", required=True, metavar="DIR", help="directory for the PLY and metrics of every cell")
     _add_training_options(parser)
-    parser.set_defaults(run=_run_train_batch, densify_until=0)
+    parser.set_defaults(run=_run_train_batch, densify_until=0, ground_truth="starfield")
 
 
 def _run_train_batch(args: argparse.Namespace, logger: logging.Logger) -> None:
@@ -287,21 +289,27 @@ def _run_train_batch(args: argparse.Namespace, logger: logging.Logger) -> None:
 
 
 def _add_pack(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("pack", help="pack every trained cell into one file for a web client",
-                                 description="Write every cell of a trained universe (DIR/index.json and DIR/cells/*.ply) "
-                                 "into one pack file; see docs/pack-format.md.")
-    parser.add_argument("--universe", required=True, metavar="DIR", help="trained universe directory (results/trained)")
+    parser = commands.add_parser("pack", help="pack a universe (its stars, and its trained levels or splats) into one file for a web client",
+                                 description="Write every cell of a universe into one pack file (docs/pack-format.md): its stars as "
+                                 "points, brightest first, and, for a workflow output, each trained cell's levels (or the seed "
+                                 "trainer's splats).")
+    parser.add_argument("directory", metavar="DIR", help="workflow output directory (results) or `helios build` output (points only)")
     parser.add_argument("--output", required=True, metavar="FILE", help="pack file to write (cells.pack.bin)")
     parser.add_argument("--dtype", choices=("float32", "float16"), default="float32",
-                        help="float32 keeps the PLY values exactly; float16 halves the size (default: %(default)s)")
+                        help="splats only: float32 keeps the PLY values exactly; float16 halves their size (default: %(default)s)")
     parser.set_defaults(run=_run_pack)
 
 
 def _run_pack(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from helios.render.sky import find_universe
     from helios.trained_index import pack_universe
 
-    directory = pack_universe(args.universe, args.output, "f32" if args.dtype == "float32" else "f16")
-    print(f"{len(directory['cells'])} cells packed into {args.output}")
+    trained = Path(args.directory) / "trained"
+    trained = trained if (trained / "index.json").is_file() else None
+    directory = pack_universe(find_universe(args.directory), args.output, trained, "f32" if args.dtype == "float32" else "f16")
+    blocks = [block["kind"] for cell in directory["cells"] for block in cell["blocks"]]
+    print(f"{len(directory['cells'])} cells packed into {args.output}: "
+          + ", ".join(f"{blocks.count(kind)} {kind} blocks" for kind in ("points", "level", "splats") if kind in blocks))
 
 
 def _add_pack_info(commands: argparse._SubParsersAction) -> None:
@@ -316,12 +324,58 @@ def _run_pack_info(args: argparse.Namespace, logger: logging.Logger) -> None:
 
     reader = PackReader(args.pack)
     reader.verify()
-    entries = sorted(reader.cells.values(), key=lambda e: e["offset"])
+    entries = list(reader.cells.values())
+    blocks = [block for entry in entries for block in entry["blocks"]]
     print(f"{args.pack}: HELIOS pack version {reader.directory['version']}, {len(entries)} cells, "
-          f"{sum(e['count'] for e in entries):,} splats, {Path(args.pack).stat().st_size:,} bytes; all checksums OK")
-    print(f"{'cell':>10} {'splats':>8} {'encoding':>8} {'offset':>12} {'bytes':>10}")
-    for e in entries:
-        print(f"{e['id']:>10} {e['count']:>8} {e['encoding']:>8} {e['offset']:>12} {e['length']:>10}")
+          f"{sum(e['stars'] for e in entries):,} stars, {sum(b['count'] for b in blocks if b['kind'] == 'level'):,} level Gaussians, "
+          f"{sum(b['count'] for b in blocks if b['kind'] == 'splats'):,} splats, {Path(args.pack).stat().st_size:,} bytes; "
+          "all checksums OK")
+    print(f"{'cell':>10} {'stars':>8} {'block':>10} {'records':>8} {'points':>8} {'offset':>12} {'bytes':>10}")
+    for entry in entries:
+        for block in entry["blocks"]:
+            name = f"level {block['level']}" if block["kind"] == "level" else block["kind"]
+            points = block.get("points", block["count"] if block["kind"] == "points" else "")
+            print(f"{entry['id']:>10} {entry['stars']:>8} {name:>10} {block['count']:>8} {points:>8} {block['offset']:>12} {block['length']:>10}")
+
+
+def _add_levels_cell(commands: argparse._SubParsersAction) -> None:
+    from helios.config import add_section_arguments
+
+    parser = commands.add_parser(
+        "levels-cell", help="build the trained levels of detail of one cell",
+        description="Keep a cell's brightest stars as points and put the light of the rest in Gaussians, clustered then trained "
+        "to that light seen from outside the cell (docs/levels.md). Writes OUT.levels.parquet and OUT.levels.json.")
+    parser.add_argument("--cell", required=True, metavar="CELL.parquet", help="a cell file from `helios build` (DIR/cells/L_T_P.parquet)")
+    parser.add_argument("--output", required=True, metavar="OUT", help="output stem: OUT.levels.parquet and OUT.levels.json are written")
+    parser.add_argument("--seed", type=int, default=0, help="global seed; the cell's derives from it and its id (default: %(default)s)")
+    parser.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: torch's choice)")
+    options = parser.add_argument_group("level options (the config's levels: section)")
+    options.add_argument("--fractions", type=float, nargs="+", default=[0.01, 0.03, 0.1, 0.3], metavar="F",
+                         help="the ladder: each level's bytes as a fraction of all its stars as points (default: 0.01 0.03 0.1 0.3)")
+    options.add_argument("--distance-range", type=float, nargs=2, default=[2.0, 6.0], metavar=("NEAR", "FAR"),
+                         help="training cameras between these many bounding radii from the centre (default: 2 6)")
+    add_section_arguments(options, "levels", exclude=("fractions", "distance_range"))
+    parser.set_defaults(run=_run_levels_cell)
+
+
+def _run_levels_cell(args: argparse.Namespace, logger: logging.Logger) -> None:
+    import torch
+
+    from helios.config import section_values
+    from helios.lod.cell_job import level_cell
+    from helios.lod.levels import LevelOptions
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        options = LevelOptions.from_mapping(section_values(args, "levels"))
+    except ValueError as exc:
+        raise HeliosError(str(exc)) from None
+    stem = Path(args.output)
+    metrics = level_cell(args.cell, f"{stem}.levels.parquet", f"{stem}.levels.json", options, args.seed, progress=logger.info)
+    print(f"cell {metrics['cell']}: {len(metrics['levels'])} levels, "
+          + ", ".join(f"{lv['points']} points + {lv['gaussians']} Gaussians" for lv in metrics["levels"])
+          + f"; written to {stem}.levels.parquet")
 
 
 def _add_validate(commands: argparse._SubParsersAction) -> None:
@@ -406,8 +460,11 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--up", nargs=3, type=float, default=[0.0, 0.0, 1.0], metavar=("X", "Y", "Z"),
                         help="direction towards the top of the image (default: the frame's +z)")
     parser.add_argument("--points", action="store_true",
-                        help="every star as a point (the reference); without it each cell is drawn at the level the rule of "
-                        "docs/levels.md picks (its brightest stars as points, the rest as clustered Gaussians)")
+                        help="every star as a point (the reference); without it each trained cell of a workflow output is drawn "
+                        "at the level the rule of docs/levels.md picks (its brightest stars as points, the light of the rest "
+                        "in trained Gaussians), every other cell as points")
+    parser.add_argument("--clustered", action="store_true",
+                        help="draw every cell by the level rule with untrained, clustered Gaussians (the baseline; any DIR)")
     parser.add_argument("--limiting-mag", type=float, default=DEFAULT_LIMITING_MAG,
                         help="exposure of the PNG: a star of this magnitude is just visible (default: %(default)s)")
     parser.add_argument("--psf-sigma", type=float, default=DEFAULT_PSF_SIGMA_PX,
@@ -439,6 +496,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
 
     from helios.cameras import pinhole
     from helios.files import atomic_path
+    from helios.lod.sources import ClusteredLevels, TrainedLevels
     from helios.photometry import display_image, luminance, magnitude_from_flux
     from helios.render.sky import Universe, render_sky, render_sky_levels
 
@@ -458,12 +516,18 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
         raise HeliosError("--device cuda: PyTorch sees no CUDA device here")
-    if args.points:
+    if args.points and args.clustered:
+        raise HeliosError("give --points or --clustered, not both")
+    source = ClusteredLevels() if args.clustered else None if args.points else TrainedLevels.find(args.directory)
+    if source is None:
+        if not args.points:
+            logger.info("%s has no trained levels (a `helios build` output, or a run of the seed trainer): every star as a point",
+                        args.directory)
         image = render_sky(universe, views, args.psf_sigma, device, progress=logger.info)[0]
     else:
-        image, drawn = render_sky_levels(universe, views, psf_sigma_px=args.psf_sigma, device=device)
+        image, drawn = render_sky_levels(universe, views, source, psf_sigma_px=args.psf_sigma, device=device)
         image = image[0]
-        logger.info("cells drawn by level (docs/levels.md; untrained clustered Gaussians): %s",
+        logger.info("cells drawn by level (docs/levels.md; %s Gaussians): %s", "clustered" if args.clustered else "trained",
                     ", ".join(f"{name}: {count}" for name, count in sorted(drawn.items())))
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp:
@@ -492,6 +556,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_train_landmarks(commands)
     _add_pack(commands)
     _add_pack_info(commands)
+    _add_levels_cell(commands)
     _add_validate(commands)
     _add_view(commands)
     _add_render(commands)

@@ -69,12 +69,15 @@ def _boolean(text: str) -> bool:
 _METAVARS = {int: "N", float: "X", _boolean: "BOOL"}
 
 
-def add_section_arguments(parser: argparse.ArgumentParser | Any, name: str, defaults: dict[str, Any] | None = None) -> None:
+def add_section_arguments(parser: argparse.ArgumentParser | Any, name: str, defaults: dict[str, Any] | None = None,
+                          exclude: tuple[str, ...] = ()) -> None:
     """One ``--key-name`` option per key of schema section ``name``, help from the schema.
 
     Defaults are the schema's, or those of ``defaults`` (e.g. the workflow's default config) where it has the key.
     """
     for key, entry in section(name).items():
+        if key in exclude:
+            continue
         parser.add_argument(
             "--" + key.replace("_", "-"),
             dest=key,

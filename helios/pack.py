@@ -1,22 +1,20 @@
-"""``cells.pack.bin``: every trained cell in one file for a web client.
+"""``cells.pack.bin``: the universe in one file for a web client (``docs/pack-format.md``).
 
-Layout (all integers little-endian; see docs/pack-format.md):
+Layout (all integers little-endian):
 
     header   128 bytes  magic b"HELIOSPK", version, header size, cell count,
                         directory offset/length, file length, directory SHA-256
-    directory           UTF-8 JSON: one entry per cell with its block's offset,
-                        length, splat count, encoding, transform and SHA-256
-    blocks              one per cell, each starting at a multiple of 64 bytes
+    directory           UTF-8 JSON: every cell with its frame (centre and bounding
+                        radius, stated once) and its blocks, each with offset,
+                        length, record count and SHA-256
+    blocks              each starting at a multiple of 64 bytes
 
-A block holds ``count`` records of 14 values, in this order: x y z,
-scale_0..2 (log), rot_0..3 (w x y z), opacity (logit), f_dc_0..2 — the PLY's
-pre-activation values without the normals.  ``f32`` blocks store the PLY's
-values exactly (transform scale 1: positions in pc relative to the centre).
-``f16`` blocks store positions divided by the cell's bounding radius and
-log-scales minus its log (transform scale = radius), so that every value stays
-small enough for half precision; decode with ``x_pc = centre + scale * x``.
+A cell's blocks: ``points`` (every star, brightest first, so a byte-range prefix
+is its brightest stars), then for a trained cell either its levels (``level``:
+the Gaussians of one level, whose points are the first ``points`` stars) or the
+seed trainer's ``splats``.  Records: :mod:`helios.pack_records`.
 
-:func:`read_pack` checks everything and raises :class:`PackError` only.
+:class:`PackReader` checks everything and raises :class:`PackError` only.
 """
 
 from __future__ import annotations
@@ -26,7 +24,7 @@ import json
 import math
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +32,15 @@ import numpy as np
 
 from helios.errors import HeliosError
 from helios.files import atomic_path
+from helios.pack_records import RECORD_BYTES, SPLAT_FIELDS, SPLAT_RECORDS, decode_gaussians, decode_points
 
 MAGIC = b"HELIOSPK"
-VERSION = 1
+VERSION = 2
 HEADER_SIZE = 128
 ALIGNMENT = 64
-VALUES_PER_SPLAT = 14
-ENCODINGS = {"f32": np.dtype("<f4"), "f16": np.dtype("<f2")}
 _HEADER = struct.Struct("<8sIIIIQQQ32s")  # 8+4+4+4+4+8+8+8+32 = 80 bytes, zero-padded to 128
 MAX_DIRECTORY_BYTES = 256 << 20
-FIELDS = ("x", "y", "z", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3", "opacity", "f_dc_0", "f_dc_1", "f_dc_2")
+BLOCK_KINDS = ("points", "level", "splats")
 
 
 class PackError(HeliosError):
@@ -51,61 +48,77 @@ class PackError(HeliosError):
 
 
 @dataclass(frozen=True)
+class PackBlock:
+    """One block: ``kind``, its ``count`` records as ``data``, and what the directory says of it
+    (``level``: ``level``, ``fraction``, ``points``; ``splats``: ``encoding``, ``unit_pc``)."""
+
+    kind: str
+    count: int
+    data: bytes
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class PackCell:
-    """One cell to pack: pre-activation values as in the PLY (positions in pc, relative to the centre)."""
+    """One cell: its frame (records are relative to ``centre_pc``), star count and blocks."""
 
     id: str
     centre_pc: Sequence[float]
     radius_pc: float
-    records: np.ndarray  # [N, 14] float32, FIELDS order
+    stars: int
+    blocks: Sequence[PackBlock]
 
 
-def records_from_ply(ply: dict[str, np.ndarray]) -> np.ndarray:
-    """``[N, 14]`` float32 records from :func:`helios.splats.read_ply` arrays."""
-    return np.concatenate(
-        [ply["means"], ply["scales"], ply["quats"], ply["opacities"][:, None], ply["colors"]], axis=1
-    ).astype(np.float32)
+def record_kind(block: dict[str, Any]) -> str:
+    """The key of :data:`RECORD_BYTES` for a directory block."""
+    return f"splats_{block.get('encoding')}" if block.get("kind") == "splats" else str(block.get("kind"))
+
+
+def splat_block(records: np.ndarray, encoding: str, radius_pc: float) -> PackBlock:
+    """The seed trainer's splats (``[N, 14]``, the PLY's values) as a block: ``f32`` exactly, ``f16`` with
+    positions in units of the bounding radius and log-scales minus its log (``unit_pc``), so that
+    every value fits half precision."""
+    if encoding not in SPLAT_RECORDS:
+        raise HeliosError(f"unknown splat encoding {encoding!r}; choose one of {', '.join(SPLAT_RECORDS)}")
+    records = np.asarray(records, dtype=np.float64)
+    if records.ndim != 2 or records.shape[1] != len(SPLAT_FIELDS):
+        raise HeliosError(f"splat records must be [N, {len(SPLAT_FIELDS)}], got {records.shape}")
+    unit = 1.0 if encoding == "f32" or radius_pc <= 0 else float(radius_pc)
+    values = records.copy()
+    values[:, 0:3] /= unit
+    values[:, 3:6] -= math.log(unit)
+    data = values.astype(SPLAT_RECORDS[encoding].base).tobytes() if encoding == "f16" else records.astype("<f4").tobytes()
+    return PackBlock("splats", len(records), data, {"encoding": encoding, "unit_pc": unit})
 
 
 def _align(offset: int) -> int:
     return (offset + ALIGNMENT - 1) // ALIGNMENT * ALIGNMENT
 
 
-def _encode(cell: PackCell, encoding: str) -> tuple[bytes, float]:
-    records = np.asarray(cell.records, dtype=np.float32)
-    if records.ndim != 2 or records.shape[1] != VALUES_PER_SPLAT:
-        raise HeliosError(f"cell {cell.id}: records must be [N, {VALUES_PER_SPLAT}], got {records.shape}")
-    if encoding == "f32":
-        return records.astype("<f4").tobytes(), 1.0
-    scale = float(cell.radius_pc) if cell.radius_pc > 0 else 1.0
-    values = records.astype(np.float64)
-    values[:, 0:3] /= scale
-    values[:, 3:6] -= math.log(scale)
-    return values.astype("<f2").tobytes(), scale
-
-
-def write_pack(path: str | Path, cells: Sequence[PackCell], encoding: str = "f32", meta: dict[str, Any] | None = None) -> dict[str, Any]:
+def write_pack(path: str | Path, cells: Sequence[PackCell], meta: dict[str, Any] | None = None) -> dict[str, Any]:
     """Write a pack atomically; returns its directory."""
-    if encoding not in ENCODINGS:
-        raise HeliosError(f"unknown pack encoding {encoding!r}; choose one of {', '.join(ENCODINGS)}")
-    blocks, entries = [], []
+    blocks: list[bytes] = []
+    entries = []
     for cell in cells:
-        data, scale = _encode(cell, encoding)
-        blocks.append(data)
-        entries.append({
-            "id": cell.id,
-            "count": int(len(cell.records)),
-            "encoding": encoding,
-            "length": len(data),
-            "sha256": hashlib.sha256(data).hexdigest(),
-            "transform": {"centre_pc": [float(v) for v in cell.centre_pc], "scale_pc": scale},
-        })
+        block_entries = []
+        for block in cell.blocks:
+            if block.kind not in BLOCK_KINDS:
+                raise HeliosError(f"cell {cell.id}: unknown block kind {block.kind!r}")
+            entry = {"kind": block.kind, "count": int(block.count), "length": len(block.data),
+                     "sha256": hashlib.sha256(block.data).hexdigest(), **block.attributes}
+            if len(block.data) != block.count * RECORD_BYTES[record_kind(entry)]:
+                raise HeliosError(f"cell {cell.id}: {block.kind} block of {len(block.data)} bytes does not hold {block.count} records")
+            block_entries.append(entry)
+            blocks.append(block.data)
+        entries.append({"id": cell.id, "centre_pc": [float(v) for v in cell.centre_pc], "radius_pc": float(cell.radius_pc),
+                        "stars": int(cell.stars), "blocks": block_entries})
     # Offsets depend on the directory's size, which depends on the offsets' digits: iterate to a fixed point.
-    offsets = [0] * len(entries)
+    offsets = [0] * len(blocks)
     for _ in range(10):
-        directory = {"format": "helios-pack-directory", "version": VERSION, "values_per_splat": VALUES_PER_SPLAT,
-                     "fields": list(FIELDS), "meta": meta or {},
-                     "cells": [dict(entry, offset=offset) for entry, offset in zip(entries, offsets)]}
+        numbered = iter(offsets)
+        directory = {"format": "helios-pack-directory", "version": VERSION, "record_bytes": RECORD_BYTES,
+                     "fields": {"splats": list(SPLAT_FIELDS)}, "meta": meta or {},
+                     "cells": [dict(entry, blocks=[dict(b, offset=next(numbered)) for b in entry["blocks"]]) for entry in entries]}
         directory_bytes = json.dumps(directory, sort_keys=True, separators=(",", ":")).encode()
         position = _align(HEADER_SIZE + len(directory_bytes))
         new_offsets = []
@@ -128,13 +141,16 @@ def write_pack(path: str | Path, cells: Sequence[PackCell], encoding: str = "f32
     return directory
 
 
-def _offset_key(entry: Any) -> int:
-    offset = entry.get("offset") if isinstance(entry, dict) else None
-    return offset if isinstance(offset, int) and not isinstance(offset, bool) else -1
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 class PackReader:
-    """Validated access to a pack: the directory up front, cells one at a time."""
+    """Validated access to a pack: the directory up front, blocks one at a time."""
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
@@ -143,7 +159,7 @@ class PackReader:
         except OSError as exc:
             raise PackError(f"{self.path}: cannot read the pack ({exc})") from None
         self.directory = self._read_directory()
-        self.cells = {entry["id"]: entry for entry in self.directory["cells"]}
+        self.cells: dict[str, dict[str, Any]] = {entry["id"]: entry for entry in self.directory["cells"]}
 
     def _fail(self, message: str) -> PackError:
         return PackError(f"{self.path}: {message}")
@@ -156,7 +172,7 @@ class PackReader:
         if magic != MAGIC:
             raise self._fail("not a HELIOS pack (bad magic bytes)")
         if version != VERSION:
-            raise self._fail(f"pack version {version} is not supported (this reader reads {VERSION})")
+            raise self._fail(f"pack version {version} is not supported (this reader reads {VERSION}; rebuild the pack)")
         if header_size != HEADER_SIZE or dir_offset != HEADER_SIZE:
             raise self._fail("corrupt header (sizes)")
         if file_length != len(data):
@@ -174,69 +190,119 @@ class PackReader:
             raise self._fail("directory has no cell list")
         if len(directory["cells"]) != count:
             raise self._fail(f"header says {count} cells, directory lists {len(directory['cells'])}")
-        end_of_directory = dir_offset + dir_length
-        previous_end = end_of_directory
-        seen = set()
-        for number, entry in enumerate(sorted(directory["cells"], key=_offset_key)):
-            self._check_entry(entry, number, len(data))
-            if entry["offset"] < previous_end:
-                raise self._fail(f"cell {entry['id']}: block overlaps the directory or another block")
+        seen: set[str] = set()
+        blocks = []
+        for number, entry in enumerate(directory["cells"]):
+            self._check_cell(entry, number)
             if entry["id"] in seen:
                 raise self._fail(f"cell {entry['id']} appears twice")
             seen.add(entry["id"])
-            previous_end = entry["offset"] + entry["length"]
+            for block in entry["blocks"]:
+                self._check_block(entry, block, len(data))
+                blocks.append((block["offset"], block["length"], entry["id"]))
+        previous_end = dir_offset + dir_length
+        for offset, length, name in sorted(blocks):
+            if offset < previous_end:
+                raise self._fail(f"cell {name}: a block overlaps the directory or another block")
+            previous_end = offset + length
         return directory
 
-    def _check_entry(self, entry: Any, number: int, size: int) -> None:
+    def _check_cell(self, entry: Any, number: int) -> None:
         if not isinstance(entry, dict):
             raise self._fail(f"directory entry {number} is not an object")
-        for key, kind in (("id", str), ("count", int), ("offset", int), ("length", int), ("encoding", str), ("sha256", str), ("transform", dict)):
-            if not isinstance(entry.get(key), kind) or isinstance(entry.get(key), bool):
-                raise self._fail(f"directory entry {number}: missing or invalid {key!r}")
+        if not isinstance(entry.get("id"), str):
+            raise self._fail(f"directory entry {number}: missing or invalid 'id'")
         name = entry["id"]
-        if entry["encoding"] not in ENCODINGS:
-            raise self._fail(f"cell {name}: unknown encoding {entry['encoding']!r}")
-        itemsize = ENCODINGS[entry["encoding"]].itemsize
-        if entry["count"] < 0 or entry["count"] * VALUES_PER_SPLAT * itemsize > size:
-            raise self._fail(f"cell {name}: absurd splat count {entry['count']} for a {size}-byte file")
-        if entry["length"] != entry["count"] * VALUES_PER_SPLAT * itemsize:
-            raise self._fail(f"cell {name}: block length {entry['length']} does not match {entry['count']} splats")
-        if entry["offset"] % ALIGNMENT or entry["offset"] < HEADER_SIZE or entry["offset"] + entry["length"] > size:
-            raise self._fail(f"cell {name}: block at {entry['offset']} (+{entry['length']}) is misaligned or past the end of the file")
-        transform = entry["transform"]
-        centre, scale = transform.get("centre_pc"), transform.get("scale_pc")
-        if not (isinstance(centre, list) and len(centre) == 3 and all(isinstance(v, (int, float)) and math.isfinite(v) for v in centre)):
-            raise self._fail(f"cell {name}: invalid transform centre")
-        if not (isinstance(scale, (int, float)) and math.isfinite(scale) and scale > 0):
-            raise self._fail(f"cell {name}: invalid transform scale")
+        centre = entry.get("centre_pc")
+        if not (isinstance(centre, list) and len(centre) == 3 and all(_is_number(v) for v in centre)):
+            raise self._fail(f"cell {name}: invalid centre_pc")
+        if not (_is_number(entry.get("radius_pc")) and entry["radius_pc"] > 0):
+            raise self._fail(f"cell {name}: invalid radius_pc")
+        if not (_is_int(entry.get("stars")) and entry["stars"] >= 0):
+            raise self._fail(f"cell {name}: invalid star count")
+        if not isinstance(entry.get("blocks"), list) or not all(isinstance(b, dict) for b in entry["blocks"]):
+            raise self._fail(f"cell {name}: invalid block list")
+        kinds = [b.get("kind") for b in entry["blocks"]]
+        if kinds.count("points") != 1 or kinds.count("splats") > 1:
+            raise self._fail(f"cell {name}: a cell needs one points block and at most one splats block, has {kinds}")
 
-    def read_cell(self, cell_id: str) -> np.ndarray:
-        """``[N, 14]`` float32 values as stored (see ``transform`` for the frame), checksum verified."""
+    def _check_block(self, cell: dict[str, Any], block: dict[str, Any], size: int) -> None:
+        name, kind = cell["id"], block.get("kind")
+        if kind not in BLOCK_KINDS:
+            raise self._fail(f"cell {name}: unknown block kind {kind!r}")
+        for key, check in (("count", _is_int), ("offset", _is_int), ("length", _is_int), ("sha256", lambda v: isinstance(v, str))):
+            if not check(block.get(key)):
+                raise self._fail(f"cell {name}, {kind} block: missing or invalid {key!r}")
+        if kind == "splats" and block.get("encoding") not in SPLAT_RECORDS:
+            raise self._fail(f"cell {name}: unknown splat encoding {block.get('encoding')!r}")
+        record = RECORD_BYTES[record_kind(block)]
+        if block["count"] < 0 or block["count"] * record > size:
+            raise self._fail(f"cell {name}, {kind} block: absurd record count {block['count']} for a {size}-byte file")
+        if block["length"] != block["count"] * record:
+            raise self._fail(f"cell {name}, {kind} block: length {block['length']} does not match {block['count']} records")
+        if block["offset"] % ALIGNMENT or block["offset"] < HEADER_SIZE or block["offset"] + block["length"] > size:
+            raise self._fail(f"cell {name}, {kind} block at {block['offset']} (+{block['length']}) is misaligned or past the end of the file")
+        if kind == "points" and block["count"] != cell["stars"]:
+            raise self._fail(f"cell {name}: points block holds {block['count']} stars, the cell {cell['stars']}")
+        if kind == "level":
+            if not (_is_int(block.get("level")) and block["level"] >= 1 and _is_number(block.get("fraction"))
+                    and 0 < block["fraction"] < 1 and _is_int(block.get("points")) and 0 <= block["points"] <= cell["stars"]):
+                raise self._fail(f"cell {name}: invalid level block (level, fraction or points)")
+        if kind == "splats" and not (_is_number(block.get("unit_pc")) and block["unit_pc"] > 0):
+            raise self._fail(f"cell {name}: invalid splats unit_pc")
+
+    def block(self, cell_id: str, kind: str, level: int | None = None) -> dict[str, Any] | None:
+        """The directory entry of a cell's block (``level``: its number), or ``None``."""
         entry = self.cells.get(cell_id)
         if entry is None:
             raise PackError(f"{self.path}: no cell {cell_id!r} in this pack")
-        block = self.data[entry["offset"]:entry["offset"] + entry["length"]]
-        if hashlib.sha256(block).hexdigest() != entry["sha256"]:
-            raise self._fail(f"cell {cell_id}: block checksum mismatch (corrupt file)")
-        values = np.frombuffer(block, dtype=ENCODINGS[entry["encoding"]]).reshape(entry["count"], VALUES_PER_SPLAT)
-        return values.astype(np.float32)
+        return next((b for b in entry["blocks"] if b["kind"] == kind and (level is None or b.get("level") == level)), None)
 
-    def read_cell_pc(self, cell_id: str) -> np.ndarray:
-        """Values in the PLY's frame (pc relative to the centre, log-scales in pc)."""
-        values = self.read_cell(cell_id).astype(np.float64)
-        scale = self.cells[cell_id]["transform"]["scale_pc"]
-        if scale != 1.0:
-            values[:, 0:3] *= scale
-            values[:, 3:6] += math.log(scale)
+    def levels(self, cell_id: str) -> list[dict[str, Any]]:
+        """The level blocks of a cell, coarsest first."""
+        return sorted((b for b in self.cells[cell_id]["blocks"] if b["kind"] == "level"), key=lambda b: b["level"])
+
+    def read_block(self, cell_id: str, block: dict[str, Any]) -> bytes:
+        """A block's bytes, checksum verified."""
+        data = self.data[block["offset"]:block["offset"] + block["length"]]
+        if hashlib.sha256(data).hexdigest() != block["sha256"]:
+            raise self._fail(f"cell {cell_id}: {block['kind']} block checksum mismatch (corrupt file)")
+        return data
+
+    def points(self, cell_id: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A cell's stars, brightest first: positions (pc, the universe's frame), absolute magnitudes, colours."""
+        relative, abs_mag, colours = decode_points(self.read_block(cell_id, self.block(cell_id, "points")))
+        return relative + np.asarray(self.cells[cell_id]["centre_pc"]), abs_mag, colours
+
+    def level(self, cell_id: str, number: int) -> dict[str, np.ndarray]:
+        """A level's Gaussians (:func:`helios.pack_records.decode_gaussians`, means in the universe's frame)."""
+        block = self.block(cell_id, "level", number)
+        if block is None:
+            raise PackError(f"{self.path}: cell {cell_id} has no level {number}")
+        gaussians = decode_gaussians(self.read_block(cell_id, block))
+        gaussians["mean"] = gaussians["mean"] + np.asarray(self.cells[cell_id]["centre_pc"])
+        return gaussians
+
+    def splats(self, cell_id: str) -> np.ndarray:
+        """The seed trainer's splats ``[N, 14]`` in the PLY's frame (pc relative to the centre, log-scales in pc)."""
+        block = self.block(cell_id, "splats")
+        if block is None:
+            raise PackError(f"{self.path}: cell {cell_id} has no splats")
+        values = np.frombuffer(self.read_block(cell_id, block), SPLAT_RECORDS[block["encoding"]].base)
+        values = values.reshape(block["count"], len(SPLAT_FIELDS)).astype(np.float64)
+        values[:, 0:3] *= block["unit_pc"]
+        values[:, 3:6] += math.log(block["unit_pc"])
         return values
 
     def verify(self) -> None:
         """Check every block's checksum."""
-        for cell_id in self.cells:
-            self.read_cell(cell_id)
+        for cell_id, entry in self.cells.items():
+            for block in entry["blocks"]:
+                self.read_block(cell_id, block)
 
 
-def read_pack(path: str | Path) -> dict[str, np.ndarray]:
-    """Every cell's stored values, fully validated."""
+def read_pack(path: str | Path) -> PackReader:
+    """A pack, fully validated (directory and every block's checksum)."""
     reader = PackReader(path)
-    return {cell_id: reader.read_cell(cell_id) for cell_id in reader.cells}
+    reader.verify()
+    return reader

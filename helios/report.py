@@ -174,6 +174,29 @@ def plot_sky(universe_dir: str | Path, path: Path, size: tuple[int, int] = (640,
         fig.savefig(tmp, format="png", facecolor="black")
     plt.close(fig)
 
+def _build_levels_report(trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
+                         validation: dict[str, Any] | None) -> dict[str, Any]:
+    """The report of trained levels: the same files, the gallery showing levels beside points."""
+    from helios.report_levels import level_metrics, plot_level_convergence, plot_levels_beside_points
+
+    per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
+    aggregate, rows = level_metrics(trained_index)
+    plot_level_convergence(per_cell, report_dir / "convergence.png")
+    aggregate["levels_beside_points"] = plot_levels_beside_points(universe_dir, trained_dir, report_dir / "gallery.png")
+    metrics = {"format": REPORT_FORMAT, "version": 2, "ground_truth": "levels", "config_hash": trained_index["config_hash"],
+               "aggregate": aggregate, "cells": rows}
+    write_json(report_dir / "training_metrics.json", metrics)
+    plot_sky(universe_dir, report_dir / "sky.png")
+    levels = max((row["levels"] for row in rows), default=0)
+    columns = ("id", "stars", "levels", "trained_levels", "gaussians", *(f"improvement_{n}" for n in range(1, levels + 1)), "median_improvement")
+    title = ("<h2>Levels beside points</h2><p>Left: every star a point (<code>helios render --points</code>); right: each trained "
+             "cell at the level the rule picks (<code>helios render</code>), untrained cells as points. Scores on the tone-mapped "
+             "images (docs/levels.md).</p>")
+    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation,
+               report_dir / "sky.png", columns, title)
+    return metrics
+
+
 def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
@@ -195,16 +218,19 @@ def validation_html(validation: dict[str, Any] | None) -> str:
     return f"<h2>Validation: <span style='color:{colour}'>{verdict}</span></h2><ul class='checks'>{items}</ul>"
 
 
+SPLAT_COLUMNS = ("id", "status", "stars", "splats", "loss_initial", "loss_final", "loss_reduction", "psnr_before", "psnr_after", "psnr_gain")
+SPLAT_GALLERY = "<h2>Gallery: best, median and worst cells (held-out view)</h2>"
+
+
 def write_html(metrics: dict[str, Any], convergence: Path, gallery: Path, path: Path, validation: dict[str, Any] | None = None,
-               sky: Path | None = None) -> None:
+               sky: Path | None = None, columns: tuple[str, ...] = SPLAT_COLUMNS, gallery_title: str = SPLAT_GALLERY) -> None:
     agg = metrics["aggregate"]
-    columns = ["id", "status", "stars", "splats", "loss_initial", "loss_final", "loss_reduction", "psnr_before", "psnr_after", "psnr_gain"]
     head = "".join(f"<th onclick='sortBy({i})'>{c}</th>" for i, c in enumerate(columns))
-    body = "\n".join("<tr>" + "".join(f"<td>{_fmt(row[c])}</td>" for c in columns) + "</tr>" for row in metrics["cells"])
+    body = "\n".join("<tr>" + "".join(f"<td>{_fmt(row.get(c))}</td>" for c in columns) + "</tr>" for row in metrics["cells"])
     summary = "".join(
         f"<li><b>{html.escape(k)}</b>: {_fmt(v) if not isinstance(v, dict) else html.escape(json.dumps(v))}</li>" for k, v in agg.items()
     )
-    gallery_html = f"<h2>Gallery: best, median and worst cells (held-out view)</h2><img src='{_data_uri(gallery)}' alt='gallery'>"
+    gallery_html = f"{gallery_title}<img src='{_data_uri(gallery)}' alt='gallery'>"
     sky_html = "" if sky is None else (
         "<h2>The universe, every star a point</h2><p>On one photometric scale (docs/photometry.md), limiting magnitude 6.5, "
         f"60&deg; wide: what <code>helios render --points</code> draws.</p><img src='{_data_uri(sky)}' alt='sky'>")
@@ -252,6 +278,8 @@ def build_report(trained_index: dict[str, Any], trained_dir: str | Path, univers
     """
     trained_dir, universe_dir, report_dir = Path(trained_dir), Path(universe_dir), Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
+    if trained_index["ground_truth"] == "levels":
+        return _build_levels_report(trained_index, trained_dir, universe_dir, report_dir, validation)
     per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
     curves = {cell_id: m.get("loss_curve", []) for cell_id, m in per_cell.items()}
     metrics = training_metrics(trained_index, curves)

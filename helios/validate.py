@@ -1,11 +1,16 @@
 """``helios validate``: check a finished run and say what is wrong.
 
-Checks: cell counts (universe, selected, trained), finite metrics, the
-training's effect (median loss reduction and median held-out PSNR gain over
-the trained cells at least the configured minimums; cells that did not
-improve listed), diverged cells (a failure unless allowed), index <-> file
-checksums for the universe and the trained cells, and the pack round trip
-(float32 exact; float16 within half-precision rounding).
+Checks: cell counts (universe, selected, trained), index <-> file checksums
+for the universe and the trained files, finite metrics, the training's effect
+and diverged cells or levels (a failure unless allowed), and the pack: every
+block the exact encoding of its source.
+
+Levels (``ground_truth: levels``): the median held-out loss reduction of the
+trained levels at least the minimum, and every level's Gaussians carrying the
+light of the stars they replace within ``max_level_light_error``.  The seed
+trainer (``starfield`` / ``splats``): the median loss reduction and held-out
+PSNR gain over the trained cells at least the minimums, the cells that did
+not improve listed.
 
 Training keeps each cell's best parameters, starting from its initial ones,
 so no cell can end with a higher loss than it started with: a check that
@@ -14,6 +19,7 @@ only compared the two could never fail.  The medians can.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import statistics
@@ -21,15 +27,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from helios.config import from_mapping
 from helios.errors import HeliosError
 from helios.files import sha256_file, write_json
-from helios.pack import PackError, PackReader, records_from_ply
+from helios.pack import PackError, PackReader
 from helios.partition import read_index
-from helios.splats import read_ply
-from helios.trained_index import read_trained_index
+from helios.trained_index import pack_cells, read_trained_index
 
 VALIDATION_FORMAT = "helios-validation"
 METRIC_KEYS = ("loss_initial", "loss_final", "psnr_before", "psnr_after")
@@ -43,6 +46,7 @@ class Thresholds:
 
     min_median_loss_reduction: float = 0.01
     min_median_psnr_gain_db: float = 0.0
+    max_level_light_error: float = 0.1
     allow_diverged: bool = False
 
     @classmethod
@@ -79,44 +83,78 @@ def _check_files(checks: Checks, label: str, root: Path, cells: list[dict[str, A
     checks.add(f"{label} checksums", not bad, detail)
 
 
-def _check_pack(checks: Checks, pack_path: Path, trained_dir: Path, cells: list[dict[str, Any]]) -> dict[str, Any]:
+def _expected_blocks(universe_root: Path, trained: dict[str, Any], trained_dir: Path, encoding: str) -> dict[str, list[bytes]]:
+    """Every cell's blocks, encoded afresh from the universe's cells and the trained files."""
+    return {cell.id: [block.data for block in cell.blocks] for cell in pack_cells(universe_root, trained, trained_dir, encoding)}
+
+
+def _check_pack(checks: Checks, pack_path: Path, universe_root: Path, trained: dict[str, Any], trained_dir: Path) -> dict[str, Any]:
+    """The pack holds exactly the universe's stars and the trained files, encoded as docs/pack-format.md says
+    (re-encoded from the sources and compared byte for byte; the codecs' accuracy is tested on their own)."""
     try:
         reader = PackReader(pack_path)
         reader.verify()
     except PackError as exc:
         checks.add("pack round trip", False, str(exc))
         return {}
+    encodings = sorted({b["encoding"] for e in reader.cells.values() for b in e["blocks"] if b["kind"] == "splats"})
+    try:
+        expected = _expected_blocks(universe_root, trained, trained_dir, encodings[0] if encodings else "f32")
+    except (OSError, HeliosError) as exc:
+        checks.add("pack round trip", False, f"cannot re-encode the sources: {exc}")
+        return {}
     problems = []
-    if set(reader.cells) != {c["id"] for c in cells}:
-        problems.append("pack cells differ from the trained index")
-    worst = 0.0
-    for cell in cells:
-        if cell["id"] not in reader.cells:
+    if set(reader.cells) != set(expected):
+        problems.append(f"pack cells differ from the universe's ({len(reader.cells)} in the pack, {len(expected)} in the universe)")
+    for cell_id, blocks in expected.items():
+        entry = reader.cells.get(cell_id)
+        if entry is None:
             continue
-        try:
-            expected = records_from_ply(read_ply(trained_dir / cell["file"])).astype(np.float64)
-        except (OSError, HeliosError) as exc:
-            problems.append(f"cell {cell['id']}: cannot compare, {exc}")
-            continue
-        got = reader.read_cell_pc(cell["id"])
-        if got.shape != expected.shape:
-            problems.append(f"cell {cell['id']}: {got.shape[0]} splats in the pack, {expected.shape[0]} in the PLY")
-            continue
-        entry = reader.cells[cell["id"]]
-        if entry["encoding"] == "f32":
-            if not np.array_equal(got.astype(np.float32), expected.astype(np.float32)):
-                problems.append(f"cell {cell['id']}: float32 values differ from the PLY")
-        else:
-            scale = entry["transform"]["scale_pc"]
-            # Each stored value was rounded at its own magnitude (positions in units of the radius, log-scales shifted).
-            tolerance = F16_RELATIVE * (np.abs(expected) + np.concatenate([np.full(3, scale), np.full(3, abs(math.log(scale))), np.zeros(8)])) + 1e-7
-            excess = np.abs(got - expected) - tolerance
-            worst = max(worst, float(excess.max(initial=-np.inf)))
-            if (excess > 0).any():
-                problems.append(f"cell {cell['id']}: float16 values beyond half-precision rounding")
-    detail = "; ".join(problems[:5]) if problems else f"{len(reader.cells)} cells, {pack_path.stat().st_size:,} bytes, checksums and values match"
+        stored = [reader.read_block(cell_id, block) for block in entry["blocks"]]
+        if stored != blocks:
+            kinds = [block["kind"] for block in entry["blocks"]]
+            problems.append(f"cell {cell_id}: blocks {kinds} differ from the encoded sources ({len(blocks)} expected)")
+    detail = "; ".join(problems[:5]) if problems else (f"{len(reader.cells)} cells, {pack_path.stat().st_size:,} bytes, checksums match "
+                                                       "and every block is the exact encoding of its source")
     checks.add("pack round trip", not problems, detail)
-    return {"bytes": pack_path.stat().st_size, "encoding": sorted({e["encoding"] for e in reader.cells.values()})}
+    return {"bytes": pack_path.stat().st_size, "splat_encoding": encodings}
+
+
+def check_levels(checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> dict[str, Any]:
+    """The trained levels of ``trained/index.json``'s cells: finite, training that helped, light kept, none diverged."""
+    levels = [(c["id"], level) for c in cells for level in c["levels"]]
+    trained = [(cell, level) for cell, level in levels if level["trained"]]
+    bad = [f"{cell} level {level['level']}" for cell, level in trained
+           if not all(_finite(level.get(k)) for k in ("loss_clustered", "loss_trained", "improvement"))]
+    bad += [f"{cell} level {level['level']}" for cell, level in levels
+            if level["luminosity_ratio"] is not None and not _finite(level["luminosity_ratio"])]
+    checks.add("finite metrics", not bad, f"not finite: {', '.join(bad[:10])}" if bad else f"{len(levels)} levels of {len(cells)} cells")
+    finite = [(cell, level) for cell, level in trained if f"{cell} level {level['level']}" not in bad]
+    improvements = [level["improvement"] for _, level in finite]
+    median = statistics.median(improvements) if improvements else None
+    unchanged = [f"{cell}/{level['level']}" for cell, level in finite if level["improvement"] <= 0]
+    if median is None:
+        checks.add("loss reduction", True, "no level needed training (each has a Gaussian per remaining star, or training is off)")
+    else:
+        checks.add("loss reduction", median >= thresholds.min_median_loss_reduction,
+                   f"median held-out loss reduction of the trained levels {median:.1%} (at least {thresholds.min_median_loss_reduction:.1%}); "
+                   + (f"{len(unchanged)} level(s) kept their clustered Gaussians: {', '.join(unchanged[:10])}" if unchanged
+                      else "training improved every level"))
+    ratios = {f"{cell}/{level['level']}": level["luminosity_ratio"] for cell, level in levels if _finite(level["luminosity_ratio"])}
+    off = {name: ratio for name, ratio in ratios.items() if abs(ratio - 1) > thresholds.max_level_light_error}
+    worst = max(ratios.items(), key=lambda item: abs(item[1] - 1)) if ratios else None
+    checks.add("light kept", not off,
+               (f"{len(off)} level(s) carry more than {thresholds.max_level_light_error:.0%} more or less light than the stars they "
+                f"replace: " + ", ".join(f"{name} ({ratio - 1:+.1%})" for name, ratio in list(off.items())[:10])) if off
+               else f"every level's Gaussians carry their stars' light within {thresholds.max_level_light_error:.0%}"
+               + (f" (worst {worst[0]}: {worst[1] - 1:+.2%})" if worst else ""))
+    diverged = [f"{cell}/{level['level']}" for cell, level in levels if level.get("diverged_at") is not None]
+    detail = f"{len(diverged)} level(s) diverged (kept their best parameters): {', '.join(diverged[:10])}" if diverged else "none"
+    if diverged and thresholds.allow_diverged:
+        detail += " (allowed by validate.allow_diverged)"
+    checks.add("diverged levels", not diverged or thresholds.allow_diverged, detail)
+    return {"levels": len(levels), "trained": len(trained), "median_loss_reduction": median, "diverged": len(diverged),
+            "gaussians": sum(c["gaussian_count"] for c in cells)}
 
 
 def _check_effect(checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> None:
@@ -169,33 +207,35 @@ def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None,
         trained = read_trained_index(root / "trained" / "index.json")
     except (HeliosError, OSError, ValueError) as exc:
         checks.add("inputs present", False, str(exc))
-        return {"format": VALIDATION_FORMAT, "version": 1, "ok": False, "checks": checks.items}
+        return {"format": VALIDATION_FORMAT, "version": 2, "ok": False, "checks": checks.items}
     cells = trained["cells"]
     selected = {c["id"] for c in selection["cells"]}
     checks.add("cell counts", {c["id"] for c in cells} == selected and selected <= {c["id"] for c in universe["cells"]},
                f"universe {universe['cell_count']}, selected {len(selected)}, trained {len(cells)}")
     _check_files(checks, "universe", universe_root, universe["cells"])
     _check_files(checks, "trained", root / "trained", cells)
-    not_finite, finite, diverged = check_training(checks, cells, thresholds)
-    pack = _check_pack(checks, root / "trained" / "cells.pack.bin", root / "trained", cells)
-    initial = sum(c["metrics"]["loss_initial"] for c in finite)
-    final = sum(c["metrics"]["loss_final"] for c in finite)
-    summary = {
-        "cells": {"universe": universe["cell_count"], "selected": len(selected), "trained": len(cells), "diverged": len(diverged),
-                  "empty": sum(c["status"] == "empty" for c in cells), "not_finite": len(not_finite),
-                  "not_improved": sum(c["metrics"]["loss_final"] >= c["metrics"]["loss_initial"] for c in finite)},
-        "thresholds": {"min_median_loss_reduction": thresholds.min_median_loss_reduction,
-                       "min_median_psnr_gain_db": thresholds.min_median_psnr_gain_db, "allow_diverged": thresholds.allow_diverged},
+    summary: dict[str, Any] = {
+        "ground_truth": trained["ground_truth"],
+        "thresholds": dataclasses.asdict(thresholds),
         "stars": universe["star_count"],
-        "splats": sum(c["splat_count"] for c in cells),
-        "loss": {"initial_total": initial, "final_total": final, "reduction": (1 - final / initial) if initial > 0 else None},
-        "sizes_bytes": {
-            "ply_total": sum(c["bytes"] for c in cells),
-            "universe_cells_total": sum(c["bytes"] for c in universe["cells"]),
-            "pack": pack.get("bytes"),
-        },
     }
-    return {"format": VALIDATION_FORMAT, "version": 1, "ok": checks.ok, "summary": summary, "checks": checks.items}
+    if trained["ground_truth"] == "levels":
+        levels = check_levels(checks, cells, thresholds)
+        summary["cells"] = {"universe": universe["cell_count"], "selected": len(selected), "trained": len(cells)}
+        summary["levels"] = levels
+    else:
+        not_finite, finite, diverged = check_training(checks, cells, thresholds)
+        initial = sum(c["metrics"]["loss_initial"] for c in finite)
+        final = sum(c["metrics"]["loss_final"] for c in finite)
+        summary["cells"] = {"universe": universe["cell_count"], "selected": len(selected), "trained": len(cells), "diverged": len(diverged),
+                            "empty": sum(c["status"] == "empty" for c in cells), "not_finite": len(not_finite),
+                            "not_improved": sum(c["metrics"]["loss_final"] >= c["metrics"]["loss_initial"] for c in finite)}
+        summary["splats"] = sum(c["splat_count"] for c in cells)
+        summary["loss"] = {"initial_total": initial, "final_total": final, "reduction": (1 - final / initial) if initial > 0 else None}
+    pack = _check_pack(checks, root / "trained" / "cells.pack.bin", universe_root, trained, root / "trained")
+    summary["sizes_bytes"] = {"trained_total": sum(c["bytes"] for c in cells),
+                              "universe_cells_total": sum(c["bytes"] for c in universe["cells"]), "pack": pack.get("bytes")}
+    return {"format": VALIDATION_FORMAT, "version": 2, "ok": checks.ok, "summary": summary, "checks": checks.items}
 
 
 def text_summary(result: dict[str, Any]) -> str:
@@ -204,8 +244,9 @@ def text_summary(result: dict[str, Any]) -> str:
         lines.append(f"  [{'ok' if item['ok'] else 'FAIL'}] {item['name']}: {item['detail']}")
     summary = result.get("summary")
     if summary:
-        loss = summary["loss"]
-        lines.append(f"  cells: {summary['cells']}; stars {summary['stars']:,}; splats {summary['splats']:,}")
+        loss = summary.get("loss") or {"reduction": None}
+        made = f"splats {summary['splats']:,}" if "splats" in summary else f"levels {summary['levels']}"
+        lines.append(f"  cells: {summary['cells']}; stars {summary['stars']:,}; {made}")
         if loss["reduction"] is not None:
             lines.append(f"  loss (sum over cells): {loss['initial_total']:.4g} -> {loss['final_total']:.4g} ({100 * loss['reduction']:.1f} % lower)")
         lines.append(f"  sizes: {summary['sizes_bytes']}")

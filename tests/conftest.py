@@ -49,7 +49,11 @@ def bulk_csv(path: Path, rows: Sequence[dict[str, object]], gz: bool = True) -> 
 
 # Training as small as it gets, for end-to-end runs that test the plumbing, not the fit: the one of .test/config.yaml.
 TEST_CONFIG = REPO / ".test" / "config.yaml"
-TINY_TRAIN = yaml.safe_load(TEST_CONFIG.read_text())["train"]
+#: Levels of detail (the workflow's default, train.ground_truth: levels), and the validation they can pass.
+TINY_LEVELS = yaml.safe_load(TEST_CONFIG.read_text())["levels"]
+TINY_VALIDATE = yaml.safe_load(TEST_CONFIG.read_text())["validate"]
+#: The seed trainer's splats (train.ground_truth: starfield).
+TINY_TRAIN = {**yaml.safe_load(TEST_CONFIG.read_text())["train"], "ground_truth": "starfield"}
 
 
 def planned_jobs(command: Sequence[str]) -> dict[str, int]:

@@ -128,7 +128,8 @@ def test_train_all_needs_a_built_universe(tmp_path):
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "not a universe built by `helios build`" in result.stderr
     assert not (tmp_path / "out").exists()
-    bad = helios_cli("train-all", "--input", tmp_path, "--output", tmp_path / "out", "--views-per-iter", "9", "--train-views", "4")
+    bad = helios_cli("train-all", "--input", tmp_path, "--output", tmp_path / "out", "--ground-truth", "starfield", "--views-per-iter", "9",
+                     "--train-views", "4")
     assert bad.returncode == 1 and "views_per_iter must be between 1 and train_views" in bad.stderr
 
 
@@ -138,7 +139,7 @@ def test_train_all_and_train_landmarks_run_the_workflow(tmp_path):
     assert helios_cli("build", "--synthetic", "2000", "--seed", "6", "--output", universe, "--n-theta", "2", "--n-phi", "2",
                       "--base", "10").returncode == 0
     tiny = ["--iterations", "20", "--image-size", "24", "--views-per-iter", "2", "--train-views", "8", "--eval-views", "3",
-            "--select-every", "4", "--backend", "torch", "--cores", "2"]
+            "--select-every", "4", "--backend", "torch", "--ground-truth", "starfield", "--cores", "2"]
     result = helios_cli("train-all", "--input", universe, "--output", tmp_path / "all", *tiny)
     assert result.returncode == 0, result.stderr
     index = json.loads((universe / "index.json").read_text())

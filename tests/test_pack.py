@@ -1,3 +1,5 @@
+"""cells.pack.bin version 2: layout, round trips, and damage caught with a clear PackError."""
+
 import hashlib
 import json
 import math
@@ -6,66 +8,103 @@ import struct
 import numpy as np
 import pytest
 
-from helios.pack import ALIGNMENT, HEADER_SIZE, PackCell, PackError, PackReader, read_pack, write_pack
+from helios import photometry
+from helios.pack import ALIGNMENT, HEADER_SIZE, PackBlock, PackCell, PackError, PackReader, read_pack, splat_block, write_pack
+from helios.pack_records import decode_points, encode_gaussians, encode_points
 
 
-def cells(n_cells=4, seed=0):
+def cells(n_cells=4, seed=0, splat_encoding=None):
+    """Cells with points; cell 1 with two levels, cell 2 with splats (``splat_encoding``) or a level; cell 0 empty."""
     rng = np.random.default_rng(seed)
     out = []
     for i in range(n_cells):
-        n = int(rng.integers(0, 50)) if i else 0  # the first cell is empty
-        records = rng.normal(size=(n, 14)).astype(np.float32)
-        records[:, 0:3] *= 300.0  # pc
-        out.append(PackCell(f"{i}_1_2", [1e3 * i, -5.0, 2.5], 400.0, records))
+        n = int(rng.integers(5, 50)) if i else 0
+        centre, radius = [1e3 * i, -5.0, 2.5], 400.0
+        positions = rng.normal(0, 100, (n, 3))
+        abs_mag = np.sort(rng.uniform(-1, 12, n))
+        colours = photometry.unit_luminance(rng.uniform(0.2, 1, (n, 3)))
+        blocks = [PackBlock("points", n, encode_points(positions, abs_mag, colours))]
+        if i == 1 or (i == 2 and splat_encoding is None):
+            for number, (points, count) in enumerate(((1, 2), (3, 4))[: 2 if i == 1 else 1], 1):
+                data = encode_gaussians(rng.normal(0, 50, (count, 3)), rng.uniform(1, 30, (count, 3)), np.tile([1.0, 0, 0, 0], (count, 1)),
+                                        rng.uniform(-3, 3, count), photometry.unit_luminance(rng.uniform(0.2, 1, (count, 3))))
+                blocks.append(PackBlock("level", count, data, {"level": number, "fraction": 0.01 * number, "points": points}))
+        elif i == 2:
+            records = rng.normal(size=(n, 14))
+            records[:, 0:3] *= 300.0
+            blocks.append(splat_block(records, splat_encoding, radius))
+        out.append(PackCell(f"{i}_1_2", centre, radius, n, blocks))
     return out
 
 
-def test_float32_round_trip_is_exact(tmp_path):
+def test_round_trip_of_points_and_levels(tmp_path):
     data = cells()
-    directory = write_pack(tmp_path / "c.pack", data, "f32", meta={"note": "test"})
-    reader = PackReader(tmp_path / "c.pack")
-    assert reader.directory == directory and reader.directory["meta"] == {"note": "test"}
+    directory = write_pack(tmp_path / "c.pack", data, meta={"note": "test"})
+    reader = read_pack(tmp_path / "c.pack")
+    assert reader.directory == directory and reader.directory["meta"] == {"note": "test"} and reader.directory["version"] == 2
     for cell in data:
-        assert np.array_equal(reader.read_cell(cell.id), cell.records)
-        assert np.array_equal(reader.read_cell_pc(cell.id).astype(np.float32), cell.records)
         entry = reader.cells[cell.id]
-        assert entry["offset"] % ALIGNMENT == 0 and entry["transform"]["centre_pc"] == list(cell.centre_pc)
+        assert entry["centre_pc"] == list(cell.centre_pc) and entry["stars"] == cell.stars
+        for block, stored in zip(cell.blocks, entry["blocks"]):
+            assert stored["offset"] % ALIGNMENT == 0
+            assert reader.read_block(cell.id, stored) == block.data
+        positions, abs_mag, _ = reader.points(cell.id)
+        expected, expected_mag, _ = decode_points(cell.blocks[0].data)
+        assert np.array_equal(positions, expected + np.asarray(cell.centre_pc)) and np.array_equal(abs_mag, expected_mag)
+    assert [b["level"] for b in reader.levels("1_1_2")] == [1, 2] and reader.level("1_1_2", 2)["mean"].shape == (4, 3)
+    with pytest.raises(PackError, match="no level 3"):
+        reader.level("1_1_2", 3)
 
 
-def test_float16_within_half_precision(tmp_path):
-    data = cells(seed=1)
-    write_pack(tmp_path / "h.pack", data, "f16")
-    reader = PackReader(tmp_path / "h.pack")
-    for cell in data:
-        got = reader.read_cell_pc(cell.id)
-        scale = reader.cells[cell.id]["transform"]["scale_pc"]
-        assert scale == 400.0
-        bound = 2.0**-11 * (np.abs(cell.records) + np.r_[[scale] * 3, [math.log(scale)] * 3, [0] * 8]) + 1e-7
-        assert (np.abs(got - cell.records) <= bound).all()
-    assert (tmp_path / "h.pack").stat().st_size < 0.6 * write_size(tmp_path, data)
+def test_splats_float32_exact_and_float16_within_half_precision(tmp_path):
+    for encoding in ("f32", "f16"):
+        data = cells(seed=1, splat_encoding=encoding)
+        write_pack(tmp_path / f"{encoding}.pack", data)
+        reader = read_pack(tmp_path / f"{encoding}.pack")
+        block = reader.block("2_1_2", "splats")
+        stored = np.frombuffer(data[2].blocks[1].data, "<f4" if encoding == "f32" else "<f2").reshape(-1, 14).astype(np.float64)
+        unit = block["unit_pc"]
+        assert unit == (1.0 if encoding == "f32" else 400.0)
+        original = stored.copy()
+        original[:, 0:3] *= unit
+        original[:, 3:6] += math.log(unit)
+        got = reader.splats("2_1_2")
+        if encoding == "f32":
+            assert np.array_equal(got, original)
+        else:
+            assert np.allclose(got, original, rtol=1e-12, atol=1e-12)
+            assert block["length"] == block["count"] * 28
 
 
-def write_size(tmp_path, data):
-    write_pack(tmp_path / "f.pack", data, "f32")
-    return (tmp_path / "f.pack").stat().st_size
-
-
-def test_header_layout_for_other_readers(tmp_path):
-    write_pack(tmp_path / "c.pack", cells(), "f32")
+def test_header_and_blocks_read_by_an_independent_reader(tmp_path):
+    """struct and hashlib only: what a client in another language must do (docs/pack-format.md)."""
+    data = cells()
+    write_pack(tmp_path / "c.pack", data)
     raw = (tmp_path / "c.pack").read_bytes()
     magic, version, header_size, count, _, dir_offset, dir_length, file_length, digest = struct.unpack_from("<8sIIIIQQQ32s", raw)
-    assert (magic, version, header_size, count, dir_offset, file_length) == (b"HELIOSPK", 1, HEADER_SIZE, 4, HEADER_SIZE, len(raw))
+    assert (magic, version, header_size, count, dir_offset, file_length) == (b"HELIOSPK", 2, HEADER_SIZE, 4, HEADER_SIZE, len(raw))
     directory = json.loads(raw[dir_offset:dir_offset + dir_length])
     assert hashlib.sha256(raw[dir_offset:dir_offset + dir_length]).digest() == digest
-    entry = directory["cells"][1]
-    block = raw[entry["offset"]:entry["offset"] + entry["length"]]
-    assert hashlib.sha256(block).hexdigest() == entry["sha256"]
-    assert np.frombuffer(block, "<f4").size == entry["count"] * 14
+    assert directory["record_bytes"] == {"points": 16, "level": 32, "splats_f32": 56, "splats_f16": 28}
+    cell = directory["cells"][1]
+    points = cell["blocks"][0]
+    block = raw[points["offset"]:points["offset"] + points["length"]]
+    assert hashlib.sha256(block).hexdigest() == points["sha256"] and len(block) == 16 * cell["stars"]
+    x, y, z, mag16, rgb565 = struct.unpack_from("<fffeH", block, 16)  # the second star
+    positions, abs_mag, colours = PackReader(tmp_path / "c.pack").points(cell["id"])
+    assert np.allclose([x, y, z], positions[1] - cell["centre_pc"], rtol=0, atol=1e-9) and mag16 == abs_mag[1]
+    shown = np.array([rgb565 >> 11, (rgb565 >> 5) & 63, rgb565 & 31]) / [31, 63, 31]
+    linear = np.where(shown <= 0.04045, shown / 12.92, ((shown + 0.055) / 1.055) ** 2.4)
+    assert np.allclose(linear / (linear @ [0.2126, 0.7152, 0.0722]), colours[1])
+    level = cell["blocks"][1]
+    record = raw[level["offset"]:level["offset"] + 32]
+    mean_x, _, _, log_s0, _, _, w, _, _, _, mag, colour, spare = struct.unpack("<fffeeeeeeeeHH", record)
+    assert spare == 0 and w == pytest.approx(1.0) and 0 < math.exp(log_s0) < 40
 
 
 def test_same_input_same_bytes(tmp_path):
-    write_pack(tmp_path / "a.pack", cells(), "f32")
-    write_pack(tmp_path / "b.pack", cells(), "f32")
+    write_pack(tmp_path / "a.pack", cells())
+    write_pack(tmp_path / "b.pack", cells())
     assert (tmp_path / "a.pack").read_bytes() == (tmp_path / "b.pack").read_bytes()
 
 
@@ -75,12 +114,13 @@ def test_same_input_same_bytes(tmp_path):
         (lambda raw: raw[:100], "truncated"),
         (lambda raw: raw[:-1], "truncated or extended"),
         (lambda raw: b"NOTAPACK" + raw[8:], "bad magic"),
+        (lambda raw: raw[:8] + struct.pack("<I", 1) + raw[12:], "version 1 is not supported"),
         (lambda raw: raw[:HEADER_SIZE + 5] + bytes([raw[HEADER_SIZE + 5] ^ 1]) + raw[HEADER_SIZE + 6:], "directory checksum"),
         (lambda raw: raw[:-3] + bytes([raw[-3] ^ 0x40]) + raw[-2:], "block checksum"),
     ],
 )
 def test_damage_is_reported(tmp_path, damage, message):
-    write_pack(tmp_path / "c.pack", cells(), "f32")
+    write_pack(tmp_path / "c.pack", cells())
     (tmp_path / "bad.pack").write_bytes(damage((tmp_path / "c.pack").read_bytes()))
     with pytest.raises(PackError, match=message):
         read_pack(tmp_path / "bad.pack")
@@ -101,27 +141,38 @@ def rewrite_directory(path, change):
     path.write_bytes(bytes(raw))
 
 
+def block_of(d, cell, index):
+    return d["cells"][cell]["blocks"][index]
+
+
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda d: d["cells"][2].update(offset=d["cells"][2]["offset"] + 10**9), "past the end"),
-        (lambda d: d["cells"][2].update(count=10**12), "absurd splat count"),
-        (lambda d: d["cells"][2].update(count=d["cells"][2]["count"] + 1), "does not match"),
-        (lambda d: d["cells"][2].update(encoding="f64"), "unknown encoding"),
-        (lambda d: d["cells"][2].update(offset=d["cells"][1]["offset"]), "overlaps|misaligned|does not match"),
-        (lambda d: d["cells"][2]["transform"].update(scale_pc=-1), "invalid transform"),
+        (lambda d: block_of(d, 2, 0).update(offset=block_of(d, 2, 0)["offset"] + 10**9), "past the end"),
+        (lambda d: block_of(d, 2, 0).update(count=10**12), "absurd record count"),
+        (lambda d: block_of(d, 2, 0).update(count=block_of(d, 2, 0)["count"] + 1), "does not match"),
+        (lambda d: block_of(d, 2, 1).update(kind="voxels"), "unknown block kind"),
+        (lambda d: block_of(d, 2, 1).update(encoding="f64"), "unknown splat encoding"),
+        (lambda d: block_of(d, 2, 0).update(offset=block_of(d, 1, 0)["offset"]), "overlaps|misaligned|does not match"),
+        (lambda d: d["cells"][2].update(radius_pc=-1), "invalid radius_pc"),
+        (lambda d: d["cells"][2].update(centre_pc=[0, 0]), "invalid centre_pc"),
+        (lambda d: d["cells"][2].update(stars=d["cells"][2]["stars"] + 1), "points block holds"),
+        (lambda d: d["cells"][2]["blocks"].pop(0), "one points block"),
+        (lambda d: block_of(d, 1, 1).update(points=10**6), "invalid level block"),
+        (lambda d: block_of(d, 1, 1).update(fraction=1.5), "invalid level block"),
+        (lambda d: d["cells"][3].update(id=d["cells"][1]["id"]), "appears twice"),
         (lambda d: d["cells"].pop(), "header says 4 cells"),
     ],
 )
 def test_semantic_checks(tmp_path, change, message):
-    write_pack(tmp_path / "c.pack", cells(seed=3), "f32")
+    write_pack(tmp_path / "c.pack", cells(seed=3, splat_encoding="f32"))
     rewrite_directory(tmp_path / "c.pack", change)
     with pytest.raises(PackError, match=message):
         read_pack(tmp_path / "c.pack")
 
 
 def test_fuzz_truncations_and_flips_raise_only_pack_errors(tmp_path):
-    write_pack(tmp_path / "c.pack", cells(seed=4), "f16")
+    write_pack(tmp_path / "c.pack", cells(seed=4, splat_encoding="f16"))
     raw = (tmp_path / "c.pack").read_bytes()
     rng = np.random.default_rng(5)
     target = tmp_path / "fuzz.pack"
@@ -142,6 +193,6 @@ def test_fuzz_truncations_and_flips_raise_only_pack_errors(tmp_path):
 
 
 def test_unknown_cell(tmp_path):
-    write_pack(tmp_path / "c.pack", cells(), "f32")
+    write_pack(tmp_path / "c.pack", cells())
     with pytest.raises(PackError, match="no cell"):
-        PackReader(tmp_path / "c.pack").read_cell("9_9_9")
+        PackReader(tmp_path / "c.pack").points("9_9_9")

@@ -8,6 +8,7 @@ import yaml
 
 from helios.grid import Grid
 from helios.ingest import IngestOptions
+from helios.lod.levels import LevelOptions
 from helios.training import TrainOptions
 from tests.conftest import REPO
 
@@ -42,8 +43,16 @@ def test_schema_defaults_match_the_code_defaults():
     train = schema["properties"]["train"]["properties"]
     assert set(train) == {field.name for field in fields(TrainOptions)}  # the train: section is the trainer's options, no more
     for field in fields(TrainOptions):
-        assert train[field.name]["default"] == field.default, field.name
+        # ground_truth: the workflow's default (levels) is not the splat trainer's (starfield), which trains the other two.
+        expected = "levels" if field.name == "ground_truth" else field.default
+        assert train[field.name]["default"] == expected, field.name
         assert train[field.name].get("description"), f"train.{field.name} has no description (the CLI help comes from it)"
+    levels = schema["properties"]["levels"]["properties"]
+    assert set(levels) == {field.name for field in fields(LevelOptions)}
+    for field in fields(LevelOptions):
+        default = list(field.default) if isinstance(field.default, tuple) else field.default
+        assert levels[field.name]["default"] == default, field.name
+        assert levels[field.name].get("description"), f"levels.{field.name} has no description"
 
 
 def test_default_config_is_valid_and_complete():
@@ -52,5 +61,5 @@ def test_default_config_is_valid_and_complete():
     config = yaml.safe_load((REPO / "config" / "config.yaml").read_text())
     validate(config, str(REPO / "config" / "config.schema.yaml"))
     schema = yaml.safe_load((REPO / "config" / "config.schema.yaml").read_text())
-    for section in ("catalog", "grid", "select", "train", "train_jobs"):
+    for section in ("catalog", "grid", "select", "train", "levels", "train_jobs"):
         assert set(config[section]) == set(schema["properties"][section]["properties"]), section

@@ -9,7 +9,7 @@ import sys
 import pytest
 import yaml
 
-from tests.conftest import REPO, TINY_TRAIN
+from tests.conftest import REPO, TINY_LEVELS, TINY_TRAIN, TINY_VALIDATE
 from tests.slurm_cluster import ClusterUnavailable, start_cluster, stop_cluster
 
 pytestmark = pytest.mark.slow
@@ -38,9 +38,15 @@ def run(work, *args, env=None):
     return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
 
 
-def test_slurm_run_matches_a_local_run(cluster, tmp_path):
+@pytest.mark.parametrize("ground_truth", ["levels", "starfield"])
+def test_slurm_run_matches_a_local_run(cluster, tmp_path, ground_truth):
+    """Levels (the default; CPU jobs) and the seed trainer (a GPU asked for per job): SLURM's outputs are a local run's bytes."""
     config = {"output_dir": "results", "catalog": {"synthetic": {"stars": 2000, "seed": 8}}, "select": {"mode": "all"},
-              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": SLURM_TRAIN, "train_jobs": SLURM_JOBS}
+              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train_jobs": SLURM_JOBS}
+    if ground_truth == "levels":
+        config.update(levels=TINY_LEVELS, validate=TINY_VALIDATE)
+    else:
+        config.update(train=SLURM_TRAIN)
     local, slurm = tmp_path / "local", tmp_path / "slurm"
     for work in (local, slurm):
         work.mkdir()
@@ -52,15 +58,18 @@ def test_slurm_run_matches_a_local_run(cluster, tmp_path):
 
     jobs = subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=cluster).stdout.splitlines()
     trained = json.loads((slurm / "results" / "trained" / "index.json").read_text())
-    train_jobs = [line for line in jobs if "rule_train_cell" in line]
+    train_jobs = [line for line in jobs if ("rule_train_levels" if ground_truth == "levels" else "rule_train_cell") in line]
     assert len(train_jobs) == trained["cell_count"] > 0
-    assert all(re.search(r"gres[/:]gpu[:=]1", line) for line in train_jobs), train_jobs[0]
+    if ground_truth == "levels":  # levels train on CPUs
+        assert not any(re.search(r"gres[/:]gpu", line) for line in train_jobs), train_jobs[0]
+    else:
+        assert all(re.search(r"gres[/:]gpu[:=]1", line) for line in train_jobs), train_jobs[0]
     assert all("JobState=COMPLETED" in line for line in jobs)
     assert any("rule_partition" in line for line in jobs) and not any("rule_validate" in line for line in jobs)  # local rules stay local
 
-    files = ["universe/index.json", "stars.parquet", "selection.json", "trained/index.json", "trained/cells.pack.bin", "validation.json"]
+    files = ["universe/index.json", "stars.parquet", "selection.json", "trained/index.json", "trained/cells.pack.bin"]
     files += [f"trained/{c['file']}" for c in trained["cells"]]
-    for name in files[:-1]:
+    for name in files:
         assert (local / "results" / name).read_bytes() == (slurm / "results" / name).read_bytes(), name
     assert json.loads((slurm / "results" / "validation.json").read_text())["ok"]
 

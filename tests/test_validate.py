@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 import yaml
 
-from tests.conftest import REPO, TINY_TRAIN
+from tests.conftest import REPO, TINY_LEVELS, TINY_VALIDATE
 
 pytestmark = pytest.mark.slow
 
@@ -19,12 +20,18 @@ def helios_cli(*args):
     return subprocess.run([sys.executable, "-m", "helios.cli", *map(str, args)], capture_output=True, text=True)
 
 
+def validate(results, *args):
+    """``helios validate`` with the thresholds the tiny run was made for (.test/config.yaml)."""
+    return helios_cli("validate", results, "--min-median-loss-reduction", TINY_VALIDATE["min_median_loss_reduction"], *args)
+
+
 @pytest.fixture(scope="module")
 def finished_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("run")
     (work / "config.yaml").write_text(yaml.safe_dump({
         "output_dir": "results", "catalog": {"synthetic": {"stars": 3000, "seed": 4}},
-        "select": {"mode": "all"}, "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": TINY_TRAIN}))
+        "select": {"mode": "all"}, "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "levels": TINY_LEVELS,
+        "validate": TINY_VALIDATE}))
     result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
                              "--configfile", str(work / "config.yaml"), "--cores", "2"], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
@@ -37,44 +44,85 @@ def run_copy(finished_run, tmp_path):
 
 
 def test_intact_run_passes(finished_run):
-    result = helios_cli("validate", finished_run)
+    result = validate(finished_run)
     assert result.returncode == 0, result.stdout
     assert "HELIOS validation: PASSED" in result.stdout and "[ok] pack round trip" in result.stdout
     assert json.loads((finished_run / "validation.json").read_text())["ok"]
 
 
+def levels_file(results):
+    return max((results / "trained" / "levels").glob("*.levels.parquet"), key=lambda p: p.stat().st_size)
+
+
 def test_missing_cell_file(run_copy):
-    ply = next((run_copy / "trained" / "cells").glob("*.ply"))
-    ply.unlink()
-    result = helios_cli("validate", run_copy)
+    levels = levels_file(run_copy)
+    levels.unlink()
+    result = validate(run_copy)
     assert result.returncode == 1
-    assert f"[FAIL] trained checksums: cells/{ply.name} missing" in result.stdout
+    assert f"[FAIL] trained checksums: levels/{levels.name} missing" in result.stdout
 
 
 def test_checksum_mismatch(run_copy):
-    ply = next((run_copy / "trained" / "cells").glob("*.ply"))
-    raw = bytearray(ply.read_bytes())
+    levels = levels_file(run_copy)
+    raw = bytearray(levels.read_bytes())
     raw[-1] ^= 0xFF
-    ply.write_bytes(bytes(raw))
-    result = helios_cli("validate", run_copy)
-    assert result.returncode == 1 and f"cells/{ply.name} checksum mismatch" in result.stdout
+    levels.write_bytes(bytes(raw))
+    result = validate(run_copy)
+    assert result.returncode == 1 and f"levels/{levels.name} checksum mismatch" in result.stdout
+
+
+def test_a_pack_that_is_sound_but_not_the_runs_fails(run_copy, tmp_path):
+    """A well-formed pack whose level is not the encoding of the trained file (here: one Gaussian moved) fails the round trip."""
+    from helios.pack import PackBlock, PackCell, PackReader, write_pack
+
+    reader = PackReader(run_copy / "trained" / "cells.pack.bin")
+    cells, moved = [], False
+    for cell_id, entry in reader.cells.items():
+        blocks = []
+        for block in entry["blocks"]:
+            data = bytearray(reader.read_block(cell_id, block))
+            if block["kind"] == "level" and block["count"] and not moved:  # the first Gaussian's x, 1 pc further
+                data[0:4] = (np.frombuffer(bytes(data[0:4]), "<f4") + 1.0).astype("<f4").tobytes()
+                moved = True
+            attributes = {k: v for k, v in block.items() if k not in ("kind", "count", "offset", "length", "sha256")}
+            blocks.append(PackBlock(block["kind"], block["count"], bytes(data), attributes))
+        cells.append(PackCell(cell_id, entry["centre_pc"], entry["radius_pc"], entry["stars"], blocks))
+    write_pack(run_copy / "trained" / "cells.pack.bin", cells, reader.directory["meta"])
+    result = validate(run_copy)
+    assert result.returncode == 1 and "[FAIL] pack round trip" in result.stdout and "differ from the encoded sources" in result.stdout
+
+
+def test_levels_that_lose_light_fail(run_copy):
+    """A level whose Gaussians carry 20 % less light than its stars fails "light kept" (max_level_light_error 10 %)."""
+    index_path = run_copy / "trained" / "index.json"
+    index = json.loads(index_path.read_text())
+    index["cells"][0]["levels"][0]["luminosity_ratio"] = 0.8
+    index_path.write_text(json.dumps(index))
+    result = validate(run_copy)
+    assert result.returncode == 1 and "[FAIL] light kept" in result.stdout and "(-20.0%)" in result.stdout
 
 
 def test_corrupt_pack(run_copy):
     pack = run_copy / "trained" / "cells.pack.bin"
     pack.write_bytes(pack.read_bytes()[:-7])
-    result = helios_cli("validate", run_copy, "--output", run_copy / "v.json")
+    result = validate(run_copy, "--output", run_copy / "v.json")
     assert result.returncode == 1 and "[FAIL] pack round trip" in result.stdout and "truncated" in result.stdout
     assert not json.loads((run_copy / "v.json").read_text())["ok"]
 
 
 def test_pack_and_pack_info(finished_run, tmp_path):
-    result = helios_cli("pack", "--universe", finished_run / "trained", "--output", tmp_path / "half.pack", "--dtype", "float16")
+    result = helios_cli("pack", finished_run, "--output", tmp_path / "again.pack")
     assert result.returncode == 0, result.stderr
-    info = helios_cli("pack-info", tmp_path / "half.pack")
+    assert (tmp_path / "again.pack").read_bytes() == (finished_run / "trained" / "cells.pack.bin").read_bytes()
+    info = helios_cli("pack-info", tmp_path / "again.pack")
     trained = json.loads((finished_run / "trained" / "index.json").read_text())
-    assert info.returncode == 0 and f"{trained['cell_count']} cells" in info.stdout and "all checksums OK" in info.stdout
-    assert info.stdout.count(" f16 ") == trained["cell_count"]
+    universe = json.loads((finished_run / "universe" / "index.json").read_text())
+    assert info.returncode == 0 and f"{universe['cell_count']} cells" in info.stdout and "all checksums OK" in info.stdout
+    blocks = [" ".join(line.split()[2:-4]) for line in info.stdout.splitlines()[2:]]  # cell, stars, BLOCK, records, points, offset, bytes
+    assert blocks.count("points") == universe["cell_count"]
+    assert blocks.count("level 1") == blocks.count("level 2") == trained["cell_count"]
+    points_only = helios_cli("pack", finished_run / "universe", "--output", tmp_path / "points.pack")
+    assert points_only.returncode == 0 and "level" not in points_only.stdout, points_only.stderr
     (tmp_path / "bad.pack").write_bytes(b"HELIOSPK" + b"\0" * 200)
     bad = helios_cli("pack-info", tmp_path / "bad.pack")
     assert bad.returncode == 1 and "helios: error:" in bad.stderr and "Traceback" not in bad.stderr
@@ -84,10 +132,10 @@ def test_a_failed_check_fails_the_workflow_and_keeps_its_record(finished_run, tm
     """validation.json (ok: false) and the report showing it stay; the check_validation step fails the run."""
     work = Path(shutil.copytree(finished_run.parent, tmp_path / "run", symlinks=True))  # the module's run stays intact
     results = work / finished_run.name
-    ply = next((results / "trained" / "cells").glob("*.ply"))
-    stat = ply.stat()
-    ply.write_bytes(ply.read_bytes()[:-4] + b"XXXX")
-    os.utime(ply, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # damage Snakemake cannot see: only validation reruns
+    levels = levels_file(results)
+    stat = levels.stat()
+    levels.write_bytes(levels.read_bytes()[:-4] + b"XXXX")
+    os.utime(levels, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # damage Snakemake cannot see: only validation reruns
     (results / "validation.json").unlink()
     result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
                              "--configfile", str(work / "config.yaml"), "--cores", "1"], capture_output=True, text=True)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from helios.validate import Checks, Thresholds, check_training
+from helios.validate import Checks, Thresholds, check_levels, check_training
 
 
 def cell(cell_id, loss=(1.0, 0.5), psnr=(20.0, 25.0), status="ok"):
@@ -52,3 +52,48 @@ def test_unknown_settings_are_named():
 
     with pytest.raises(HeliosError, match="unknown validation setting"):
         Thresholds.from_mapping({"min_psnr": 3})
+
+
+def level(number, improvement=0.3, ratio=1.0, trained=True, diverged_at=None):
+    return {"level": number, "fraction": 0.01 * number, "trained": trained, "improvement": improvement if trained else None,
+            "loss_clustered": 1.0 if trained else None, "loss_trained": 1.0 - improvement if trained else None,
+            "luminosity_ratio": ratio, "diverged_at": diverged_at, "best_step": 10 if improvement else 0}
+
+
+def run_levels(cells, **thresholds):
+    checks = Checks()
+    summary = check_levels(checks, [{"id": cell_id, "levels": levels, "gaussian_count": 3} for cell_id, levels in cells], Thresholds(**thresholds))
+    return {item["name"]: item for item in checks.items}, summary
+
+
+def test_levels_that_trained_and_kept_their_light_pass():
+    checks, summary = run_levels([("1_0_0", [level(1), level(2, improvement=0.0)]), ("2_0_0", [level(1, trained=False), level(2)])])
+    assert all(item["ok"] for item in checks.values()), checks
+    assert summary["trained"] == 3 and summary["median_loss_reduction"] == 0.3
+    assert "1 level(s) kept their clustered Gaussians: 1_0_0/2" in checks["loss reduction"]["detail"]
+
+
+def test_levels_where_training_did_nothing_fail_the_median():
+    checks, _ = run_levels([("1_0_0", [level(1, improvement=0.0), level(2, improvement=0.0)]), ("2_0_0", [level(1)])])
+    assert not checks["loss reduction"]["ok"] and "median held-out loss reduction of the trained levels 0.0%" in checks["loss reduction"]["detail"]
+    assert run_levels([("1_0_0", [level(1, improvement=0.0)])], min_median_loss_reduction=0.0)[0]["loss reduction"]["ok"]
+
+
+def test_levels_that_lose_or_add_light_fail():
+    checks, _ = run_levels([("1_0_0", [level(1, ratio=0.85), level(2, ratio=1.05)])])
+    assert not checks["light kept"]["ok"] and "1_0_0/1 (-15.0%)" in checks["light kept"]["detail"] and "1_0_0/2" not in checks["light kept"]["detail"]
+    assert run_levels([("1_0_0", [level(1, ratio=0.85)])], max_level_light_error=0.2)[0]["light kept"]["ok"]
+
+
+def test_levels_with_bad_numbers_or_divergence_fail():
+    checks, _ = run_levels([("1_0_0", [level(1, improvement=float("nan")), level(2, diverged_at=40)])])
+    assert not checks["finite metrics"]["ok"] and "1_0_0 level 1" in checks["finite metrics"]["detail"]
+    assert not checks["diverged levels"]["ok"] and "1_0_0/2" in checks["diverged levels"]["detail"]
+    allowed = run_levels([("1_0_0", [level(1, diverged_at=40)])], allow_diverged=True)[0]["diverged levels"]
+    assert allowed["ok"] and "allowed" in allowed["detail"]
+
+
+def test_no_level_needing_training_is_not_a_failure():
+    checks, summary = run_levels([("1_0_0", [level(1, trained=False)])])
+    assert checks["loss reduction"]["ok"] and "no level needed training" in checks["loss reduction"]["detail"]
+    assert summary["median_loss_reduction"] is None

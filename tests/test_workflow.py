@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
@@ -93,7 +94,10 @@ def test_gather_outputs(two_file_run):
     assert "The universe, every star a point" in page
     from helios.pack import read_pack
 
-    assert set(read_pack(out / "trained" / "cells.pack.bin")) == {c["id"] for c in trained["cells"]}
+    pack = read_pack(out / "trained" / "cells.pack.bin")
+    universe = json.loads((out / "universe" / "index.json").read_text())
+    assert set(pack.cells) == {c["id"] for c in universe["cells"]}
+    assert {cell_id for cell_id in pack.cells if pack.block(cell_id, "splats")} == {c["id"] for c in trained["cells"]}
 
 
 def test_snakemake_report(two_file_run):
@@ -188,14 +192,43 @@ def test_synthetic_sky_run(tmp_path):
 
 
 def test_the_test_config_runs_end_to_end(tmp_path):
-    """.test/config.yaml as a new user would run it, then helios validate on what it made."""
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path),
-                             "--configfile", str(TEST_CONFIG), "--cores", "2"], capture_output=True, text=True)
+    """.test/config.yaml (levels of detail, the default) as a new user would run it; helios validate and helios render
+    on what it made; config edits rerun exactly the levels they affect."""
+    run = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "2"]
+    result = subprocess.run([*run, "--configfile", str(TEST_CONFIG)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
-    validation = json.loads((tmp_path / "results" / "validation.json").read_text())
+    results = tmp_path / "results"
+    validation = json.loads((results / "validation.json").read_text())
     assert validation["ok"] and validation["summary"]["cells"]["trained"] == validation["summary"]["cells"]["universe"] > 3
-    again = subprocess.run([sys.executable, "-m", "helios.cli", "validate", str(tmp_path / "results")], capture_output=True, text=True)
+    summary = validation["summary"]
+    assert summary["ground_truth"] == "levels" and summary["levels"]["levels"] == 2 * summary["cells"]["trained"]
+    again = subprocess.run([sys.executable, "-m", "helios.cli", "validate", str(results), "--min-median-loss-reduction", "0"],
+                           capture_output=True, text=True)
     assert again.returncode == 0 and "ok" in again.stdout.lower(), again.stdout + again.stderr
+    trained = json.loads((results / "trained" / "index.json").read_text())
+    assert trained["ground_truth"] == "levels" and all(c["file"] == f"levels/{c['id']}.levels.parquet" for c in trained["cells"])
+    assert result.stderr.count("rule train_levels:") == trained["cell_count"] and "rule train_cell:" not in result.stderr
+    report = json.loads((results / "report" / "training_metrics.json").read_text())
+    assert report["ground_truth"] == "levels" and len(report["aggregate"]["levels_beside_points"]) == 4
+    # helios render on the run: far away, cells are drawn at their trained levels, and the light is the points' light.
+    camera = ["--from", "0", "0", "300000", "--look-at", "sun", "--up", "1", "0", "0", "--fov", "3", "--size", "96", "96"]
+    images, logs = {}, {}
+    for name, extra in (("levels", []), ("points", ["--points"])):
+        done = subprocess.run([sys.executable, "-m", "helios.cli", "render", str(results), *camera, *extra,
+                               "--output", str(tmp_path / f"{name}.npy")], capture_output=True, text=True)
+        assert done.returncode == 0, done.stderr
+        images[name], logs[name] = np.load(tmp_path / f"{name}.npy"), done.stderr
+    assert "cells drawn by level (docs/levels.md; trained Gaussians)" in logs["levels"] and "0.3:" in logs["levels"], logs["levels"]
+    assert not np.array_equal(images["levels"], images["points"])
+    assert images["levels"].sum(dtype=np.float64) == pytest.approx(images["points"].sum(dtype=np.float64), rel=0.01)
+    # Reruns: a levels edit retrains every cell's levels; the splat trainer's options change nothing.
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    for change, expected in (({"levels": {**config["levels"], "iterations": 9}},
+                              {"train_levels": trained["cell_count"], "trained_index": 1, "pack": 1, "report": 1, "validate": 1,
+                               "check_validation": 1, "all": 1}),
+                             ({"train": {**config["train"], "learning_rate": 0.5}}, {})):
+        (tmp_path / "edited.yaml").write_text(yaml.safe_dump({**config, **change}, sort_keys=False))  # key order is part of params
+        assert planned_jobs([*run, "--configfile", str(tmp_path / "edited.yaml")]) == expected, change
 
 
 def test_batches_with_densification_are_refused_before_any_job(tmp_path):

@@ -24,8 +24,32 @@ class GlowGaussians:
     luminosity: np.ndarray  # [G] flux at 10 pc
     colours: np.ndarray  # [G, 3] unit luminance
 
+    @classmethod
+    def empty(cls) -> GlowGaussians:
+        return cls(np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros((0, 3)))
+
     def __len__(self) -> int:
         return len(self.luminosity)
+
+    def scales_and_rotations(self) -> tuple[np.ndarray, np.ndarray]:
+        """Standard deviations along the principal axes ``[G, 3]`` and the rotations ``[G, 4]``
+        (unit quaternions w, x, y, z) whose columns are those axes: ``cov = R diag(s^2) R^T``."""
+        from scipy.spatial.transform import Rotation
+
+        values, vectors = np.linalg.eigh(self.covariances)
+        vectors[np.linalg.det(vectors) < 0, :, 0] *= -1  # proper rotations
+        xyzw = Rotation.from_matrix(vectors).as_quat() if len(vectors) else np.zeros((0, 4))
+        return np.sqrt(np.clip(values, 1e-30, None)), np.c_[xyzw[:, 3], xyzw[:, :3]]
+
+    @classmethod
+    def from_scales_and_rotations(cls, means: np.ndarray, scales: np.ndarray, quats: np.ndarray, luminosity: np.ndarray,
+                                  colours: np.ndarray) -> GlowGaussians:
+        from scipy.spatial.transform import Rotation
+
+        quats = np.asarray(quats, np.float64)
+        rotations = Rotation.from_quat(np.c_[quats[:, 1:], quats[:, :1]]).as_matrix() if len(quats) else np.zeros((0, 3, 3))
+        covariances = rotations @ (np.asarray(scales, np.float64)[:, :, None] ** 2 * np.transpose(rotations, (0, 2, 1)))
+        return cls(np.asarray(means, np.float64), covariances, np.asarray(luminosity, np.float64), np.asarray(colours, np.float64))
 
     def tensors(self, device: str | torch.device = "cpu") -> tuple[torch.Tensor, ...]:
         return tuple(torch.as_tensor(a, dtype=torch.float64, device=device) for a in (self.means, self.covariances, self.luminosity, self.colours))
@@ -69,7 +93,7 @@ def cluster_gaussians(positions: np.ndarray, luminosity: np.ndarray, colours: np
                       floor_pc: float) -> GlowGaussians:
     """``k`` (or fewer, for fewer stars) Gaussians carrying the light of the stars; covariances floored at ``floor_pc^2``."""
     if len(positions) == 0:
-        return GlowGaussians(np.zeros((0, 3)), np.zeros((0, 3, 3)), np.zeros(0), np.zeros((0, 3)))
+        return GlowGaussians.empty()
     labels = weighted_kmeans(positions, luminosity, k, seed)
     n = labels.max() + 1
     total = np.bincount(labels, weights=luminosity, minlength=n)

@@ -8,7 +8,9 @@ three methods:
 - ``cut``: the magnitude cut, the ``f N`` brightest stars and nothing for the rest (what Gaia Sky
   and Celestia do);
 - ``clustered``: the level's brightest stars as points and the light of the rest in untrained
-  Gaussians (:mod:`helios.lod.cluster`).
+  Gaussians (:mod:`helios.lod.cluster`);
+- ``trained``: the same level as the workflow trained it (a :class:`helios.lod.sources.TrainedLevels`
+  given as ``trained``; a cell without trained levels is drawn as points).
 
 Scores compare tone-mapped images (``docs/photometry.md``): PSNR and SSIM, the total flux's
 relative error, and star completeness (the stars visible in the reference, at or brighter than the
@@ -64,8 +66,17 @@ class LevelCache:
         return self._store[key]
 
 
+def visible_xy(cell: Any, views: Views, eye: np.ndarray, limiting_mag: float = photometry.DEFAULT_LIMITING_MAG) -> np.ndarray:
+    """Pixel positions ``[V, 2]`` of a cell's stars at or brighter than ``limiting_mag`` inside camera 0's image."""
+    magnitude = photometry.apparent_magnitude(cell.abs_mag, np.linalg.norm(cell.positions - eye, axis=1))
+    x, y, depth = project(cell.positions, views)
+    shown = (magnitude <= limiting_mag) & (depth > 0) & (x >= 0) & (x < views.width) & (y >= 0) & (y < views.height)
+    return np.stack([x[shown], y[shown]], 1)
+
+
 def level_images(universe: Any, views: Views, fraction: float, methods: Iterable[str] = METHODS, near_factor: float = 1.0,
-                 limiting_mag: float = photometry.DEFAULT_LIMITING_MAG, cache: LevelCache | None = None) -> LevelImages:
+                 limiting_mag: float = photometry.DEFAULT_LIMITING_MAG, cache: LevelCache | None = None,
+                 trained: Any = None) -> LevelImages:
     """Render ``methods`` for camera 0 of ``views`` with every far cell at ``fraction``."""
     methods = list(methods)
     cache = cache or LevelCache()
@@ -78,15 +89,15 @@ def level_images(universe: Any, views: Views, fraction: float, methods: Iterable
         cell = universe.read(entry)
         n = len(cell.abs_mag)
         near = np.linalg.norm(eye - np.asarray(entry["centre_pc"])) <= near_factor * float(entry["radius_pc"])
-        magnitude = photometry.apparent_magnitude(cell.abs_mag, np.linalg.norm(cell.positions - eye, axis=1))
-        x, y, depth = project(cell.positions, views)
-        shown = (magnitude <= limiting_mag) & (depth > 0) & (x >= 0) & (x < views.width) & (y >= 0) & (y < views.height)
-        visible.append(np.stack([x[shown], y[shown]], 1))
+        visible.append(visible_xy(cell, views, eye, limiting_mag))
         for method in methods:
             if method == "points" or near:
                 keep, gaussians = n, None
             elif method == "cut":
                 keep, gaussians = magnitude_cut(n, fraction), None
+            elif method == "trained":
+                chosen = next((lv for lv in trained.ladder(cell) if lv.fraction == fraction), None)
+                keep, gaussians = (n, None) if chosen is None else (chosen.n_points, trained.gaussians(cell, chosen))
             else:
                 keep, gaussians = cache.get(cell, fraction)
             render_points(cell.positions[:keep], cell.colours[:keep], cell.abs_mag[:keep], views, out=images[method])

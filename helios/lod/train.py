@@ -3,7 +3,8 @@
 Ground truth: the stars not kept as points, drawn as points (:func:`helios.render.points.render_points`)
 in linear flux from cameras outside the cell, ``distance_range`` bounding radii from its centre,
 framing it.  The Gaussians start as the clustered level (:mod:`helios.lod.cluster`) and are fitted
-through the additive Gaussian renderer (:mod:`helios.render.glow`) with Adam on an L1 loss of
+through the additive Gaussian renderer (:mod:`helios.render.glow`), their total luminosity held at
+the stars', with Adam on an L1 loss of
 ``asinh(x / softening)``: linear for faint glow, logarithmic for bright pixels, so that the faint
 light counts.  The best parameters on the held-out views are kept, starting with the clustered
 ones: training never makes a level worse on its held-out views, and says when it adds nothing.
@@ -21,6 +22,7 @@ import numpy as np
 import torch
 
 from helios import photometry
+from helios.accel.adam import FusedAdam
 from helios.cameras import sample_views
 from helios.lod.cluster import GlowGaussians
 from helios.render.glow import render_glow
@@ -57,30 +59,27 @@ class LevelTrainReport:
         return 1.0 - self.loss_trained / self.loss_clustered if self.loss_clustered > 0 else 0.0
 
 
-def _eigen(covariances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Scales and quaternions (w, x, y, z) of symmetric positive definite matrices."""
-    from scipy.spatial.transform import Rotation
-
-    values, vectors = np.linalg.eigh(covariances)
-    vectors[np.linalg.det(vectors) < 0, :, 0] *= -1  # proper rotations
-    xyzw = Rotation.from_matrix(vectors).as_quat()
-    return np.sqrt(np.clip(values, 1e-30, None)), np.c_[xyzw[:, 3], xyzw[:, :3]]
-
-
 class _Parameters(torch.nn.Module):
+    """The trainable Gaussians.  Their total luminosity is fixed at the stars' (a softmax shares it out):
+    an L1 loss on images of sparse stars would otherwise pay for dimming the diffuse light, and a level
+    must carry its stars' light at any distance."""
+
     def __init__(self, gaussians: GlowGaussians) -> None:
         super().__init__()
-        scales, quats = _eigen(gaussians.covariances)
-        flux_rgb = gaussians.luminosity[:, None] * gaussians.colours
+        scales, quats = gaussians.scales_and_rotations()
         self.means = torch.nn.Parameter(torch.tensor(gaussians.means))
         self.log_scales = torch.nn.Parameter(torch.tensor(np.log(scales)))
         self.quats = torch.nn.Parameter(torch.tensor(quats))
-        self.log_rgb = torch.nn.Parameter(torch.tensor(np.log(np.clip(flux_rgb, 1e-300, None))))
+        self.log_colours = torch.nn.Parameter(torch.tensor(np.log(np.clip(gaussians.colours, 1e-12, None))))
+        total = float(gaussians.luminosity.sum())
+        self.register_buffer("total_luminosity", torch.tensor(total, dtype=torch.float64))
+        self.share_logits = torch.nn.Parameter(torch.tensor(np.log(np.clip(gaussians.luminosity / total, 1e-300, None))))
 
     def render_inputs(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        rgb = torch.exp(self.log_rgb)
-        luminosity = rgb @ torch.tensor(photometry.LUMINANCE_WEIGHTS, dtype=rgb.dtype, device=rgb.device)
-        return self.means, quat_scale_to_covar(self.quats, torch.exp(self.log_scales)), luminosity, rgb / luminosity[:, None]
+        rgb = torch.exp(self.log_colours)
+        colours = rgb / (rgb @ torch.tensor(photometry.LUMINANCE_WEIGHTS, dtype=rgb.dtype, device=rgb.device))[:, None]
+        luminosity = self.total_luminosity * torch.softmax(self.share_logits, 0)
+        return self.means, quat_scale_to_covar(self.quats, torch.exp(self.log_scales)), luminosity, colours
 
     def gaussians(self, centre: np.ndarray, radius: float) -> GlowGaussians:
         with torch.no_grad():
@@ -111,7 +110,7 @@ def train_level(positions: np.ndarray, abs_mag: np.ndarray, colours: np.ndarray,
         with torch.no_grad():
             return float(loss_of(render_glow(*params.render_inputs(), held_out), eval_targets))
 
-    optimiser = torch.optim.Adam(params.parameters(), lr=options.learning_rate)
+    optimiser = FusedAdam([{"params": list(params.parameters()), "lr": options.learning_rate, "name": "level"}], eps=1e-8)
     best = held_out_loss()
     report = LevelTrainReport(best, best, 0)
     best_state = {k: v.detach().clone() for k, v in params.state_dict().items()}

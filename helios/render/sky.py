@@ -125,19 +125,14 @@ def render_sky(universe: Universe, views: Views, psf_sigma_px: float = DEFAULT_P
     return image.float().cpu().numpy()
 
 
-def render_sky_levels(universe: Universe, views: Views, cache: Any = None, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX,
+def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX,
                       device: str | torch.device = "cpu") -> tuple[np.ndarray, dict[str, int]]:
     """``[1, H, W, 3]`` linear flux of camera 0 with each cell at the level the rule picks
-    (:mod:`helios.lod.rule`), and how many cells were drawn at each level (``"points"`` or the fraction).
-
-    The levels' Gaussians are the clustered ones (:class:`helios.lod.compare.LevelCache`) until the
-    workflow stores trained levels."""
-    from helios.lod.compare import LevelCache
-    from helios.lod.ladder import ladder
+    (:mod:`helios.lod.rule`) from those ``source`` (:class:`helios.lod.sources.LevelSource`) has for it,
+    and how many cells were drawn at each level (``"points"`` or the fraction)."""
     from helios.lod.rule import choose_level
     from helios.render.glow import render_glow
 
-    cache = cache or LevelCache()
     image = torch.zeros((1, views.height, views.width, 3), dtype=torch.float64, device=device)
     eye = camera_position(views)
     focal = float(views.Ks[0, 0, 0])
@@ -145,13 +140,14 @@ def render_sky_levels(universe: Universe, views: Views, cache: Any = None, psf_s
     for entry in universe.cells_in_view(views):
         cell = universe.read(entry)
         distance = float(np.linalg.norm(eye - np.asarray(entry["centre_pc"])))
-        chosen = choose_level(ladder(len(cell.abs_mag)), float(entry["radius_pc"]), distance, focal)
+        chosen = choose_level(source.ladder(cell), float(entry["radius_pc"]), distance, focal)
         if chosen is None:
             render_points(cell.positions, cell.colours, cell.abs_mag, views, psf_sigma_px, device, out=image)
             drawn["points"] = drawn.get("points", 0) + 1
             continue
-        keep, gaussians = cache.get(cell, chosen.fraction)
+        keep = chosen.n_points
         render_points(cell.positions[:keep], cell.colours[:keep], cell.abs_mag[:keep], views, psf_sigma_px, device, out=image)
+        gaussians = source.gaussians(cell, chosen)
         if len(gaussians):
             image += render_glow(*gaussians.tensors(device), views, psf_sigma_px)
         drawn[f"{chosen.fraction:g}"] = drawn.get(f"{chosen.fraction:g}", 0) + 1

@@ -43,8 +43,9 @@ def metrics_header(cell: CellStars, options: TrainOptions, backend: str, why: st
         "versions": versions(),
         "star_count": len(cell.positions),
         "stars_dropped_nonfinite": cell.dropped_nonfinite,
-        "transform": {"centre_pc": [float(v) for v in cell.centre_pc], "scale_pc": cell.scale_pc,
-                      "local_to_pc": "x_pc = centre_pc + local (PLY positions are pc relative to centre_pc)"},
+        # The one transform of the PLY's positions is centre_pc (x_pc = centre_pc + x); training works in units of the
+        # bounding radius, which no stored value is in.
+        "frame": {"centre_pc": [float(v) for v in cell.centre_pc], "training_unit_pc": cell.scale_pc},
     }
 
 

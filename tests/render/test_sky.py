@@ -130,13 +130,15 @@ def test_render_command_rejects_an_unknown_output_type(universe_dir, tmp_path):
     assert done.returncode != 0 and "give a .npy" in done.stderr and not (tmp_path / "image.jpg").exists()
 
 
-def test_render_command_draws_far_cells_at_their_levels_and_keeps_the_light(universe_dir, tmp_path):
+def test_render_command_draws_far_cells_at_their_clustered_levels_and_keeps_the_light(universe_dir, tmp_path):
     camera = ["--from", "0", "0", "20000", "--look-at", "sun", "--up", "1", "0", "0", "--fov", "5", "--size", "128", "128"]
-    done = run_render(universe_dir, *camera, "--output", tmp_path / "levels.npy")
+    done = run_render(universe_dir, *camera, "--output", tmp_path / "plain.npy")
+    assert done.returncode == 0 and "has no trained levels" in done.stderr, done.stderr
+    done = run_render(universe_dir, *camera, "--clustered", "--output", tmp_path / "levels.npy")
     assert done.returncode == 0, done.stderr
-    assert "cells drawn by level" in done.stderr and "0.01:" in done.stderr
+    assert "cells drawn by level (docs/levels.md; clustered Gaussians)" in done.stderr and "0.01:" in done.stderr
     done = run_render(universe_dir, *camera, "--points", "--output", tmp_path / "points.npy")
     assert done.returncode == 0, done.stderr
     levels, points = np.load(tmp_path / "levels.npy"), np.load(tmp_path / "points.npy")
-    assert not np.array_equal(levels, points)
+    assert not np.array_equal(levels, points) and np.array_equal(np.load(tmp_path / "plain.npy"), points)
     assert levels.sum(dtype=np.float64) == pytest.approx(points.sum(dtype=np.float64), rel=0.01)

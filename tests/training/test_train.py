@@ -76,7 +76,7 @@ def test_extreme_distances(tmp_path):
     galaxy = cluster(10, centre=(3e7, -2e7, 1e7), scale=5e6)
     metrics = run(tmp_path, galaxy)
     assert metrics["status"] == "ok" and metrics["loss_final"] < metrics["loss_initial"]
-    assert metrics["transform"]["centre_pc"] == [3e7, -2e7, 1e7]
+    assert metrics["frame"]["centre_pc"] == [3e7, -2e7, 1e7]
     planets = cluster(8, scale=2e-4)
     assert run(tmp_path, planets)["status"] == "ok"
 

@@ -50,8 +50,17 @@ def landmarks_input(wildcards):
 
 # What each cell is trained to (the rules' params: an edit retrains) and how the training jobs run (not params).
 TRAIN = config["train"]
+LEVELS = config["levels"]
+# ground_truth levels: each selected cell's levels of detail (rule train_levels, one job per cell); otherwise the
+# seed trainer's splats (rules train_cell / train_batch, with the train: section).
+LEVELS_MODE = TRAIN["ground_truth"] == "levels"
 JOBS = config["train_jobs"]
 BATCH_CELLS = JOBS["batch_cells"]
+if BATCH_CELLS > 1 and LEVELS_MODE:
+    raise ValueError(
+        f"config: train_jobs.batch_cells {BATCH_CELLS} batches the splat trainer (train.ground_truth starfield or splats); "
+        "levels train one job per cell: set train_jobs.batch_cells: 1 (on a cluster, group jobs with Snakemake's --groups)"
+    )
 if BATCH_CELLS > 1 and TRAIN["densify_until"] > TRAIN["densify_from"]:
     raise ValueError(
         f"config: train_jobs.batch_cells {BATCH_CELLS} trains cells in batches, which cannot densify, but train.densify_until "
@@ -85,6 +94,9 @@ def batch_plan(wildcards):
 
 
 def trained_outputs(wildcards):
+    if LEVELS_MODE:
+        cells = selected_cells(wildcards)
+        return expand(f"{OUT}/trained/levels/{{cell}}.levels.parquet", cell=cells) + expand(f"{OUT}/trained/levels/{{cell}}.levels.json", cell=cells)
     if BATCH_CELLS > 1:
         return expand(f"{OUT}/trained/batches/{{batch}}", batch=batch_plan(wildcards))
     cells = selected_cells(wildcards)
@@ -99,7 +111,9 @@ def trained_cell_files(wildcards):
 
 
 # What trained outputs were made from (recorded in trained/index.json).
-CONFIG_HASH = config_hash({"catalog": config["catalog"], "grid": config["grid"], "select": config["select"], "train": TRAIN})
+# Levels depend on the train: section's seed only (its other keys are the splat trainer's).
+TRAINED_FROM = {"train": {"ground_truth": "levels", "seed": TRAIN["seed"]}, "levels": LEVELS} if LEVELS_MODE else {"train": TRAIN}
+CONFIG_HASH = config_hash({"catalog": config["catalog"], "grid": config["grid"], "select": config["select"], **TRAINED_FROM})
 
 
 def final_targets():

@@ -12,6 +12,7 @@ rule trained_index:
         "../envs/helios.yaml"
     params:
         config_hash=CONFIG_HASH,
+        ground_truth=TRAIN["ground_truth"],
         cell_files=trained_cell_files,
         code=code_version("helios.trained_index"),
     script:
@@ -20,7 +21,8 @@ rule trained_index:
 
 rule pack:
     input:
-        f"{OUT}/trained/index.json",
+        index=f"{OUT}/trained/index.json",
+        universe=f"{UNIVERSE}/index.json",
     output:
         f"{OUT}/trained/cells.pack.bin",
     log:
@@ -30,7 +32,7 @@ rule pack:
         "../envs/helios.yaml"
     params:
         dtype=config["pack"]["dtype"],
-        code=code_version("helios.trained_index", "helios.pack"),
+        code=code_version("helios.trained_index"),
     script:
         "../scripts/pack.py"
 

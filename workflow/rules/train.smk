@@ -17,6 +17,31 @@ rule build_cuda_extensions:
         "../scripts/build_cuda_extensions.py"
 
 
+rule train_levels:
+    input:
+        cell=f"{UNIVERSE}/cells/{{cell}}.parquet",
+    output:
+        table=f"{OUT}/trained/levels/{{cell}}.levels.parquet",
+        metrics=f"{OUT}/trained/levels/{{cell}}.levels.json",
+    log:
+        "logs/levels/{cell}.log",
+    wildcard_constraints:
+        cell=r"\d+_\d+_\d+",
+    conda:
+        "../envs/helios.yaml"
+    threads: JOBS["threads"]
+    resources:
+        mem_mb=JOBS["mem_mb"],
+        runtime=JOBS["runtime_min"],
+    params:
+        options=LEVELS,
+        seed=TRAIN["seed"],
+        grid=config["grid"],
+        code=code_version("helios.lod.cell_job"),
+    script:
+        "../scripts/train_levels.py"
+
+
 rule train_cell:
     input:
         cell=f"{UNIVERSE}/cells/{{cell}}.parquet",

@@ -1,4 +1,4 @@
-"""Snakemake adapter: every trained cell into cells.pack.bin."""
+"""Snakemake adapter: the universe's stars and every trained cell into cells.pack.bin."""
 
 from pathlib import Path
 
@@ -10,8 +10,9 @@ def main(smk) -> None:
     logger = configure_logging(smk.log[0])
     with user_errors(logger):
         encoding = "f32" if smk.params.dtype == "float32" else "f16"
-        directory = pack_universe(Path(smk.input[0]).parent, smk.output[0], encoding)
-        logger.info("%d cells packed (%s)", len(directory["cells"]), encoding)
+        directory = pack_universe(Path(smk.input.universe).parent, smk.output[0], Path(smk.input.index).parent, encoding)
+        blocks = [block["kind"] for cell in directory["cells"] for block in cell["blocks"]]
+        logger.info("%d cells packed: %s", len(directory["cells"]), ", ".join(f"{blocks.count(k)} {k}" for k in sorted(set(blocks))))
 
 
 if "snakemake" in globals():

@@ -13,8 +13,9 @@ def main(smk) -> None:
     with user_errors(logger):
         selection = json.loads(Path(smk.input.selection).read_text())
         index = build_trained_index(read_index(smk.input.universe), selection, Path(smk.output[0]).parent, smk.output[0],
-                                    {"hash": smk.params.config_hash}, smk.params.cell_files)
-        logger.info("%d trained cells, %d splats", index["cell_count"], index["splat_count"])
+                                    {"hash": smk.params.config_hash}, smk.params.cell_files, smk.params.ground_truth)
+        made = f"{index['gaussian_count']} level Gaussians" if "gaussian_count" in index else f"{index['splat_count']} splats"
+        logger.info("%d trained cells, %s", index["cell_count"], made)
 
 
 if "snakemake" in globals():

@@ -1,0 +1,139 @@
+"""A cell's ladder of levels, built: the brightest stars as points, the rest clustered and trained.
+
+For each fraction of the ladder (:mod:`helios.lod.ladder`) the stars after the level's point prefix
+are clustered into its Gaussians (:mod:`helios.lod.cluster`), which are then trained to those stars'
+light seen from where the level is used (:mod:`helios.lod.train`).  A level is not trained when
+there is nothing to learn: when it has a Gaussian for every remaining star (each one is then that
+star, exactly) or when training is switched off (``iterations: 0``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+import numpy as np
+import torch
+
+from helios import photometry
+from helios.config import from_mapping
+from helios.lod.cluster import GlowGaussians, cluster_gaussians
+from helios.lod.ladder import GAUSSIAN_BYTES, LEVEL_FRACTIONS, POINT_BYTES, Level, level
+from helios.lod.train import LevelTrainOptions, LevelTrainReport, train_level
+
+#: A one-star cluster's Gaussian is a point this small, relative to the cell's bounding radius.
+FLOOR_RELATIVE = 1e-4
+
+
+@dataclass(frozen=True)
+class LevelOptions:
+    """How a cell's levels are made (the config's ``levels:`` section; the schema describes each field)."""
+
+    fractions: tuple[float, ...] = LEVEL_FRACTIONS
+    iterations: int = 200
+    image_size: int = 96
+    views_per_iter: int = 4
+    train_views: int = 24
+    eval_views: int = 8
+    distance_range: tuple[float, float] = (2.0, 6.0)
+    learning_rate: float = 0.01
+    eval_every: int = 20
+
+    def __post_init__(self) -> None:
+        fractions = tuple(float(f) for f in self.fractions)
+        if not fractions or any(not 0 < f < 1 for f in fractions) or list(fractions) != sorted(set(fractions)):
+            raise ValueError(f"levels.fractions {list(self.fractions)}: give increasing fractions between 0 and 1")
+        near, far = self.distance_range
+        if not 1 < near <= far:
+            raise ValueError(f"levels.distance_range {list(self.distance_range)}: give [near, far] bounding radii, 1 < near <= far")
+        object.__setattr__(self, "fractions", fractions)
+        object.__setattr__(self, "distance_range", (float(near), float(far)))
+
+    @classmethod
+    def from_mapping(cls, values: dict[str, Any]) -> LevelOptions:
+        values = dict(values)
+        for key in ("fractions", "distance_range"):
+            if key in values:
+                values[key] = tuple(values[key])
+        return from_mapping(cls, values, "levels setting(s)")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
+
+    def train_options(self) -> LevelTrainOptions:
+        return LevelTrainOptions(iterations=self.iterations, image_size=self.image_size, views_per_iter=self.views_per_iter,
+                                 train_views=self.train_views, eval_views=self.eval_views, distance_range=self.distance_range,
+                                 learning_rate=self.learning_rate, eval_every=self.eval_every)
+
+
+@dataclass
+class CellLevel:
+    """One level of a cell: its size, its Gaussians (pc, the universe's frame) and how they were trained."""
+
+    level: Level
+    gaussians: GlowGaussians
+    report: LevelTrainReport | None  # None: not trained
+    not_trained_because: str | None = None
+    remainder_luminosity: float = 0.0  # total luminosity of the stars the Gaussians replace
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def build_cell_levels(positions: np.ndarray, colours: np.ndarray, abs_mag: np.ndarray, centre: np.ndarray, radius: float,
+                      seed: int, options: LevelOptions = LevelOptions(), device: str | torch.device = "cpu",
+                      progress: Any = None) -> list[CellLevel]:
+    """The levels of a cell whose stars (pc, brightest first) are ``positions``, ``colours`` (unit
+    luminance) and ``abs_mag``; ``centre`` and ``radius`` its bounding sphere."""
+    positions, colours, abs_mag = np.asarray(positions, np.float64), np.asarray(colours, np.float64), np.asarray(abs_mag, np.float64)
+    if len(abs_mag) > 1 and np.any(np.diff(abs_mag) < 0):
+        raise ValueError("stars must be stored brightest first (ascending absolute magnitude)")
+    centre = np.asarray(centre, np.float64)
+    radius = float(radius) if radius > 0 else 1.0
+    luminosity = photometry.luminosity(abs_mag)
+    levels = []
+    for number, fraction in enumerate(options.fractions, 1):
+        chosen = level(len(abs_mag), fraction)
+        rest = slice(chosen.n_points, None)
+        level_seed = (seed + number * 7919) % 2**31
+        start = cluster_gaussians(positions[rest], luminosity[rest], colours[rest], chosen.n_gaussians, level_seed,
+                                  floor_pc=FLOOR_RELATIVE * radius)
+        remaining = len(abs_mag) - chosen.n_points
+        built = CellLevel(chosen, start, None, remainder_luminosity=float(luminosity[rest].sum()))
+        if remaining == 0:
+            built.not_trained_because = "no stars beyond the points"
+        elif len(start) >= remaining:
+            built.not_trained_because = "a Gaussian for every remaining star (exact)"
+        elif options.iterations == 0:
+            built.not_trained_because = "training off (iterations 0)"
+        else:
+            built.gaussians, built.report = train_level(positions[rest], abs_mag[rest], colours[rest], start, centre, radius,
+                                                        level_seed, options.train_options(), device)
+        levels.append(built)
+        if progress is not None:
+            trained = (f"held-out loss {built.report.loss_clustered:.4g} -> {built.report.loss_trained:.4g} "
+                       f"(best step {built.report.best_step})" if built.report else f"not trained: {built.not_trained_because}")
+            progress(f"level {number} ({fraction:g}): {chosen.n_points} points + {len(built.gaussians)} Gaussians; {trained}")
+    return levels
+
+
+def level_summary(number: int, built: CellLevel) -> dict[str, Any]:
+    """What a cell's metrics JSON (and the trained index) say about one level."""
+    report = built.report
+    kept = float(built.gaussians.luminosity.sum())
+    return {
+        "level": number,
+        "fraction": built.level.fraction,
+        "points": built.level.n_points,
+        "gaussians": len(built.gaussians),
+        "bytes": built.level.n_points * POINT_BYTES + len(built.gaussians) * GAUSSIAN_BYTES,
+        "trained": report is not None,
+        "not_trained_because": built.not_trained_because,
+        # The Gaussians' luminosity over the stars' they replace: 1 after clustering; training may move it.
+        "luminosity_ratio": kept / built.remainder_luminosity if built.remainder_luminosity > 0 else None,
+        "loss_clustered": report.loss_clustered if report else None,
+        "loss_trained": report.loss_trained if report else None,
+        "improvement": report.improvement if report else None,
+        "best_step": report.best_step if report else None,
+        "diverged_at": report.diverged_at if report else None,
+        "curve": [{"step": s, "train": t, "held_out": h} for s, t, h in report.curve] if report else [],
+    }
+

@@ -1,0 +1,75 @@
+"""Where a cell's levels come from when the universe is drawn: the trained levels of a workflow
+output (:class:`TrainedLevels`), or Gaussians clustered on the fly (:class:`ClusteredLevels`, the
+untrained baseline).  Both answer two questions: which levels a cell has, and a level's Gaussians."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from helios.errors import HeliosError
+from helios.lod.cluster import GlowGaussians
+from helios.lod.compare import LevelCache
+from helios.lod.ladder import Level, ladder
+from helios.lod.store import read_cell_levels
+from helios.trained_index import read_trained_index
+
+
+class LevelSource(Protocol):
+    def ladder(self, cell: Any) -> list[Level]:
+        """The levels of ``cell`` (a :class:`helios.render.sky.CellPoints`); empty: it is drawn as points only."""
+
+    def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
+        """The Gaussians of one of its levels, in the universe's frame."""
+
+
+class ClusteredLevels:
+    """Every cell has the default ladder, its Gaussians clustered when first drawn (not trained)."""
+
+    def __init__(self, seed: int = 0) -> None:
+        self.cache = LevelCache(seed)
+
+    def ladder(self, cell: Any) -> list[Level]:
+        return ladder(len(cell.abs_mag))
+
+    def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
+        return self.cache.get(cell, chosen.fraction)[1]
+
+
+class TrainedLevels:
+    """The levels a workflow trained (``trained/index.json`` with ``ground_truth: levels``); the cells
+    it did not select have none and are drawn as points."""
+
+    def __init__(self, trained_dir: str | Path) -> None:
+        self.root = Path(trained_dir)
+        index = read_trained_index(self.root / "index.json")
+        if index["ground_truth"] != "levels":
+            raise HeliosError(f"{self.root / 'index.json'}: this run trained {index['ground_truth']} splats, not levels")
+        self.cells = {cell["id"]: cell for cell in index["cells"]}
+        self._loaded: dict[str, dict[int, GlowGaussians]] = {}
+
+    @classmethod
+    def find(cls, results: str | Path) -> TrainedLevels | None:
+        """The trained levels of a workflow output directory, or ``None`` when it has none."""
+        path = Path(results) / "trained" / "index.json"
+        if not path.is_file() or read_trained_index(path)["ground_truth"] != "levels":
+            return None
+        return cls(path.parent)
+
+    def ladder(self, cell: Any) -> list[Level]:
+        entry = self.cells.get(cell.cell_id)
+        if entry is None:
+            return []
+        if entry["star_count"] != len(cell.abs_mag):
+            raise HeliosError(f"cell {cell.cell_id}: the trained levels were made from {entry['star_count']} stars, the universe "
+                              f"has {len(cell.abs_mag)}; rerun the workflow")
+        return [Level(level["fraction"], level["points"], level["gaussians"]) for level in entry["levels"]]
+
+    def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
+        entry = self.cells[cell.cell_id]
+        if cell.cell_id not in self._loaded:
+            self._loaded = {cell.cell_id: read_cell_levels(self.root / entry["file"], np.asarray(entry["centre_pc"]))}
+        number = next(level["level"] for level in entry["levels"] if level["fraction"] == chosen.fraction)
+        return self._loaded[cell.cell_id].get(number, GlowGaussians.empty())

@@ -1,0 +1,138 @@
+"""The report's pages for trained levels (``ground_truth: levels``): figures per level, the held-out
+curves, and the universe drawn by the level rule beside every star as a point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+
+from helios import photometry  # noqa: E402
+from helios.cameras import camera_position, pinhole  # noqa: E402
+from helios.files import atomic_path  # noqa: E402
+from helios.landmarks import find_landmark, load_landmarks  # noqa: E402
+from helios.lod.compare import scores, visible_xy  # noqa: E402
+from helios.lod.sources import TrainedLevels  # noqa: E402
+from helios.render.sky import Universe, render_sky, render_sky_levels  # noqa: E402
+
+#: Views where levels are drawn beside points: (title, eye, look-at, up); places as in ``helios.report.SKY_VIEWS``.
+LEVEL_VIEWS = (
+    ("from the Sun towards Orion", "sun", "Betelgeuse", (0.0, 0.0, 1.0)),
+    ("from the Pleiades back to the Sun", "M 45 (Pleiades)", "sun", (0.0, 0.0, 1.0)),
+    ("from 1 kpc above the Sun (ICRS +z)", (0.0, 0.0, 1000.0), "sun", (1.0, 0.0, 0.0)),
+    ("from 5 kpc above the Sun (ICRS +z)", (0.0, 0.0, 5000.0), "sun", (1.0, 0.0, 0.0)),
+)
+
+
+def _median(values: list[float | None]) -> float | None:
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.median(values)) if values else None
+
+
+def level_metrics(trained_index: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Aggregate figures and one row per cell (what the report's table and a website show)."""
+    rows = []
+    for cell in trained_index["cells"]:
+        levels = cell["levels"]
+        rows.append({"id": cell["id"], "stars": cell["star_count"], "levels": len(levels), "gaussians": cell["gaussian_count"],
+                     "trained_levels": sum(level["trained"] for level in levels),
+                     **{f"improvement_{level['level']}": level["improvement"] for level in levels},
+                     "median_improvement": _median([level["improvement"] for level in levels if level["trained"]])})
+    by_level: dict[int, list[dict[str, Any]]] = {}
+    for cell in trained_index["cells"]:
+        for level in cell["levels"]:
+            by_level.setdefault(level["level"], []).append(level)
+    aggregate = {
+        "cells": len(rows),
+        "gaussians": sum(r["gaussians"] for r in rows),
+        "levels": {f"{number} ({levels[0]['fraction']:g})": {
+            "trained": sum(level["trained"] for level in levels),
+            "median_held_out_loss_reduction": _median([level["improvement"] for level in levels if level["trained"]]),
+            "kept_clustered": sum(level["trained"] and level["best_step"] == 0 for level in levels),
+            "points": sum(level["points"] for level in levels), "gaussians": sum(level["gaussians"] for level in levels)}
+            for number, levels in sorted(by_level.items())},
+    }
+    return aggregate, rows
+
+
+def plot_level_convergence(per_cell: dict[str, dict[str, Any]], path: Path) -> None:
+    """Held-out loss / the clustered start's against step, every trained cell-level, coloured by level."""
+    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    drawn = 0
+    for number in range(1, 1 + max((len(m["levels"]) for m in per_cell.values()), default=0)):
+        lines = []
+        for metrics in per_cell.values():
+            level = next((lv for lv in metrics["levels"] if lv["level"] == number), None)
+            if level is None or not level["trained"] or not level["curve"] or not level["loss_clustered"]:
+                continue
+            steps = [0] + [p["step"] for p in level["curve"]]
+            loss = [1.0] + [p["held_out"] / level["loss_clustered"] for p in level["curve"]]
+            lines.append(np.stack([steps, loss], axis=1))
+        if lines:
+            fraction = next(lv["fraction"] for m in per_cell.values() for lv in m["levels"] if lv["level"] == number)
+            ax.add_collection(LineCollection(lines, colors=f"C{number - 1}", linewidths=0.7, alpha=0.5,
+                                             label=f"level {number} ({fraction:g}): {len(lines)} cells"))
+            drawn += len(lines)
+    ax.autoscale()
+    ax.set_xlabel("step")
+    ax.set_ylabel("held-out loss / clustered (untrained) loss")
+    ax.set_title("Training of every level: below 1, training beat the clustered Gaussians" if drawn else "No level needed training")
+    if drawn:
+        ax.legend(loc="upper right")
+    ax.grid(alpha=0.3)
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+
+
+def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path, path: Path, size: tuple[int, int] = (480, 270),
+                              fov: float = 60.0) -> list[dict[str, Any]]:
+    """Each of :data:`LEVEL_VIEWS` drawn with every star as a point and by the level rule with the trained
+    levels (``helios render --points`` and ``helios render``), side by side; returns the scores."""
+    universe = Universe(universe_dir)
+    source = TrainedLevels(trained_dir)
+    marks = load_landmarks()
+
+    def place(where: Any) -> np.ndarray:
+        if where == "sun":
+            return np.zeros(3)
+        if isinstance(where, str):
+            return universe.landmark_position(find_landmark(marks, where))
+        return universe.grid.to_frame(np.asarray([where], dtype=np.float64))[0]
+
+    fig, axes = plt.subplots(len(LEVEL_VIEWS), 2, figsize=(2 * size[0] / 100, len(LEVEL_VIEWS) * (size[1] / 100 + 0.45)), dpi=100,
+                             squeeze=False)
+    results = []
+    for row, (title, eye, target, up) in enumerate(LEVEL_VIEWS):
+        views = pinhole(place(eye), place(target), fov, size[0], size[1], universe.grid.to_frame(np.asarray([up]))[0])
+        points = render_sky(universe, views)[0]
+        levels, drawn = render_sky_levels(universe, views, source)
+        visible = _visible_stars(universe, views)
+        score = scores(points, levels[0], visible)
+        at_levels = sum(count for name, count in drawn.items() if name != "points")
+        psnr = f"PSNR {score['psnr_db']:.1f} dB" if np.isfinite(score["psnr_db"]) else "identical"
+        score["psnr_db"] = score["psnr_db"] if np.isfinite(score["psnr_db"]) else None  # None: the images are identical
+        results.append({"view": title, "cells_by_level": drawn, **score})
+        for col, (image, label) in enumerate(((points, "every star a point"),
+                                              (levels[0], f"levels ({at_levels} cells at a level): {psnr}, "
+                                                          f"flux {score['flux_error']:+.2%}"))):
+            axes[row, col].imshow(photometry.display_image(image), interpolation="nearest")
+            axes[row, col].set_title(f"{title}: {label}", fontsize=7, color="white")
+            axes[row, col].axis("off")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", facecolor="black")
+    plt.close(fig)
+    return results
+
+
+def _visible_stars(universe: Universe, views: Any) -> np.ndarray:
+    eye = camera_position(views)
+    found = [visible_xy(universe.read(entry), views, eye) for entry in universe.cells_in_view(views)]
+    return np.concatenate(found) if found else np.zeros((0, 2))

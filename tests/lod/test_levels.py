@@ -1,0 +1,86 @@
+"""A cell's ladder built and stored: points prefix, Gaussians that keep the light, files an independent reader can read."""
+
+import json
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from helios import photometry
+from helios.errors import HeliosError
+from helios.lod.cell_job import level_cell
+from helios.lod.levels import LevelOptions, build_cell_levels
+from helios.lod.store import COLUMNS, read_cell_levels
+
+QUICK = LevelOptions(fractions=(0.03, 0.3), iterations=30, image_size=32, train_views=8, eval_views=4, eval_every=10)
+
+
+def cell_stars(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    positions = rng.normal([50.0, -20.0, 5.0], [8.0, 4.0, 1.0], (n, 3))
+    abs_mag = np.sort(rng.uniform(-1.0, 10.0, n))
+    colours = photometry.unit_luminance(rng.uniform(0.3, 1.0, (n, 3)))
+    centre = positions.mean(0)
+    return positions, colours, abs_mag, centre, float(np.linalg.norm(positions - centre, axis=1).max())
+
+
+def test_each_level_keeps_the_brightest_prefix_and_the_light_of_the_rest():
+    positions, colours, abs_mag, centre, radius = cell_stars()
+    levels = build_cell_levels(positions, colours, abs_mag, centre, radius, seed=3, options=QUICK)
+    assert [lv.level.fraction for lv in levels] == [0.03, 0.3]
+    for built in levels:
+        rest = photometry.luminosity(abs_mag[built.level.n_points:]).sum()
+        assert built.gaussians.luminosity.sum() == pytest.approx(rest, rel=1e-9)  # training shares the light out, never loses it
+        assert 0 < len(built.gaussians) <= built.level.n_gaussians and built.report is not None
+        assert built.report.loss_trained <= built.report.loss_clustered
+
+
+def test_levels_are_not_trained_when_there_is_nothing_to_learn():
+    positions, colours, abs_mag, centre, radius = cell_stars(n=2)  # one point and one Gaussian, which is the other star
+    exact = build_cell_levels(positions, colours, abs_mag, centre, radius, seed=0, options=QUICK)
+    assert all(lv.report is None and "every remaining star" in lv.not_trained_because for lv in exact)
+    off = build_cell_levels(*cell_stars(n=200)[:5], seed=0, options=LevelOptions(fractions=(0.1,), iterations=0))
+    assert off[0].report is None and "iterations 0" in off[0].not_trained_because
+
+
+def test_stars_must_come_brightest_first():
+    positions, colours, abs_mag, centre, radius = cell_stars()
+    with pytest.raises(ValueError, match="brightest first"):
+        build_cell_levels(positions, colours, abs_mag[::-1], centre, radius, seed=0, options=QUICK)
+
+
+def test_bad_options_are_named():
+    with pytest.raises(ValueError, match="increasing fractions"):
+        LevelOptions(fractions=(0.3, 0.1))
+    with pytest.raises(ValueError, match="distance_range"):
+        LevelOptions(distance_range=(0.5, 2.0))
+
+
+def test_a_cell_file_gives_its_levels_files_reproducibly(sample_universe, tmp_path):
+    index = json.loads((sample_universe / "index.json").read_text())
+    entry = max(index["cells"], key=lambda c: c["star_count"])
+    runs = []
+    for name in ("a", "b"):
+        metrics = level_cell(sample_universe / entry["file"], tmp_path / f"{name}.parquet", tmp_path / f"{name}.json", QUICK, seed=1)
+        runs.append(((tmp_path / f"{name}.parquet").read_bytes(), {k: v for k, v in metrics.items() if k != "wall_time_s"}))
+    assert runs[0] == runs[1]  # same config and seed, same bytes
+    metrics = runs[0][1]
+    assert metrics["cell"] == entry["id"] and metrics["stars"] == entry["star_count"] and len(metrics["levels"]) == 2
+    table = pq.read_table(tmp_path / "a.parquet")  # an independent reader: pyarrow, the documented columns
+    assert tuple(table.column_names) == COLUMNS
+    assert table.num_rows == sum(level["gaussians"] for level in metrics["levels"])
+    gaussians = read_cell_levels(tmp_path / "a.parquet", np.asarray(metrics["centre_pc"]))
+    for level in metrics["levels"]:
+        g = gaussians[level["level"]]
+        assert len(g) == level["gaussians"] and level["luminosity_ratio"] == pytest.approx(1.0, abs=1e-9)
+        rows = table.column("level").to_numpy() == level["level"]
+        rebuilt = np.stack([table.column(f"sigma_{i}").to_numpy()[rows] for i in range(3)], 1) ** 2
+        assert np.allclose(np.sort(np.linalg.eigvalsh(g.covariances), 1), np.sort(rebuilt, 1), rtol=1e-9)
+
+
+def test_a_damaged_levels_file_is_a_clear_error(tmp_path):
+    (tmp_path / "bad.levels.parquet").write_bytes(b"not parquet")
+    with pytest.raises(HeliosError, match="bad.levels.parquet: not a readable levels parquet file"):
+        read_cell_levels(tmp_path / "bad.levels.parquet", np.zeros(3))
+    with pytest.raises(HeliosError, match="no such levels file"):
+        read_cell_levels(tmp_path / "none.parquet", np.zeros(3))
