@@ -47,9 +47,9 @@ def viewpoint(universe: Universe, name: str) -> tuple[np.ndarray, np.ndarray, np
     if name == "outside":  # 30 kpc above the Galactic centre, looking down
         centre = 8200 * centre_direction
         return centre + 30000 * galactic_pole, centre, centre_direction
-    for prefix in ("Vega", "Deneb", "Rigel", "Polaris", "Antares"):
-        if name == prefix.lower():
-            return landmark(universe, prefix), sun, z
+    named = {"vega": "Vega", "deneb": "Deneb (", "rigel": "Rigel", "polaris": "Polaris", "antares": "Antares"}  # "Deneb" alone: Denebola too
+    if name in named:
+        return landmark(universe, named[name]), sun, z
     raise SystemExit(f"unknown viewpoint {name}")
 
 
