@@ -43,6 +43,9 @@ def test_training_fits_the_held_out_views_better_than_the_clustered_start_and_ke
     assert report.best_step > 0 and report.loss_trained < 0.9 * report.loss_clustered
     assert report.improvement == pytest.approx(1 - report.loss_trained / report.loss_clustered)
     assert np.isclose(trained.luminosity.sum(), start.luminosity.sum(), rtol=1e-12)  # the light is held, only shared out anew
+    centroid = lambda g: g.luminosity @ g.means / g.luminosity.sum()  # noqa: E731
+    assert np.allclose(centroid(trained), centroid(start), rtol=0, atol=1e-9 * radius)  # and its centre
+    assert not np.allclose(trained.means, start.means)  # while the Gaussians themselves moved
     assert np.allclose(photometry.luminance(trained.colours), 1.0)
     assert len(report.curve) == OPTIONS.iterations // OPTIONS.eval_every
 
