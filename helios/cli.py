@@ -367,10 +367,7 @@ def _run_levels_cell(args: argparse.Namespace, logger: logging.Logger) -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    try:
-        options = LevelOptions.from_mapping(section_values(args, "levels"))
-    except ValueError as exc:
-        raise HeliosError(str(exc)) from None
+    options = LevelOptions.from_mapping(section_values(args, "levels"))
     stem = Path(args.output)
     metrics = level_cell(args.cell, f"{stem}.levels.parquet", f"{stem}.levels.json", options, args.seed, progress=logger.info)
     print(f"cell {metrics['cell']}: {len(metrics['levels'])} levels, "

@@ -200,3 +200,17 @@ def test_view_serves_a_results_directory_with_byte_ranges(tmp_path):
         process.wait(timeout=10)
     missing = helios_cli("view", tmp_path / "absent", "--no-browser")
     assert missing.returncode == 1 and "not a directory to serve" in missing.stderr
+
+
+def test_levels_cell_builds_one_cells_levels_and_names_bad_options(tmp_path):
+    assert helios_cli("build", "--synthetic", 2000, "--output", tmp_path / "u").returncode == 0
+    cell = max((tmp_path / "u" / "cells").glob("*.parquet"), key=lambda p: p.stat().st_size)
+    tiny = ["--iterations", "4", "--image-size", "16", "--train-views", "2", "--eval-views", "1", "--views-per-iter", "1", "--eval-every", "2"]
+    result = helios_cli("levels-cell", "--cell", cell, "--output", tmp_path / "one", "--fractions", "0.05", "0.2", *tiny)
+    assert result.returncode == 0, result.stderr
+    metrics = json.loads((tmp_path / "one.levels.json").read_text())
+    assert [level["fraction"] for level in metrics["levels"]] == [0.05, 0.2] and (tmp_path / "one.levels.parquet").is_file()
+    assert f"cell {cell.stem}: 2 levels" in result.stdout
+    bad = helios_cli("levels-cell", "--cell", cell, "--output", tmp_path / "two", "--fractions", "0.2", "0.05")
+    assert bad.returncode == 1 and "levels.fractions [0.2, 0.05]: give increasing fractions" in bad.stderr and "Traceback" not in bad.stderr
+    assert not (tmp_path / "two.levels.parquet").exists()

@@ -9,7 +9,7 @@ star, exactly) or when training is switched off (``iterations: 0``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,7 @@ import torch
 
 from helios import photometry
 from helios.config import from_mapping
+from helios.errors import HeliosError
 from helios.lod.cluster import GlowGaussians, cluster_gaussians
 from helios.lod.ladder import GAUSSIAN_BYTES, LEVEL_FRACTIONS, POINT_BYTES, Level, level
 from helios.lod.train import LevelTrainOptions, LevelTrainReport, train_level
@@ -42,10 +43,12 @@ class LevelOptions:
     def __post_init__(self) -> None:
         fractions = tuple(float(f) for f in self.fractions)
         if not fractions or any(not 0 < f < 1 for f in fractions) or list(fractions) != sorted(set(fractions)):
-            raise ValueError(f"levels.fractions {list(self.fractions)}: give increasing fractions between 0 and 1")
+            raise HeliosError(f"levels.fractions {list(self.fractions)}: give increasing fractions between 0 and 1")
         near, far = self.distance_range
         if not 1 < near <= far:
-            raise ValueError(f"levels.distance_range {list(self.distance_range)}: give [near, far] bounding radii, 1 < near <= far")
+            raise HeliosError(f"levels.distance_range {list(self.distance_range)}: give [near, far] bounding radii, 1 < near <= far")
+        if self.views_per_iter > self.train_views:
+            raise HeliosError(f"levels.views_per_iter {self.views_per_iter} is more than levels.train_views {self.train_views}")
         object.__setattr__(self, "fractions", fractions)
         object.__setattr__(self, "distance_range", (float(near), float(far)))
 
@@ -75,7 +78,6 @@ class CellLevel:
     report: LevelTrainReport | None  # None: not trained
     not_trained_because: str | None = None
     remainder_luminosity: float = 0.0  # total luminosity of the stars the Gaussians replace
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def build_cell_levels(positions: np.ndarray, colours: np.ndarray, abs_mag: np.ndarray, centre: np.ndarray, radius: float,

@@ -50,10 +50,14 @@ def test_stars_must_come_brightest_first():
 
 
 def test_bad_options_are_named():
-    with pytest.raises(ValueError, match="increasing fractions"):
+    with pytest.raises(HeliosError, match="increasing fractions"):
         LevelOptions(fractions=(0.3, 0.1))
-    with pytest.raises(ValueError, match="distance_range"):
+    with pytest.raises(HeliosError, match="distance_range"):
         LevelOptions(distance_range=(0.5, 2.0))
+    with pytest.raises(HeliosError, match="views_per_iter 9 is more than levels.train_views 4"):
+        LevelOptions(views_per_iter=9, train_views=4)
+    with pytest.raises(HeliosError, match="unknown levels setting"):
+        LevelOptions.from_mapping({"iteration": 3})
 
 
 def test_a_cell_file_gives_its_levels_files_reproducibly(sample_universe, tmp_path):
