@@ -21,12 +21,13 @@ from helios.lod.compare import scores, visible_xy  # noqa: E402
 from helios.lod.sources import TrainedLevels  # noqa: E402
 from helios.render.sky import Universe, render_sky, render_sky_levels  # noqa: E402
 
-#: Views where levels are drawn beside points: (title, eye, look-at, up); places as in ``helios.report.SKY_VIEWS``.
+#: Views where levels are drawn beside points: (title, eye, look-at, up, limiting magnitude of the exposure);
+#: places as in ``helios.report.SKY_VIEWS``.  Far out the exposure is deeper, or nothing would show.
 LEVEL_VIEWS = (
-    ("from the Sun towards Orion", "sun", "Betelgeuse", (0.0, 0.0, 1.0)),
-    ("from the Pleiades back to the Sun", "M 45 (Pleiades)", "sun", (0.0, 0.0, 1.0)),
-    ("from 1 kpc above the Sun (ICRS +z)", (0.0, 0.0, 1000.0), "sun", (1.0, 0.0, 0.0)),
-    ("from 5 kpc above the Sun (ICRS +z)", (0.0, 0.0, 5000.0), "sun", (1.0, 0.0, 0.0)),
+    ("from the Sun towards Orion", "sun", "Betelgeuse", (0.0, 0.0, 1.0), 6.5),
+    ("from the Pleiades back to the Sun", "M 45 (Pleiades)", "sun", (0.0, 0.0, 1.0), 6.5),
+    ("from 1 kpc above the Sun (ICRS +z)", (0.0, 0.0, 1000.0), "sun", (1.0, 0.0, 0.0), 12.0),
+    ("from 5 kpc above the Sun (ICRS +z)", (0.0, 0.0, 5000.0), "sun", (1.0, 0.0, 0.0), 15.0),
 )
 
 
@@ -109,20 +110,20 @@ def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path,
     fig, axes = plt.subplots(len(LEVEL_VIEWS), 2, figsize=(2 * size[0] / 100, len(LEVEL_VIEWS) * (size[1] / 100 + 0.45)), dpi=100,
                              squeeze=False)
     results = []
-    for row, (title, eye, target, up) in enumerate(LEVEL_VIEWS):
+    for row, (title, eye, target, up, limiting_mag) in enumerate(LEVEL_VIEWS):
         views = pinhole(place(eye), place(target), fov, size[0], size[1], universe.grid.to_frame(np.asarray([up]))[0])
         points = render_sky(universe, views)[0]
         levels, drawn = render_sky_levels(universe, views, source)
-        visible = _visible_stars(universe, views)
-        score = scores(points, levels[0], visible)
+        visible = _visible_stars(universe, views, limiting_mag)
+        score = scores(points, levels[0], visible, limiting_mag)
         at_levels = sum(count for name, count in drawn.items() if name != "points")
         psnr = f"PSNR {score['psnr_db']:.1f} dB" if np.isfinite(score["psnr_db"]) else "identical"
         score["psnr_db"] = score["psnr_db"] if np.isfinite(score["psnr_db"]) else None  # None: the images are identical
-        results.append({"view": title, "cells_by_level": drawn, **score})
-        for col, (image, label) in enumerate(((points, "every star a point"),
+        results.append({"view": title, "limiting_mag": limiting_mag, "cells_by_level": drawn, **score})
+        for col, (image, label) in enumerate(((points, f"every star a point (exposed for mag {limiting_mag:g})"),
                                               (levels[0], f"levels ({at_levels} cells at a level): {psnr}, "
                                                           f"flux {score['flux_error']:+.2%}"))):
-            axes[row, col].imshow(photometry.display_image(image), interpolation="nearest")
+            axes[row, col].imshow(photometry.display_image(image, limiting_mag), interpolation="nearest")
             axes[row, col].set_title(f"{title}: {label}", fontsize=7, color="white")
             axes[row, col].axis("off")
     fig.tight_layout()
@@ -132,7 +133,7 @@ def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path,
     return results
 
 
-def _visible_stars(universe: Universe, views: Any) -> np.ndarray:
+def _visible_stars(universe: Universe, views: Any, limiting_mag: float) -> np.ndarray:
     eye = camera_position(views)
-    found = [visible_xy(universe.read(entry), views, eye) for entry in universe.cells_in_view(views)]
+    found = [visible_xy(universe.read(entry), views, eye, limiting_mag) for entry in universe.cells_in_view(views)]
     return np.concatenate(found) if found else np.zeros((0, 2))
