@@ -177,11 +177,13 @@ def plot_sky(universe_dir: str | Path, path: Path, size: tuple[int, int] = (640,
 def _build_levels_report(trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
                          validation: dict[str, Any] | None) -> dict[str, Any]:
     """The report of trained levels: the same files, the gallery showing levels beside points."""
-    from helios.report_levels import level_metrics, plot_level_convergence, plot_levels_beside_points
+    from helios.report_levels import level_curves, level_metrics, plot_level_convergence, plot_levels_beside_points
 
     per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
     aggregate, rows = level_metrics(trained_index)
-    plot_level_convergence(per_cell, report_dir / "convergence.png")
+    fractions = tuple(sorted({level["fraction"] for cell in trained_index["cells"] for level in cell["levels"]}))
+    aggregate["curves"] = level_curves(universe_dir, trained_dir, fractions) if fractions else []
+    plot_level_convergence(per_cell, report_dir / "convergence.png", aggregate["curves"])
     aggregate["levels_beside_points"] = plot_levels_beside_points(universe_dir, trained_dir, report_dir / "gallery.png")
     metrics = {"format": REPORT_FORMAT, "version": 2, "ground_truth": "levels", "config_hash": trained_index["config_hash"],
                "aggregate": aggregate, "cells": rows}

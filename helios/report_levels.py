@@ -17,7 +17,7 @@ from helios import photometry  # noqa: E402
 from helios.cameras import camera_position, pinhole  # noqa: E402
 from helios.files import atomic_path  # noqa: E402
 from helios.landmarks import find_landmark, load_landmarks  # noqa: E402
-from helios.lod.compare import scores, visible_xy  # noqa: E402
+from helios.lod.compare import LevelCache, level_images, scores, visible_xy  # noqa: E402
 from helios.lod.sources import TrainedLevels  # noqa: E402
 from helios.render.sky import Universe, render_sky, render_sky_levels  # noqa: E402
 
@@ -62,9 +62,38 @@ def level_metrics(trained_index: dict[str, Any]) -> tuple[dict[str, Any], list[d
     return aggregate, rows
 
 
-def plot_level_convergence(per_cell: dict[str, dict[str, Any]], path: Path) -> None:
-    """Held-out loss / the clustered start's against step, every trained cell-level, coloured by level."""
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+#: Where the report compares methods at equal bytes: (title, eye, look-at, up, limiting magnitude), far enough out
+#: that levels are drawn (``helios.lod.compare``: every cell not holding the camera at the fraction).
+CURVE_VIEWS = (
+    ("1 kpc above the Sun", (0.0, 0.0, 1000.0), "sun", (1.0, 0.0, 0.0), 12.0),
+    ("5 kpc above the Sun", (0.0, 0.0, 5000.0), "sun", (1.0, 0.0, 0.0), 15.0),
+)
+METHOD_LABELS = {"cut": "(a) magnitude cut", "clustered": "(b) clustered, untrained", "trained": "(c) trained"}
+
+
+def level_curves(universe_dir: str | Path, trained_dir: str | Path, fractions: tuple[float, ...], size: int = 192) -> list[dict[str, Any]]:
+    """PSNR and flux error of the three methods against every star as a point, at each fraction, for :data:`CURVE_VIEWS`."""
+    universe = Universe(universe_dir)
+    source, cache = TrainedLevels(trained_dir), LevelCache()
+    rows = []
+    for title, eye, target, up, limiting_mag in CURVE_VIEWS:
+        views = pinhole(np.asarray(eye), np.zeros(3) if target == "sun" else np.asarray(target), 60.0, size, size,
+                        universe.grid.to_frame(np.asarray([up]))[0])
+        for fraction in fractions:
+            result = level_images(universe, views, fraction, ("points", *METHOD_LABELS), limiting_mag=limiting_mag, cache=cache,
+                                  trained=source)
+            for method in METHOD_LABELS:
+                score = scores(result.images["points"], result.images[method], result.visible_xy, limiting_mag)
+                rows.append({"view": title, "fraction": fraction, "method": method, "bytes": result.bytes[method],
+                             **{k: (v if np.isfinite(v) else None) for k, v in score.items()}})
+    return rows
+
+
+def plot_level_convergence(per_cell: dict[str, dict[str, Any]], path: Path, curves: list[dict[str, Any]] | None = None) -> None:
+    """Held-out loss / the clustered start's against step, every trained cell-level, coloured by level; beside it, with
+    ``curves`` (:func:`level_curves`), PSNR and flux error of the three methods against the fraction."""
+    fig, axes = plt.subplots(1, 3 if curves else 1, figsize=(18 if curves else 8, 5), dpi=110, squeeze=False)
+    ax = axes[0, 0]
     drawn = 0
     for number in range(1, 1 + max((len(m["levels"]) for m in per_cell.values()), default=0)):
         lines = []
@@ -87,6 +116,21 @@ def plot_level_convergence(per_cell: dict[str, dict[str, Any]], path: Path) -> N
     if drawn:
         ax.legend(loc="upper right")
     ax.grid(alpha=0.3)
+    if curves:
+        for style, (title, *_rest) in zip(("-", "--"), CURVE_VIEWS):
+            for colour, method in zip(("C3", "C0", "C2"), METHOD_LABELS):
+                rows = [r for r in curves if r["view"] == title and r["method"] == method]
+                fractions = [100 * r["fraction"] for r in rows]
+                axes[0, 1].plot(fractions, [r["psnr_db"] for r in rows], style, color=colour, marker="o", label=f"{METHOD_LABELS[method]}, {title}")
+                axes[0, 2].plot(fractions, [100 * r["flux_error"] for r in rows], style, color=colour, marker="o")
+        for axis, label in ((axes[0, 1], "PSNR against every star as a point (dB)"), (axes[0, 2], "total flux error (%)")):
+            axis.set_xscale("log")
+            axis.set_xlabel("level size, % of the cell's all-points bytes")
+            axis.set_ylabel(label)
+            axis.grid(alpha=0.3, which="both")
+        axes[0, 1].set_title("At equal bytes (tone mapped; deeper exposure far out)")
+        axes[0, 1].legend(fontsize=7)
+    fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png")
     plt.close(fig)

@@ -210,6 +210,9 @@ def test_the_test_config_runs_end_to_end(tmp_path):
     assert result.stderr.count("rule train_levels:") == trained["cell_count"] and "rule train_cell:" not in result.stderr
     report = json.loads((results / "report" / "training_metrics.json").read_text())
     assert report["ground_truth"] == "levels" and len(report["aggregate"]["levels_beside_points"]) == 4
+    curves = report["aggregate"]["curves"]  # 2 views x 2 fractions x 3 methods, at equal bytes
+    assert len(curves) == 12 and {r["method"] for r in curves} == {"cut", "clustered", "trained"}
+    assert all(abs(r["flux_error"]) < 0.1 for r in curves if r["method"] != "cut")
     # helios render on the run: far away, cells are drawn at their trained levels, and the light is the points' light.
     camera = ["--from", "0", "0", "300000", "--look-at", "sun", "--up", "1", "0", "0", "--fov", "3", "--size", "96", "96"]
     images, logs = {}, {}
