@@ -36,8 +36,6 @@ from helios.trained_index import pack_cells, read_trained_index
 
 VALIDATION_FORMAT = "helios-validation"
 METRIC_KEYS = ("loss_initial", "loss_final", "psnr_before", "psnr_after")
-#: float16 stores 11 significant bits: relative rounding error <= 2^-11.
-F16_RELATIVE = 2.0**-11
 
 
 @dataclass(frozen=True)
