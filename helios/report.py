@@ -71,6 +71,13 @@ def training_metrics(trained_index: dict[str, Any], curves: dict[str, list[dict[
     return {"format": REPORT_FORMAT, "version": 1, "config_hash": trained_index["config_hash"], "aggregate": aggregate, "cells": rows}
 
 
+def save_figure(fig: Any, path: Path, facecolor: str | None = None) -> None:
+    """Write a figure as PNG atomically and free it."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", **({"facecolor": facecolor} if facecolor else {}))
+    plt.close(fig)
+
+
 def plot_convergence(curves: dict[str, list[dict[str, float]]], path: Path) -> None:
     """Loss / initial loss against step for every cell, with the median curve."""
     fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
@@ -96,9 +103,7 @@ def plot_convergence(curves: dict[str, list[dict[str, float]]], path: Path) -> N
     ax.set_title("Convergence of every trained cell")
     ax.legend(loc="upper right")
     ax.grid(alpha=0.3, which="both")
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def render_comparison(cell_file: Path, ply_file: Path, metrics: dict[str, Any], grid: Grid) -> tuple[np.ndarray, np.ndarray]:
@@ -124,9 +129,7 @@ def plot_gallery(pairs: list[tuple[str, str, np.ndarray, np.ndarray]], path: Pat
     if not pairs:
         fig = plt.figure(figsize=(6, 2), dpi=110)
         fig.text(0.5, 0.5, "no trained cell with splats to show", ha="center", va="center")
-        with atomic_path(path) as tmp:
-            fig.savefig(tmp, format="png")
-        plt.close(fig)
+        save_figure(fig, path)
         return
     fig, axes = plt.subplots(len(pairs), 2, figsize=(6, 3 * len(pairs)), dpi=110, squeeze=False)
     for row, (label, cell_id, truth, trained) in enumerate(pairs):
@@ -135,9 +138,7 @@ def plot_gallery(pairs: list[tuple[str, str, np.ndarray, np.ndarray]], path: Pat
             axes[row, col].set_title(f"{label} {cell_id}: {title}", fontsize=9, color="white")
             axes[row, col].axis("off")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", facecolor="black")
-    plt.close(fig)
+    save_figure(fig, path, "black")
 
 
 #: The report's views of the assembled universe: (title, eye, look-at, up); places are "sun", the start of
@@ -150,11 +151,11 @@ SKY_VIEWS = (
 )
 
 
-def plot_sky(universe_dir: str | Path, path: Path, size: tuple[int, int] = (640, 360), fov: float = 60.0) -> None:
-    """The assembled universe from a few places, every star a point on the one photometric scale
-    (``helios render --points``, limiting magnitude 6.5)."""
-    universe = Universe(universe_dir)
-    marks = load_landmarks()
+def universe_view(universe: Universe, eye: Any, target: Any, up: Any, fov: float, size: tuple[int, int],
+                  marks: Any = None) -> Any:
+    """The pinhole camera of a report view: places are "sun", the start of a landmark's name, or ICRS
+    coordinates in pc (``up`` an ICRS direction), turned into the universe's frame."""
+    marks = marks if marks is not None else load_landmarks()
 
     def place(where: Any) -> np.ndarray:
         if where == "sun":
@@ -163,16 +164,23 @@ def plot_sky(universe_dir: str | Path, path: Path, size: tuple[int, int] = (640,
             return universe.landmark_position(find_landmark(marks, where))
         return universe.grid.to_frame(np.asarray([where], dtype=np.float64))[0]
 
+    return pinhole(place(eye), place(target), fov, size[0], size[1], universe.grid.to_frame(np.asarray([up]))[0])
+
+
+def plot_sky(universe_dir: str | Path, path: Path, size: tuple[int, int] = (640, 360), fov: float = 60.0) -> None:
+    """The assembled universe from a few places, every star a point on the one photometric scale
+    (``helios render --points``, limiting magnitude 6.5)."""
+    universe = Universe(universe_dir)
+    marks = load_landmarks()
     fig, axes = plt.subplots(2, 2, figsize=(2 * size[0] / 100, 2 * size[1] / 100 + 0.5), dpi=100, squeeze=False)
     for axis, (title, eye, target, up) in zip(axes.ravel(), SKY_VIEWS):
-        views = pinhole(place(eye), place(target), fov, size[0], size[1], universe.grid.to_frame(np.asarray([up]))[0])
+        views = universe_view(universe, eye, target, up, fov, size, marks)
         axis.imshow(photometry.display_image(render_sky(universe, views)[0]), interpolation="nearest")
         axis.set_title(title, fontsize=9, color="white")
         axis.axis("off")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", facecolor="black")
-    plt.close(fig)
+    save_figure(fig, path, "black")
+
 
 def _build_levels_report(trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
                          validation: dict[str, Any] | None) -> dict[str, Any]:

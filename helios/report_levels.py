@@ -14,12 +14,12 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 from helios import photometry  # noqa: E402
-from helios.cameras import camera_position, pinhole  # noqa: E402
-from helios.files import atomic_path  # noqa: E402
-from helios.landmarks import find_landmark, load_landmarks  # noqa: E402
+from helios.cameras import camera_position  # noqa: E402
+from helios.landmarks import load_landmarks  # noqa: E402
 from helios.lod.compare import LevelCache, level_images, scores, visible_xy  # noqa: E402
 from helios.lod.sources import TrainedLevels  # noqa: E402
 from helios.render.sky import Universe, render_sky, render_sky_levels  # noqa: E402
+from helios.report import save_figure, universe_view  # noqa: E402
 
 #: Views where levels are drawn beside points: (title, eye, look-at, up, limiting magnitude of the exposure);
 #: places as in ``helios.report.SKY_VIEWS``.  Far out the exposure is deeper, or nothing would show.
@@ -77,8 +77,7 @@ def level_curves(universe_dir: str | Path, trained_dir: str | Path, fractions: t
     source, cache = TrainedLevels(trained_dir), LevelCache()
     rows = []
     for title, eye, target, up, limiting_mag in CURVE_VIEWS:
-        views = pinhole(np.asarray(eye), np.zeros(3) if target == "sun" else np.asarray(target), 60.0, size, size,
-                        universe.grid.to_frame(np.asarray([up]))[0])
+        views = universe_view(universe, eye, target, up, 60.0, (size, size))
         for fraction in fractions:
             result = level_images(universe, views, fraction, ("points", *METHOD_LABELS), limiting_mag=limiting_mag, cache=cache,
                                   trained=source)
@@ -131,9 +130,7 @@ def plot_level_convergence(per_cell: dict[str, dict[str, Any]], path: Path, curv
         axes[0, 1].set_title("At equal bytes (tone mapped; deeper exposure far out)")
         axes[0, 1].legend(fontsize=7)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+    save_figure(fig, path)
 
 
 def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path, path: Path, size: tuple[int, int] = (480, 270),
@@ -143,19 +140,11 @@ def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path,
     universe = Universe(universe_dir)
     source = TrainedLevels(trained_dir)
     marks = load_landmarks()
-
-    def place(where: Any) -> np.ndarray:
-        if where == "sun":
-            return np.zeros(3)
-        if isinstance(where, str):
-            return universe.landmark_position(find_landmark(marks, where))
-        return universe.grid.to_frame(np.asarray([where], dtype=np.float64))[0]
-
     fig, axes = plt.subplots(len(LEVEL_VIEWS), 2, figsize=(2 * size[0] / 100, len(LEVEL_VIEWS) * (size[1] / 100 + 0.45)), dpi=100,
                              squeeze=False)
     results = []
     for row, (title, eye, target, up, limiting_mag) in enumerate(LEVEL_VIEWS):
-        views = pinhole(place(eye), place(target), fov, size[0], size[1], universe.grid.to_frame(np.asarray([up]))[0])
+        views = universe_view(universe, eye, target, up, fov, size, marks)
         points = render_sky(universe, views)[0]
         levels, drawn = render_sky_levels(universe, views, source)
         visible = _visible_stars(universe, views, limiting_mag)
@@ -171,9 +160,7 @@ def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path,
             axes[row, col].set_title(f"{title}: {label}", fontsize=7, color="white")
             axes[row, col].axis("off")
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", facecolor="black")
-    plt.close(fig)
+    save_figure(fig, path, "black")
     return results
 
 

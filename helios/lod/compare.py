@@ -32,8 +32,7 @@ from helios.cameras import Views, camera_position
 from helios.lod.cluster import GlowGaussians, cluster_gaussians
 from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, level, magnitude_cut
 from helios.measure import project
-from helios.render.glow import render_glow
-from helios.render.points import render_points
+from helios.render.sky import draw_level
 
 METHODS = ("points", "cut", "clustered")
 
@@ -100,10 +99,8 @@ def level_images(universe: Any, views: Views, fraction: float, methods: Iterable
                 keep, gaussians = (n, None) if chosen is None else (chosen.n_points, trained.gaussians(cell, chosen))
             else:
                 keep, gaussians = cache.get(cell, fraction)
-            render_points(cell.positions[:keep], cell.colours[:keep], cell.abs_mag[:keep], views, out=images[method])
+            draw_level(cell, keep, gaussians, views, images[method])
             sizes[method] += keep * POINT_BYTES + (len(gaussians) * GAUSSIAN_BYTES if gaussians is not None else 0)
-            if gaussians is not None and len(gaussians):
-                images[method] += render_glow(*gaussians.tensors(), views)
     return LevelImages({m: images[m][0].numpy() for m in methods}, np.concatenate(visible) if visible else np.zeros((0, 2)), sizes)
 
 

@@ -42,9 +42,9 @@ class TrainedLevels:
     """The levels a workflow trained (``trained/index.json`` with ``ground_truth: levels``); the cells
     it did not select have none and are drawn as points."""
 
-    def __init__(self, trained_dir: str | Path) -> None:
+    def __init__(self, trained_dir: str | Path, index: dict[str, Any] | None = None) -> None:
         self.root = Path(trained_dir)
-        index = read_trained_index(self.root / "index.json")
+        index = index or read_trained_index(self.root / "index.json")
         if index["ground_truth"] != "levels":
             raise HeliosError(f"{self.root / 'index.json'}: this run trained {index['ground_truth']} splats, not levels")
         self.cells = {cell["id"]: cell for cell in index["cells"]}
@@ -54,9 +54,10 @@ class TrainedLevels:
     def find(cls, results: str | Path) -> TrainedLevels | None:
         """The trained levels of a workflow output directory, or ``None`` when it has none."""
         path = Path(results) / "trained" / "index.json"
-        if not path.is_file() or read_trained_index(path)["ground_truth"] != "levels":
+        if not path.is_file():
             return None
-        return cls(path.parent)
+        index = read_trained_index(path)
+        return cls(path.parent, index) if index["ground_truth"] == "levels" else None
 
     def ladder(self, cell: Any) -> list[Level]:
         entry = self.cells.get(cell.cell_id)

@@ -125,13 +125,22 @@ def render_sky(universe: Universe, views: Views, psf_sigma_px: float = DEFAULT_P
     return image.float().cpu().numpy()
 
 
+def draw_level(cell: CellPoints, keep: int, gaussians: Any, views: Views, out: torch.Tensor,
+               psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX, device: str | torch.device = "cpu") -> None:
+    """Add a cell's ``keep`` brightest stars as points and ``gaussians`` (or none) as light to ``out``."""
+    from helios.render.glow import render_glow
+
+    render_points(cell.positions[:keep], cell.colours[:keep], cell.abs_mag[:keep], views, psf_sigma_px, device, out=out)
+    if gaussians is not None and len(gaussians):
+        out += render_glow(*gaussians.tensors(device), views, psf_sigma_px)
+
+
 def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX,
                       device: str | torch.device = "cpu") -> tuple[np.ndarray, dict[str, int]]:
     """``[1, H, W, 3]`` linear flux of camera 0 with each cell at the level the rule picks
     (:mod:`helios.lod.rule`) from those ``source`` (:class:`helios.lod.sources.LevelSource`) has for it,
     and how many cells were drawn at each level (``"points"`` or the fraction)."""
     from helios.lod.rule import choose_level
-    from helios.render.glow import render_glow
 
     image = torch.zeros((1, views.height, views.width, 3), dtype=torch.float64, device=device)
     eye = camera_position(views)
@@ -145,10 +154,6 @@ def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_p
             render_points(cell.positions, cell.colours, cell.abs_mag, views, psf_sigma_px, device, out=image)
             drawn["points"] = drawn.get("points", 0) + 1
             continue
-        keep = chosen.n_points
-        render_points(cell.positions[:keep], cell.colours[:keep], cell.abs_mag[:keep], views, psf_sigma_px, device, out=image)
-        gaussians = source.gaussians(cell, chosen)
-        if len(gaussians):
-            image += render_glow(*gaussians.tensors(device), views, psf_sigma_px)
+        draw_level(cell, chosen.n_points, source.gaussians(cell, chosen), views, image, psf_sigma_px, device)
         drawn[f"{chosen.fraction:g}"] = drawn.get(f"{chosen.fraction:g}", 0) + 1
     return image.float().cpu().numpy(), drawn
