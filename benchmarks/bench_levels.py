@@ -1,13 +1,15 @@
 """Levels of detail against every star as a point, at equal bytes.
 
     python benchmarks/bench_levels.py --universe DIR [--trained RESULTS] --views sun pleiades above-1kpc vega deneb [--outside]
-        [--sizes 256x256 1920x1080] [--fractions 0.01 0.03 0.1 0.3] [--limiting-mag 6.5] --json FILE
+        [--sizes 256x256 1920x1080] [--fractions 0.01 0.03 0.1 0.3 rule] [--limiting-mag 6.5] --json FILE
 
 For each viewpoint, image size and fraction it renders the reference (every star a point), the
 magnitude cut, the clustered (untrained) Gaussians and, with ``--trained`` (a workflow output with
 trained levels of every cell), the trained levels (``helios.lod.compare``) and prints PSNR and
 SSIM of the tone-mapped images, the total flux's error and star completeness, with the bytes each
-method drew.  The clustered Gaussians are computed once per cell and fraction (timed apart).
+method drew.  ``rule`` draws each cell at the level the level rule picks for it (with its
+photometric guard at the limiting magnitude; the cut then keeps as many bytes per cell).
+The clustered Gaussians are computed once per cell and fraction (timed apart).
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def main() -> None:
     parser.add_argument("--trained", help="a workflow output directory whose trained levels to compare (ground_truth: levels)")
     parser.add_argument("--views", nargs="+", default=["sun", "pleiades", "above-1kpc", "vega", "deneb"])
     parser.add_argument("--sizes", nargs="+", default=["256x256"])
-    parser.add_argument("--fractions", nargs="+", type=float, default=[0.01, 0.03, 0.1, 0.3])
+    parser.add_argument("--fractions", nargs="+", default=["0.01", "0.03", "0.1", "0.3", "rule"],
+                        help="level fractions, or rule: each cell at the level the rule picks")
     parser.add_argument("--fov", type=float, default=60.0)
     parser.add_argument("--limiting-mag", type=float, default=6.5)
     parser.add_argument("--json")
@@ -76,16 +79,17 @@ def main() -> None:
         for size in args.sizes:
             width, height = (int(v) for v in size.split("x"))
             views = pinhole(eye, target, args.fov, width, height, up)
-            for fraction in args.fractions:
+            for label in args.fractions:
+                fraction = None if label == "rule" else float(label)
                 started = time.perf_counter()
                 result = level_images(universe, views, fraction, ("points", *methods), limiting_mag=args.limiting_mag, cache=cache,
                                       trained=trained)
                 seconds = time.perf_counter() - started
                 reference = result.images["points"]
-                row = {"view": name, "size": size, "fraction": fraction, "seconds": seconds, "bytes": result.bytes,
+                row = {"view": name, "size": size, "fraction": label if fraction is None else fraction, "seconds": seconds, "bytes": result.bytes,
                        **{m: scores(reference, result.images[m], result.visible_xy, args.limiting_mag) for m in methods}}
                 rows.append(row)
-                print(f"{name:12s} {size:>9s} {fraction:5.2f} | "
+                print(f"{name:12s} {size:>9s} {label:>5s} | "
                       + " | ".join(f"{row[m]['psnr_db']:10.2f} {row[m]['ssim']:6.3f} {row[m]['flux_error']:+7.3f} {row[m]['completeness']:6.3f}"
                                    for m in methods)
                       + f" | {100 * result.bytes['clustered'] / result.bytes['points']:7.1f} {seconds:6.1f}", flush=True)

@@ -522,7 +522,8 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
                         args.directory)
         image = render_sky(universe, views, args.psf_sigma, device, progress=logger.info)[0]
     else:
-        image, drawn = render_sky_levels(universe, views, source, psf_sigma_px=args.psf_sigma, device=device)
+        image, drawn = render_sky_levels(universe, views, source, psf_sigma_px=args.psf_sigma, device=device,
+                                         limiting_mag=args.limiting_mag)
         image = image[0]
         logger.info("cells drawn by level (docs/levels.md; %s Gaussians): %s", "clustered" if args.clustered else "trained",
                     ", ".join(f"{name}: {count}" for name, count in sorted(drawn.items())))

@@ -50,7 +50,7 @@ class PackError(HeliosError):
 @dataclass(frozen=True)
 class PackBlock:
     """One block: ``kind``, its ``count`` records as ``data``, and what the directory says of it
-    (``level``: ``level``, ``fraction``, ``points``; ``splats``: ``encoding``, ``unit_pc``)."""
+    (``level``: ``level``, ``fraction``, ``points``, ``remainder_abs_mag``; ``splats``: ``encoding``, ``unit_pc``)."""
 
     kind: str
     count: int
@@ -248,6 +248,10 @@ class PackReader:
             if not (_is_int(block.get("level")) and block["level"] >= 1 and _is_number(block.get("fraction"))
                     and 0 < block["fraction"] < 1 and _is_int(block.get("points")) and 0 <= block["points"] <= cell["stars"]):
                 raise self._fail(f"cell {name}: invalid level block (level, fraction or points)")
+            remainder = block.get("remainder_abs_mag")
+            if (remainder is None) != (block["points"] == cell["stars"]) or not (remainder is None or _is_number(remainder)):
+                raise self._fail(f"cell {name}: level {block['level']}: remainder_abs_mag must be the magnitude of star "
+                                 f"{block['points']} (null when every star is a point), is {remainder!r}")
         if kind == "splats" and not (_is_number(block.get("unit_pc")) and block["unit_pc"] > 0):
             raise self._fail(f"cell {name}: invalid splats unit_pc")
 

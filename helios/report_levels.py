@@ -146,7 +146,7 @@ def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path,
     for row, (title, eye, target, up, limiting_mag) in enumerate(LEVEL_VIEWS):
         views = universe_view(universe, eye, target, up, fov, size, marks)
         points = render_sky(universe, views)[0]
-        levels, drawn = render_sky_levels(universe, views, source)
+        levels, drawn = render_sky_levels(universe, views, source, limiting_mag=limiting_mag)
         visible = _visible_stars(universe, views, limiting_mag)
         score = scores(points, levels[0], visible, limiting_mag)
         at_levels = sum(count for name, count in drawn.items() if name != "points")

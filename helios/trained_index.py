@@ -130,7 +130,8 @@ def read_trained_index(path: str | Path) -> dict[str, Any]:
     return index
 
 
-def _level_blocks(trained_dir: Path, cell: dict[str, Any]) -> list[PackBlock]:
+def _level_blocks(trained_dir: Path, cell: dict[str, Any], abs_mag: np.ndarray) -> list[PackBlock]:
+    """The level blocks of a trained cell whose stars' absolute magnitudes (brightest first) are ``abs_mag``."""
     centre = np.asarray(cell["centre_pc"], np.float64)
     gaussians = read_cell_levels(trained_dir / cell["file"], centre)
     blocks = []
@@ -141,7 +142,10 @@ def _level_blocks(trained_dir: Path, cell: dict[str, Any]) -> list[PackBlock]:
                               f"its metrics list")
         sigmas, rotations = g.scales_and_rotations()
         data = encode_gaussians(g.means - centre, sigmas, rotations, photometry.magnitude_from_flux(g.luminosity), g.colours)
-        blocks.append(PackBlock("level", len(g), data, {"level": level["level"], "fraction": level["fraction"], "points": level["points"]}))
+        # The brightest star the Gaussians carry, as the points block stores it (float16): the level rule's guard.
+        remainder = float(np.float16(abs_mag[level["points"]])) if level["points"] < len(abs_mag) else None
+        blocks.append(PackBlock("level", len(g), data, {"level": level["level"], "fraction": level["fraction"], "points": level["points"],
+                                                        "remainder_abs_mag": remainder}))
     return blocks
 
 
@@ -160,7 +164,7 @@ def pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, t
         blocks = [PackBlock("points", len(stars.abs_mag), encode_points(relative, stars.abs_mag, photometry.unit_luminance(stars.rgb)))]
         cell = trained.get(entry["id"])
         if cell is not None and "levels" in cell:
-            blocks += _level_blocks(Path(trained_dir), cell)
+            blocks += _level_blocks(Path(trained_dir), cell, stars.abs_mag)
         elif cell is not None:
             records = ply_records(read_ply(Path(trained_dir) / cell["file"]))
             blocks.append(splat_block(records, encoding, float(entry["radius_pc"])))

@@ -81,9 +81,11 @@ def _check_files(checks: Checks, label: str, root: Path, cells: list[dict[str, A
     checks.add(f"{label} checksums", not bad, detail)
 
 
-def _expected_blocks(universe_root: Path, trained: dict[str, Any], trained_dir: Path, encoding: str) -> dict[str, list[bytes]]:
-    """Every cell's blocks, encoded afresh from the universe's cells and the trained files."""
-    return {cell.id: [block.data for block in cell.blocks] for cell in pack_cells(universe_root, trained, trained_dir, encoding)}
+def _expected_blocks(universe_root: Path, trained: dict[str, Any], trained_dir: Path,
+                     encoding: str) -> dict[str, list[tuple[str, dict[str, Any], bytes]]]:
+    """Every cell's blocks (kind, directory attributes, bytes), encoded afresh from the universe's cells and the trained files."""
+    return {cell.id: [(block.kind, block.attributes, block.data) for block in cell.blocks]
+            for cell in pack_cells(universe_root, trained, trained_dir, encoding)}
 
 
 def _check_pack(checks: Checks, pack_path: Path, universe_root: Path, trained: dict[str, Any], trained_dir: Path) -> dict[str, Any]:
@@ -108,12 +110,13 @@ def _check_pack(checks: Checks, pack_path: Path, universe_root: Path, trained: d
         entry = reader.cells.get(cell_id)
         if entry is None:
             continue
-        stored = [reader.read_block(cell_id, block) for block in entry["blocks"]]
-        if stored != blocks:
+        stored = [(block["kind"], {key: block[key] for key in attributes if key in block}, reader.read_block(cell_id, block))
+                  for block, (_, attributes, _) in zip(entry["blocks"], blocks, strict=False)]
+        if len(entry["blocks"]) != len(blocks) or stored != blocks:
             kinds = [block["kind"] for block in entry["blocks"]]
             problems.append(f"cell {cell_id}: blocks {kinds} differ from the encoded sources ({len(blocks)} expected)")
     detail = "; ".join(problems[:5]) if problems else (f"{len(reader.cells)} cells, {pack_path.stat().st_size:,} bytes, checksums match "
-                                                       "and every block is the exact encoding of its source")
+                                                       "and every block and its directory entry are the exact encoding of its source")
     checks.add("pack round trip", not problems, detail)
     return {"bytes": pack_path.stat().st_size, "splat_encoding": encodings}
 

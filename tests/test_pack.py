@@ -28,7 +28,8 @@ def cells(n_cells=4, seed=0, splat_encoding=None):
             for number, (points, count) in enumerate(((1, 2), (3, 4))[: 2 if i == 1 else 1], 1):
                 data = encode_gaussians(rng.normal(0, 50, (count, 3)), rng.uniform(1, 30, (count, 3)), np.tile([1.0, 0, 0, 0], (count, 1)),
                                         rng.uniform(-3, 3, count), photometry.unit_luminance(rng.uniform(0.2, 1, (count, 3))))
-                blocks.append(PackBlock("level", count, data, {"level": number, "fraction": 0.01 * number, "points": points}))
+                blocks.append(PackBlock("level", count, data, {"level": number, "fraction": 0.01 * number, "points": points,
+                                                                  "remainder_abs_mag": float(np.float16(abs_mag[points]))}))
         elif i == 2:
             records = rng.normal(size=(n, 14))
             records[:, 0:3] *= 300.0
@@ -160,6 +161,8 @@ def block_of(d, cell, index):
         (lambda d: d["cells"][2]["blocks"].pop(0), "one points block"),
         (lambda d: block_of(d, 1, 1).update(points=10**6), "invalid level block"),
         (lambda d: block_of(d, 1, 1).update(fraction=1.5), "invalid level block"),
+        (lambda d: block_of(d, 1, 1).update(remainder_abs_mag=None), "remainder_abs_mag must be"),
+        (lambda d: block_of(d, 1, 1).update(remainder_abs_mag="bright"), "remainder_abs_mag must be"),
         (lambda d: d["cells"][3].update(id=d["cells"][1]["id"]), "appears twice"),
         (lambda d: d["cells"].pop(), "header says 4 cells"),
     ],

@@ -71,8 +71,10 @@ def test_checksum_mismatch(run_copy):
     assert result.returncode == 1 and f"levels/{levels.name} checksum mismatch" in result.stdout
 
 
-def test_a_pack_that_is_sound_but_not_the_runs_fails(run_copy, tmp_path):
-    """A well-formed pack whose level is not the encoding of the trained file (here: one Gaussian moved) fails the round trip."""
+@pytest.mark.parametrize("damage", ["gaussian moved", "remainder magnitude"])
+def test_a_pack_that_is_sound_but_not_the_runs_fails(run_copy, tmp_path, damage):
+    """A well-formed pack whose level is not the encoding of the trained file (one Gaussian moved, or the directory's
+    magnitude of the brightest star a level's Gaussians carry 1 mag off) fails the round trip."""
     from helios.pack import PackBlock, PackCell, PackReader, write_pack
 
     reader = PackReader(run_copy / "trained" / "cells.pack.bin")
@@ -81,10 +83,13 @@ def test_a_pack_that_is_sound_but_not_the_runs_fails(run_copy, tmp_path):
         blocks = []
         for block in entry["blocks"]:
             data = bytearray(reader.read_block(cell_id, block))
-            if block["kind"] == "level" and block["count"] and not moved:  # the first Gaussian's x, 1 pc further
-                data[0:4] = (np.frombuffer(bytes(data[0:4]), "<f4") + 1.0).astype("<f4").tobytes()
-                moved = True
             attributes = {k: v for k, v in block.items() if k not in ("kind", "count", "offset", "length", "sha256")}
+            if block["kind"] == "level" and block["count"] and not moved:
+                if damage == "gaussian moved":  # the first Gaussian's x, 1 pc further
+                    data[0:4] = (np.frombuffer(bytes(data[0:4]), "<f4") + 1.0).astype("<f4").tobytes()
+                else:
+                    attributes["remainder_abs_mag"] += 1.0
+                moved = True
             blocks.append(PackBlock(block["kind"], block["count"], bytes(data), attributes))
         cells.append(PackCell(cell_id, entry["centre_pc"], entry["radius_pc"], entry["stars"], blocks))
     write_pack(run_copy / "trained" / "cells.pack.bin", cells, reader.directory["meta"])

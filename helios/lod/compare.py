@@ -2,7 +2,8 @@
 
 For a camera and a level fraction ``f``, every cell farther than ``near_factor`` bounding radii from
 the camera is drawn at that fraction (the cells whose bounding sphere holds the camera stay every star as a point), by one of
-three methods:
+three methods; with ``f = None`` each cell is drawn at the fraction the level rule picks for it
+(:mod:`helios.lod.rule`, with its photometric guard at the limiting magnitude), or as points:
 
 - ``points``: every star as a point (the reference);
 - ``cut``: the magnitude cut, the ``f N`` brightest stars and nothing for the rest (what Gaia Sky
@@ -30,7 +31,8 @@ from pytorch_msssim import ssim
 from helios import photometry
 from helios.cameras import Views, camera_position
 from helios.lod.cluster import GlowGaussians, cluster_gaussians
-from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, level, magnitude_cut
+from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, ladder, level, magnitude_cut, with_remainder
+from helios.lod.rule import choose_level
 from helios.measure import project
 from helios.render.sky import draw_level
 
@@ -73,10 +75,18 @@ def visible_xy(cell: Any, views: Views, eye: np.ndarray, limiting_mag: float = p
     return np.stack([x[shown], y[shown]], 1)
 
 
-def level_images(universe: Any, views: Views, fraction: float, methods: Iterable[str] = METHODS, near_factor: float = 1.0,
-                 limiting_mag: float = photometry.DEFAULT_LIMITING_MAG, cache: LevelCache | None = None,
-                 trained: Any = None) -> LevelImages:
-    """Render ``methods`` for camera 0 of ``views`` with every far cell at ``fraction``."""
+def rule_fraction(cell: Any, entry: dict[str, Any], views: Views, limiting_mag: float) -> float | None:
+    """The fraction of the default ladder the level rule draws ``cell`` at from camera 0 (``None``: points)."""
+    distance = float(np.linalg.norm(camera_position(views) - np.asarray(entry["centre_pc"])))
+    chosen = choose_level(with_remainder(ladder(len(cell.abs_mag)), cell.abs_mag), float(entry["radius_pc"]), distance,
+                          float(views.Ks[0, 0, 0]), limiting_mag)
+    return None if chosen is None else chosen.fraction
+
+
+def level_images(universe: Any, views: Views, fraction: float | None, methods: Iterable[str] = METHODS,
+                 near_factor: float = 1.0, limiting_mag: float = photometry.DEFAULT_LIMITING_MAG,
+                 cache: LevelCache | None = None, trained: Any = None) -> LevelImages:
+    """Render ``methods`` for camera 0 of ``views`` with every far cell at ``fraction`` (``None``: as the rule picks)."""
     methods = list(methods)
     cache = cache or LevelCache()
     shape = (1, views.height, views.width, 3)
@@ -88,17 +98,18 @@ def level_images(universe: Any, views: Views, fraction: float, methods: Iterable
         cell = universe.read(entry)
         n = len(cell.abs_mag)
         near = np.linalg.norm(eye - np.asarray(entry["centre_pc"])) <= near_factor * float(entry["radius_pc"])
+        at = fraction if fraction is not None else rule_fraction(cell, entry, views, limiting_mag)
         visible.append(visible_xy(cell, views, eye, limiting_mag))
         for method in methods:
-            if method == "points" or near:
+            if method == "points" or near or at is None:
                 keep, gaussians = n, None
             elif method == "cut":
-                keep, gaussians = magnitude_cut(n, fraction), None
+                keep, gaussians = magnitude_cut(n, at), None
             elif method == "trained":
-                chosen = next((lv for lv in trained.ladder(cell) if lv.fraction == fraction), None)
+                chosen = next((lv for lv in trained.ladder(cell) if lv.fraction == at), None)
                 keep, gaussians = (n, None) if chosen is None else (chosen.n_points, trained.gaussians(cell, chosen))
             else:
-                keep, gaussians = cache.get(cell, fraction)
+                keep, gaussians = cache.get(cell, at)
             draw_level(cell, keep, gaussians, views, images[method])
             sizes[method] += keep * POINT_BYTES + (len(gaussians) * GAUSSIAN_BYTES if gaussians is not None else 0)
     return LevelImages({m: images[m][0].numpy() for m in methods}, np.concatenate(visible) if visible else np.zeros((0, 2)), sizes)

@@ -9,7 +9,9 @@ magnitude cut at the same bytes keeps the ``f N`` brightest stars and drops the 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+
+import numpy as np
 
 #: Bytes of one point in the pack: position (3 float32), absolute magnitude (float16), colour (RGB565).
 POINT_BYTES = 16
@@ -27,6 +29,9 @@ class Level:
     fraction: float
     n_points: int  # the brightest stars, drawn as points
     n_gaussians: int  # Gaussians for the light of the other stars
+    #: Absolute magnitude of the brightest star the Gaussians carry (the first after the point prefix);
+    #: ``inf`` when there is none, or when not known (then the level rule cannot guard it).
+    remainder_abs_mag: float = math.inf
 
     @property
     def bytes(self) -> int:
@@ -52,3 +57,10 @@ def magnitude_cut(n_stars: int, fraction: float) -> int:
 
 def ladder(n_stars: int, fractions: tuple[float, ...] = LEVEL_FRACTIONS) -> list[Level]:
     return [level(n_stars, f) for f in fractions]
+
+
+def with_remainder(levels: list[Level], abs_mag: np.ndarray) -> list[Level]:
+    """``levels`` of a cell whose stars' absolute magnitudes (brightest first) are ``abs_mag``, each
+    knowing the brightest star its Gaussians carry (what the level rule's photometric guard asks)."""
+    return [replace(lv, remainder_abs_mag=float(abs_mag[lv.n_points]) if lv.n_points < len(abs_mag) else math.inf)
+            for lv in levels]

@@ -5,8 +5,14 @@ A level is good enough when it has at least one primitive (point or Gaussian) fo
 that is good enough, and every star as a point (level 0) when none is or when the camera is
 inside the cell's bounding sphere.  The cell covers ``pi r^2`` pixels, ``r = f tan(asin(R / d))``
 its projected bounding radius (``f`` the focal length in pixels, ``R`` the bounding radius, ``d``
-the camera's distance to the centre).  The constants live in ``helios/data/level_rule.json``,
-which the client reads too (``docs/levels.md``).
+the camera's distance to the centre).
+
+Given the display's limiting magnitude, a level is also good enough only when every star its
+Gaussians carry is fainter than that magnitude from the nearest point of the cell's bounding sphere
+(distance ``d - R``): the stars one would see stay points, and only light nobody sees as a star is
+carried by Gaussians.  The stars are stored brightest first, so the brightest of them is the first
+after the level's point prefix (``remainder_abs_mag``).  The constants live in
+``helios/data/level_rule.json``, which the client reads too (``docs/levels.md``).
 """
 
 from __future__ import annotations
@@ -32,11 +38,23 @@ def projected_radius_px(radius: float, distance: float, focal_px: float) -> floa
     return focal_px * math.tan(math.asin(radius / distance))
 
 
-def choose_level(levels: Sequence[Level], radius: float, distance: float, focal_px: float) -> Level | None:
-    """The coarsest good-enough level of ``levels`` (any order), or ``None``: every star as a point."""
+def hides_no_visible_star(level: Level, radius: float, distance: float, limiting_mag: float) -> bool:
+    """Whether the brightest star ``level``'s Gaussians carry is fainter than ``limiting_mag`` seen
+    from anywhere outside the bounding sphere (radius ``radius``, its centre ``distance`` away)."""
+    if math.isinf(level.remainder_abs_mag):
+        return True
+    nearest = max(distance - radius, 1e-9)
+    return level.remainder_abs_mag + 5.0 * math.log10(nearest / 10.0) > limiting_mag
+
+
+def choose_level(levels: Sequence[Level], radius: float, distance: float, focal_px: float,
+                 limiting_mag: float | None = None) -> Level | None:
+    """The coarsest good-enough level of ``levels`` (any order), or ``None``: every star as a point.
+    With ``limiting_mag``, a level must also hide no star visible at that magnitude."""
     r = projected_radius_px(radius, distance, focal_px)
     if not math.isfinite(r):
         return None
     needed = math.pi * r * r / rule_constants()["pixels_per_primitive"]
-    good = [level for level in levels if level.n_points + level.n_gaussians >= needed]
+    good = [level for level in levels if level.n_points + level.n_gaussians >= needed
+            and (limiting_mag is None or hides_no_visible_star(level, radius, distance, limiting_mag))]
     return min(good, key=lambda level: level.n_points + level.n_gaussians) if good else None

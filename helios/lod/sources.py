@@ -12,14 +12,15 @@ import numpy as np
 from helios.errors import HeliosError
 from helios.lod.cluster import GlowGaussians
 from helios.lod.compare import LevelCache
-from helios.lod.ladder import Level, ladder
+from helios.lod.ladder import Level, ladder, with_remainder
 from helios.lod.store import read_cell_levels
 from helios.trained_index import read_trained_index
 
 
 class LevelSource(Protocol):
     def ladder(self, cell: Any) -> list[Level]:
-        """The levels of ``cell`` (a :class:`helios.render.sky.CellPoints`); empty: it is drawn as points only."""
+        """The levels of ``cell`` (a :class:`helios.render.sky.CellPoints`), each with its
+        ``remainder_abs_mag``; empty: it is drawn as points only."""
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
         """The Gaussians of one of its levels, in the universe's frame."""
@@ -32,7 +33,7 @@ class ClusteredLevels:
         self.cache = LevelCache(seed)
 
     def ladder(self, cell: Any) -> list[Level]:
-        return ladder(len(cell.abs_mag))
+        return with_remainder(ladder(len(cell.abs_mag)), cell.abs_mag)
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
         return self.cache.get(cell, chosen.fraction)[1]
@@ -66,7 +67,7 @@ class TrainedLevels:
         if entry["star_count"] != len(cell.abs_mag):
             raise HeliosError(f"cell {cell.cell_id}: the trained levels were made from {entry['star_count']} stars, the universe "
                               f"has {len(cell.abs_mag)}; rerun the workflow")
-        return [Level(level["fraction"], level["points"], level["gaussians"]) for level in entry["levels"]]
+        return with_remainder([Level(level["fraction"], level["points"], level["gaussians"]) for level in entry["levels"]], cell.abs_mag)
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
         entry = self.cells[cell.cell_id]

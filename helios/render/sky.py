@@ -136,10 +136,12 @@ def draw_level(cell: CellPoints, keep: int, gaussians: Any, views: Views, out: t
 
 
 def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX,
-                      device: str | torch.device = "cpu") -> tuple[np.ndarray, dict[str, int]]:
+                      device: str | torch.device = "cpu", limiting_mag: float | None = photometry.DEFAULT_LIMITING_MAG,
+                      ) -> tuple[np.ndarray, dict[str, int]]:
     """``[1, H, W, 3]`` linear flux of camera 0 with each cell at the level the rule picks
-    (:mod:`helios.lod.rule`) from those ``source`` (:class:`helios.lod.sources.LevelSource`) has for it,
-    and how many cells were drawn at each level (``"points"`` or the fraction)."""
+    (:mod:`helios.lod.rule`, guarded at ``limiting_mag``) from those ``source``
+    (:class:`helios.lod.sources.LevelSource`) has for it, and how many cells were drawn at each level
+    (``"points"`` or the fraction)."""
     from helios.lod.rule import choose_level
 
     image = torch.zeros((1, views.height, views.width, 3), dtype=torch.float64, device=device)
@@ -149,7 +151,7 @@ def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_p
     for entry in universe.cells_in_view(views):
         cell = universe.read(entry)
         distance = float(np.linalg.norm(eye - np.asarray(entry["centre_pc"])))
-        chosen = choose_level(source.ladder(cell), float(entry["radius_pc"]), distance, focal)
+        chosen = choose_level(source.ladder(cell), float(entry["radius_pc"]), distance, focal, limiting_mag)
         if chosen is None:
             render_points(cell.positions, cell.colours, cell.abs_mag, views, psf_sigma_px, device, out=image)
             drawn["points"] = drawn.get("points", 0) + 1

@@ -41,3 +41,18 @@ def test_scores_see_a_missing_star(above):
     damaged = reference.copy()
     damaged[int(y) - 3:int(y) + 4, int(x) - 3:int(x) + 4] = 0.0
     assert scores(reference, damaged, result.visible_xy, 9.0)["completeness"] < 1.0
+
+
+def test_by_the_guarded_rule_every_visible_star_stays_and_levels_beat_the_cut_at_equal_bytes(above):
+    """At 1 % a cell's bright stars go into Gaussians (completeness below 1, above); drawn at the level the rule picks
+    with its photometric guard at magnitude 9, every visible star is a point, at a third of the all-points bytes."""
+    universe, views, at_one_percent = above
+    assert scores(at_one_percent.images["points"], at_one_percent.images["clustered"], at_one_percent.visible_xy,
+                  9.0)["completeness"] < 0.9
+    result = level_images(universe, views, None, limiting_mag=9.0)
+    reference = result.images["points"]
+    cut, clustered = (scores(reference, result.images[m], result.visible_xy, 9.0) for m in ("cut", "clustered"))
+    assert cut["completeness"] == 1.0 and clustered["completeness"] == 1.0
+    assert result.bytes["clustered"] < 0.5 * result.bytes["points"]
+    assert abs(result.bytes["clustered"] - result.bytes["cut"]) <= 0.01 * result.bytes["points"]
+    assert clustered["psnr_db"] > cut["psnr_db"] + 10.0 and abs(clustered["flux_error"]) < 1e-3 < abs(cut["flux_error"])

@@ -1,9 +1,11 @@
 import math
 
+import numpy as np
 import pytest
 
-from helios.lod.ladder import ladder
-from helios.lod.rule import choose_level, projected_radius_px, rule_constants
+from helios import photometry
+from helios.lod.ladder import ladder, with_remainder
+from helios.lod.rule import choose_level, hides_no_visible_star, projected_radius_px, rule_constants
 
 
 def test_projected_radius_is_the_bounding_sphere_on_the_screen():
@@ -29,4 +31,24 @@ def test_the_rule_draws_coarser_levels_as_a_cell_shrinks_on_the_screen_and_point
 
 def test_the_rule_constants_are_a_versioned_file_the_client_can_read():
     constants = rule_constants()
-    assert constants["format"] == "helios-level-rule" and constants["version"] == 1 and constants["pixels_per_primitive"] > 0
+    assert constants["format"] == "helios-level-rule" and constants["version"] == 2 and constants["pixels_per_primitive"] > 0
+
+
+def test_the_photometric_guard_keeps_every_star_visible_from_the_cell_as_a_point():
+    """5,000 stars of M = -5 are seen at 5 mag from 1 kpc: the 1 % level, enough on the screen, would carry them in
+    Gaussians; the guarded rule draws the 10 % level, which keeps them as points.  From 10 kpc they are at 10 mag:
+    the 1 % level is fine; from 100 pc no level hides only invisible stars: every star a point."""
+    n = 100_000
+    abs_mag = np.sort(np.r_[np.full(5000, -5.0), np.linspace(0.0, 15.0, n - 5000)])
+    levels = with_remainder(ladder(n), abs_mag)
+    assert [lv.remainder_abs_mag for lv in levels] == [abs_mag[lv.n_points] for lv in levels]
+    assert levels[0].remainder_abs_mag == -5.0 and levels[-1].remainder_abs_mag > 0
+    focal, radius = 1000.0, 10.0
+    for distance, unguarded, guarded in ((1e4, 0.01, 0.01), (1e3, 0.01, 0.1), (100.0, 0.3, None)):
+        assert choose_level(levels, radius, distance, focal).fraction == unguarded
+        chosen = choose_level(levels, radius, distance, focal, limiting_mag=6.5)
+        assert (chosen.fraction if chosen else None) == guarded
+        if chosen is not None:  # the brightest star in its Gaussians is below the limit from the cell's nearest point
+            assert photometry.apparent_magnitude(chosen.remainder_abs_mag, distance - radius) > 6.5
+    assert hides_no_visible_star(with_remainder(ladder(3), np.zeros(3))[0], 1.0, 2.0, 6.5) is False
+    assert hides_no_visible_star(ladder(3)[0], 1.0, 2.0, 6.5)  # magnitude not known: nothing to guard
