@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import time
 from pathlib import Path
@@ -65,13 +66,23 @@ def main() -> None:
                         help="level fractions, or rule: each cell at the level the rule picks")
     parser.add_argument("--fov", type=float, default=60.0)
     parser.add_argument("--limiting-mag", type=float, default=6.5)
+    parser.add_argument("--device", default="cpu", help="cpu or cuda: where images are drawn and k-means runs")
     parser.add_argument("--json")
     args = parser.parse_args()
     universe = Universe(args.universe)
-    cache = LevelCache()
+    cache = LevelCache(device=args.device)
     trained = TrainedLevels(Path(args.trained) / "trained") if args.trained else None
     methods = ("cut", "clustered", "trained") if trained else ("cut", "clustered")
     rows = []
+    machine = {"cpu_count": os.cpu_count(), "torch": torch.__version__, "platform": platform.platform(),
+               "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"}
+
+    def save() -> None:  # after every row: a run stopped by a time limit keeps what it measured
+        if args.json:
+            with open(args.json, "w") as handle:
+                json.dump({"machine": machine, "universe": {"root": str(universe.root.name), "stars": universe.index["star_count"],
+                                                            "cells": len(universe.cells)}, "rows": rows}, handle, indent=1)
+
     print(f"{'view':12s} {'size':>9s} {'f':>5s} | " + " | ".join(f"{m[:5]:>5s} PSNR {'SSIM':>6s} {'flux':>7s} {'compl':>6s}" for m in methods)
           + f" | {'bytes %':>7s} {'s':>6s}", flush=True)
     for name in args.views:
@@ -83,21 +94,17 @@ def main() -> None:
                 fraction = None if label == "rule" else float(label)
                 started = time.perf_counter()
                 result = level_images(universe, views, fraction, ("points", *methods), limiting_mag=args.limiting_mag, cache=cache,
-                                      trained=trained)
+                                      trained=trained, device=args.device)
                 seconds = time.perf_counter() - started
                 reference = result.images["points"]
                 row = {"view": name, "size": size, "fraction": label if fraction is None else fraction, "seconds": seconds, "bytes": result.bytes,
                        **{m: scores(reference, result.images[m], result.visible_xy, args.limiting_mag) for m in methods}}
                 rows.append(row)
+                save()
                 print(f"{name:12s} {size:>9s} {label:>5s} | "
                       + " | ".join(f"{row[m]['psnr_db']:10.2f} {row[m]['ssim']:6.3f} {row[m]['flux_error']:+7.3f} {row[m]['completeness']:6.3f}"
                                    for m in methods)
                       + f" | {100 * result.bytes['clustered'] / result.bytes['points']:7.1f} {seconds:6.1f}", flush=True)
-    machine = {"cpu_count": __import__("os").cpu_count(), "torch": torch.__version__, "platform": platform.platform()}
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump({"machine": machine, "universe": {"root": str(universe.root.name), "stars": universe.index["star_count"],
-                                                        "cells": len(universe.cells)}, "rows": rows}, handle, indent=1)
 
 
 if __name__ == "__main__":

@@ -55,29 +55,53 @@ class GlowGaussians:
         return tuple(torch.as_tensor(a, dtype=torch.float64, device=device) for a in (self.means, self.covariances, self.luminosity, self.colours))
 
 
-def _nearest(points: torch.Tensor, centres: torch.Tensor, chunk: int = 1 << 16) -> torch.Tensor:
+#: Above this many clusters the start is a luminosity-weighted sample of stars instead of k-means++,
+#: whose ``k`` sequential passes over the stars dominate the time for big levels of big cells.
+KMEANS_PP_MAX = 1024
+#: Distances computed at once by the assignment step (bounds its memory: 2^26 float64 = 512 MiB on
+#: the CPU, 2 GiB on a GPU, where fewer, bigger chunks keep it busy).
+MAX_DISTANCES = {"cpu": 1 << 26, "cuda": 1 << 28}
+
+
+def _nearest(points: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
+    budget = MAX_DISTANCES["cuda" if points.is_cuda else "cpu"]
+    chunk = max(1, min(budget >> 10, budget // max(1, len(centres))))
     return torch.cat([torch.cdist(points[i:i + chunk], centres).argmin(1) for i in range(0, len(points), chunk)])
 
 
-def weighted_kmeans(points: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int = 25) -> np.ndarray:
-    """Labels ``[N]`` of a k-means that minimises the weighted squared distances (k-means++ start
-    drawn with the weights; deterministic for a seed)."""
-    rng = np.random.default_rng(seed)
-    x = torch.as_tensor(points, dtype=torch.float64)
-    w = torch.as_tensor(weights, dtype=torch.float64)
-    k = min(k, len(points))
-    chosen = [int(rng.choice(len(points), p=weights / weights.sum()))]
+def _kmeans_pp(x: torch.Tensor, w: torch.Tensor, weights: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
+    """k-means++ start drawn with the weights: each next centre with probability ∝ weight × squared distance."""
+    chosen = [int(rng.choice(len(x), p=weights / weights.sum()))]
     closest = ((x - x[chosen[0]]) ** 2).sum(1)
     for _ in range(1, k):
-        score = (closest * w).numpy()
+        score = (closest * w).cpu().numpy()
         if score.sum() <= 0:  # every star sits on a centre already
             break
-        chosen.append(int(rng.choice(len(points), p=score / score.sum())))
+        chosen.append(int(rng.choice(len(x), p=score / score.sum())))
         closest = torch.minimum(closest, ((x - x[chosen[-1]]) ** 2).sum(1))
+    return chosen
+
+
+def _weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
+    """``k`` distinct stars drawn with probability ∝ weight (Efraimidis–Spirakis keys ``u^(1/w)``)."""
+    keys = np.log(rng.random(len(weights))) / np.maximum(weights, 1e-300)
+    return sorted(np.argpartition(-keys, k - 1)[:k].tolist())
+
+
+def weighted_kmeans(points: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int = 25,
+                    device: str | torch.device = "cpu") -> np.ndarray:
+    """Labels ``[N]`` of a k-means that minimises the weighted squared distances (k-means++ start
+    drawn with the weights up to ``KMEANS_PP_MAX`` clusters, a weighted sample of stars above;
+    deterministic for a seed on the CPU)."""
+    rng = np.random.default_rng(seed)
+    x = torch.as_tensor(points, dtype=torch.float64, device=device)
+    w = torch.as_tensor(weights, dtype=torch.float64, device=device)
+    k = min(k, len(points))
+    chosen = _kmeans_pp(x, w, weights, k, rng) if k <= KMEANS_PP_MAX else _weighted_sample(np.asarray(weights, np.float64), k, rng)
     centres = x[chosen].clone()
     labels = _nearest(x, centres)
     for _ in range(iterations):
-        total = torch.zeros(len(centres), dtype=torch.float64).index_add_(0, labels, w)
+        total = torch.zeros(len(centres), dtype=torch.float64, device=device).index_add_(0, labels, w)
         sums = torch.zeros_like(centres).index_add_(0, labels, x * w[:, None])
         used = total > 0
         centres[used] = sums[used] / total[used, None]
@@ -86,22 +110,21 @@ def weighted_kmeans(points: np.ndarray, weights: np.ndarray, k: int, seed: int, 
             break
         labels = new
     _, labels = torch.unique(labels, return_inverse=True)  # drop empty clusters
-    return labels.numpy()
+    return labels.cpu().numpy()
 
 
 def cluster_gaussians(positions: np.ndarray, luminosity: np.ndarray, colours: np.ndarray, k: int, seed: int,
-                      floor_pc: float) -> GlowGaussians:
+                      floor_pc: float, device: str | torch.device = "cpu") -> GlowGaussians:
     """``k`` (or fewer, for fewer stars) Gaussians carrying the light of the stars; covariances floored at ``floor_pc^2``."""
     if len(positions) == 0:
         return GlowGaussians.empty()
-    labels = weighted_kmeans(positions, luminosity, k, seed)
+    labels = weighted_kmeans(positions, luminosity, k, seed, device=device)
     n = labels.max() + 1
     total = np.bincount(labels, weights=luminosity, minlength=n)
     means = np.stack([np.bincount(labels, weights=luminosity * positions[:, i], minlength=n) for i in range(3)], 1) / total[:, None]
     offset = positions - means[labels]
-    weighted = offset[:, :, None] * offset[:, None, :] * luminosity[:, None, None]
-    covariances = np.zeros((n, 3, 3))
-    np.add.at(covariances, labels, weighted)
+    covariances = np.stack([np.bincount(labels, weights=offset[:, i] * offset[:, j] * luminosity, minlength=n)
+                            for i in range(3) for j in range(3)], 1).reshape(n, 3, 3)
     covariances /= total[:, None, None]
     covariances += floor_pc**2 * np.eye(3)
     colour = np.stack([np.bincount(labels, weights=luminosity * colours[:, i], minlength=n) for i in range(3)], 1) / total[:, None]

@@ -51,8 +51,8 @@ class LevelImages:
 class LevelCache:
     """Clustered Gaussians by (cell, fraction): they do not depend on the camera."""
 
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
+    def __init__(self, seed: int = 0, device: str | torch.device = "cpu") -> None:
+        self.seed, self.device = seed, device
         self._store: dict[tuple[str, float], tuple[int, GlowGaussians]] = {}
 
     def get(self, cell: Any, fraction: float) -> tuple[int, GlowGaussians]:
@@ -62,7 +62,8 @@ class LevelCache:
             rest = slice(chosen.n_points, None)
             radius = float(np.linalg.norm(cell.positions - cell.positions.mean(0), axis=1).max()) if len(cell.abs_mag) > 1 else 1.0
             gaussians = cluster_gaussians(cell.positions[rest], photometry.luminosity(cell.abs_mag[rest]), cell.colours[rest],
-                                          chosen.n_gaussians, self.seed, floor_pc=1e-4 * max(radius, 1e-6))
+                                          chosen.n_gaussians, self.seed, floor_pc=1e-4 * max(radius, 1e-6),
+                                          device=self.device)
             self._store[key] = (chosen.n_points, gaussians)
         return self._store[key]
 
@@ -85,12 +86,12 @@ def rule_fraction(cell: Any, entry: dict[str, Any], views: Views, limiting_mag: 
 
 def level_images(universe: Any, views: Views, fraction: float | None, methods: Iterable[str] = METHODS,
                  near_factor: float = 1.0, limiting_mag: float = photometry.DEFAULT_LIMITING_MAG,
-                 cache: LevelCache | None = None, trained: Any = None) -> LevelImages:
+                 cache: LevelCache | None = None, trained: Any = None, device: str | torch.device = "cpu") -> LevelImages:
     """Render ``methods`` for camera 0 of ``views`` with every far cell at ``fraction`` (``None``: as the rule picks)."""
     methods = list(methods)
-    cache = cache or LevelCache()
+    cache = cache or LevelCache(device=device)
     shape = (1, views.height, views.width, 3)
-    images = {m: torch.zeros(shape, dtype=torch.float64) for m in methods}
+    images = {m: torch.zeros(shape, dtype=torch.float64, device=device) for m in methods}
     sizes = dict.fromkeys(methods, 0)
     eye = camera_position(views)
     visible = []
@@ -110,9 +111,9 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
                 keep, gaussians = (n, None) if chosen is None else (chosen.n_points, trained.gaussians(cell, chosen))
             else:
                 keep, gaussians = cache.get(cell, at)
-            draw_level(cell, keep, gaussians, views, images[method])
+            draw_level(cell, keep, gaussians, views, images[method], device=device)
             sizes[method] += keep * POINT_BYTES + (len(gaussians) * GAUSSIAN_BYTES if gaussians is not None else 0)
-    return LevelImages({m: images[m][0].numpy() for m in methods}, np.concatenate(visible) if visible else np.zeros((0, 2)), sizes)
+    return LevelImages({m: images[m][0].cpu().numpy() for m in methods}, np.concatenate(visible) if visible else np.zeros((0, 2)), sizes)
 
 
 def scores(reference: np.ndarray, image: np.ndarray, visible_xy: np.ndarray,

@@ -48,3 +48,29 @@ def test_more_clusters_fit_the_stars_closer():
         return np.sum(luminosity * np.sum((positions - centres[labels]) ** 2, axis=1))
 
     assert spread(2) > spread(8) > spread(32)
+
+
+def test_many_clusters_start_from_a_weighted_sample_and_still_fit():
+    """Above KMEANS_PP_MAX clusters the start is a luminosity-weighted sample of distinct stars (fast for big levels):
+    deterministic, every cluster used, the light kept, and the fit better than with the k-means++ maximum."""
+    from helios.lod.cluster import KMEANS_PP_MAX, _weighted_sample
+
+    rng = np.random.default_rng(4)
+    positions = rng.normal(0, 10, (8000, 3))
+    luminosity = rng.lognormal(0, 2, 8000)
+    colours = photometry.unit_luminance(rng.uniform(0.1, 1.0, (8000, 3)))
+    k = KMEANS_PP_MAX + 500
+    sample = _weighted_sample(luminosity, k, np.random.default_rng(0))
+    assert len(set(sample)) == k and np.median(luminosity[sample]) > 2 * np.median(luminosity)  # the bright are favoured
+    labels = weighted_kmeans(positions, luminosity, k, seed=0)
+    assert np.array_equal(labels, weighted_kmeans(positions, luminosity, k, seed=0)) and labels.max() + 1 > 0.9 * k
+    g = cluster_gaussians(positions, luminosity, colours, k, seed=0, floor_pc=1e-3)
+    assert np.isclose(g.luminosity.sum(), luminosity.sum())
+
+    def spread(labels):
+        n = labels.max() + 1
+        total = np.bincount(labels, weights=luminosity, minlength=n)
+        centres = np.stack([np.bincount(labels, weights=luminosity * positions[:, i], minlength=n) for i in range(3)], 1) / total[:, None]
+        return np.sum(luminosity * np.sum((positions - centres[labels]) ** 2, axis=1))
+
+    assert spread(labels) < spread(weighted_kmeans(positions, luminosity, KMEANS_PP_MAX, seed=0))
