@@ -1,7 +1,7 @@
 """Levels of detail against every star as a point, at equal bytes.
 
     python benchmarks/bench_levels.py --universe DIR [--trained RESULTS] --views sun pleiades above-1kpc vega deneb [--outside]
-        [--sizes 256x256 1920x1080] [--fractions 0.01 0.03 0.1 0.3 rule] [--limiting-mag 6.5] --json FILE
+        [--sizes 256x256 1920x1080] [--fractions 0.01 0.03 0.1 0.3 rule] [--limiting-mag 6.5 [15]] [--device cuda] --json FILE
 
 For each viewpoint, image size and fraction it renders the reference (every star a point), the
 magnitude cut, the clustered (untrained) Gaussians and, with ``--trained`` (a workflow output with
@@ -65,7 +65,7 @@ def main() -> None:
     parser.add_argument("--fractions", nargs="+", default=["0.01", "0.03", "0.1", "0.3", "rule"],
                         help="level fractions, or rule: each cell at the level the rule picks")
     parser.add_argument("--fov", type=float, default=60.0)
-    parser.add_argument("--limiting-mag", type=float, default=6.5)
+    parser.add_argument("--limiting-mag", type=float, nargs="+", default=[6.5], help="one or more exposures (the clustering is shared)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda: where images are drawn and k-means runs")
     parser.add_argument("--json")
     args = parser.parse_args()
@@ -83,25 +83,27 @@ def main() -> None:
                 json.dump({"machine": machine, "universe": {"root": str(universe.root.name), "stars": universe.index["star_count"],
                                                             "cells": len(universe.cells)}, "rows": rows}, handle, indent=1)
 
-    print(f"{'view':12s} {'size':>9s} {'f':>5s} | " + " | ".join(f"{m[:5]:>5s} PSNR {'SSIM':>6s} {'flux':>7s} {'compl':>6s}" for m in methods)
+    print(f"{'view':12s} {'size':>9s} {'mag':>4s} {'f':>5s} | "
+          + " | ".join(f"{m[:5]:>5s} PSNR {'SSIM':>6s} {'flux':>7s} {'compl':>6s}" for m in methods)
           + f" | {'bytes %':>7s} {'s':>6s}", flush=True)
     for name in args.views:
         eye, target, up = viewpoint(universe, name)
         for size in args.sizes:
             width, height = (int(v) for v in size.split("x"))
             views = pinhole(eye, target, args.fov, width, height, up)
-            for label in args.fractions:
+            for limiting_mag, label in ((m, f) for m in args.limiting_mag for f in args.fractions):
                 fraction = None if label == "rule" else float(label)
                 started = time.perf_counter()
-                result = level_images(universe, views, fraction, ("points", *methods), limiting_mag=args.limiting_mag, cache=cache,
+                result = level_images(universe, views, fraction, ("points", *methods), limiting_mag=limiting_mag, cache=cache,
                                       trained=trained, device=args.device)
                 seconds = time.perf_counter() - started
                 reference = result.images["points"]
-                row = {"view": name, "size": size, "fraction": label if fraction is None else fraction, "seconds": seconds, "bytes": result.bytes,
-                       **{m: scores(reference, result.images[m], result.visible_xy, args.limiting_mag) for m in methods}}
+                row = {"view": name, "size": size, "limiting_mag": limiting_mag, "fraction": label if fraction is None else fraction,
+                       "seconds": seconds, "bytes": result.bytes,
+                       **{m: scores(reference, result.images[m], result.visible_xy, limiting_mag) for m in methods}}
                 rows.append(row)
                 save()
-                print(f"{name:12s} {size:>9s} {label:>5s} | "
+                print(f"{name:12s} {size:>9s} {limiting_mag:4g} {label:>5s} | "
                       + " | ".join(f"{row[m]['psnr_db']:10.2f} {row[m]['ssim']:6.3f} {row[m]['flux_error']:+7.3f} {row[m]['completeness']:6.3f}"
                                    for m in methods)
                       + f" | {100 * result.bytes['clustered'] / result.bytes['points']:7.1f} {seconds:6.1f}", flush=True)

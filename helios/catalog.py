@@ -49,6 +49,10 @@ COLUMN_TYPES: dict[str, pa.DataType] = {
     "r_med_photogeo": pa.float64(),
     "distance_gspphot": pa.float64(),
     "dist": pa.float64(),
+    "pmra": pa.float64(),
+    "pmdec": pa.float64(),
+    "radial_velocity": pa.float64(),
+    "ref_epoch": pa.float64(),
 }
 
 #: Distance columns tried, in this order, when ``distance_source`` is ``auto``

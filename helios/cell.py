@@ -16,6 +16,7 @@ from helios.grid import Grid, parse_cell_id
 
 log = logging.getLogger(__name__)
 REQUIRED = ("x_pc", "y_pc", "z_pc", "abs_mag_g", "red", "green", "blue")
+VELOCITY = ("vx_pc_kyr", "vy_pc_kyr", "vz_pc_kyr")
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class CellStars:
     centre_pc: np.ndarray  # [3]
     scale_pc: float
     dropped_nonfinite: int
+    velocities: np.ndarray | None = None  # [N, 3] pc/kyr, the cell file's axes (asked for with ``velocities=True``)
 
     @property
     def luminosity(self) -> np.ndarray:
@@ -61,13 +63,14 @@ def _float64_column(table: pa.Table, name: str, path: Path) -> np.ndarray:
     return np.from_dlpack(column).astype(np.float64)
 
 
-def load_cell(path: str | Path, grid: Grid | None = None) -> CellStars:
+def load_cell(path: str | Path, grid: Grid | None = None, velocities: bool = False) -> CellStars:
     """Read a cell parquet file.
 
     The frame comes from, in order: ``grid`` (centre and bounding radius of
     the cell's geometry), the ``index.json`` beside the ``cells`` directory,
     or the stars themselves (their bounding-box centre and farthest star).
-    Rows with non-finite values are dropped and counted.
+    Rows with non-finite values are dropped and counted.  With ``velocities``
+    the stars' space velocities are read too.
     """
     path = Path(path)
     unreadable = f"{path}: not a readable parquet cell file"
@@ -79,11 +82,13 @@ def load_cell(path: str | Path, grid: Grid | None = None) -> CellStars:
         raise HeliosError(f"{path}: no such cell file") from None
     except Exception as exc:  # pyarrow raises several types for a damaged file
         raise HeliosError(f"{unreadable} ({exc})") from None
-    missing = [c for c in REQUIRED if c not in cell_file.schema_arrow.names]
+    wanted = REQUIRED + (VELOCITY if velocities else ())
+    missing = [c for c in wanted if c not in cell_file.schema_arrow.names]
     if missing:
-        raise HeliosError(f"{path}: missing column(s) {', '.join(missing)}; is this a HELIOS cell file?")
+        hint = "rebuild the universe with this HELIOS" if set(missing) <= set(VELOCITY) else "is this a HELIOS cell file?"
+        raise HeliosError(f"{path}: missing column(s) {', '.join(missing)}; {hint}")
     try:
-        table = cell_file.read(columns=list(REQUIRED))
+        table = cell_file.read(columns=list(wanted))
     except Exception as exc:
         raise HeliosError(f"{unreadable} ({exc})") from None
     metadata = cell_file.schema_arrow.metadata or {}
@@ -91,11 +96,15 @@ def load_cell(path: str | Path, grid: Grid | None = None) -> CellStars:
     xyz = np.stack([_float64_column(table, c, path) for c in ("x_pc", "y_pc", "z_pc")], axis=1)
     rgb = np.stack([_float64_column(table, c, path) for c in ("red", "green", "blue")], axis=1)
     abs_mag = _float64_column(table, "abs_mag_g", path)
+    velocity = np.stack([_float64_column(table, c, path) for c in VELOCITY], axis=1) if velocities else None
     finite = np.isfinite(xyz).all(1) & np.isfinite(rgb).all(1) & np.isfinite(abs_mag)
+    if velocity is not None:
+        finite &= np.isfinite(velocity).all(1)
     dropped = int((~finite).sum())
     if dropped:
         log.warning("%s: %d star(s) with non-finite values ignored", path, dropped)
     xyz, rgb, abs_mag = xyz[finite], np.clip(rgb[finite], 0.0, None), abs_mag[finite]
+    velocity = velocity[finite] if velocity is not None else None
 
     centre, radius = None, None
     if grid is not None:
@@ -117,4 +126,4 @@ def load_cell(path: str | Path, grid: Grid | None = None) -> CellStars:
         else:
             centre, radius = np.zeros(3), 1.0
     radius = radius if radius and radius > 0 else 1.0
-    return CellStars(cell_id, (xyz - centre) / radius, rgb, abs_mag, np.asarray(centre, dtype=np.float64), radius, dropped)
+    return CellStars(cell_id, (xyz - centre) / radius, rgb, abs_mag, np.asarray(centre, dtype=np.float64), radius, dropped, velocity)

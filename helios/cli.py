@@ -90,6 +90,12 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
                         help="length scale L of the EDSD prior, pc (default: %(default)s)")
     parser.add_argument("--colour-relation", default=defaults.colour_relation, choices=colour.RELATIONS,
                         help="BP-RP to temperature relation (default: %(default)s)")
+    parser.add_argument("--ref-epoch", type=float, default=defaults.ref_epoch, metavar="YEAR",
+                        help="epoch of the catalogue's positions for files without a ref_epoch column (Julian year); Gaia DR3: 2016.0, "
+                        "Hipparcos: 1991.25 (default: %(default)s)")
+    parser.add_argument("--epoch", type=float, metavar="YEAR",
+                        help="move every star to this epoch (Julian year, e.g. 12016) with its space motion (docs/motion.md); "
+                        "default: the reference epoch")
     group = parser.add_argument_group("grid (HLG)")
     group.add_argument("--r0-pc", type=float, default=grid.r0_pc, help="radius of shell 0, pc (default: %(default)s)")
     group.add_argument("--base", type=float, default=grid.base, help="outer/inner radius ratio of a shell (default: %(default)s)")
@@ -111,6 +117,8 @@ def _run_build(args: argparse.Namespace, logger: logging.Logger) -> None:
         min_parallax_over_error=args.min_parallax_over_error,
         edsd_length_scale_pc=args.edsd_length_scale,
         colour_relation=args.colour_relation,
+        ref_epoch=args.ref_epoch,
+        epoch=args.epoch,
     )
     grid = Grid(args.r0_pc, args.base, args.n_shells, args.n_theta, args.n_phi, args.polar_spacing, args.frame)
     if args.synthetic:
@@ -464,6 +472,10 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
                         help="draw every cell by the level rule with untrained, clustered Gaussians (the baseline; any DIR)")
     parser.add_argument("--limiting-mag", type=float, default=DEFAULT_LIMITING_MAG,
                         help="exposure of the PNG: a star of this magnitude is just visible (default: %(default)s)")
+    parser.add_argument("--epoch", type=float, metavar="YEAR",
+                        help="draw the stars where their space motion takes them at this epoch (Julian year; straight lines from "
+                        "the universe's epoch, docs/motion.md); trained levels belong to the universe's epoch, so away from it "
+                        "every star is a point (default: the universe's epoch)")
     parser.add_argument("--psf-sigma", type=float, default=DEFAULT_PSF_SIGMA_PX,
                         help="point-spread function's standard deviation in pixels (default: %(default)s)")
     parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file for names (default: the built-in set)")
@@ -502,7 +514,9 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         raise HeliosError(f"--output {output}: give a .npy (linear flux) or .png (tone mapped) file name")
     if args.psf_sigma <= 0:
         raise HeliosError(f"--psf-sigma {args.psf_sigma}: must be positive")
-    universe = Universe(args.directory)
+    if args.epoch is not None and not -1e6 <= args.epoch <= 1e6:
+        raise HeliosError(f"--epoch {args.epoch}: give a Julian year within a million years")
+    universe = Universe(args.directory, epoch=args.epoch)
     eye = _camera_point(args.eye, "--from", universe, args.landmarks)
     target = _camera_point(args.target, "--look-at", universe, args.landmarks)
     width, height = args.size
@@ -516,8 +530,12 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     if args.points and args.clustered:
         raise HeliosError("give --points or --clustered, not both")
     source = ClusteredLevels() if args.clustered else None if args.points else TrainedLevels.find(args.directory)
+    if universe.kyr_from_index:
+        logger.info("stars moved %+g kyr from the universe's epoch %g to %g%s", universe.kyr_from_index, universe.index["epoch"],
+                    universe.epoch, "; levels belong to the universe's epoch: every star drawn as a point" if source else "")
+        source = None
     if source is None:
-        if not args.points:
+        if not args.points and not universe.kyr_from_index:
             logger.info("%s has no trained levels (a `helios build` output, or a run of the seed trainer): every star as a point",
                         args.directory)
         image = render_sky(universe, views, args.psf_sigma, device, progress=logger.info)[0]
@@ -538,7 +556,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
             matplotlib.image.imsave(tmp, display_image(image, args.limiting_mag), format="png")
     total = float(luminance(image.sum(axis=(0, 1), dtype=np.float64)))
     print(f"{output}: {width} x {height}, total flux {total:.4g} (magnitude {magnitude_from_flux(total):.2f}) "
-          f"from {universe.index['star_count']:,} stars in {len(universe.cells)} cells")
+          f"from {universe.index['star_count']:,} stars in {len(universe.cells)} cells at epoch {universe.epoch:g}")
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -19,6 +19,8 @@ reason, checked in this order:
 ``missing_parallax_error``   a low-quality parallax without a usable error
 ``missing_distance``         distance column empty (column distances)
 ``invalid_distance``         distance <= 0 or infinite
+``invalid_motion``           pmra, pmdec, radial_velocity or ref_epoch infinite, or the star cannot be
+                             moved to the epoch (ERFA gives no finite position)
 ``not_among_brightest``      outside the ``limit`` brightest stars (ties by file, line)
 
 Parallax policy: with ``parallax_policy: edsd`` (default) a star whose
@@ -29,6 +31,13 @@ exponentially-decreasing-space-density posterior with length scale
 those stars are dropped instead.  Colour comes from ``bp_rp``, else
 ``phot_bp_mean_mag - phot_rp_mean_mag``, else ``teff_gspphot``, else the Sun's
 temperature; the source used is recorded per star and counted.
+
+Motion (``docs/motion.md``): proper motions (``pmra`` = μα*, ``pmdec``, mas/yr) and radial velocity
+(km/s) are kept; a star without a proper motion is taken at rest on the sky, one without a radial
+velocity at zero radial velocity, and each star's case is recorded (``motion_method``) and counted.
+Each star's astrometry is at its ``ref_epoch`` column, else the ``ref_epoch`` option (Gaia DR3:
+2016.0, Hipparcos: 1991.25); with ``epoch`` set every star is moved there (pyerfa's ``pmsafe``),
+else to ``ref_epoch``.  Its space velocity (pc/kyr, ICRS axes) comes from ERFA's ``starpv``.
 """
 
 from __future__ import annotations
@@ -44,7 +53,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from helios import astro, catalog, colour
+from helios import astro, catalog, colour, motion
 from helios.errors import CatalogError, HeliosError
 from helios.files import atomic_path, write_json
 
@@ -52,6 +61,9 @@ log = logging.getLogger(__name__)
 
 DISTANCE_METHODS = ("parallax", "edsd", "column")
 COLOUR_METHODS = ("bp_rp", "bp_minus_rp", "teff_gspphot", "neutral")
+#: What a star's motion comes from: both proper motion and radial velocity, proper motion only
+#: (radial velocity taken as 0), radial velocity only (proper motion 0), or neither (at rest).
+MOTION_METHODS = ("proper_motion_and_radial_velocity", "proper_motion_only", "radial_velocity_only", "none")
 PARALLAX_POLICIES = ("edsd", "drop")
 EXAMPLES_PER_REASON = 5
 
@@ -73,6 +85,13 @@ STAR_SCHEMA = pa.schema(
         ("blue", pa.float32()),
         ("distance_method", pa.dictionary(pa.int8(), pa.string())),
         ("colour_method", pa.dictionary(pa.int8(), pa.string())),
+        ("pmra", pa.float32()),  # the catalogue's, mas/yr at ref_epoch (NaN: none)
+        ("pmdec", pa.float32()),
+        ("radial_velocity", pa.float32()),  # km/s (NaN: none)
+        ("vx_pc_kyr", pa.float32()),  # space velocity, pc/kyr, the star table's axes (ICRS)
+        ("vy_pc_kyr", pa.float32()),
+        ("vz_pc_kyr", pa.float32()),
+        ("motion_method", pa.dictionary(pa.int8(), pa.string())),
         ("line", pa.int64()),
     ]
 )
@@ -94,6 +113,10 @@ class IngestOptions:
         is low quality; 0 trusts every positive parallax.
     edsd_length_scale_pc: L of the EDSD prior (1350 pc, Bailer-Jones 2015).
     colour_relation: ``mucciarelli2021`` or ``jordi2010`` (BP-RP -> Teff).
+    ref_epoch: the catalogue's reference epoch (Julian year) for rows without a
+        ``ref_epoch`` column: 2016.0 for Gaia DR3, 1991.25 for Hipparcos.
+    epoch: the epoch (Julian year) the universe's positions are at; None:
+        ``ref_epoch``.
     """
 
     max_mag: float | None = None
@@ -104,6 +127,12 @@ class IngestOptions:
     min_parallax_over_error: float = 5.0
     edsd_length_scale_pc: float = astro.DEFAULT_EDSD_LENGTH_SCALE_PC
     colour_relation: str = "mucciarelli2021"
+    ref_epoch: float = motion.GAIA_DR3_EPOCH
+    epoch: float | None = None
+
+    @property
+    def universe_epoch(self) -> float:
+        return float(self.ref_epoch if self.epoch is None else self.epoch)
 
     def __post_init__(self) -> None:
         if self.limit is not None and self.limit < 1:
@@ -117,6 +146,10 @@ class IngestOptions:
             raise HeliosError(f"colour_relation must be one of {', '.join(colour.RELATIONS)}, got {self.colour_relation!r}")
         if self.min_parallax_over_error < 0 or self.edsd_length_scale_pc <= 0:
             raise HeliosError("min_parallax_over_error must be >= 0 and edsd_length_scale_pc > 0")
+        for name in ("ref_epoch", "epoch"):
+            value = getattr(self, name)
+            if value is not None and not (isinstance(value, (int, float)) and -1e6 <= value <= 1e6):
+                raise HeliosError(f"{name} must be a Julian year (e.g. 2016.0) within a million years, got {value!r}")
 
     @classmethod
     def from_mapping(cls, values: dict[str, Any]) -> IngestOptions:
@@ -138,6 +171,7 @@ class Tally:
         self.examples: dict[str, list[int]] = {}
         self.distance_method: Counter[str] = Counter()
         self.colour_method: Counter[str] = Counter()
+        self.motion_method: Counter[str] = Counter()
 
     def drop(self, reason: str, mask: np.ndarray, lines: np.ndarray) -> None:
         count = int(mask.sum())
@@ -161,6 +195,7 @@ class Tally:
             "example_lines": {k: v for k, v in sorted(self.examples.items())},
             "distance_method": dict(sorted(self.distance_method.items())),
             "colour_method": dict(sorted(self.colour_method.items())),
+            "motion_method": dict(sorted(self.motion_method.items())),
         }
 
 
@@ -202,7 +237,7 @@ def convert_batch(batch: pa.RecordBatch, first_line: int, distance_source: str, 
         keep[mask] = False
 
     ra, dec, g = _column(batch, "ra"), _column(batch, "dec"), _column(batch, "phot_g_mean_mag")
-    with np.errstate(invalid="ignore"):
+    with np.errstate(invalid="ignore", divide="ignore"):
         drop("missing_position", np.isnan(ra) | np.isnan(dec))
         drop("invalid_position", ~((ra >= 0) & (ra <= 360) & (dec >= -90) & (dec <= 90)))
         drop("missing_magnitude", np.isnan(g))
@@ -211,37 +246,78 @@ def convert_batch(batch: pa.RecordBatch, first_line: int, distance_source: str, 
             drop("fainter_than_max_mag", g > options.max_mag)
         distance, method = _distances(batch, distance_source, options, drop)
 
+        abs_mag = astro.absolute_magnitude(g, distance)  # from the catalogue's magnitude and distance, at ref_epoch
+        stars, motion_code, catalogue_motion = _motion(batch, ra, dec, distance, options, keep, drop)
+
     colour_code, teff = _temperatures(batch, options.colour_relation)
     sel = np.flatnonzero(keep)
     tally.rows_kept += sel.size
-    distance, method, colour_code, teff = distance[sel], method[sel], colour_code[sel], teff[sel]
-    tally.distance_method.update({DISTANCE_METHODS[i]: int(c) for i, c in enumerate(np.bincount(method, minlength=3)) if c})
+    stars, abs_mag, motion_code, colour_code, teff = stars.take(sel), abs_mag[sel], motion_code[sel], colour_code[sel], teff[sel]
+    distance_at_ref = distance[sel]
+    tally.distance_method.update({DISTANCE_METHODS[i]: int(c) for i, c in enumerate(np.bincount(method[sel], minlength=3)) if c})
     tally.colour_method.update({COLOUR_METHODS[i]: int(c) for i, c in enumerate(np.bincount(colour_code, minlength=4)) if c})
-    xyz = astro.icrs_to_cartesian(ra[sel], dec[sel], distance)
+    tally.motion_method.update({MOTION_METHODS[i]: int(c) for i, c in enumerate(np.bincount(motion_code, minlength=4)) if c})
+    distance = stars.distance_pc
+    xyz = astro.icrs_to_cartesian(stars.ra_deg, stars.dec_deg, distance)
+    velocity = motion.space_velocity(stars)
     rgb = colour.blackbody_linear_srgb(teff)
     bp_rp = _column(batch, "bp_rp")
     source_index = batch.schema.get_field_index("source_id")
     source_id = batch.column(source_index).take(pa.array(sel)) if source_index >= 0 else pa.nulls(sel.size, pa.int64())
     columns = {
         "source_id": source_id,
-        "ra": ra[sel],
-        "dec": dec[sel],
+        "ra": stars.ra_deg,
+        "dec": stars.dec_deg,
         "distance_pc": distance,
         "x_pc": xyz[:, 0],
         "y_pc": xyz[:, 1],
         "z_pc": xyz[:, 2],
-        "phot_g_mean_mag": g[sel].astype(np.float32),
-        "abs_mag_g": astro.absolute_magnitude(g[sel], distance).astype(np.float32),
+        "phot_g_mean_mag": (g[sel] + 5.0 * np.log10(distance / distance_at_ref)).astype(np.float32),  # at the epoch
+        "abs_mag_g": abs_mag.astype(np.float32),
         "bp_rp": (bp_rp[sel] if bp_rp is not None else np.full(sel.size, np.nan)).astype(np.float32),
         "teff_k": teff.astype(np.float32),
         "red": rgb[:, 0].astype(np.float32),
         "green": rgb[:, 1].astype(np.float32),
         "blue": rgb[:, 2].astype(np.float32),
-        "distance_method": _dictionary(method, DISTANCE_METHODS),
+        "distance_method": _dictionary(method[sel], DISTANCE_METHODS),
         "colour_method": _dictionary(colour_code, COLOUR_METHODS),
+        **{name: values[sel].astype(np.float32) for name, values in catalogue_motion.items()},
+        "vx_pc_kyr": velocity[:, 0].astype(np.float32),
+        "vy_pc_kyr": velocity[:, 1].astype(np.float32),
+        "vz_pc_kyr": velocity[:, 2].astype(np.float32),
+        "motion_method": _dictionary(motion_code, MOTION_METHODS),
         "line": lines[sel],
     }
     return pa.Table.from_pydict(columns, schema=STAR_SCHEMA)
+
+
+def _motion(batch: pa.RecordBatch, ra: np.ndarray, dec: np.ndarray, distance: np.ndarray, options: IngestOptions,
+            keep: np.ndarray, drop: Callable[[str, np.ndarray], None]) -> tuple[motion.Astrometry, np.ndarray, dict[str, np.ndarray]]:
+    """Every row's astrometry at the universe's epoch (NaN for rows already dropped), its motion code,
+    and the catalogue's motion columns (NaN where missing)."""
+    n = batch.num_rows
+    missing = np.full(n, np.nan)
+    pmra, pmdec, rv = (_column(batch, name) for name in ("pmra", "pmdec", "radial_velocity"))
+    pmra, pmdec, rv = (missing if c is None else c for c in (pmra, pmdec, rv))
+    ref_epoch = _column(batch, "ref_epoch")
+    ref_epoch = np.where(np.isnan(ref_epoch), options.ref_epoch, ref_epoch) if ref_epoch is not None else np.full(n, options.ref_epoch)
+    drop("invalid_motion", np.isinf(pmra) | np.isinf(pmdec) | np.isinf(rv) | np.isinf(ref_epoch))
+    has_pm, has_rv = ~(np.isnan(pmra) | np.isnan(pmdec)), ~np.isnan(rv)
+    code = np.where(has_pm, np.where(has_rv, 0, 1), np.where(has_rv, 2, 3)).astype(np.int8)
+    at_ref = motion.Astrometry(ra, dec, distance, np.where(has_pm, pmra, 0.0), np.where(has_pm, pmdec, 0.0), np.where(has_rv, rv, 0.0),
+                               ref_epoch)
+    rows = np.flatnonzero(keep)
+    stars = at_ref.take(rows)
+    epoch = options.universe_epoch
+    if np.any(stars.epoch != epoch):
+        stars = motion.propagate(stars, epoch)
+    moved = motion.Astrometry(*(np.full(n, np.nan) for _ in range(6)), epoch)
+    for name in ("ra_deg", "dec_deg", "distance_pc", "pmra_mas_yr", "pmdec_mas_yr", "radial_velocity_km_s"):
+        getattr(moved, name)[rows] = getattr(stars, name)
+    failed = np.zeros(n, dtype=bool)
+    failed[rows] = ~(np.isfinite(stars.ra_deg) & np.isfinite(stars.dec_deg) & np.isfinite(stars.distance_pc) & (stars.distance_pc > 0))
+    drop("invalid_motion", failed)
+    return moved, code, {"pmra": pmra, "pmdec": pmdec, "radial_velocity": rv}
 
 
 def _distances(batch: pa.RecordBatch, source: str, options: IngestOptions, drop: Callable[[str, np.ndarray], None]) -> tuple[np.ndarray, np.ndarray]:

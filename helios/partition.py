@@ -41,15 +41,23 @@ from helios.grid import Grid, cell_id
 log = logging.getLogger(__name__)
 
 INDEX_FORMAT = "helios-universe"
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: an epoch, star velocities (pc/kyr) in the cell files
 SUMMARY_FORMAT = "helios-ingest-summary"
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2  # 2: motion_method counts and the epoch
 DEFAULT_BUFFER_ROWS = 2_000_000
 
 CELL_SCHEMA = ingest.STAR_SCHEMA.append(pa.field("file_index", pa.int32()))
+#: Per-star categorical columns counted per file in the summary.
+METHOD_COLUMNS = ("distance_method", "colour_method", "motion_method")
+
+
+def options_epoch(options: dict[str, Any]) -> float:
+    """The epoch (Julian year) a universe's positions are at, from its ingest options."""
+    epoch = options.get("epoch")
+    return float(options.get("ref_epoch", ingest.IngestOptions.ref_epoch) if epoch is None else epoch)
 #: Parquet writer settings for star tables: dictionary encoding only where it
 #: pays (on the float columns it halves write speed for nothing).
-PARQUET_OPTIONS = {"use_dictionary": ["distance_method", "colour_method"], "compression": "snappy"}
+PARQUET_OPTIONS = {"use_dictionary": ["distance_method", "colour_method", "motion_method"], "compression": "snappy"}
 
 
 def _read_summary(path: Path) -> dict[str, Any]:
@@ -185,6 +193,7 @@ def _cell_entry(grid: Grid, key: int, table: pa.Table, path: Path, xyz: np.ndarr
     r_far = float(np.linalg.norm(xyz, axis=1).max()) * (1 + 1e-9)
     centre, radius = grid.centre_and_radius(cell, r_max_override=r_far if bounds.r_max is None else None)
     g = table.column("phot_g_mean_mag").to_numpy()
+    speed = np.linalg.norm(np.stack([table.column(c).to_numpy() for c in ("vx_pc_kyr", "vy_pc_kyr", "vz_pc_kyr")], axis=1), axis=1)
     return {
         "id": cell_id(cell),
         "l": cell[0],
@@ -202,6 +211,7 @@ def _cell_entry(grid: Grid, key: int, table: pa.Table, path: Path, xyz: np.ndarr
         "centre_pc": [float(v) for v in centre],
         "radius_pc": radius,
         "g_mag_range": [float(g.min()), float(g.max())],
+        "max_speed_pc_kyr": float(speed.max()),  # how far the bounding sphere must grow per kyr from the epoch
         "file": f"cells/{cell_id(cell)}.parquet",
         "bytes": path.stat().st_size,
         "sha256": sha256_file(path),
@@ -209,11 +219,16 @@ def _cell_entry(grid: Grid, key: int, table: pa.Table, path: Path, xyz: np.ndarr
 
 
 def _to_grid_frame(table: pa.Table, grid: Grid) -> tuple[pa.Table, np.ndarray]:
+    """Positions and velocities turned to the grid's axes (the frames share their origin, the Sun)."""
     xyz = np.stack([table.column(c).to_numpy() for c in ("x_pc", "y_pc", "z_pc")], axis=1)
     framed = grid.to_frame(xyz)
     if grid.frame != "icrs":
+        names = ("vx_pc_kyr", "vy_pc_kyr", "vz_pc_kyr")
+        velocity = grid.to_frame(np.stack([table.column(c).to_numpy().astype(np.float64) for c in names], axis=1)).astype(np.float32)
         for i, name in enumerate(("x_pc", "y_pc", "z_pc")):
             table = table.set_column(table.schema.get_field_index(name), name, pa.array(framed[:, i]))
+        for i, name in enumerate(names):
+            table = table.set_column(table.schema.get_field_index(name), name, pa.array(velocity[:, i]))
     return table, framed
 
 
@@ -263,7 +278,7 @@ def build_universe(
         raise HeliosError(f"cells directory {cells_dir} must sit beside {index_path} (index entries are relative paths)")
 
     per_file = [
-        {"limit_dropped": 0, "distance_method": defaultdict(int), "colour_method": defaultdict(int)} for _ in parts
+        {"limit_dropped": 0, **{name: defaultdict(int) for name in METHOD_COLUMNS}} for _ in parts
     ]
     entries: list[dict[str, Any]] = []
     cells_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -274,7 +289,7 @@ def build_universe(
                 mask = _within_limit(table, file_index, threshold)
                 per_file[file_index]["limit_dropped"] += int((~mask).sum())
                 table = table.filter(mask).append_column("file_index", pa.array(np.full(int(mask.sum()), file_index, dtype=np.int32)))
-                for name in ("distance_method", "colour_method"):
+                for name in METHOD_COLUMNS:
                     column = table.column(name).combine_chunks()
                     codes = np.bincount(column.indices.to_numpy(zero_copy_only=False), minlength=len(column.dictionary))
                     for code, count in enumerate(codes):
@@ -308,7 +323,8 @@ def build_universe(
                 "version": INDEX_VERSION,
                 "grid": grid.as_dict(),
                 "frame": grid.frame,
-                "units": {"position": "pc", "angle": "rad", "magnitude": "mag"},
+                "units": {"position": "pc", "angle": "rad", "magnitude": "mag", "velocity": "pc/kyr"},
+                "epoch": summary["epoch"],
                 "star_count": summary["rows_kept"],
                 "cell_count": len(entries),
                 "cells": entries,
@@ -321,9 +337,7 @@ def build_universe(
 
 def _combined_summary(summaries: Sequence[dict[str, Any]], per_file: Sequence[dict[str, Any]], limit: int | None) -> dict[str, Any]:
     files = []
-    totals: dict[str, Any] = {
-        "rows_read": 0, "rows_kept": 0, "dropped": defaultdict(int), "distance_method": defaultdict(int), "colour_method": defaultdict(int)
-    }
+    totals: dict[str, Any] = {"rows_read": 0, "rows_kept": 0, "dropped": defaultdict(int), **{name: defaultdict(int) for name in METHOD_COLUMNS}}
     for summary, extra in zip(summaries, per_file):
         dropped = dict(summary["dropped"])
         if extra["limit_dropped"]:
@@ -336,13 +350,12 @@ def _combined_summary(summaries: Sequence[dict[str, Any]], per_file: Sequence[di
             "rows_kept": kept,
             "dropped": dict(sorted(dropped.items())),
             "example_lines": summary["example_lines"],
-            "distance_method": dict(sorted(extra["distance_method"].items())),
-            "colour_method": dict(sorted(extra["colour_method"].items())),
+            **{name: dict(sorted(extra[name].items())) for name in METHOD_COLUMNS},
         }
         files.append(entry)
         totals["rows_read"] += entry["rows_read"]
         totals["rows_kept"] += kept
-        for key in ("dropped", "distance_method", "colour_method"):
+        for key in ("dropped", *METHOD_COLUMNS):
             for reason, count in entry[key].items():
                 totals[key][reason] += count
     return {
@@ -352,8 +365,8 @@ def _combined_summary(summaries: Sequence[dict[str, Any]], per_file: Sequence[di
         "rows_kept": totals["rows_kept"],
         "rows_dropped": totals["rows_read"] - totals["rows_kept"],
         "dropped": dict(sorted(totals["dropped"].items())),
-        "distance_method": dict(sorted(totals["distance_method"].items())),
-        "colour_method": dict(sorted(totals["colour_method"].items())),
+        **{name: dict(sorted(totals[name].items())) for name in METHOD_COLUMNS},
+        "epoch": options_epoch(summaries[0]["options"]),
         "options": {**summaries[0]["options"], "limit": limit},
         "files": files,
     }

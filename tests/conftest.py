@@ -76,7 +76,9 @@ def repo() -> Path:
 def sample_universe(tmp_path_factory) -> Path:
     """The embedded Hipparcos sample (Hp <= 7), built once per test session."""
     from helios.build import build
+    from helios.ingest import IngestOptions
+    from helios.motion import HIPPARCOS_EPOCH
 
     out = tmp_path_factory.mktemp("sample") / "universe"
-    build([{"kind": "file", "path": str(REPO / "data" / "hipparcos2_hp7.csv.gz")}], out)
+    build([{"kind": "file", "path": str(REPO / "data" / "hipparcos2_hp7.csv.gz")}], out, IngestOptions(ref_epoch=HIPPARCOS_EPOCH))
     return out

@@ -170,3 +170,58 @@ def test_options_are_validated():
         IngestOptions(limit=0)
     with pytest.raises(HeliosError, match="distance_source"):
         IngestOptions(distance_source="photo")
+
+
+MOTION_COLUMNS = ["source_id", "ra", "dec", "parallax", "parallax_error", "phot_g_mean_mag", "pmra", "pmdec", "radial_velocity"]
+
+
+def test_motion_is_kept_counted_and_turned_into_space_velocities(tmp_path):
+    from helios import motion
+
+    rows = [
+        [1, 10, 20, 100, 0.1, 5, 300, -200, 40],  # proper motion and radial velocity
+        [2, 30, -10, 50, 0.1, 5, -50, 80, None],  # proper motion only: radial velocity 0
+        [3, 50, 5, 20, 0.1, 5, None, None, -30],  # radial velocity only: at rest on the sky
+        [4, 70, 45, 10, 0.1, 5, None, 12, None],  # half a proper motion is none
+        [5, 90, 0, 10, 0.1, 5, "inf", 0, 0],  # invalid_motion
+    ]
+    table, summary = run(tmp_path, MOTION_COLUMNS, rows, parallax_zero_point_mas=0, ref_epoch=2016.0)
+    assert table.column("source_id").to_pylist() == [1, 2, 3, 4]
+    assert summary["dropped"] == {"invalid_motion": 1} and summary["example_lines"]["invalid_motion"] == [6]
+    assert summary["motion_method"] == {"none": 1, "proper_motion_and_radial_velocity": 1, "proper_motion_only": 1,
+                                        "radial_velocity_only": 1}
+    assert table.column("motion_method").to_pylist()[:3] == ["proper_motion_and_radial_velocity", "proper_motion_only",
+                                                             "radial_velocity_only"]
+    assert np.isnan(table.column("radial_velocity").to_numpy()[1]) and np.isnan(table.column("pmra").to_numpy()[2])
+    velocity = np.stack([table.column(c).to_numpy() for c in ("vx_pc_kyr", "vy_pc_kyr", "vz_pc_kyr")], 1)
+    expected = motion.space_velocity(motion.Astrometry(np.array([10.0, 30, 50, 70]), np.array([20.0, -10, 5, 45]),
+                                                       np.array([10.0, 20, 50, 100]), np.array([300.0, -50, 0, 0]),
+                                                       np.array([-200.0, 80, 0, 0]), np.array([40.0, 0, -30, 0]), 2016.0))
+    assert np.allclose(velocity, expected, rtol=1e-6) and np.all(velocity[3] == 0)
+    unit = astro.icrs_to_cartesian(np.array([50.0]), np.array([5.0]), np.array([1.0]))[0]  # star 3 moves straight away from us
+    assert np.allclose(velocity[2], -30 / 977.792 * unit, rtol=1e-3)
+
+
+def test_ref_epoch_column_and_epoch_move_the_stars(tmp_path):
+    """Stars at their ref_epoch (column, else option) are moved to ``epoch``; magnitudes follow the new distance."""
+    from helios import motion
+
+    columns = MOTION_COLUMNS + ["ref_epoch"]
+    rows = [[1, 10, 20, 100, 0.1, 5, 300, -200, 40, None], [2, 10, 20, 100, 0.1, 5, 300, -200, 40, 1991.25]]
+    table, summary = run(tmp_path, columns, rows, parallax_zero_point_mas=0, ref_epoch=2016.0, epoch=12016.0)
+    later = [motion.propagate(motion.Astrometry(np.array([10.0]), np.array([20.0]), np.array([10.0]), np.array([300.0]),
+                                                np.array([-200.0]), np.array([40.0]), start), 12016.0) for start in (2016.0, 1991.25)]
+    assert np.allclose(table.column("ra").to_numpy(), [m.ra_deg[0] for m in later], rtol=0, atol=1e-12)
+    assert np.allclose(table.column("distance_pc").to_numpy(), [m.distance_pc[0] for m in later], rtol=1e-12)
+    assert table.column("distance_pc").to_numpy()[0] > 10.0 + 0.3  # 40 km/s away for 10 kyr: 0.41 pc farther
+    g = table.column("phot_g_mean_mag").to_numpy()
+    assert np.allclose(g, 5 + 5 * np.log10(table.column("distance_pc").to_numpy() / 10.0), atol=1e-5)
+    assert np.allclose(table.column("abs_mag_g").to_numpy(), 5.0)  # intrinsic: unchanged
+    assert summary["options"]["epoch"] == 12016.0
+
+
+def test_epoch_options_are_checked():
+    with pytest.raises(HeliosError, match="epoch must be a Julian year"):
+        IngestOptions(epoch=1e9)
+    with pytest.raises(HeliosError, match="ref_epoch must be a Julian year"):
+        IngestOptions(ref_epoch="J2016")

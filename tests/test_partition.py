@@ -83,7 +83,7 @@ def test_index_is_sorted_and_self_describing(synthetic_universe):
     _, root, index = synthetic_universe
     keys = [(c["l"], c["t"], c["p"]) for c in index["cells"]]
     assert keys == sorted(keys)
-    assert index["format"] == "helios-universe" and index["version"] == 1
+    assert index["format"] == "helios-universe" and index["version"] == 2 and index["epoch"] == 2016.0
     assert index["units"]["position"] == "pc" and index["frame"] == "icrs"
     assert set(index["grid"]) == {"r0_pc", "base", "n_shells", "n_theta", "n_phi", "polar_spacing", "frame"}
     assert read_index(root / "index.json") == index

@@ -69,14 +69,20 @@ class CellPoints:
 
 
 class Universe:
-    """A built universe: its index, grid and cells."""
+    """A built universe: its index, grid and cells; with ``epoch`` (Julian year) its stars are where
+    their space velocities take them from the universe's epoch (straight lines, ``docs/motion.md``)."""
 
-    def __init__(self, root: str | Path) -> None:
+    def __init__(self, root: str | Path, epoch: float | None = None) -> None:
         self.root = find_universe(root)
         self.index: dict[str, Any] = read_index(self.root / "index.json")
         self.grid = Grid.from_mapping(self.index["grid"])
         self.frame: str = self.index["frame"]
+        self.epoch: float = float(self.index["epoch"]) if epoch is None else float(epoch)
+        self.kyr_from_index = (self.epoch - float(self.index["epoch"])) / 1000.0
         self.cells: list[dict[str, Any]] = self.index["cells"]
+        if self.kyr_from_index:  # bounding spheres grown by how far their fastest star can go
+            self.cells = [{**entry, "radius_pc": entry["radius_pc"] + entry["max_speed_pc_kyr"] * abs(self.kyr_from_index)}
+                          for entry in self.cells]
 
     def landmark_position(self, landmark: Landmark) -> np.ndarray:
         """A landmark's position (ICRS in the file) in this universe's frame."""
@@ -87,8 +93,10 @@ class Universe:
         return [entry for entry in self.cells if any(_sphere_in_view(entry, views, c) for c in range(len(views)))]
 
     def read(self, entry: dict[str, Any]) -> CellPoints:
-        stars = load_cell(self.root / entry["file"])
+        stars = load_cell(self.root / entry["file"], velocities=bool(self.kyr_from_index))
         positions = stars.positions * stars.scale_pc + stars.centre_pc
+        if self.kyr_from_index:
+            positions = positions + stars.velocities * self.kyr_from_index
         return CellPoints(entry["id"], positions, photometry.unit_luminance(stars.rgb), stars.abs_mag)
 
     def points(self, views: Views) -> Iterator[CellPoints]:

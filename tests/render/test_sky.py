@@ -112,6 +112,20 @@ def test_render_command_writes_linear_flux_and_a_tone_mapped_png(universe_dir, t
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_render_at_another_epoch_moves_the_stars(universe_dir, tmp_path):
+    """Betelgeuse's proper motion (about 30 mas/yr) carries it some 4 degrees in 500 kyr: the bright spot leaves the centre."""
+    camera = ["--from", "sun", "--look-at", "betelgeuse", "--fov", "40", "--size", "160", "90"]
+    now, later = tmp_path / "now.npy", tmp_path / "later.npy"
+    assert run_render(universe_dir, *camera, "--output", now).returncode == 0
+    done = run_render(universe_dir, *camera, "--epoch", str(1991.25 + 5e5), "--output", later)
+    assert done.returncode == 0, done.stderr
+    assert "at epoch 501991" in done.stdout and "stars moved +500 kyr from the universe's epoch 1991.25" in done.stderr
+    centre = (slice(40, 50), slice(75, 85))
+    assert photometry.luminance(np.load(now)[centre].sum(axis=(0, 1))) > 0.5
+    assert photometry.luminance(np.load(later)[centre].sum(axis=(0, 1))) < 0.05
+    assert run_render(universe_dir, *camera, "--epoch", "1e9", "--output", later).returncode != 0
+
+
 @pytest.mark.parametrize("args, message", [
     (["--from", "sun", "--look-at", "sun"], "looks at its own position"),
     (["--from", "sun", "--look-at", "Nowhere At All"], "not three coordinates, 'sun' or a landmark name"),

@@ -35,7 +35,10 @@ def catalog_sources():
 
 SOURCES = catalog_sources() if config["universe_dir"] is None else {}
 
-INGEST_OPTIONS = {key: value for key, value in CATALOG.items() if key not in ("files", "synthetic")}
+INGEST_OPTIONS = {
+    **{key: value for key, value in CATALOG.items() if key not in ("files", "synthetic")},
+    "epoch": config["epoch"],
+}
 
 
 def part_input(wildcards):
@@ -113,7 +116,9 @@ def trained_cell_files(wildcards):
 # What trained outputs were made from (recorded in trained/index.json).
 # Levels depend on the train: section's seed only (its other keys are the splat trainer's).
 TRAINED_FROM = {"train": {"ground_truth": "levels", "seed": TRAIN["seed"]}, "levels": LEVELS} if LEVELS_MODE else {"train": TRAIN}
-CONFIG_HASH = config_hash({"catalog": config["catalog"], "grid": config["grid"], "select": config["select"], **TRAINED_FROM})
+CONFIG_HASH = config_hash(
+    {"catalog": config["catalog"], "epoch": config["epoch"], "grid": config["grid"], "select": config["select"], **TRAINED_FROM}
+)
 
 
 def final_targets():
