@@ -32,7 +32,7 @@ import numpy as np
 
 from helios.errors import HeliosError
 from helios.files import atomic_path
-from helios.pack_records import RECORD_BYTES, SPLAT_FIELDS, SPLAT_RECORDS, decode_gaussians, decode_points
+from helios.pack_records import RECORD_BYTES, SPLAT_FIELDS, SPLAT_RECORDS, decode_gaussians, decode_points, decode_velocities
 
 MAGIC = b"HELIOSPK"
 VERSION = 2
@@ -40,7 +40,7 @@ HEADER_SIZE = 128
 ALIGNMENT = 64
 _HEADER = struct.Struct("<8sIIIIQQQ32s")  # 8+4+4+4+4+8+8+8+32 = 80 bytes, zero-padded to 128
 MAX_DIRECTORY_BYTES = 256 << 20
-BLOCK_KINDS = ("points", "level", "splats")
+BLOCK_KINDS = ("points", "velocities", "level", "splats")
 
 
 class PackError(HeliosError):
@@ -223,8 +223,8 @@ class PackReader:
         if not isinstance(entry.get("blocks"), list) or not all(isinstance(b, dict) for b in entry["blocks"]):
             raise self._fail(f"cell {name}: invalid block list")
         kinds = [b.get("kind") for b in entry["blocks"]]
-        if kinds.count("points") != 1 or kinds.count("splats") > 1:
-            raise self._fail(f"cell {name}: a cell needs one points block and at most one splats block, has {kinds}")
+        if kinds.count("points") != 1 or kinds.count("splats") > 1 or kinds.count("velocities") > 1:
+            raise self._fail(f"cell {name}: a cell needs one points block and at most one velocities and one splats block, has {kinds}")
 
     def _check_block(self, cell: dict[str, Any], block: dict[str, Any], size: int) -> None:
         name, kind = cell["id"], block.get("kind")
@@ -242,8 +242,8 @@ class PackReader:
             raise self._fail(f"cell {name}, {kind} block: length {block['length']} does not match {block['count']} records")
         if block["offset"] % ALIGNMENT or block["offset"] < HEADER_SIZE or block["offset"] + block["length"] > size:
             raise self._fail(f"cell {name}, {kind} block at {block['offset']} (+{block['length']}) is misaligned or past the end of the file")
-        if kind == "points" and block["count"] != cell["stars"]:
-            raise self._fail(f"cell {name}: points block holds {block['count']} stars, the cell {cell['stars']}")
+        if kind in ("points", "velocities") and block["count"] != cell["stars"]:
+            raise self._fail(f"cell {name}: {kind} block holds {block['count']} stars, the cell {cell['stars']}")
         if kind == "level":
             if not (_is_int(block.get("level")) and block["level"] >= 1 and _is_number(block.get("fraction"))
                     and 0 < block["fraction"] < 1 and _is_int(block.get("points")) and 0 <= block["points"] <= cell["stars"]):
@@ -277,6 +277,13 @@ class PackReader:
         """A cell's stars, brightest first: positions (pc, the universe's frame), absolute magnitudes, colours."""
         relative, abs_mag, colours = decode_points(self.read_block(cell_id, self.block(cell_id, "points")))
         return relative + np.asarray(self.cells[cell_id]["centre_pc"]), abs_mag, colours
+
+    def velocities(self, cell_id: str) -> np.ndarray:
+        """A cell's space velocities ``[N, 3]`` (pc/kyr, the universe's frame), in the order of its points."""
+        block = self.block(cell_id, "velocities")
+        if block is None:
+            raise PackError(f"{self.path}: cell {cell_id} has no velocities")
+        return decode_velocities(self.read_block(cell_id, block))
 
     def level(self, cell_id: str, number: int) -> dict[str, np.ndarray]:
         """A level's Gaussians (:func:`helios.pack_records.decode_gaussians`, means in the universe's frame)."""

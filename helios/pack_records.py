@@ -25,8 +25,9 @@ POINT_RECORD = np.dtype([("position", "<f4", 3), ("abs_mag", "<f2"), ("colour", 
 GAUSSIAN_RECORD = np.dtype([("mean", "<f4", 3), ("log_sigma", "<f2", 3), ("rotation", "<f2", 4), ("abs_mag", "<f2"),
                             ("colour", "<u2"), ("spare", "<u2")])
 SPLAT_RECORDS = {"f32": np.dtype(("<f4", len(SPLAT_FIELDS))), "f16": np.dtype(("<f2", len(SPLAT_FIELDS)))}
+VELOCITY_RECORD = np.dtype(("<f4", 3))
 #: Record bytes by block kind (``splats`` by encoding).
-RECORD_BYTES = {"points": POINT_RECORD.itemsize, "level": GAUSSIAN_RECORD.itemsize,
+RECORD_BYTES = {"points": POINT_RECORD.itemsize, "level": GAUSSIAN_RECORD.itemsize, "velocities": VELOCITY_RECORD.itemsize,
                 **{f"splats_{name}": dtype.itemsize for name, dtype in SPLAT_RECORDS.items()}}
 
 
@@ -60,6 +61,15 @@ def decode_points(data: bytes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions (pc relative to the centre), absolute magnitudes and colours of a ``points`` block."""
     records = np.frombuffer(data, POINT_RECORD)
     return records["position"].astype(np.float64), records["abs_mag"].astype(np.float64), decode_colour(records["colour"])
+
+
+def encode_velocities(velocities: np.ndarray) -> bytes:
+    """Space velocities ``[N, 3]``, pc/kyr in the universe's frame, as float32."""
+    return np.ascontiguousarray(np.asarray(velocities).reshape(-1, 3), dtype="<f4").tobytes()
+
+
+def decode_velocities(data: bytes) -> np.ndarray:
+    return np.frombuffer(data, "<f4").reshape(-1, 3).astype(np.float64)
 
 
 def encode_gaussians(means: np.ndarray, sigmas: np.ndarray, rotations: np.ndarray, abs_mag: np.ndarray, colours: np.ndarray) -> bytes:

@@ -23,7 +23,7 @@ from helios.files import sha256_file, write_json
 from helios.lod.cluster import GlowGaussians
 from helios.lod.store import read_cell_levels
 from helios.pack import PackBlock, PackCell, splat_block, write_pack
-from helios.pack_records import encode_gaussians, encode_points
+from helios.pack_records import encode_gaussians, encode_points, encode_velocities
 from helios.partition import read_index
 from helios.splats import ply_records, read_ply
 
@@ -156,12 +156,13 @@ def pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, t
     trained = {c["id"]: c for c in trained_index["cells"]} if trained_index else {}
     cells = []
     for entry in read_index(universe_dir / "index.json")["cells"]:
-        stars = load_cell(universe_dir / entry["file"])
+        stars = load_cell(universe_dir / entry["file"], velocities=True)
         centre = np.asarray(entry["centre_pc"], np.float64)
         if stars.dropped_nonfinite:
             raise HeliosError(f"{universe_dir / entry['file']}: {stars.dropped_nonfinite} star(s) with non-finite values")
         relative = stars.positions * stars.scale_pc + stars.centre_pc - centre
-        blocks = [PackBlock("points", len(stars.abs_mag), encode_points(relative, stars.abs_mag, photometry.unit_luminance(stars.rgb)))]
+        blocks = [PackBlock("points", len(stars.abs_mag), encode_points(relative, stars.abs_mag, photometry.unit_luminance(stars.rgb))),
+                  PackBlock("velocities", len(stars.abs_mag), encode_velocities(stars.velocities))]
         cell = trained.get(entry["id"])
         if cell is not None and "levels" in cell:
             blocks += _level_blocks(Path(trained_dir), cell, stars.abs_mag)
@@ -177,6 +178,6 @@ def pack_universe(universe_dir: str | Path, output: str | Path, trained_dir: str
     """``helios pack``: every cell of a universe, with its trained levels or splats when ``trained_dir`` has them, into one file."""
     universe_index = read_index(Path(universe_dir) / "index.json")
     index = read_trained_index(index_path or Path(trained_dir) / "index.json") if trained_dir is not None else None
-    meta = {"grid": universe_index["grid"], "frame": universe_index["frame"],
+    meta = {"grid": universe_index["grid"], "frame": universe_index["frame"], "epoch": universe_index["epoch"],
             "ground_truth": index["ground_truth"] if index else None, "config_hash": index["config_hash"] if index else None}
     return write_pack(output, pack_cells(universe_dir, index, trained_dir, encoding), meta)

@@ -10,7 +10,7 @@ import pytest
 
 from helios import photometry
 from helios.pack import ALIGNMENT, HEADER_SIZE, PackBlock, PackCell, PackError, PackReader, read_pack, splat_block, write_pack
-from helios.pack_records import decode_points, encode_gaussians, encode_points
+from helios.pack_records import decode_points, decode_velocities, encode_gaussians, encode_points, encode_velocities
 
 
 def cells(n_cells=4, seed=0, splat_encoding=None):
@@ -24,6 +24,8 @@ def cells(n_cells=4, seed=0, splat_encoding=None):
         abs_mag = np.sort(rng.uniform(-1, 12, n))
         colours = photometry.unit_luminance(rng.uniform(0.2, 1, (n, 3)))
         blocks = [PackBlock("points", n, encode_points(positions, abs_mag, colours))]
+        if i % 2:
+            blocks.append(PackBlock("velocities", n, encode_velocities(rng.normal(0, 0.05, (n, 3)))))
         if i == 1 or (i == 2 and splat_encoding is None):
             for number, (points, count) in enumerate(((1, 2), (3, 4))[: 2 if i == 1 else 1], 1):
                 data = encode_gaussians(rng.normal(0, 50, (count, 3)), rng.uniform(1, 30, (count, 3)), np.tile([1.0, 0, 0, 0], (count, 1)),
@@ -53,6 +55,10 @@ def test_round_trip_of_points_and_levels(tmp_path):
         expected, expected_mag, _ = decode_points(cell.blocks[0].data)
         assert np.array_equal(positions, expected + np.asarray(cell.centre_pc)) and np.array_equal(abs_mag, expected_mag)
     assert [b["level"] for b in reader.levels("1_1_2")] == [1, 2] and reader.level("1_1_2", 2)["mean"].shape == (4, 3)
+    velocities = reader.velocities("1_1_2")
+    assert velocities.shape == (data[1].stars, 3) and np.array_equal(velocities, decode_velocities(data[1].blocks[1].data))
+    with pytest.raises(PackError, match="has no velocities"):
+        reader.velocities("2_1_2")
     with pytest.raises(PackError, match="no level 3"):
         reader.level("1_1_2", 3)
 
@@ -86,7 +92,7 @@ def test_header_and_blocks_read_by_an_independent_reader(tmp_path):
     assert (magic, version, header_size, count, dir_offset, file_length) == (b"HELIOSPK", 2, HEADER_SIZE, 4, HEADER_SIZE, len(raw))
     directory = json.loads(raw[dir_offset:dir_offset + dir_length])
     assert hashlib.sha256(raw[dir_offset:dir_offset + dir_length]).digest() == digest
-    assert directory["record_bytes"] == {"points": 16, "level": 32, "splats_f32": 56, "splats_f16": 28}
+    assert directory["record_bytes"] == {"points": 16, "velocities": 12, "level": 32, "splats_f32": 56, "splats_f16": 28}
     cell = directory["cells"][1]
     points = cell["blocks"][0]
     block = raw[points["offset"]:points["offset"] + points["length"]]
@@ -97,7 +103,10 @@ def test_header_and_blocks_read_by_an_independent_reader(tmp_path):
     shown = np.array([rgb565 >> 11, (rgb565 >> 5) & 63, rgb565 & 31]) / [31, 63, 31]
     linear = np.where(shown <= 0.04045, shown / 12.92, ((shown + 0.055) / 1.055) ** 2.4)
     assert np.allclose(linear / (linear @ [0.2126, 0.7152, 0.0722]), colours[1])
-    level = cell["blocks"][1]
+    velocities = cell["blocks"][1]
+    vx, vy, vz = struct.unpack_from("<fff", raw, velocities["offset"] + 12)  # the second star's
+    assert np.allclose([vx, vy, vz], PackReader(tmp_path / "c.pack").velocities(cell["id"])[1], rtol=0, atol=0)
+    level = cell["blocks"][2]
     record = raw[level["offset"]:level["offset"] + 32]
     mean_x, _, _, log_s0, _, _, w, _, _, _, mag, colour, spare = struct.unpack("<fffeeeeeeeeHH", record)
     assert spare == 0 and w == pytest.approx(1.0) and 0 < math.exp(log_s0) < 40
@@ -159,10 +168,13 @@ def block_of(d, cell, index):
         (lambda d: d["cells"][2].update(centre_pc=[0, 0]), "invalid centre_pc"),
         (lambda d: d["cells"][2].update(stars=d["cells"][2]["stars"] + 1), "points block holds"),
         (lambda d: d["cells"][2]["blocks"].pop(0), "one points block"),
-        (lambda d: block_of(d, 1, 1).update(points=10**6), "invalid level block"),
-        (lambda d: block_of(d, 1, 1).update(fraction=1.5), "invalid level block"),
-        (lambda d: block_of(d, 1, 1).update(remainder_abs_mag=None), "remainder_abs_mag must be"),
-        (lambda d: block_of(d, 1, 1).update(remainder_abs_mag="bright"), "remainder_abs_mag must be"),
+        (lambda d: block_of(d, 1, 1).update(count=block_of(d, 1, 1)["count"] + 1, length=12 * (block_of(d, 1, 1)["count"] + 1)),
+         "velocities block holds"),
+        (lambda d: block_of(d, 1, 2).update(kind="velocities", remainder_abs_mag=0, fraction=0), "at most one velocities"),
+        (lambda d: block_of(d, 1, 2).update(points=10**6), "invalid level block"),
+        (lambda d: block_of(d, 1, 2).update(fraction=1.5), "invalid level block"),
+        (lambda d: block_of(d, 1, 2).update(remainder_abs_mag=None), "remainder_abs_mag must be"),
+        (lambda d: block_of(d, 1, 2).update(remainder_abs_mag="bright"), "remainder_abs_mag must be"),
         (lambda d: d["cells"][3].update(id=d["cells"][1]["id"]), "appears twice"),
         (lambda d: d["cells"].pop(), "header says 4 cells"),
     ],

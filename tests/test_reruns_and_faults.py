@@ -145,6 +145,9 @@ def test_job_knobs_rerun_nothing(tmp_path):
     assert planned_jobs(snakemake_command(tmp_path)) == {}
     configure(tmp_path, select={"mode": "all"}, train={**TINY_TRAIN, "iterations": 9})
     assert planned_jobs(snakemake_command(tmp_path)).get("train_cell", 0) >= 1
+    configure(tmp_path, select={"mode": "all"}, epoch=12016.0)  # the stars move: everything from ingest on
+    planned = planned_jobs(snakemake_command(tmp_path))
+    assert planned.get("ingest_part") == 1 and planned.get("partition") == 1, planned
 
 
 def test_diverged_cells_fail_validation_unless_allowed(tmp_path):
