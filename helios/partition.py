@@ -50,14 +50,15 @@ CELL_SCHEMA = ingest.STAR_SCHEMA.append(pa.field("file_index", pa.int32()))
 #: Per-star categorical columns counted per file in the summary.
 METHOD_COLUMNS = ("distance_method", "colour_method", "motion_method")
 
+#: Parquet writer settings for star tables: dictionary encoding only where it
+#: pays (on the float columns it halves write speed for nothing).
+PARQUET_OPTIONS = {"use_dictionary": ["distance_method", "colour_method", "motion_method"], "compression": "snappy"}
+
 
 def options_epoch(options: dict[str, Any]) -> float:
     """The epoch (Julian year) a universe's positions are at, from its ingest options."""
     epoch = options.get("epoch")
     return float(options.get("ref_epoch", ingest.IngestOptions.ref_epoch) if epoch is None else epoch)
-#: Parquet writer settings for star tables: dictionary encoding only where it
-#: pays (on the float columns it halves write speed for nothing).
-PARQUET_OPTIONS = {"use_dictionary": ["distance_method", "colour_method", "motion_method"], "compression": "snappy"}
 
 
 def _read_summary(path: Path) -> dict[str, Any]:
