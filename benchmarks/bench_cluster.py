@@ -1,5 +1,6 @@
-"""Clustering one big cell into a level's Gaussians: k-means++ and all distances against the weighted
-sample and k-d tree used above ``KMEANS_PP_MAX`` clusters, side by side in one run.
+"""Clustering one big cell into a level's Gaussians: k-means++ and all distances against the starts used
+above ``KMEANS_PP_MAX`` clusters (k-means++ on a weighted sample of the stars; a weighted sample of
+stars) with a k-d tree, side by side in one run.
 
     python benchmarks/bench_cluster.py --universe DIR [--fractions 0.01 0.03 0.1] [--repeat 3] --json FILE
 
@@ -45,12 +46,14 @@ def main() -> None:
     cell = universe.read(entry)
     luminosity = photometry.luminosity(cell.abs_mag)
     rows = []
-    default_max = cluster.KMEANS_PP_MAX
+    default_max, default_subsample_max = cluster.KMEANS_PP_MAX, cluster.SUBSAMPLE_PP_MAX
     for fraction in args.fractions:
         chosen = level(len(cell.abs_mag), fraction)
         rest = slice(chosen.n_points, None)
-        for method, pp_max in (("k-means++, all distances", 10**12), ("weighted sample, k-d tree", default_max)):
-            cluster.KMEANS_PP_MAX = pp_max
+        for method, pp_max, subsample_max in (("k-means++, all distances", 10**12, 10**12),
+                                              ("++ on a sample, k-d tree", default_max, default_subsample_max),
+                                              ("weighted sample, k-d tree", default_max, default_max)):
+            cluster.KMEANS_PP_MAX, cluster.SUBSAMPLE_PP_MAX = pp_max, subsample_max
             times, labels = [], None
             for _ in range(args.repeat):
                 started = time.perf_counter()
@@ -62,7 +65,7 @@ def main() -> None:
             rows.append(row)
             print(f"{entry['id']} {row['stars']:>9,} stars  f {fraction:<5g} k {row['k']:>7,}  {method:28s} "
                   f"median {row['median_s']:8.2f} s  spread {row['spread']:.4e}", flush=True)
-        cluster.KMEANS_PP_MAX = default_max
+        cluster.KMEANS_PP_MAX, cluster.SUBSAMPLE_PP_MAX = default_max, default_subsample_max
     if args.json:
         machine = {"cpu_count": os.cpu_count(), "threads": torch.get_num_threads(), "torch": torch.__version__, "platform": platform.platform()}
         with open(args.json, "w") as handle:

@@ -55,11 +55,15 @@ class GlowGaussians:
         return tuple(torch.as_tensor(a, dtype=torch.float64, device=device) for a in (self.means, self.covariances, self.luminosity, self.colours))
 
 
-#: Above this many clusters ("big levels") the start is a luminosity-weighted sample of stars instead
-#: of k-means++ (whose ``k`` sequential passes over the stars dominate the time there), and stars are
-#: assigned to their nearest centre through a k-d tree instead of all distances (which would be
-#: N x k: 10^12 for the 10 % level of a 6-million-star cell).
+#: Above this many clusters ("big levels") k-means++ runs on a luminosity-weighted sample of
+#: ``SUBSAMPLE_PER_CLUSTER`` stars per cluster instead of on every star (its ``k`` sequential passes over
+#: the stars dominate the time there; the fit is as tight), and stars are assigned to their nearest
+#: centre through a k-d tree instead of all distances (which would be N x k: 10^12 for the 10 % level
+#: of a 6-million-star cell).  Above ``SUBSAMPLE_PP_MAX`` clusters even that is too slow, and the start
+#: is a luminosity-weighted sample of stars (a looser fit: BENCHMARKS.md).
 KMEANS_PP_MAX = 1024
+SUBSAMPLE_PP_MAX = 16384
+SUBSAMPLE_PER_CLUSTER = 8
 
 
 def _nearest(points: torch.Tensor, centres: torch.Tensor, chunk: int = 1 << 16) -> torch.Tensor:
@@ -94,13 +98,20 @@ def _weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> l
 def weighted_kmeans(points: np.ndarray, weights: np.ndarray, k: int, seed: int, iterations: int = 25,
                     device: str | torch.device = "cpu") -> np.ndarray:
     """Labels ``[N]`` of a k-means that minimises the weighted squared distances (k-means++ start
-    drawn with the weights up to ``KMEANS_PP_MAX`` clusters, a weighted sample of stars and a k-d
-    tree above; deterministic for a seed on the CPU)."""
+    drawn with the weights; above ``KMEANS_PP_MAX`` clusters on a weighted sample of the stars, above
+    ``SUBSAMPLE_PP_MAX`` a weighted sample itself, with a k-d tree; deterministic for a seed on the CPU)."""
     rng = np.random.default_rng(seed)
     x = torch.as_tensor(points, dtype=torch.float64, device=device)
     w = torch.as_tensor(weights, dtype=torch.float64, device=device)
     k = min(k, len(points))
-    chosen = _kmeans_pp(x, w, weights, k, rng) if k <= KMEANS_PP_MAX else _weighted_sample(np.asarray(weights, np.float64), k, rng)
+    weights = np.asarray(weights, np.float64)
+    if k <= KMEANS_PP_MAX:
+        chosen = _kmeans_pp(x, w, weights, k, rng)
+    elif k <= SUBSAMPLE_PP_MAX:
+        sample = np.asarray(_weighted_sample(weights, min(len(points), SUBSAMPLE_PER_CLUSTER * k), rng))
+        chosen = sample[_kmeans_pp(x[sample], w[sample], weights[sample], k, rng)].tolist()
+    else:
+        chosen = _weighted_sample(weights, k, rng)
     centres = x[chosen].clone()
     labels = _nearest(x, centres)
     for _ in range(iterations):

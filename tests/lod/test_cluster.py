@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from helios import photometry
 from helios.lod.cluster import cluster_gaussians, weighted_kmeans
@@ -50,10 +51,16 @@ def test_more_clusters_fit_the_stars_closer():
     assert spread(2) > spread(8) > spread(32)
 
 
-def test_many_clusters_start_from_a_weighted_sample_and_still_fit():
-    """Above KMEANS_PP_MAX clusters the start is a luminosity-weighted sample of distinct stars (fast for big levels):
-    deterministic, every cluster used, the light kept, and the fit better than with the k-means++ maximum."""
+@pytest.mark.parametrize("start", ["k-means++ on a sample", "a weighted sample"])
+def test_many_clusters_start_from_a_weighted_sample_and_still_fit(start, monkeypatch):
+    """Above KMEANS_PP_MAX clusters k-means++ runs on a luminosity-weighted sample of the stars, and above
+    SUBSAMPLE_PP_MAX the start is such a sample of distinct stars (fast for big levels): deterministic, every cluster
+    used, the light kept, and the fit better than with the k-means++ maximum."""
+    from helios.lod import cluster
     from helios.lod.cluster import KMEANS_PP_MAX, _weighted_sample
+
+    if start == "a weighted sample":
+        monkeypatch.setattr(cluster, "SUBSAMPLE_PP_MAX", KMEANS_PP_MAX)
 
     rng = np.random.default_rng(4)
     positions = rng.normal(0, 10, (8000, 3))
