@@ -252,7 +252,7 @@ def convert_batch(batch: pa.RecordBatch, first_line: int, distance_source: str, 
     colour_code, teff = _temperatures(batch, options.colour_relation)
     sel = np.flatnonzero(keep)
     tally.rows_kept += sel.size
-    stars, abs_mag, motion_code, colour_code, teff = stars.take(sel), abs_mag[sel], motion_code[sel], colour_code[sel], teff[sel]
+    stars, abs_mag, motion_code, colour_code, teff = stars[sel], abs_mag[sel], motion_code[sel], colour_code[sel], teff[sel]
     distance_at_ref = distance[sel]
     tally.distance_method.update({DISTANCE_METHODS[i]: int(c) for i, c in enumerate(np.bincount(method[sel], minlength=3)) if c})
     tally.colour_method.update({COLOUR_METHODS[i]: int(c) for i, c in enumerate(np.bincount(colour_code, minlength=4)) if c})
@@ -307,7 +307,7 @@ def _motion(batch: pa.RecordBatch, ra: np.ndarray, dec: np.ndarray, distance: np
     at_ref = motion.Astrometry(ra, dec, distance, np.where(has_pm, pmra, 0.0), np.where(has_pm, pmdec, 0.0), np.where(has_rv, rv, 0.0),
                                ref_epoch)
     rows = np.flatnonzero(keep)
-    stars = at_ref.take(rows)
+    stars = at_ref[rows]
     epoch = options.universe_epoch
     if np.any(stars.epoch != epoch):
         stars = motion.propagate(stars, epoch)

@@ -47,9 +47,6 @@ class Astrometry:
         epoch = self.epoch if np.ndim(self.epoch) == 0 else np.asarray(self.epoch)[index]
         return Astrometry(*(np.asarray(getattr(self, f.name))[index] for f in fields(self)[:-1]), epoch)
 
-    def take(self, rows: np.ndarray) -> Astrometry:
-        return self[rows]
-
 
 def _in_pieces(function, stars: Astrometry, *args):
     """``function(piece, *args)`` over pieces of the stars, on every CPU core; the results concatenated."""
@@ -94,7 +91,3 @@ def _space_velocity(stars: Astrometry) -> np.ndarray:
     ra, dec, pmr, pmd, px, rv = _erfa_inputs(stars)
     return erfa.starpv(ra, dec, pmr, pmd, px, rv)["v"] * AU_PER_DAY_IN_PC_PER_KYR
 
-
-def tangential_speed_km_s(pm_mas_yr: np.ndarray, distance_pc: np.ndarray) -> np.ndarray:
-    """v_tan = 4.74047 μ d (μ in arcsec/yr, d in pc): a textbook cross-check of :func:`space_velocity`."""
-    return 4.740470446 * np.asarray(pm_mas_yr) / 1000.0 * np.asarray(distance_pc)

@@ -79,7 +79,7 @@ def test_space_velocity_is_the_radial_and_tangential_velocity():
     """On the stars with good parallaxes (a 0.1 mas parallax makes a proper motion a superluminal speed, which ERFA caps)."""
     stars = sample(radial_velocity_seed=3, min_parallax_over_error=5.0)
     velocity = motion.space_velocity(stars)
-    tangential = motion.tangential_speed_km_s(np.hypot(stars.pmra_mas_yr, stars.pmdec_mas_yr), stars.distance_pc)
+    tangential = 4.740470446 * np.hypot(stars.pmra_mas_yr, stars.pmdec_mas_yr) / 1000.0 * stars.distance_pc  # v_t = 4.74047 μ d
     km_s_per_pc_kyr = 977.792  # 1 pc/kyr in km/s
     speed = np.linalg.norm(velocity, axis=1) * km_s_per_pc_kyr
     assert np.allclose(speed, np.hypot(tangential, stars.radial_velocity_km_s), rtol=1e-3)

@@ -31,8 +31,8 @@ from pytorch_msssim import ssim
 from helios import photometry
 from helios.cameras import Views, camera_position
 from helios.lod.cluster import GlowGaussians, cluster_gaussians
-from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, ladder, level, magnitude_cut, with_remainder
-from helios.lod.rule import choose_level
+from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, cell_ladder, level, magnitude_cut
+from helios.lod.rule import choose_level_in_view
 from helios.measure import project
 from helios.render.sky import draw_level
 
@@ -78,9 +78,7 @@ def visible_xy(cell: Any, views: Views, eye: np.ndarray, limiting_mag: float = p
 
 def rule_fraction(cell: Any, entry: dict[str, Any], views: Views, limiting_mag: float) -> float | None:
     """The fraction of the default ladder the level rule draws ``cell`` at from camera 0 (``None``: points)."""
-    distance = float(np.linalg.norm(camera_position(views) - np.asarray(entry["centre_pc"])))
-    chosen = choose_level(with_remainder(ladder(len(cell.abs_mag)), cell.abs_mag), float(entry["radius_pc"]), distance,
-                          float(views.Ks[0, 0, 0]), limiting_mag)
+    chosen = choose_level_in_view(cell_ladder(cell.abs_mag), entry, views, limiting_mag)
     return None if chosen is None else chosen.fraction
 
 

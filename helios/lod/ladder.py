@@ -59,6 +59,11 @@ def ladder(n_stars: int, fractions: tuple[float, ...] = LEVEL_FRACTIONS) -> list
     return [level(n_stars, f) for f in fractions]
 
 
+def cell_ladder(abs_mag: np.ndarray) -> list[Level]:
+    """The default ladder of a cell whose stars' absolute magnitudes (brightest first) are ``abs_mag``."""
+    return with_remainder(ladder(len(abs_mag)), abs_mag)
+
+
 def with_remainder(levels: list[Level], abs_mag: np.ndarray) -> list[Level]:
     """``levels`` of a cell whose stars' absolute magnitudes (brightest first) are ``abs_mag``, each
     knowing the brightest star its Gaussians carry (what the level rule's photometric guard asks)."""

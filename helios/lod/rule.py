@@ -22,7 +22,11 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
+from typing import Any
 
+import numpy as np
+
+from helios.cameras import Views, camera_position
 from helios.lod.ladder import Level
 
 
@@ -58,3 +62,9 @@ def choose_level(levels: Sequence[Level], radius: float, distance: float, focal_
     good = [level for level in levels if level.n_points + level.n_gaussians >= needed
             and (limiting_mag is None or hides_no_visible_star(level, radius, distance, limiting_mag))]
     return min(good, key=lambda level: level.n_points + level.n_gaussians) if good else None
+
+
+def choose_level_in_view(levels: Sequence[Level], entry: dict[str, Any], views: Views, limiting_mag: float | None = None) -> Level | None:
+    """:func:`choose_level` for a cell (its index entry: ``centre_pc``, ``radius_pc``) seen by camera 0 of ``views``."""
+    distance = float(np.linalg.norm(camera_position(views) - np.asarray(entry["centre_pc"])))
+    return choose_level(levels, float(entry["radius_pc"]), distance, float(views.Ks[0, 0, 0]), limiting_mag)

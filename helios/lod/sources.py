@@ -12,7 +12,7 @@ import numpy as np
 from helios.errors import HeliosError
 from helios.lod.cluster import GlowGaussians
 from helios.lod.compare import LevelCache
-from helios.lod.ladder import Level, ladder, with_remainder
+from helios.lod.ladder import Level, cell_ladder, with_remainder
 from helios.lod.store import read_cell_levels
 from helios.trained_index import read_trained_index
 
@@ -33,7 +33,7 @@ class ClusteredLevels:
         self.cache = LevelCache(seed)
 
     def ladder(self, cell: Any) -> list[Level]:
-        return with_remainder(ladder(len(cell.abs_mag)), cell.abs_mag)
+        return cell_ladder(cell.abs_mag)
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
         return self.cache.get(cell, chosen.fraction)[1]

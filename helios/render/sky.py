@@ -20,7 +20,7 @@ import torch
 import yaml
 
 from helios import photometry
-from helios.cameras import Views, camera_position
+from helios.cameras import Views
 from helios.cell import load_cell
 from helios.errors import HeliosError
 from helios.grid import Grid
@@ -150,16 +150,13 @@ def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_p
     (:mod:`helios.lod.rule`, guarded at ``limiting_mag``) from those ``source``
     (:class:`helios.lod.sources.LevelSource`) has for it, and how many cells were drawn at each level
     (``"points"`` or the fraction)."""
-    from helios.lod.rule import choose_level
+    from helios.lod.rule import choose_level_in_view
 
     image = torch.zeros((1, views.height, views.width, 3), dtype=torch.float64, device=device)
-    eye = camera_position(views)
-    focal = float(views.Ks[0, 0, 0])
     drawn: dict[str, int] = {}
     for entry in universe.cells_in_view(views):
         cell = universe.read(entry)
-        distance = float(np.linalg.norm(eye - np.asarray(entry["centre_pc"])))
-        chosen = choose_level(source.ladder(cell), float(entry["radius_pc"]), distance, focal, limiting_mag)
+        chosen = choose_level_in_view(source.ladder(cell), entry, views, limiting_mag)
         if chosen is None:
             render_points(cell.positions, cell.colours, cell.abs_mag, views, psf_sigma_px, device, out=image)
             drawn["points"] = drawn.get("points", 0) + 1
