@@ -407,6 +407,28 @@ def _run_validate(args: argparse.Namespace, logger: logging.Logger) -> None:
         raise SystemExit(1)
 
 
+def _add_site(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "site", help="write the planetarium web site of a universe (page, scripts, index.json, pack, landmarks)",
+        description="Write a static web site for DIR: the planetarium page and its scripts (client/), index.json, "
+        "the pack and the landmarks in the universe's frame. Copied to any static web server or CDN that answers HTTP Range "
+        "requests, it works; `helios view SITE` serves it locally. Needs the client's npm install (npm ci --prefix client).")
+    parser.add_argument("directory", metavar="DIR", help="workflow output directory (results) or `helios build` output (packed here, points only)")
+    parser.add_argument("--output", required=True, metavar="SITE", help="directory to write (replaced when it exists)")
+    parser.add_argument("--pack", metavar="FILE", help="pack to serve (default: DIR/trained/cells.pack.bin)")
+    parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file (default: the built-in set)")
+    parser.set_defaults(run=_run_site)
+
+
+def _run_site(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from helios.site import make_site
+
+    manifest = make_site(args.directory, args.output, args.landmarks, args.pack)
+    size = sum(path.stat().st_size for path in Path(args.output).rglob("*") if path.is_file())
+    print(f"{args.output}: web site of {args.directory} ({size / 1e6:.1f} MB, frame {manifest['frame']}, epoch {manifest['epoch']}); "
+          f"serve it with: helios view {args.output}")
+
+
 def _add_view(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "view", help="serve a results directory over HTTP (with Range requests) and open it in a browser",
@@ -574,6 +596,7 @@ def make_parser() -> argparse.ArgumentParser:
     _add_pack_info(commands)
     _add_levels_cell(commands)
     _add_validate(commands)
+    _add_site(commands)
     _add_view(commands)
     _add_render(commands)
     return parser

@@ -1,0 +1,101 @@
+// The overlays: breadcrumb (anchor, distance from it, distance to the Sun), landmark search, exposure
+// and time controls, status line, labels and error messages.  `hud=0` in the URL hides all of them.
+
+const AU_PC = 4.84813681109536e-6;
+const LIGHT_YEAR_PC = 0.306601394;
+
+/** A distance in pc as people say it: AU near the Sun, then pc, kpc, Mpc. */
+export function formatDistance(pc) {
+  if (!Number.isFinite(pc)) return "-";
+  if (pc < 0.05) return `${(pc / AU_PC).toPrecision(3)} AU`;
+  if (pc < 1e3) return `${pc.toPrecision(3)} pc (${(pc / LIGHT_YEAR_PC).toPrecision(3)} ly)`;
+  if (pc < 1e6) return `${(pc / 1e3).toPrecision(3)} kpc`;
+  return `${(pc / 1e6).toPrecision(3)} Mpc`;
+}
+
+/** Straight-line motion is trustworthy for tens of kyr (docs/motion.md); beyond, the note says so. */
+export const TRUSTED_KYR = 20;
+
+export class Hud {
+  constructor(root, { onSearch, onPick, onMagnitude, onEpoch }) {
+    this.root = root;
+    this.el = (id) => root.querySelector(`#${id}`);
+    this.labels = this.el("labels");
+    this.labelNodes = new Map();
+    this.onPick = onPick;
+    const search = this.el("search");
+    const results = this.el("results");
+    search.addEventListener("input", () => {
+      results.replaceChildren(...onSearch(search.value).map((mark) => {
+        const item = document.createElement("li");
+        item.textContent = mark.name;
+        item.addEventListener("click", () => { results.replaceChildren(); search.value = ""; onPick(mark); });
+        return item;
+      }));
+    });
+    search.addEventListener("keydown", (event) => {
+      event.stopPropagation();
+      if (event.key === "Enter" && results.firstChild) results.firstChild.click();
+      if (event.key === "Escape") { search.value = ""; results.replaceChildren(); search.blur(); }
+    });
+    this.el("mag").addEventListener("input", (event) => onMagnitude(Number(event.target.value)));
+    this.el("epoch").addEventListener("input", (event) => onEpoch(Number(event.target.value)));
+  }
+
+  setVisible(visible) {
+    this.root.classList.toggle("hidden", !visible);
+  }
+
+  setControls(mag, epoch, packEpoch) {
+    const magInput = this.el("mag");
+    magInput.value = mag;
+    this.el("mag-value").textContent = mag.toFixed(1);
+    const epochInput = this.el("epoch");
+    epochInput.min = packEpoch - 100000;
+    epochInput.max = packEpoch + 100000;
+    epochInput.value = epoch;
+    this.el("epoch-value").textContent = `${Math.round(epoch)} (${epoch >= packEpoch ? "+" : ""}${((epoch - packEpoch) / 1000).toFixed(1)} kyr)`;
+    const far = Math.abs(epoch - packEpoch) / 1000 > TRUSTED_KYR;
+    this.el("epoch-note").textContent = far
+      ? `Beyond ±${TRUSTED_KYR} kyr straight-line motion drifts from the stars' true paths (the Galaxy's pull bends them): a sketch, not a prediction.`
+      : epoch !== packEpoch ? "Trained levels belong to the catalogue's epoch: away from it every star is a point." : "";
+  }
+
+  setBreadcrumb(anchorName, fromAnchor, fromSun, regime) {
+    this.el("crumb").textContent = `${anchorName ?? "free flight"} • ${anchorName ? `${formatDistance(fromAnchor)} from it • ` : ""}${formatDistance(fromSun)} from the Sun • speed: ${regime}`;
+  }
+
+  setStatus(text) {
+    this.el("status").textContent = text;
+  }
+
+  showError(message) {
+    const box = this.el("error");
+    box.textContent = message;
+    box.hidden = false;
+  }
+
+  /** Place labels: [{mark, u, v}] in CSS pixels. */
+  placeLabels(placed) {
+    const seen = new Set();
+    for (const { mark, u, v } of placed) {
+      let node = this.labelNodes.get(mark.name);
+      if (!node) {
+        node = document.createElement("div");
+        node.className = "label";
+        node.textContent = mark.name;
+        node.addEventListener("click", () => this.onPick(mark));
+        this.labels.appendChild(node);
+        this.labelNodes.set(mark.name, node);
+      }
+      node.style.transform = `translate(${u.toFixed(1)}px, ${v.toFixed(1)}px)`;
+      seen.add(mark.name);
+    }
+    for (const [name, node] of this.labelNodes) {
+      if (!seen.has(name)) {
+        node.remove();
+        this.labelNodes.delete(name);
+      }
+    }
+  }
+}

@@ -1,0 +1,293 @@
+// The HELIOS planetarium page: reads site.json, the landmarks, index.json and the pack's directory,
+// opens the view the URL asks for, streams the cells in view and draws them as light every frame the
+// view changes.  window.helios is the page's test and scripting interface (docs/client.md).
+
+import { Camera, add, lookAt, norm, scale, sub } from "./camera.js";
+import { Hud, formatDistance } from "./hud.js";
+import { findLandmark, searchLandmarks } from "./landmarks.js";
+import { Navigator, SPEED_REGIMES } from "./navigation.js";
+import { openPack } from "./pack.js";
+import { exposureFor } from "./photometry.js";
+import { LightRenderer } from "./renderer.js";
+import { Streamer } from "./streamer.js";
+import { formatView, parseView, resolvePoint } from "./viewstate.js";
+
+const DEFAULT_BUDGET_MB = 512;
+const MAX_LABELS = 30;
+
+async function fetchJson(url) {
+  let response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new Error(`${url}: cannot fetch (${error.message})`);
+  }
+  if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+  try {
+    return await response.json();
+  } catch (error) {
+    throw new Error(`${url}: not valid JSON (${error.message})`);
+  }
+}
+
+class App {
+  constructor() {
+    this.canvas = document.getElementById("sky");
+    this.keys = new Set();
+    this.dirty = true;
+    this.frameTimes = [];
+    this.lastFrame = null;
+    this.waiters = [];
+    this.error = null;
+    this.hud = new Hud(document.getElementById("hud"), {
+      onSearch: (text) => searchLandmarks(this.landmarks || [], text),
+      onPick: (mark) => this.warp(mark),
+      onMagnitude: (mag) => { this.mag = mag; this.controlsChanged(); },
+      onEpoch: (epoch) => { this.epoch = epoch; this.controlsChanged(); },
+    });
+  }
+
+  fail(error) {
+    const message = error && error.message ? error.message : String(error);
+    if (this.error === null) this.error = message;
+    this.hud.showError(message);
+    this.hud.setVisible(true);
+    for (const waiter of this.waiters.splice(0)) waiter.reject(new Error(message));
+  }
+
+  async boot() {
+    this.site = await fetchJson("site.json");
+    const marks = await fetchJson(this.site.landmarks);
+    this.landmarks = marks.landmarks.map((mark) => ({ ...mark, position: [mark.x_pc, mark.y_pc, mark.z_pc] }));
+    const index = await fetchJson(this.site.index);
+    const maxSpeed = new Map((index.cells || []).map((cell) => [cell.id, cell.max_speed_pc_kyr || 0]));
+    this.pack = await openPack(this.site.pack);
+    const view = parseView(location.search);
+    const budgetMb = Number(new URLSearchParams(location.search).get("budget") || DEFAULT_BUDGET_MB);
+    this.hudVisible = view.hud;
+    this.hud.setVisible(view.hud);
+    this.fov = view.fov;
+    this.mag = view.mag ?? this.site.photometry.default_limiting_mag;
+    this.packEpoch = this.pack.meta.epoch ?? 2016.0;
+    this.epoch = view.epoch ?? this.packEpoch;
+    const eye = resolvePoint(view.from, this.landmarks, "from");
+    const target = resolvePoint(view.lookat, this.landmarks, "lookat");
+    this.nav = new Navigator(eye, lookAt(eye, target, view.up));
+    this.nav.up = view.up;
+    this.renderer = new LightRenderer(this.canvas, this.site.photometry);
+    this.streamer = new Streamer(this.pack, this.renderer, {
+      budgetBytes: budgetMb * 1024 * 1024, maxSpeed, reachPx: 4 * this.site.photometry.psf_sigma_px + 1,
+      ruleConstants: this.site.level_rule, onChange: () => { this.dirty = true; }, onError: (error) => this.fail(error),
+    });
+    this.hud.setControls(this.mag, this.epoch, this.packEpoch);
+    this.bindInput();
+    window.addEventListener("resize", () => { this.dirty = true; });
+    requestAnimationFrame((now) => this.frame(now));
+  }
+
+  controlsChanged() {
+    this.hud.setControls(this.mag, this.epoch, this.packEpoch);
+    this.dirty = true;
+    this.urlDirty = performance.now();
+  }
+
+  get kyr() {
+    return (this.epoch - this.packEpoch) / 1000;
+  }
+
+  camera(eye = this.nav.eye, basis = this.nav.basis) {
+    const ratio = window.devicePixelRatio || 1;
+    const width = Math.max(1, Math.round(this.canvas.clientWidth * ratio));
+    const height = Math.max(1, Math.round(this.canvas.clientHeight * ratio));
+    return new Camera(eye, basis, this.fov, width, height);
+  }
+
+  bindInput() {
+    window.addEventListener("keydown", (event) => {
+      if (event.target instanceof HTMLInputElement) return;
+      const key = event.key.toLowerCase();
+      this.keys.add(key);
+      if (key === "q") this.nav.setRegime(-1);
+      if (key === "e") this.nav.setRegime(1);
+      if (key === "h") this.warp(findLandmark(this.landmarks, "sun"));
+      const planet = ["mercury", "venus", "earth", "mars", "jupiter", "saturn", "uranus", "neptune"][Number(key) - 1];
+      if (planet) this.warp(findLandmark(this.landmarks, planet));
+      this.dirty = true;
+    });
+    window.addEventListener("keyup", (event) => this.keys.delete(event.key.toLowerCase()));
+    window.addEventListener("blur", () => this.keys.clear());
+    const pointers = new Map();
+    let pinch = null;
+    this.canvas.addEventListener("pointerdown", (event) => {
+      this.canvas.setPointerCapture(event.pointerId);
+      pointers.set(event.pointerId, [event.clientX, event.clientY]);
+      pinch = null;
+    });
+    this.canvas.addEventListener("pointermove", (event) => {
+      const last = pointers.get(event.pointerId);
+      if (!last) return;
+      const now = [event.clientX, event.clientY];
+      pointers.set(event.pointerId, now);
+      if (pointers.size === 2) {
+        const [a, b] = [...pointers.values()];
+        const spread = Math.hypot(a[0] - b[0], a[1] - b[1]);
+        if (pinch) this.nav.zoom(pinch / Math.max(spread, 1));
+        pinch = spread;
+      } else {
+        const pixelsPerRadian = this.camera().focal / (window.devicePixelRatio || 1);
+        this.nav.drag((now[0] - last[0]) / pixelsPerRadian, (now[1] - last[1]) / pixelsPerRadian);
+      }
+      this.moved();
+    });
+    const release = (event) => { pointers.delete(event.pointerId); pinch = null; };
+    this.canvas.addEventListener("pointerup", release);
+    this.canvas.addEventListener("pointercancel", release);
+    this.canvas.addEventListener("wheel", (event) => {
+      event.preventDefault();
+      this.nav.zoom(Math.exp(event.deltaY * 0.001));
+      this.moved();
+    }, { passive: false });
+  }
+
+  moved() {
+    this.dirty = true;
+    this.urlDirty = performance.now();
+  }
+
+  warp(landmark) {
+    const running = this.nav.warpTo(landmark, performance.now());
+    this.moved();
+    return new Promise((resolve) => { running.resolve = resolve; });
+  }
+
+  handleKeys(seconds) {
+    const k = this.keys;
+    const direction = [(k.has("d") ? 1 : 0) - (k.has("a") ? 1 : 0), (k.has("f") ? 1 : 0) - (k.has("r") ? 1 : 0),
+      (k.has("w") ? 1 : 0) - (k.has("s") ? 1 : 0)];
+    const boost = k.has("shift") ? 10 : 1;
+    if (direction.some(Boolean)) {
+      this.nav.fly(direction.map((d) => d * boost), seconds);
+      this.moved();
+    }
+    const yaw = (k.has("arrowright") ? 1 : 0) - (k.has("arrowleft") ? 1 : 0);
+    const pitch = (k.has("arrowup") ? 1 : 0) - (k.has("arrowdown") ? 1 : 0);
+    if (yaw || pitch) {
+      this.nav.look(yaw * seconds, pitch * seconds);
+      this.moved();
+    }
+  }
+
+  frame(now) {
+    try {
+      const seconds = this.lastFrame === null ? 0 : Math.min(0.1, (now - this.lastFrame) / 1000);
+      this.handleKeys(seconds);
+      const warp = this.nav.warp;
+      if (this.nav.step(now)) {
+        this.dirty = true;
+        if (!this.nav.warp && warp && warp.resolve) this.afterSettled(warp.resolve);
+      }
+      this.draw(now);
+      if (this.urlDirty && now - this.urlDirty > 400 && !this.nav.warp) {
+        history.replaceState(null, "", this.viewQuery());
+        this.urlDirty = null;
+      }
+    } catch (error) {
+      this.fail(error);
+    }
+    this.lastFrame = now;
+    requestAnimationFrame((t) => this.frame(t));
+  }
+
+  draw(now) {
+    const camera = this.camera();
+    const destination = this.nav.warpDestination();
+    const prefetch = destination ? this.camera(destination.eye, lookAt(destination.eye, destination.target, this.nav.up)) : null;
+    const drawables = this.streamer.update(camera, this.kyr, this.mag, prefetch);
+    if (this.dirty) {
+      const started = performance.now();
+      if (camera.width !== this.canvas.width || camera.height !== this.canvas.height) this.renderer.setSize(camera.width, camera.height);
+      this.renderer.render(camera, drawables, exposureFor(this.mag, this.site.photometry.limit_exposed_flux), this.kyr);
+      this.frameTimes.push({ at: now, ms: performance.now() - started, interval: this.lastDrawn === undefined ? null : now - this.lastDrawn });
+      if (this.frameTimes.length > 2000) this.frameTimes.shift();
+      this.lastDrawn = now;
+      this.dirty = false;
+      if (this.hudVisible) this.updateOverlays(camera, drawables);
+    }
+    if (this.streamer.settled() && !this.nav.warp) {
+      for (const waiter of this.waiters.splice(0)) waiter.resolve();
+    }
+  }
+
+  updateOverlays(camera, drawables) {
+    const ratio = window.devicePixelRatio || 1;
+    const eye = camera.eye;
+    const anchor = this.nav.anchor;
+    let nearest = null;
+    let nearestDistance = Infinity;
+    const placed = [];
+    for (const mark of this.landmarks) {
+      const distance = norm(sub(mark.position, eye));
+      if (distance < nearestDistance) { nearest = mark; nearestDistance = distance; }
+      const at = camera.project(mark.position);
+      if (!at || at[0] < 0 || at[1] < 0 || at[0] >= camera.width || at[1] >= camera.height || distance < 1e-9) continue;
+      placed.push({ mark, u: at[0] / ratio, v: at[1] / ratio, distance });
+    }
+    placed.sort((a, b) => a.distance - b.distance);
+    this.hud.placeLabels(placed.slice(0, MAX_LABELS));
+    const crumb = anchor ?? nearest;
+    this.hud.setBreadcrumb(anchor ? anchor.name : `near ${crumb.name}`, norm(sub(crumb.position, eye)), norm(eye),
+      SPEED_REGIMES[this.nav.regime].name);
+    const stars = drawables.reduce((sum, d) => sum + d.count, 0);
+    const cache = this.streamer.cache;
+    this.hud.setStatus(`${drawables.length}/${this.streamer.visibleIds.size} cells in view, ${stars.toLocaleString()} stars · ` +
+      `cache ${(cache.bytes / 1048576).toFixed(1)} of ${(cache.budgetBytes / 1048576).toFixed(0)} MB` +
+      `${this.streamer.overBudget ? " (budget reached: not every cell is drawn)" : ""} · fetched ${(this.pack.bytesFetched / 1048576).toFixed(2)} MB` +
+      ` · ${formatDistance(norm(eye))} from the Sun`);
+  }
+
+  viewQuery() {
+    const anchorDistance = this.nav.anchor ? norm(sub(this.nav.anchor.position, this.nav.eye)) : 0;
+    const reach = anchorDistance > 0 ? anchorDistance : Math.max(norm(this.nav.eye), 1);
+    return formatView({
+      eye: this.nav.eye, target: add(this.nav.eye, scale(this.nav.basis.forward, reach)), fov: this.fov,
+      mag: this.mag, epoch: this.epoch === this.packEpoch ? null : this.epoch, up: scale(this.nav.basis.down, -1), hud: this.hudVisible,
+    });
+  }
+
+  afterSettled(callback) {
+    this.waiters.push({ resolve: callback, reject: callback });
+  }
+
+  settled() {
+    if (this.error !== null) return Promise.reject(new Error(this.error));
+    this.dirty = true;
+    return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+}
+
+const app = new App();
+// The page's scripting interface: tests and the benchmark drive the client through it.
+window.helios = {
+  app,
+  ready: null,
+  get error() { return app.error; },
+  settled: () => app.settled(),
+  warp: (name) => app.warp(findLandmark(app.landmarks, name)).then(() => app.settled()),
+  view: () => app.viewQuery(),
+  frame: () => {
+    const started = performance.now();
+    app.dirty = true;
+    app.draw(performance.now());
+    app.renderer.renderer.getContext().finish();
+    return performance.now() - started;
+  },
+  stats: () => ({
+    bytesFetched: app.pack.bytesFetched, requests: app.streamer.requests, cacheBytes: app.streamer.cache.bytes,
+    peakCacheBytes: app.streamer.cache.peakBytes, budgetBytes: app.streamer.cache.budgetBytes,
+    cellsInView: [...app.streamer.visibleIds], cellsLoaded: app.streamer.cache.entries.size, levelChoices: app.streamer.levelChoices,
+    overBudget: app.streamer.overBudget, frameTimes: app.frameTimes.slice(), glRenderer: app.renderer.glRenderer,
+    lightPrecision: app.renderer.lightPrecision,
+  }),
+};
+window.helios.ready = app.boot().then(() => app.settled()).catch((error) => { app.fail(error); throw error; });
+window.helios.ready.catch(() => {}); // the page shows the error; a test reads window.helios.error

@@ -1,0 +1,211 @@
+// Drawing the universe as light (docs/photometry.md), with three.js on WebGL2.
+//
+// Stars are point sources: each adds its flux F = 10^(-0.4 M) (10 pc / d)^2 times its colour through a
+// Gaussian point-spread function integrated over each pixel and normalised over its (2 reach + 1)^2
+// stamp, exactly as helios/render/points.py does, into a floating-point image (additive blending: light
+// is optically thin, so no sorting and no depth buffer are needed).  The image is padded by `reach`
+// pixels on every side, so a star just outside the frame still puts its light inside it, as in Python.
+// A second pass applies the exposure's tone map, sRGB(1 - exp(-x)), to the canvas.
+//
+// Floating origin: the GPU sees each cell at (centre - eye), computed in float64 on the CPU and
+// rounded once to float32; star positions are float32 offsets from their cell's centre.  Nothing the
+// GPU adds is ever far from the camera's scale, so nothing jitters (docs/client.md).
+
+import * as THREE from "three";
+
+const ERF = `
+float erf_(float x) {
+  // Abramowitz and Stegun 7.1.26 (absolute error below 1.5e-7).
+  float s = sign(x);
+  float a = abs(x);
+  float t = 1.0 / (1.0 + 0.3275911 * a);
+  float y = 1.0 - (((((1.061405429 * t - 1.453152027) * t) + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t * exp(-a * a);
+  return s * y;
+}`;
+
+const POINT_VERTEX = `
+precision highp float;
+in vec3 position;
+in float absMag;
+in vec3 colour;
+#ifdef MOVING
+in vec3 velocity;
+uniform float uKyr;
+#endif
+uniform vec3 uOffset;
+uniform mat3 uRotation;
+uniform float uFocal;
+uniform vec2 uSize;
+uniform float uReach;
+uniform float uExposure;
+uniform float uMaxFlux;
+flat out vec2 vCentre;
+flat out vec2 vFirst;
+flat out vec3 vLight;
+void main() {
+  vec3 local = position;
+#ifdef MOVING
+  local += velocity * uKyr;
+#endif
+  vec3 p = uRotation * (local + uOffset);
+  vec2 padded = uSize + 2.0 * uReach;
+  vec2 centre = uFocal * p.xy / p.z + 0.5 * uSize + uReach;
+  vec2 first = floor(centre);
+  if (!(p.z > 0.0) || any(lessThan(first, vec2(0.0))) || any(greaterThanEqual(first, padded))) {
+    gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
+    gl_PointSize = 0.0;
+    return;
+  }
+  float logFlux = -0.921034037 * absMag + 4.605170186 - log(dot(p, p));
+  vLight = colour * min(uExposure * exp(logFlux), uMaxFlux);
+  vCentre = centre;
+  vFirst = first;
+  gl_Position = vec4((first.x + 0.5) / padded.x * 2.0 - 1.0, 1.0 - (first.y + 0.5) / padded.y * 2.0, 0.0, 1.0);
+  gl_PointSize = 2.0 * uReach + 1.0;
+}`;
+
+const POINT_FRAGMENT = `
+precision highp float;
+uniform float uSigma;
+uniform float uReach;
+uniform vec2 uSize;
+flat in vec2 vCentre;
+flat in vec2 vFirst;
+flat in vec3 vLight;
+out vec4 outColour;
+${ERF}
+vec2 cdf(vec2 x) { return vec2(erf_(x.x), erf_(x.y)) ; }
+void main() {
+  vec2 padded = uSize + 2.0 * uReach;
+  vec2 pixel = vec2(floor(gl_FragCoord.x), padded.y - 1.0 - floor(gl_FragCoord.y));
+  float scale = 1.0 / (uSigma * 1.41421356);
+  vec2 weight = cdf((pixel + 1.0 - vCentre) * scale) - cdf((pixel - vCentre) * scale);
+  vec2 total = cdf((vFirst + uReach + 1.0 - vCentre) * scale) - cdf((vFirst - uReach - vCentre) * scale);
+  weight /= total;
+  outColour = vec4(vLight * weight.x * weight.y, 1.0);
+}`;
+
+const SCREEN_VERTEX = `
+precision highp float;
+in vec3 position;
+void main() { gl_Position = vec4(position.xy, 0.0, 1.0); }`;
+
+const TONE_MAP_FRAGMENT = `
+precision highp float;
+uniform highp sampler2D uLight;
+uniform float uReach;
+out vec4 outColour;
+vec3 srgb(vec3 x) {
+  x = clamp(x, 0.0, 1.0);
+  return mix(12.92 * x, 1.055 * pow(x, vec3(1.0 / 2.4)) - 0.055, step(vec3(0.0031308), x));
+}
+void main() {
+  vec3 light = texelFetch(uLight, ivec2(gl_FragCoord.xy) + ivec2(int(uReach)), 0).rgb;
+  outColour = vec4(srgb(1.0 - exp(-max(light, 0.0))), 1.0);
+}`;
+
+export class LightRenderer {
+  /** canvas: the page's canvas; photometry: site.json's photometry block. */
+  constructor(canvas, photometry) {
+    this.renderer = new THREE.WebGLRenderer({ canvas, antialias: false, alpha: false, preserveDrawingBuffer: true, powerPreference: "high-performance" });
+    this.renderer.autoClear = false;
+    this.renderer.setPixelRatio(1);
+    const gl = this.renderer.getContext();
+    const floatBlend = this.renderer.extensions.has("EXT_color_buffer_float") && this.renderer.extensions.has("EXT_float_blend");
+    this.lightType = floatBlend ? THREE.FloatType : THREE.HalfFloatType;
+    this.maxFlux = floatBlend ? 1e30 : 6e4;
+    this.lightPrecision = floatBlend ? "float32" : "float16";
+    this.glRenderer = gl.getParameter(gl.RENDERER);
+    this.sigma = photometry.psf_sigma_px;
+    this.reach = Math.ceil(4 * this.sigma);
+    this.shared = {
+      uRotation: { value: new THREE.Matrix3() },
+      uFocal: { value: 1 },
+      uSize: { value: new THREE.Vector2(1, 1) },
+      uReach: { value: this.reach },
+      uSigma: { value: this.sigma },
+      uExposure: { value: 1 },
+      uMaxFlux: { value: this.maxFlux },
+      uKyr: { value: 0 },
+    };
+    this.scene = new THREE.Scene();
+    this.dummyCamera = new THREE.OrthographicCamera();
+    this.target = null;
+    const screen = new THREE.BufferGeometry();
+    screen.setAttribute("position", new THREE.Float32BufferAttribute([-1, -1, 0, 3, -1, 0, -1, 3, 0], 3));
+    this.toneMap = new THREE.RawShaderMaterial({
+      glslVersion: THREE.GLSL3, vertexShader: SCREEN_VERTEX, fragmentShader: TONE_MAP_FRAGMENT,
+      uniforms: { uLight: { value: null }, uReach: this.shared.uReach }, depthTest: false, depthWrite: false,
+    });
+    this.screenScene = new THREE.Scene();
+    const quad = new THREE.Mesh(screen, this.toneMap);
+    quad.frustumCulled = false;
+    this.screenScene.add(quad);
+  }
+
+  setSize(width, height) {
+    this.renderer.setSize(width, height, false);
+    this.shared.uSize.value.set(width, height);
+    const paddedW = width + 2 * this.reach;
+    const paddedH = height + 2 * this.reach;
+    if (!this.target || this.target.width !== paddedW || this.target.height !== paddedH) {
+      if (this.target) this.target.dispose();
+      this.target = new THREE.WebGLRenderTarget(paddedW, paddedH, {
+        type: this.lightType, format: THREE.RGBAFormat, depthBuffer: false, stencilBuffer: false,
+        minFilter: THREE.NearestFilter, magFilter: THREE.NearestFilter, generateMipmaps: false,
+      });
+      this.toneMap.uniforms.uLight.value = this.target.texture;
+    }
+  }
+
+  /** A drawable for one cell's stars (decoded points, velocities or null). */
+  makeStars(points, velocities) {
+    const geometry = new THREE.BufferGeometry();
+    geometry.setAttribute("position", new THREE.BufferAttribute(points.positions, 3));
+    geometry.setAttribute("absMag", new THREE.BufferAttribute(points.absMag, 1));
+    geometry.setAttribute("colour", new THREE.BufferAttribute(points.colours, 3));
+    const defines = {};
+    if (velocities) {
+      geometry.setAttribute("velocity", new THREE.BufferAttribute(velocities, 3));
+      defines.MOVING = 1;
+    }
+    const material = new THREE.RawShaderMaterial({
+      glslVersion: THREE.GLSL3, vertexShader: POINT_VERTEX, fragmentShader: POINT_FRAGMENT, defines,
+      uniforms: { ...this.shared, uOffset: { value: new THREE.Vector3() } },
+      blending: THREE.CustomBlending, blendEquation: THREE.AddEquation, blendSrc: THREE.OneFactor, blendDst: THREE.OneFactor,
+      depthTest: false, depthWrite: false, transparent: true,
+    });
+    const stars = new THREE.Points(geometry, material);
+    stars.frustumCulled = false;
+    return stars;
+  }
+
+  dispose(object) {
+    this.scene.remove(object);
+    object.geometry.dispose();
+    object.material.dispose();
+  }
+
+  /** Draw `drawables` ([{object, centre, count}]) for `camera` (camera.js) at `exposure`, `kyr` from the pack's epoch. */
+  render(camera, drawables, exposure, kyr = 0) {
+    const rows = camera.rotationRows();
+    this.shared.uRotation.value.set(...rows);
+    this.shared.uFocal.value = camera.focal;
+    this.shared.uExposure.value = exposure;
+    this.shared.uKyr.value = kyr;
+    this.scene.clear();
+    for (const { object, centre, count } of drawables) {
+      const offset = [centre[0] - camera.eye[0], centre[1] - camera.eye[1], centre[2] - camera.eye[2]];
+      object.material.uniforms.uOffset.value.set(offset[0], offset[1], offset[2]);
+      object.geometry.setDrawRange(0, count);
+      this.scene.add(object);
+    }
+    this.renderer.setRenderTarget(this.target);
+    this.renderer.setClearColor(0x000000, 0);
+    this.renderer.clear(true, false, false);
+    this.renderer.render(this.scene, this.dummyCamera);
+    this.renderer.setRenderTarget(null);
+    this.renderer.clear(true, false, false);
+    this.renderer.render(this.screenScene, this.dummyCamera);
+  }
+}

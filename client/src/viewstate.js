@@ -1,0 +1,59 @@
+// The view in the URL, with the meaning of `helios render`'s options (README, "The web client"):
+// ?from=X,Y,Z|sun|NAME&lookat=X,Y,Z|sun|NAME&fov=DEG&mag=M&epoch=YEAR&up=X,Y,Z&hud=0
+// Coordinates are pc in the universe's frame; a name is a landmark (exact or a unique start).
+
+import { findLandmark } from "./landmarks.js";
+
+export const DEFAULT_VIEW = { from: "sun", lookat: "M 42 (Orion Nebula)", fov: 60, mag: null, epoch: null, up: [0, 0, 1], hud: true };
+
+export class ViewError extends Error {}
+
+function number(text, key, check = () => true) {
+  const value = Number(text);
+  if (text === "" || !Number.isFinite(value) || !check(value)) throw new ViewError(`URL ${key}=${text}: not a valid number here`);
+  return value;
+}
+
+function triple(text, key) {
+  const parts = text.split(",");
+  if (parts.length !== 3) throw new ViewError(`URL ${key}=${text}: give three numbers X,Y,Z`);
+  return parts.map((part) => number(part, key));
+}
+
+/** The view a query string asks for (unresolved points: a [x, y, z] or a name). */
+export function parseView(search) {
+  const params = new URLSearchParams(search);
+  const view = { ...DEFAULT_VIEW, up: DEFAULT_VIEW.up.slice() };
+  const point = (key) => {
+    const text = params.get(key).trim();
+    return /^[-+0-9.eE]+,[-+0-9.eE]+,[-+0-9.eE]+$/.test(text) ? triple(text, key) : text;
+  };
+  if (params.has("from")) view.from = point("from");
+  if (params.has("lookat")) view.lookat = point("lookat");
+  if (params.has("fov")) view.fov = number(params.get("fov"), "fov", (v) => v > 0 && v < 180);
+  if (params.has("mag")) view.mag = number(params.get("mag"), "mag");
+  if (params.has("epoch")) view.epoch = number(params.get("epoch"), "epoch", (v) => Math.abs(v) <= 1e6);
+  if (params.has("up")) view.up = triple(params.get("up"), "up");
+  if (params.has("hud")) view.hud = params.get("hud") !== "0";
+  return view;
+}
+
+/** A point of a view: [x, y, z] as given, 'sun' the origin, else a landmark's position. */
+export function resolvePoint(point, landmarks, key) {
+  if (Array.isArray(point)) return point;
+  if (point.toLowerCase() === "sun") return [0, 0, 0];
+  const mark = findLandmark(landmarks, point, key);
+  return mark.position;
+}
+
+const short = (x) => Number(x.toPrecision(9)).toString();
+
+/** The query string of a camera, the same view when opened again. */
+export function formatView({ eye, target, fov, mag, epoch, up, hud }) {
+  const parts = [`from=${eye.map(short).join(",")}`, `lookat=${target.map(short).join(",")}`, `fov=${short(fov)}`];
+  if (mag !== null && mag !== undefined) parts.push(`mag=${short(mag)}`);
+  if (epoch !== null && epoch !== undefined) parts.push(`epoch=${short(epoch)}`);
+  if (up && (up[0] !== 0 || up[1] !== 0 || up[2] !== 1)) parts.push(`up=${up.map(short).join(",")}`);
+  if (hud === false) parts.push("hud=0");
+  return `?${parts.join("&")}`;
+}

@@ -1,0 +1,123 @@
+"""A static web site for a universe: the planetarium page, its scripts, the pack, ``index.json`` and
+the landmarks (``helios site``, rule ``site``).
+
+The site needs no build and no server logic: any static host that answers HTTP Range requests
+serves it (``helios view`` does, locally).  Layout::
+
+    SITE/index.html            the page (client/index.html)
+    SITE/app/*.js, style.css   the client's modules (client/src), loaded as ES modules
+    SITE/vendor/               three.js from the client's npm install, with its licence
+    SITE/site.json             what the page reads first: file names, photometry, level rule
+    SITE/index.json            the universe's index (frame, epoch, cells, their fastest stars)
+    SITE/cells.pack.bin        the pack (docs/pack-format.md)
+    SITE/landmarks.json        the landmarks, positions in the universe's frame
+
+The site is written into a temporary directory next to ``SITE`` and renamed into place, so a failed
+run leaves no half site behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import helios
+from helios import photometry
+from helios.errors import HeliosError
+from helios.landmarks import BUILTIN, load_landmarks
+from helios.lod.rule import rule_constants
+from helios.render.points import DEFAULT_PSF_SIGMA_PX
+
+#: Files of three.js's npm package the page loads (``three.module.js`` imports ``three.core.js``).
+VENDOR_FILES = {"three/build/three.module.js": "three.module.js", "three/build/three.core.js": "three.core.js",
+                "three/LICENSE": "three.LICENSE.txt"}
+
+
+class SiteError(HeliosError):
+    pass
+
+
+def client_dir() -> Path:
+    """The client's folder: ``HELIOS_CLIENT`` when set, else ``client/`` next to the ``helios`` package."""
+    override = os.environ.get("HELIOS_CLIENT")
+    return Path(override) if override else Path(helios.__file__).resolve().parent.parent / "client"
+
+
+def client_files(client: Path | None = None) -> dict[str, Path]:
+    """Site path -> source file of every client file a site holds; a clear error when one is missing."""
+    client = client or client_dir()
+    if not (client / "index.html").is_file() or not (client / "src").is_dir():
+        raise SiteError(f"{client}: not the HELIOS client folder (no index.html and src/); set HELIOS_CLIENT to it")
+    files = {"index.html": client / "index.html"}
+    files.update({f"app/{path.name}": path for path in sorted((client / "src").iterdir()) if path.suffix in (".js", ".css")})
+    modules = client / "node_modules"
+    for source, name in VENDOR_FILES.items():
+        if not (modules / source).is_file():
+            raise SiteError(f"{modules / source}: missing; install the client's dependencies first: npm ci --prefix {client}")
+        files[f"vendor/{name}"] = modules / source
+    return files
+
+
+def frame_landmarks(landmarks_file: str | Path, universe) -> dict[str, Any]:
+    """The landmarks document with every position in the universe's frame (the page does no frame algebra)."""
+    marks = load_landmarks(landmarks_file)
+    positions = universe.grid.to_frame([mark.xyz for mark in marks])
+    return {
+        "format": "helios-landmarks", "version": 1, "frame": universe.index.get("frame", "icrs"), "units": "pc",
+        "landmarks": [{"name": mark.name, "category": mark.category, "x_pc": float(x), "y_pc": float(y), "z_pc": float(z),
+                       "source": mark.source} for mark, (x, y, z) in zip(marks, positions, strict=True)],
+    }
+
+
+def site_manifest(universe) -> dict[str, Any]:
+    return {
+        "format": "helios-site", "version": 1, "helios": helios.__version__,
+        "pack": "cells.pack.bin", "index": "index.json", "landmarks": "landmarks.json",
+        "frame": universe.index.get("frame", "icrs"), "epoch": universe.index.get("epoch"),
+        "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
+                       "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX},
+        "level_rule": rule_constants(),
+    }
+
+
+def make_site(results: str | Path, output: str | Path, landmarks_file: str | Path = BUILTIN,
+              pack: str | Path | None = None, client: Path | None = None) -> dict[str, Any]:
+    """Write the site of ``results`` (a workflow output directory, or a ``helios build`` output) to ``output``.
+
+    ``pack``: the pack to serve (default ``results/trained/cells.pack.bin``; a ``helios build`` output,
+    which has none, is packed here, points only).  Returns the manifest (``site.json``).
+    """
+    from helios.render.sky import Universe
+    from helios.trained_index import pack_universe
+
+    results, output = Path(results), Path(output)
+    universe = Universe(results)
+    files = client_files(client)
+    pack = Path(pack) if pack is not None else results / "trained" / "cells.pack.bin"
+    build = output.parent / f".{output.name}.partial"
+    shutil.rmtree(build, ignore_errors=True)
+    build.mkdir(parents=True)
+    try:
+        for name, source in files.items():
+            (build / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, build / name)
+        if pack.is_file():
+            shutil.copyfile(pack, build / "cells.pack.bin")
+        elif (results / "trained").exists():
+            raise SiteError(f"{pack}: no pack in this workflow output; run the workflow's pack rule (or give --pack FILE)")
+        else:
+            pack_universe(universe.root, build / "cells.pack.bin", None, "f32")
+        shutil.copyfile(universe.root / "index.json", build / "index.json")
+        (build / "landmarks.json").write_text(json.dumps(frame_landmarks(landmarks_file, universe), indent=1), encoding="utf-8")
+        manifest = site_manifest(universe)
+        (build / "site.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
+        if output.exists():
+            shutil.rmtree(output)
+        build.rename(output)
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    return manifest
