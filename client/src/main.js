@@ -154,8 +154,8 @@ class App {
     this.urlDirty = performance.now();
   }
 
-  warp(landmark) {
-    const running = this.nav.warpTo(landmark, performance.now());
+  warp(landmark, seconds = null) {
+    const running = this.nav.warpTo(landmark, performance.now(), seconds);
     this.moved();
     return new Promise((resolve) => { running.resolve = resolve; });
   }
@@ -272,7 +272,7 @@ window.helios = {
   ready: null,
   get error() { return app.error; },
   settled: () => app.settled(),
-  warp: (name) => app.warp(findLandmark(app.landmarks, name)).then(() => app.settled()),
+  warp: (name, seconds = null) => app.warp(findLandmark(app.landmarks, name), seconds).then(() => app.settled()),
   view: () => app.viewQuery(),
   frame: () => {
     const started = performance.now();

@@ -78,15 +78,16 @@ export class Navigator {
     if (!this.warp) this.basis = turn(this.basis, yaw, pitch);
   }
 
-  /** Start an eased flight to `landmark`, ending `viewingDistance` from it, looking at it. */
-  warpTo(landmark, now) {
+  /** Start an eased flight to `landmark`, ending `viewingDistance` from it, looking at it
+   * (`seconds`: its duration; default from the change of scale, warpDuration). */
+  warpTo(landmark, now, seconds = null) {
     const target = landmark.position;
     let away = sub(this.eye, target);
     const fromDistance = norm(away);
     if (!(fromDistance > 0)) away = scale(this.basis.forward, -1);
     const toDistance = viewingDistance(landmark);
     this.warp = {
-      landmark, start: now, duration: warpDuration(fromDistance, toDistance) * 1000,
+      landmark, start: now, duration: (seconds ?? warpDuration(fromDistance, toDistance)) * 1000,
       fromEye: this.eye.slice(), fromForward: this.basis.forward, direction: normalize(away),
       fromDistance: Math.max(fromDistance, 1e-12), toDistance,
     };

@@ -7,9 +7,10 @@
 // pixels on every side, so a star just outside the frame still puts its light inside it, as in Python.
 // A second pass applies the exposure's tone map, sRGB(1 - exp(-x)), to the canvas.
 //
-// Floating origin: the GPU sees each cell at (centre - eye), computed in float64 on the CPU and
-// rounded once to float32; star positions are float32 offsets from their cell's centre.  Nothing the
-// GPU adds is ever far from the camera's scale, so nothing jitters (docs/client.md).
+// Floating origin: the GPU sees each cell's centre in camera coordinates, R (centre - eye), computed
+// in float64 on the CPU and rounded once to float32; star positions are float32 offsets from their
+// cell's centre.  Far from everything only the depth is large, and its rounding changes a star's
+// apparent size by parts in 10^8, never its place; so nothing jitters (docs/client.md).
 
 import * as THREE from "three";
 
@@ -32,7 +33,7 @@ in vec3 colour;
 in vec3 velocity;
 uniform float uKyr;
 #endif
-uniform vec3 uOffset;
+uniform vec3 uOffset; // the cell's centre in camera coordinates (rotated in float64)
 uniform mat3 uRotation;
 uniform float uFocal;
 uniform vec2 uSize;
@@ -47,7 +48,7 @@ void main() {
 #ifdef MOVING
   local += velocity * uKyr;
 #endif
-  vec3 p = uRotation * (local + uOffset);
+  vec3 p = uRotation * local + uOffset;
   vec2 padded = uSize + 2.0 * uReach;
   vec2 centre = uFocal * p.xy / p.z + 0.5 * uSize + uReach;
   vec2 first = floor(centre);
@@ -195,7 +196,7 @@ export class LightRenderer {
     this.shared.uKyr.value = kyr;
     this.scene.clear();
     for (const { object, centre, count } of drawables) {
-      const offset = [centre[0] - camera.eye[0], centre[1] - camera.eye[1], centre[2] - camera.eye[2]];
+      const offset = camera.toCamera(centre); // float64: sideways components stay exact far from the origin
       object.material.uniforms.uOffset.value.set(offset[0], offset[1], offset[2]);
       object.geometry.setDrawRange(0, count);
       this.scene.add(object);
