@@ -28,6 +28,7 @@ export class Streamer {
     this.visibleIds = new Set();
     this.levelChoices = {};
     this.requests = 0;
+    this.reservedBytes = 0; // of the loads in flight: the budget counts them before they land
   }
 
   radius(cell, kyr) {
@@ -75,14 +76,16 @@ export class Streamer {
     if (entry && (entry.velocities || !withVelocities || !hasVelocities)) return;
     if (this.pending.has(cell.id) || this.pending.size >= MAX_IN_FLIGHT) return;
     const bytes = cell.stars * (BYTES_PER_STAR + (withVelocities && hasVelocities ? BYTES_PER_VELOCITY : 0));
-    if (!this.cache.makeRoom(bytes - (entry ? entry.bytes : 0), keep)) {
+    const extra = bytes - (entry ? entry.bytes : 0);
+    if (!this.cache.makeRoom(extra + this.reservedBytes, keep)) {
       this.overBudget = true;
       return;
     }
-    this.pending.set(cell.id, this.load(cell, withVelocities && hasVelocities, bytes));
+    this.reservedBytes += extra;
+    this.pending.set(cell.id, this.load(cell, withVelocities && hasVelocities, bytes, extra));
   }
 
-  async load(cell, withVelocities, bytes) {
+  async load(cell, withVelocities, bytes, extra) {
     try {
       this.requests += 1;
       const pointsBlock = cell.blocks.find((block) => block.kind === "points");
@@ -99,6 +102,7 @@ export class Streamer {
     } catch (error) {
       this.onError(error);
     } finally {
+      this.reservedBytes -= extra;
       this.pending.delete(cell.id);
       this.onChange();
     }

@@ -1,0 +1,233 @@
+"""The planetarium client in a real headless Chromium (WebGL2 through SwiftShader), served by helios.serve.
+
+A site is made with `helios site` from the embedded sample; its views are opened by URL and compared
+with `helios render` at the same camera and size; the server's log shows what the page fetched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+import shutil
+
+import matplotlib.image
+import numpy as np
+import pytest
+
+from helios.cameras import pinhole
+from helios.landmarks import find_landmark, load_landmarks
+from helios.pack import read_pack
+from helios.photometry import display_image
+from helios.render.sky import Universe, render_sky
+from helios.serve import serve_in_background
+from helios.site import make_site
+from tests.browser.harness import browser
+
+pytestmark = pytest.mark.slow
+PlaywrightError = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')").Error
+AU_PC = 4.84813681109536e-6
+
+
+@pytest.fixture(scope="module")
+def site(sample_universe, tmp_path_factory):
+    path = tmp_path_factory.mktemp("client") / "site"
+    make_site(sample_universe, path)
+    return path
+
+
+@contextlib.contextmanager
+def served(directory):
+    server, url = serve_in_background(directory)
+    try:
+        yield url
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@contextlib.contextmanager
+def client_page(url, width, height, query):
+    """A page of the client at ``url`` + ``query``; yields (page, console errors)."""
+    errors: list[str] = []
+    with browser() as chromium:
+        page = chromium.new_page(viewport={"width": width, "height": height})
+        page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(url + "index.html" + query)
+        yield page, errors
+
+
+def screenshot(page, path) -> np.ndarray:
+    page.screenshot(path=str(path))
+    return np.round(matplotlib.image.imread(str(path))[..., :3] * 255.0)
+
+
+def point(universe, token):
+    if isinstance(token, str):
+        if token == "sun":
+            return np.zeros(3)
+        return universe.landmark_position(find_landmark(load_landmarks(), token))
+    return np.asarray(token, dtype=np.float64)
+
+
+def reference(sample_universe, eye, target, fov, width, height, mag=6.5, epoch=None) -> np.ndarray:
+    """`helios render`'s display image for the same camera."""
+    universe = Universe(sample_universe, epoch=epoch)
+    views = pinhole(point(universe, eye), point(universe, target), fov, width, height)
+    return display_image(render_sky(universe, views)[0], mag).astype(np.float64)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a - b) ** 2))
+    return float("inf") if mse == 0 else 10 * np.log10(255.0 ** 2 / mse)
+
+
+def query(eye, target, fov, extra=""):
+    fmt = lambda p: p if isinstance(p, str) else ",".join(repr(float(x)) for x in p)  # noqa: E731
+    return f"?from={fmt(eye)}&lookat={fmt(target)}&fov={fov}&hud=0{extra}"
+
+
+VIEWS = [  # (from, look at, horizontal field of view): the Sun and three landmarks
+    ("sun", "Betelgeuse", 60.0),
+    ("M 45 (Pleiades)", "sun", 70.0),
+    ("Sirius", "Vega", 50.0),
+    ("Vega", "M 42", 90.0),
+]
+
+
+@pytest.mark.parametrize("eye,target,fov", VIEWS)
+def test_views_opened_by_url_match_helios_render(site, sample_universe, tmp_path, eye, target, fov):
+    width, height = 480, 270
+    with served(site) as url, client_page(url, width, height, query(eye, target, fov)) as (page, errors):
+        page.evaluate("window.helios.ready")
+        shown = screenshot(page, tmp_path / "client.png")
+        stats = page.evaluate("window.helios.stats()")
+    expected = reference(sample_universe, eye, target, fov, width, height)
+    assert (expected > 40).sum() > 50, "the view shows stars"
+    print(f"{eye} -> {target}: PSNR {psnr(shown, expected):.1f} dB, mean {shown.mean():.4f} vs {expected.mean():.4f}")
+    assert psnr(shown, expected) >= 30.0, f"PSNR {psnr(shown, expected):.1f} dB ({stats['glRenderer']}, {stats['lightPrecision']})"
+    # PSNR is forgiving on a black sky (an exposure off by 2x still scores above 30 dB): the light must agree too.
+    assert shown.mean() == pytest.approx(expected.mean(), rel=0.02)
+    assert not errors, errors
+
+
+def star_centroids(image: np.ndarray, peaks: list[tuple[int, int]]) -> np.ndarray:
+    """Intensity-weighted centroids (x, y) in 5 x 5 windows around ``peaks`` of a display image's luminance."""
+    light = image @ np.array([0.2126, 0.7152, 0.0722])
+    out = []
+    for y, x in peaks:
+        window = light[y - 2:y + 3, x - 2:x + 3]
+        ys, xs = np.mgrid[y - 2:y + 3, x - 2:x + 3]
+        out.append([(window * xs).sum() / window.sum(), (window * ys).sum() / window.sum()])
+    return np.asarray(out)
+
+
+def isolated_peaks(image: np.ndarray, threshold: float = 60.0, spacing: int = 6) -> list[tuple[int, int]]:
+    light = image @ np.array([0.2126, 0.7152, 0.0722])
+    ys, xs = np.nonzero(light > threshold)
+    peaks = []
+    for y, x in zip(ys, xs):
+        if not (spacing <= y < light.shape[0] - spacing and spacing <= x < light.shape[1] - spacing):
+            continue
+        patch = light[y - spacing:y + spacing + 1, x - spacing:x + spacing + 1]
+        if light[y, x] == patch.max() and (patch > 0.3 * light[y, x]).sum() <= 25:
+            peaks.append((int(y), int(x)))
+    return peaks
+
+
+@pytest.mark.parametrize("eye,target,fov,mag", [
+    ([AU_PC, 0.0, 0.0], "Betelgeuse", 60.0, 6.5),  # 1 AU from the Sun
+    ([1.0e8, 0.0, 0.0], "sun", 0.0004, 40.0),  # 100 Mpc out, a field of 1.4 arcseconds onto the whole sample
+])
+def test_stars_stay_still_and_where_helios_render_puts_them(site, sample_universe, tmp_path, eye, target, fov, mag):
+    width, height = 480, 270
+    with served(site) as url, client_page(url, width, height, query(eye, target, fov, f"&mag={mag}")) as (page, errors):
+        page.evaluate("window.helios.ready")
+        first = screenshot(page, tmp_path / "first.png")
+        page.evaluate("window.helios.frame()")
+        second = screenshot(page, tmp_path / "second.png")
+    expected = reference(sample_universe, eye, target, fov, width, height, mag)
+    peaks = isolated_peaks(expected)
+    assert len(peaks) >= 5, f"only {len(peaks)} isolated stars in the reference view"
+    reference_at, first_at, second_at = (star_centroids(image, peaks) for image in (expected, first, second))
+    assert np.abs(second_at - first_at).max() <= 0.5, "stars moved between two frames of a still camera"
+    assert np.abs(first_at - reference_at).max() <= 1.0, np.abs(first_at - reference_at).max()
+    assert not errors, errors
+
+
+def test_time_control_moves_stars_as_helios_render_does(site, sample_universe, tmp_path):
+    width, height, epoch = 480, 270, 1991.25 + 50000
+    with served(site) as url, client_page(url, width, height, query("sun", "Betelgeuse", 60.0, f"&epoch={epoch}")) as (page, errors):
+        page.evaluate("window.helios.ready")
+        shown = screenshot(page, tmp_path / "client.png")
+    moved = reference(sample_universe, "sun", "Betelgeuse", 60.0, width, height, epoch=epoch)
+    still = reference(sample_universe, "sun", "Betelgeuse", 60.0, width, height)
+    assert psnr(shown, moved) >= 30.0
+    assert psnr(shown, still) < psnr(shown, moved) - 3, "50 kyr later the sky has changed"
+    assert not errors, errors
+
+
+def test_page_fetches_only_the_directory_and_the_cells_in_view(site, sample_universe, caplog):
+    width, height, eye, target, fov = 320, 180, "M 45 (Pleiades)", "Betelgeuse", 30.0
+    with caplog.at_level(logging.INFO, logger="helios.serve"), served(site) as url, \
+            client_page(url, width, height, query(eye, target, fov)) as (page, errors):
+        page.evaluate("window.helios.ready")
+    universe = Universe(sample_universe)
+    views = pinhole(point(universe, eye), point(universe, target), fov, width, height)
+    in_view = {entry["id"] for entry in universe.cells_in_view(views)}
+    reader = read_pack(site / "cells.pack.bin")
+    block_owner = {(block["offset"], block["offset"] + block["length"] - 1): cell_id
+                   for cell_id, entry in reader.cells.items() for block in entry["blocks"]}
+    directory_length = int.from_bytes((site / "cells.pack.bin").read_bytes()[32:40], "little")
+    ranges = [tuple(map(int, match.groups())) for message in caplog.messages
+              if (match := re.search(r"GET /cells\.pack\.bin \[bytes=(\d+)-(\d+)\] -> 206", message))]
+    assert ranges[0] == (0, 127), "the header first"
+    fetched_cells = {block_owner[r] for r in ranges[2:]}
+    assert ranges[1] == (128, 128 + directory_length - 1), "then the directory"
+    assert fetched_cells <= in_view, f"cells fetched out of view: {sorted(fetched_cells - in_view)}"
+    assert fetched_cells == {cell for cell in in_view if reader.cells[cell]["stars"] > 0}, "every cell in view with stars"
+    assert len(in_view) < len(reader.cells) / 2, "the view leaves most of the universe out"
+    assert not any("GET /cells.pack.bin ->" in message for message in caplog.messages), "never the whole pack"
+    assert not errors, errors
+
+
+def test_tour_of_every_landmark_stays_under_the_memory_budget(site):
+    budget_mb = 0.2  # the sample's stars take 0.37 MB decoded: cells must be evicted
+    names = [mark.name for mark in load_landmarks()]
+    with served(site) as url, client_page(url, 320, 180, f"?budget={budget_mb}&hud=0") as (page, errors):
+        page.evaluate("window.helios.ready")
+        visited = page.evaluate("""async (names) => {
+            let peak = 0;
+            for (const name of names) {
+                await window.helios.warp(name, 0.05);
+                peak = Math.max(peak, window.helios.stats().cacheBytes);
+            }
+            return {peak, stats: window.helios.stats(), error: window.helios.error};
+        }""", names)
+    assert visited["error"] is None
+    assert visited["stats"]["peakCacheBytes"] <= budget_mb * 1024 * 1024
+    assert visited["stats"]["requests"] > visited["stats"]["cellsLoaded"], "cells were evicted and fetched again"
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("damage,message", [("truncate", "truncated"), ("flip", "SHA-256")])
+def test_damaged_pack_shows_a_clear_message(site, tmp_path, damage, message):
+    broken = tmp_path / "site"
+    shutil.copytree(site, broken)
+    pack = broken / "cells.pack.bin"
+    data = bytearray(pack.read_bytes())
+    if damage == "truncate":
+        data = data[: len(data) - 1000]
+    else:
+        for entry in read_pack(site / "cells.pack.bin").cells.values():  # every cell's stars
+            points = entry["blocks"][0]
+            if points["length"]:
+                data[points["offset"] + 3] ^= 0x10
+    pack.write_bytes(bytes(data))
+    with served(broken) as url, client_page(url, 320, 180, "?from=sun&lookat=Betelgeuse&fov=120") as (page, errors):
+        with pytest.raises(PlaywrightError, match=message):
+            page.evaluate("window.helios.ready")
+        shown = page.locator("#error").inner_text()
+    assert "cells.pack.bin" in shown and message in shown, shown
+    assert not errors, errors
