@@ -98,6 +98,10 @@ def test_gather_outputs(two_file_run):
     universe = json.loads((out / "universe" / "index.json").read_text())
     assert set(pack.cells) == {c["id"] for c in universe["cells"]}
     assert {cell_id for cell_id in pack.cells if pack.block(cell_id, "splats")} == {c["id"] for c in trained["cells"]}
+    site = out / "site"
+    assert (site / "cells.pack.bin").read_bytes() == (out / "trained" / "cells.pack.bin").read_bytes()
+    assert json.loads((site / "site.json").read_text())["pack"] == "cells.pack.bin"
+    assert (site / "index.html").is_file() and (site / "vendor" / "three.module.js").is_file()
 
 
 def test_snakemake_report(two_file_run):
@@ -158,7 +162,7 @@ def test_batched_mode_trains_every_cell_as_per_cell_mode_does(two_file_run):
         assert (two_file_run / "logs" / "train" / f"batch-{batches[0]}.log").read_text().count("cells in") == 1
         assert planned(two_file_run) == {}
         write_config(two_file_run, **{**batched, "train": {**batched["train"], "iterations": 9}})
-        assert planned(two_file_run) == {"train_batch": len(batches), "trained_index": 1, "pack": 1, "report": 1, "validate": 1,
+        assert planned(two_file_run) == {"train_batch": len(batches), "trained_index": 1, "pack": 1, "site": 1, "report": 1, "validate": 1,
                                          "check_validation": 1, "all": 1}
     finally:
         write_config(two_file_run, **config)

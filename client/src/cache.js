@@ -8,6 +8,7 @@ export class CellCache {
     this.entries = new Map(); // id -> {value, bytes}; Map order is recency order
     this.bytes = 0;
     this.peakBytes = 0;
+    this.evictions = 0;
   }
 
   has(id) {
@@ -29,6 +30,7 @@ export class CellCache {
       if (keep.has(id)) continue;
       this.entries.delete(id);
       this.bytes -= entry.bytes;
+      this.evictions += 1;
       this.onEvict(id, entry.value);
     }
     return this.bytes + bytes <= this.budgetBytes;

@@ -237,9 +237,12 @@ class App {
     const crumb = anchor ?? nearest;
     this.hud.setBreadcrumb(anchor ? anchor.name : `near ${crumb.name}`, norm(sub(crumb.position, eye)), norm(eye),
       SPEED_REGIMES[this.nav.regime].name);
-    const stars = drawables.reduce((sum, d) => sum + d.count, 0);
+    const stars = drawables.reduce((sum, d) => sum + (d.object.isPoints ? d.count : 0), 0);
+    const gaussians = drawables.reduce((sum, d) => sum + (d.object.isPoints ? 0 : d.count), 0);
+    const levels = Object.values(this.streamer.levelChoices).filter(Boolean).length;
     const cache = this.streamer.cache;
-    this.hud.setStatus(`${drawables.length}/${this.streamer.visibleIds.size} cells in view, ${stars.toLocaleString()} stars · ` +
+    this.hud.setStatus(`${this.streamer.visibleIds.size} cells in view (${levels} at a level of detail): ${stars.toLocaleString()} stars` +
+      `${gaussians ? `, ${gaussians.toLocaleString()} Gaussians` : ""} · ` +
       `cache ${(cache.bytes / 1048576).toFixed(1)} of ${(cache.budgetBytes / 1048576).toFixed(0)} MB` +
       `${this.streamer.overBudget ? " (budget reached: not every cell is drawn)" : ""} · fetched ${(this.pack.bytesFetched / 1048576).toFixed(2)} MB` +
       ` · ${formatDistance(norm(eye))} from the Sun`);
@@ -284,7 +287,7 @@ window.helios = {
   stats: () => ({
     bytesFetched: app.pack.bytesFetched, requests: app.streamer.requests, cacheBytes: app.streamer.cache.bytes,
     peakCacheBytes: app.streamer.cache.peakBytes, budgetBytes: app.streamer.cache.budgetBytes,
-    cellsInView: [...app.streamer.visibleIds], cellsLoaded: app.streamer.cache.entries.size, levelChoices: app.streamer.levelChoices,
+    cellsInView: [...app.streamer.visibleIds], cacheEntries: app.streamer.cache.entries.size, evictions: app.streamer.cache.evictions, levelChoices: app.streamer.levelChoices,
     overBudget: app.streamer.overBudget, frameTimes: app.frameTimes.slice(), glRenderer: app.renderer.glRenderer,
     lightPrecision: app.renderer.lightPrecision,
   }),

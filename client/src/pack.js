@@ -240,3 +240,33 @@ export function decodeVelocities(bytes) {
   for (let i = 0; i < count * 3; i += 1) velocities[i] = view.getFloat32(4 * i, true);
   return velocities;
 }
+
+/** Level records: each Gaussian's mean (pc from the cell's centre), covariance R diag(sigma^2) R^T
+ * (xx, xy, xz, yy, yz, zz; pc^2) and light, L x colour with L = 10^(-0.4 M) (docs/pack-format.md, "level"). */
+export function decodeLevel(bytes) {
+  const count = bytes.length / 32;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const means = new Float32Array(count * 3);
+  const covariances = new Float32Array(count * 6);
+  const light = new Float32Array(count * 3);
+  const half = (at) => halfToFloat(view.getUint16(at, true));
+  for (let i = 0; i < count; i += 1) {
+    const at = i * 32;
+    for (let k = 0; k < 3; k += 1) means[3 * i + k] = view.getFloat32(at + 4 * k, true);
+    const variance = [0, 1, 2].map((k) => Math.exp(2 * half(at + 12 + 2 * k)));
+    let [w, x, y, z] = [0, 1, 2, 3].map((k) => half(at + 18 + 2 * k));
+    const length = Math.hypot(w, x, y, z) || 1;
+    [w, x, y, z] = [w / length, x / length, y / length, z / length];
+    const r = [
+      [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+      [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+      [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+    ];
+    const c = (a, b) => r[a][0] * variance[0] * r[b][0] + r[a][1] * variance[1] * r[b][1] + r[a][2] * variance[2] * r[b][2];
+    covariances.set([c(0, 0), c(0, 1), c(0, 2), c(1, 1), c(1, 2), c(2, 2)], 6 * i);
+    const luminosity = 10 ** (-0.4 * half(at + 26));
+    const colour = decodeColour(view.getUint16(at + 28, true));
+    light.set([luminosity * colour[0], luminosity * colour[1], luminosity * colour[2]], 3 * i);
+  }
+  return { count, means, covariances, light };
+}

@@ -86,6 +86,71 @@ void main() {
   outColour = vec4(vLight * weight.x * weight.y, 1.0);
 }`;
 
+// Trained Gaussians as optically thin light, as helios/render/glow.py draws (and trains) them: the EWA
+// projection of each covariance at its mean, widened by the point-spread function and a pixel's own
+// width, normalised to carry the flux L (10 pc / d)^2, over a box of 4 sigma clipped to the image.
+const GLOW_VERTEX = `
+precision highp float;
+in vec2 corner;
+in vec3 mean;
+in vec3 covA; // xx xy xz
+in vec3 covB; // yy yz zz
+in vec3 light;
+uniform vec3 uOffset;
+uniform mat3 uRotation;
+uniform float uFocal;
+uniform vec2 uSize;
+uniform float uReach;
+uniform float uWiden;
+uniform float uExposure;
+uniform float uMaxFlux;
+flat out vec2 vCentre;
+flat out vec3 vConic;
+flat out vec3 vPeak;
+void main() {
+  vec3 cam = uRotation * mean + uOffset;
+  vec2 padded = uSize + 2.0 * uReach;
+  gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
+  if (!(cam.z > 0.0)) return;
+  mat3 covariance = mat3(covA.x, covA.y, covA.z, covA.y, covB.x, covB.y, covA.z, covB.y, covB.z);
+  mat3 turned = uRotation * covariance * transpose(uRotation);
+  float iz = 1.0 / cam.z;
+  vec3 j0 = vec3(uFocal * iz, 0.0, -uFocal * cam.x * iz * iz);
+  vec3 j1 = vec3(0.0, uFocal * iz, -uFocal * cam.y * iz * iz);
+  float a = dot(j0, turned * j0) + uWiden;
+  float b = dot(j0, turned * j1);
+  float d = dot(j1, turned * j1) + uWiden;
+  float det = a * d - b * b;
+  vec2 centre = uFocal * cam.xy * iz + 0.5 * uSize + uReach;
+  float largest = 0.5 * (a + d) + sqrt(0.25 * (a - d) * (a - d) + b * b);
+  float reach = ceil(4.0 * sqrt(largest));
+  vec2 first = floor(centre);
+  vec2 lo = max(first - reach, vec2(uReach));
+  vec2 hi = min(first + reach + 1.0, uSize + uReach);
+  if (any(greaterThanEqual(lo, hi))) return;
+  float flux = uExposure * 100.0 / dot(cam, cam);
+  vPeak = min(light * (flux / (6.283185307 * sqrt(det))), vec3(uMaxFlux));
+  vConic = vec3(d, -b, a) / det;
+  vCentre = centre;
+  vec2 pixel = mix(lo, hi, corner);
+  gl_Position = vec4(pixel.x / padded.x * 2.0 - 1.0, 1.0 - pixel.y / padded.y * 2.0, 0.0, 1.0);
+}`;
+
+const GLOW_FRAGMENT = `
+precision highp float;
+uniform float uReach;
+uniform vec2 uSize;
+flat in vec2 vCentre;
+flat in vec3 vConic;
+flat in vec3 vPeak;
+out vec4 outColour;
+void main() {
+  vec2 padded = uSize + 2.0 * uReach;
+  vec2 offset = vec2(floor(gl_FragCoord.x) + 0.5, padded.y - floor(gl_FragCoord.y) - 0.5) - vCentre;
+  float q = vConic.x * offset.x * offset.x + 2.0 * vConic.y * offset.x * offset.y + vConic.z * offset.y * offset.y;
+  outColour = vec4(vPeak * exp(-0.5 * q), 1.0);
+}`;
+
 const SCREEN_VERTEX = `
 precision highp float;
 in vec3 position;
@@ -128,6 +193,7 @@ export class LightRenderer {
       uExposure: { value: 1 },
       uMaxFlux: { value: this.maxFlux },
       uKyr: { value: 0 },
+      uWiden: { value: this.sigma * this.sigma + 1 / 12 },
     };
     this.scene = new THREE.Scene();
     this.dummyCamera = new THREE.OrthographicCamera();
@@ -181,6 +247,33 @@ export class LightRenderer {
     return stars;
   }
 
+  /** A drawable for one level's Gaussians (decodeLevel's output). */
+  makeGlow(level) {
+    const geometry = new THREE.InstancedBufferGeometry();
+    geometry.setAttribute("corner", new THREE.Float32BufferAttribute([0, 0, 1, 0, 0, 1, 1, 1], 2));
+    geometry.setIndex([0, 1, 2, 2, 1, 3]);
+    const covA = new Float32Array(level.count * 3);
+    const covB = new Float32Array(level.count * 3);
+    for (let i = 0; i < level.count; i += 1) {
+      covA.set(level.covariances.subarray(6 * i, 6 * i + 3), 3 * i);
+      covB.set(level.covariances.subarray(6 * i + 3, 6 * i + 6), 3 * i);
+    }
+    geometry.setAttribute("mean", new THREE.InstancedBufferAttribute(level.means, 3));
+    geometry.setAttribute("covA", new THREE.InstancedBufferAttribute(covA, 3));
+    geometry.setAttribute("covB", new THREE.InstancedBufferAttribute(covB, 3));
+    geometry.setAttribute("light", new THREE.InstancedBufferAttribute(level.light, 3));
+    geometry.instanceCount = level.count;
+    const material = new THREE.RawShaderMaterial({
+      glslVersion: THREE.GLSL3, vertexShader: GLOW_VERTEX, fragmentShader: GLOW_FRAGMENT,
+      uniforms: { ...this.shared, uOffset: { value: new THREE.Vector3() } },
+      blending: THREE.CustomBlending, blendEquation: THREE.AddEquation, blendSrc: THREE.OneFactor, blendDst: THREE.OneFactor,
+      depthTest: false, depthWrite: false, transparent: true, side: THREE.DoubleSide,
+    });
+    const glow = new THREE.Mesh(geometry, material);
+    glow.frustumCulled = false;
+    return glow;
+  }
+
   dispose(object) {
     this.scene.remove(object);
     object.geometry.dispose();
@@ -198,7 +291,7 @@ export class LightRenderer {
     for (const { object, centre, count } of drawables) {
       const offset = camera.toCamera(centre); // float64: sideways components stay exact far from the origin
       object.material.uniforms.uOffset.value.set(offset[0], offset[1], offset[2]);
-      object.geometry.setDrawRange(0, count);
+      if (object.isPoints) object.geometry.setDrawRange(0, count);
       this.scene.add(object);
     }
     this.renderer.setRenderTarget(this.target);

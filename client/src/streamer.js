@@ -1,17 +1,21 @@
-// Which cells to load, and loading them: the cells whose bounding sphere meets the view (the test of
-// `helios render`), nearest first, a few requests at a time, each cell's points block by byte range
-// (and its velocities when the time control is away from the pack's epoch), into an LRU cache under a
-// byte budget.  The level rule (rule.js) is evaluated for every visible cell so that the HUD and the
-// tests can see what it asks for.
+// Which cells to load, and loading them.  The cells whose bounding sphere meets the view (the test of
+// `helios render`) are planned nearest first: the level rule (rule.js, shared with Python) picks each
+// cell's level, or every star as a point; a level needs its point prefix (the brightest `points` stars:
+// one byte range at the start of the points block) and its Gaussians (the level block).  Away from the
+// pack's epoch every star is a point and the velocities come too (docs/motion.md).  Loads run a few at a
+// time into an LRU cache under a byte budget that counts the loads in flight.
 
 import { CellCache } from "./cache.js";
-import { decodePoints, decodeVelocities } from "./pack.js";
-import { chooseLevel } from "./rule.js";
 import { norm, sub } from "./camera.js";
+import { decodeLevel, decodePoints, decodeVelocities } from "./pack.js";
+import { chooseLevel } from "./rule.js";
 
 const MAX_IN_FLIGHT = 6;
-const BYTES_PER_STAR = 28; // decoded position (12), magnitude (4), colour (12); the GPU holds the same
+// Decoded bytes per record (the GPU holds the same): a star's position, magnitude and colour (28), its
+// velocity (12); a Gaussian's mean, covariance and light (48).
+const BYTES_PER_STAR = 28;
 const BYTES_PER_VELOCITY = 12;
+const BYTES_PER_GAUSSIAN = 48;
 
 export class Streamer {
   constructor(pack, renderer, { budgetBytes, maxSpeed, reachPx, ruleConstants, onChange, onError }) {
@@ -22,102 +26,129 @@ export class Streamer {
     this.ruleConstants = ruleConstants;
     this.onChange = onChange;
     this.onError = onError;
-    this.cache = new CellCache(budgetBytes, (id, entry) => this.renderer.dispose(entry.object));
-    this.pending = new Map(); // id -> promise
+    this.cache = new CellCache(budgetBytes, (key, entry) => this.renderer.dispose(entry.object));
+    this.pending = new Map(); // cache key -> promise
+    this.reservedBytes = 0; // of the loads in flight: the budget counts them before they land
     this.overBudget = false;
+    this.plans = [];
     this.visibleIds = new Set();
     this.levelChoices = {};
     this.requests = 0;
-    this.reservedBytes = 0; // of the loads in flight: the budget counts them before they land
+    this.kyr = 0;
   }
 
   radius(cell, kyr) {
     return cell.radius_pc + (this.maxSpeed.get(cell.id) || 0) * Math.abs(kyr);
   }
 
-  /** The cells a camera sees, nearest first. */
-  visible(camera, kyr) {
+  /** What to draw of each cell a camera sees, nearest first: {cell, level (a level block or null), points}. */
+  plan(camera, kyr, limitingMag) {
     return this.pack.cells
       .filter((cell) => cell.stars > 0 && camera.seesSphere(cell.centre_pc, this.radius(cell, kyr), this.reachPx))
       .map((cell) => ({ cell, distance: norm(sub(cell.centre_pc, camera.eye)) }))
-      .sort((a, b) => a.distance - b.distance);
+      .sort((a, b) => a.distance - b.distance)
+      .map(({ cell, distance }) => {
+        const levels = kyr === 0 ? cell.blocks.filter((block) => block.kind === "level") : [];
+        const level = levels.length ? chooseLevel(levels, cell.radius_pc, distance, camera.focal, limitingMag, this.ruleConstants) : null;
+        return { cell, level, points: level ? level.points : cell.stars, velocities: kyr !== 0 && hasBlock(cell, "velocities") };
+      });
   }
 
-  /** Start loading what `camera` sees; the drawables of what is loaded.  `prefetch`: also a camera to load for. */
+  /** Start loading what `camera` (and `prefetch`, a warp's destination) needs; the drawables of what is loaded. */
   update(camera, kyr, limitingMag, prefetch = null) {
     this.kyr = kyr;
-    const visible = this.visible(camera, kyr);
-    this.visibleIds = new Set(visible.map(({ cell }) => cell.id));
-    this.levelChoices = {};
-    const keep = new Set(this.visibleIds);
-    const wanted = visible.slice();
-    if (prefetch) {
-      for (const item of this.visible(prefetch, kyr)) {
-        keep.add(item.cell.id);
-        if (!this.visibleIds.has(item.cell.id)) wanted.push(item);
-      }
-    }
+    this.plans = this.plan(camera, kyr, limitingMag);
+    this.visibleIds = new Set(this.plans.map((plan) => plan.cell.id));
+    const wanted = this.plans.slice();
+    if (prefetch) wanted.push(...this.plan(prefetch, kyr, limitingMag).filter((plan) => !this.visibleIds.has(plan.cell.id)));
+    const keep = new Set(wanted.flatMap((plan) => keys(plan)));
     this.overBudget = false;
-    for (const { cell } of wanted) this.request(cell, kyr !== 0, keep);
+    for (const plan of wanted) this.request(plan, keep);
+    this.levelChoices = {};
     const drawables = [];
-    for (const { cell, distance } of visible) {
-      const levels = cell.blocks.filter((block) => block.kind === "level");
-      const level = kyr === 0 && levels.length ? chooseLevel(levels, cell.radius_pc, distance, camera.focal, limitingMag, this.ruleConstants) : null;
+    for (const plan of this.plans) {
+      const { cell, level } = plan;
       this.levelChoices[cell.id] = level ? level.level : 0;
-      const entry = this.cache.get(cell.id);
-      if (entry) drawables.push({ object: entry.object, centre: cell.centre_pc, count: entry.count });
+      const stars = this.cache.get(pointsKey(cell));
+      if (stars && stars.count >= plan.points && plan.points > 0) {
+        drawables.push({ object: stars.object, centre: cell.centre_pc, count: plan.points });
+      }
+      const glow = level ? this.cache.get(levelKey(cell, level)) : null;
+      if (glow) drawables.push({ object: glow.object, centre: cell.centre_pc, count: glow.count });
     }
     return drawables;
   }
 
-  request(cell, withVelocities, keep) {
-    const entry = this.cache.has(cell.id) ? this.cache.get(cell.id) : null;
-    const hasVelocities = cell.blocks.some((block) => block.kind === "velocities");
-    if (entry && (entry.velocities || !withVelocities || !hasVelocities)) return;
-    if (this.pending.has(cell.id) || this.pending.size >= MAX_IN_FLIGHT) return;
-    const bytes = cell.stars * (BYTES_PER_STAR + (withVelocities && hasVelocities ? BYTES_PER_VELOCITY : 0));
-    const extra = bytes - (entry ? entry.bytes : 0);
+  satisfied(plan) {
+    const stars = this.cache.entries.get(pointsKey(plan.cell));
+    const pointsOk = plan.points === 0 || (stars && stars.value.count >= plan.points && (!plan.velocities || stars.value.velocities));
+    return Boolean(pointsOk && (!plan.level || this.cache.has(levelKey(plan.cell, plan.level))));
+  }
+
+  request(plan, keep) {
+    const { cell, level } = plan;
+    const key = pointsKey(cell);
+    const stars = this.cache.entries.get(key);
+    const starsOk = plan.points === 0 || (stars && stars.value.count >= plan.points && (!plan.velocities || stars.value.velocities));
+    if (!starsOk) {
+      const bytes = plan.points * (BYTES_PER_STAR + (plan.velocities ? BYTES_PER_VELOCITY : 0));
+      this.start(key, bytes - (stars ? stars.bytes : 0), keep, () => this.loadStars(cell, plan.points, plan.velocities, bytes));
+    }
+    if (level && !this.cache.has(levelKey(cell, level))) {
+      const bytes = level.count * BYTES_PER_GAUSSIAN;
+      this.start(levelKey(cell, level), bytes, keep, () => this.loadLevel(cell, level, bytes));
+    }
+  }
+
+  start(key, extra, keep, load) {
+    if (this.pending.has(key) || this.pending.size >= MAX_IN_FLIGHT) return;
     if (!this.cache.makeRoom(extra + this.reservedBytes, keep)) {
       this.overBudget = true;
       return;
     }
     this.reservedBytes += extra;
-    this.pending.set(cell.id, this.load(cell, withVelocities && hasVelocities, bytes, extra));
-  }
-
-  async load(cell, withVelocities, bytes, extra) {
-    try {
-      this.requests += 1;
-      const pointsBlock = cell.blocks.find((block) => block.kind === "points");
-      const points = decodePoints(await this.pack.readBlock(pointsBlock));
-      let velocities = null;
-      if (withVelocities) {
-        this.requests += 1;
-        velocities = decodeVelocities(await this.pack.readBlock(cell.blocks.find((block) => block.kind === "velocities")));
+    this.pending.set(key, (async () => {
+      try {
+        await load();
+      } catch (error) {
+        this.onError(error);
+      } finally {
+        this.reservedBytes -= extra;
+        this.pending.delete(key);
+        this.onChange();
       }
-      const old = this.cache.has(cell.id) ? this.cache.get(cell.id) : null;
-      if (old) this.renderer.dispose(old.object);
-      const object = this.renderer.makeStars(points, velocities);
-      this.cache.set(cell.id, { object, count: points.count, velocities: Boolean(velocities), bytes }, bytes);
-    } catch (error) {
-      this.onError(error);
-    } finally {
-      this.reservedBytes -= extra;
-      this.pending.delete(cell.id);
-      this.onChange();
-    }
+    })());
   }
 
-  /** Whether every visible cell is loaded (with what the time control needs) and nothing is in flight. */
+  async loadStars(cell, count, withVelocities, bytes) {
+    this.requests += 1;
+    const points = decodePoints(await this.pack.readPrefix(findBlock(cell, "points"), count));
+    let velocities = null;
+    if (withVelocities) {
+      this.requests += 1;
+      velocities = decodeVelocities(await this.pack.readPrefix(findBlock(cell, "velocities"), count));
+    }
+    const key = pointsKey(cell);
+    const old = this.cache.entries.get(key);
+    if (old) this.renderer.dispose(old.value.object);
+    this.cache.set(key, { object: this.renderer.makeStars(points, velocities), count: points.count, velocities: Boolean(velocities) }, bytes);
+  }
+
+  async loadLevel(cell, level, bytes) {
+    this.requests += 1;
+    const gaussians = decodeLevel(await this.pack.readBlock(level));
+    this.cache.set(levelKey(cell, level), { object: this.renderer.makeGlow(gaussians), count: gaussians.count }, bytes);
+  }
+
+  /** Whether everything the view needs is drawn and nothing is in flight (or the budget holds no more). */
   settled() {
     if (this.pending.size > 0) return false;
-    if (this.overBudget) return true; // as much as the budget holds is drawn
-    return this.pack.cells.every((cell) => !this.visibleIds.has(cell.id) || this.isLoaded(cell));
-  }
-
-  isLoaded(cell) {
-    if (!this.cache.has(cell.id)) return false;
-    const needsVelocities = this.kyr !== 0 && cell.blocks.some((block) => block.kind === "velocities");
-    return !needsVelocities || this.cache.entries.get(cell.id).value.velocities;
+    return this.overBudget || this.plans.every((plan) => this.satisfied(plan));
   }
 }
+
+const hasBlock = (cell, kind) => cell.blocks.some((block) => block.kind === kind);
+const findBlock = (cell, kind) => cell.blocks.find((block) => block.kind === kind);
+const pointsKey = (cell) => `${cell.id}/points`;
+const levelKey = (cell, level) => `${cell.id}/level${level.level}`;
+const keys = (plan) => [pointsKey(plan.cell), ...(plan.level ? [levelKey(plan.cell, plan.level)] : [])];

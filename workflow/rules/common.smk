@@ -130,4 +130,12 @@ def final_targets():
         f"{OUT}/report/report.html",
         f"{OUT}/validation.json",
         f"{OUT}/validation.ok",
+        f"{OUT}/site",
     ]
+
+
+def site_client_files(wildcards):
+    """The client's files a site copies (client/: the page, its modules, three.js from npm ci --prefix client)."""
+    from helios.site import client_files
+
+    return [str(path) for path in client_files().values()]

@@ -93,3 +93,23 @@ rule check_validation:
         "../envs/helios.yaml"
     script:
         "../scripts/check_validation.py"
+
+
+rule site:
+    input:
+        pack=f"{OUT}/trained/cells.pack.bin",
+        universe=f"{UNIVERSE}/index.json",
+        client=site_client_files,
+        landmarks=landmarks_input,
+    output:
+        directory(f"{OUT}/site"),
+    log:
+        "logs/gather/site.log",
+    localrule: True
+    conda:
+        "../envs/helios.yaml"
+    params:
+        landmarks=config["select"]["landmarks"],
+        code=code_version("helios.site"),
+    script:
+        "../scripts/site.py"
