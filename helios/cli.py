@@ -432,8 +432,9 @@ def _run_site(args: argparse.Namespace, logger: logging.Logger) -> None:
 def _add_view(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "view", help="serve a results directory over HTTP (with Range requests) and open it in a browser",
-        description="Serve DIR/site when it exists (the web client), else DIR, on localhost with HTTP Range requests, "
-        "and open the page: the site's index.html, else the training report (report/report.html). Ctrl-C stops it.")
+        description="Serve DIR/site when it exists (the planetarium site of `helios site` or the workflow), else DIR, on "
+        "localhost with HTTP Range requests, and open the page: the site's index.html, else the training report "
+        "(report/report.html). Ctrl-C stops it.")
     parser.add_argument("directory", metavar="DIR", help="workflow output directory (results) or a site directory")
     parser.add_argument("--port", type=int, default=8000, help="port to listen on; 0 picks a free one (default: %(default)s)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s, this machine only)")
@@ -456,6 +457,8 @@ def _run_view(args: argparse.Namespace, logger: logging.Logger) -> None:
     host, port = server.server_address[:2]
     url = f"http://{host}:{port}/{page}"
     print(f"serving {served} at {url} (Ctrl-C stops)", flush=True)
+    if page != "index.html":
+        print(f"no planetarium site here; write one with: helios site {root} --output {root / 'site'}", flush=True)
     if not args.no_browser:
         webbrowser.open(url)
     try:
