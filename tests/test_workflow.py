@@ -116,7 +116,7 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
     assert planned(two_file_run) == {}
     # Jobs after a checkpoint that must rerun are not in a dry run: a new selection hides the training jobs
     # (test_selection_change_trains_only_new_cells runs it for real).
-    gather = {"trained_index": 1, "pack": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
+    gather = {"trained_index": 1, "pack": 1, "site": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
     edits = [
         ({"grid": {"n_theta": 8, "n_phi": 3}}, {"partition": 1, "select": 1, **gather}),
         ({"select": {"neighbors": 1, "categories": ["bright_star"]}}, {"select": 1, **gather}),
@@ -124,7 +124,7 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
             {"train": {**TINY_TRAIN, "iterations": 9}},
             {"train_cell": len(list((two_file_run / "results" / "trained" / "cells").glob("*.ply"))), **gather},
         ),
-        ({"pack": {"dtype": "float16"}}, {"pack": 1, "validate": 1, "report": 1, "check_validation": 1, "all": 1}),
+        ({"pack": {"dtype": "float16"}}, {"pack": 1, "site": 1, "validate": 1, "report": 1, "check_validation": 1, "all": 1}),
         ({"validate": {"min_median_loss_reduction": 0.001}}, {"validate": 1, "report": 1, "check_validation": 1, "all": 1}),
         ({"catalog": {**config["catalog"], "max_mag": 8.0}}, {"ingest_part": 2, "partition": 1, "select": 1, **gather}),
         # Each file's ingest keeps only its own `limit` brightest, so the limit reaches back to ingest.
@@ -212,6 +212,7 @@ def test_the_test_config_runs_end_to_end(tmp_path):
     trained = json.loads((results / "trained" / "index.json").read_text())
     assert trained["ground_truth"] == "levels" and all(c["file"] == f"levels/{c['id']}.levels.parquet" for c in trained["cells"])
     assert result.stderr.count("rule train_levels:") == trained["cell_count"] and "rule train_cell:" not in result.stderr
+    assert (results / "site" / "cells.pack.bin").read_bytes() == (results / "trained" / "cells.pack.bin").read_bytes()
     report = json.loads((results / "report" / "training_metrics.json").read_text())
     assert report["ground_truth"] == "levels" and len(report["aggregate"]["levels_beside_points"]) == 4
     curves = report["aggregate"]["curves"]  # 2 views x 2 fractions x 3 methods, at equal bytes
@@ -231,8 +232,8 @@ def test_the_test_config_runs_end_to_end(tmp_path):
     # Reruns: a levels edit retrains every cell's levels; the splat trainer's options change nothing.
     config = yaml.safe_load(TEST_CONFIG.read_text())
     for change, expected in (({"levels": {**config["levels"], "iterations": 9}},
-                              {"train_levels": trained["cell_count"], "trained_index": 1, "pack": 1, "report": 1, "validate": 1,
-                               "check_validation": 1, "all": 1}),
+                              {"train_levels": trained["cell_count"], "trained_index": 1, "pack": 1, "site": 1, "report": 1,
+                               "validate": 1, "check_validation": 1, "all": 1}),
                              ({"train": {**config["train"], "learning_rate": 0.5}}, {})):
         (tmp_path / "edited.yaml").write_text(yaml.safe_dump({**config, **change}, sort_keys=False))  # key order is part of params
         assert planned_jobs([*run, "--configfile", str(tmp_path / "edited.yaml")]) == expected, change
