@@ -62,7 +62,8 @@ export class Hud {
   }
 
   setBreadcrumb(anchorName, fromAnchor, fromSun, regime) {
-    this.el("crumb").textContent = `${anchorName ?? "free flight"} • ${anchorName ? `${formatDistance(fromAnchor)} from it • ` : ""}${formatDistance(fromSun)} from the Sun • speed: ${regime}`;
+    const where = fromAnchor < 1e-9 ? `at ${anchorName.replace(/^near /, "")}` : `${anchorName} • ${formatDistance(fromAnchor)} from it`;
+    this.el("crumb").textContent = `${where} • ${formatDistance(fromSun)} from the Sun • speed: ${regime}`;
   }
 
   setStatus(text) {

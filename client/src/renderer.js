@@ -181,7 +181,8 @@ export class LightRenderer {
     this.lightType = floatBlend ? THREE.FloatType : THREE.HalfFloatType;
     this.maxFlux = floatBlend ? 1e30 : 6e4;
     this.lightPrecision = floatBlend ? "float32" : "float16";
-    this.glRenderer = gl.getParameter(gl.RENDERER);
+    const debug = gl.getExtension("WEBGL_debug_renderer_info");
+    this.glRenderer = debug ? gl.getParameter(debug.UNMASKED_RENDERER_WEBGL) : gl.getParameter(gl.RENDERER);
     this.sigma = photometry.psf_sigma_px;
     this.reach = Math.ceil(4 * this.sigma);
     this.shared = {

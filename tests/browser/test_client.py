@@ -341,3 +341,81 @@ def test_gaussians_are_drawn_as_render_glow_draws_them(site, tmp_path):
     assert psnr(shown, expected) >= 40.0, psnr(shown, expected)
     assert shown.mean() == pytest.approx(expected.mean(), rel=0.01)
     assert not errors, errors
+
+
+FREE_SKY = """([w, h]) => {
+    for (let y = Math.floor(h / 2); y < h - 60; y += 7) for (let x = 60; x < w - 60; x += 13) {
+        const hit = [[0, 0], [120, 0], [0, 20], [120, 20]].every(([dx, dy]) => document.elementFromPoint(x + dx, y + dy)?.id === "sky");
+        if (hit) return [x, y];
+    }
+    throw new Error("no free sky");
+}"""
+
+
+def parse_view(query: str) -> dict:
+    from urllib.parse import parse_qs
+
+    fields = {key: values[0] for key, values in parse_qs(query.lstrip("?")).items()}
+    return {key: np.array([float(x) for x in value.split(",")]) if key in ("from", "lookat", "up") else value for key, value in fields.items()}
+
+
+def test_keys_mouse_wheel_search_and_labels_move_the_camera(site, sample_universe):
+    universe = Universe(sample_universe)
+    marks = {mark.name: mark for mark in load_landmarks()}
+    pleiades = universe.landmark_position(marks["M 45 (Pleiades)"])
+    width, height = 960, 540
+    with served(site) as url, client_page(url, width, height, "?from=sun&lookat=Betelgeuse&fov=60") as (page, errors):
+        page.evaluate("window.helios.ready")
+        view = lambda: parse_view(page.evaluate("window.helios.view()"))  # noqa: E731
+        start = view()
+        forward = (start["lookat"] - start["from"]) / np.linalg.norm(start["lookat"] - start["from"])
+        x, y = page.evaluate(FREE_SKY, [width, height])  # a point where the sky, not an overlay, takes the mouse
+        page.mouse.click(x, y)
+        page.keyboard.down("w")  # fly forward in the "cluster" regime, 1 pc/s
+        page.wait_for_timeout(600)
+        page.keyboard.up("w")
+        step = view()["from"] - start["from"]
+        assert 0.3 < np.linalg.norm(step) < 1.5 and np.dot(step, forward) > 0.99 * np.linalg.norm(step), step
+        page.keyboard.press("e")  # galactic: 1,000 pc/s
+        page.keyboard.down("w")
+        page.wait_for_timeout(300)
+        page.keyboard.up("w")
+        assert np.linalg.norm(view()["from"] - start["from"]) > 100
+        before = view()
+        x, y = page.evaluate(FREE_SKY, [width - 100, height])
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 100, y, steps=5)  # 100 px to the right: the view turns by about 100 / focal radians
+        page.mouse.up()
+        after = view()
+        turned = np.degrees(np.arccos(np.clip(np.dot(*(normalised(v["lookat"] - v["from"]) for v in (before, after))), -1, 1)))
+        assert turned == pytest.approx(np.degrees(100 / (width / 2 / np.tan(np.radians(30)))), rel=0.05)
+        assert np.allclose(after["from"], before["from"]), "looking around does not move the camera"
+        page.fill("#search", "Pleia")
+        assert "M 45 (Pleiades)" in page.locator("#results").inner_text()
+        page.press("#search", "Enter")  # warps (3 to 10 s) and anchors there
+        page.evaluate("window.helios.settled()")
+        arrived = view()
+        assert np.linalg.norm(arrived["from"] - pleiades) == pytest.approx(20.0, rel=1e-6)  # four times a cluster's 5 pc
+        for _ in range(40):
+            page.mouse.wheel(0, -500)  # zoom in: no closer than a tenth of the cluster's scale
+        page.wait_for_timeout(200)
+        assert np.linalg.norm(view()["from"] - pleiades) == pytest.approx(0.5, rel=1e-6)
+        page.wait_for_timeout(600)
+        assert parse_view(page.evaluate("location.search"))["from"] == pytest.approx(view()["from"], rel=1e-6), "the URL follows the view"
+        name = page.evaluate("""() => [...document.querySelectorAll(".label")].find((label) => {
+            const box = label.getBoundingClientRect();
+            return !label.textContent.includes("Pleiades") && document.elementFromPoint(box.x + 3, box.y + box.height / 2) === label;
+        })?.textContent""")
+        assert name, "a label to click"
+        page.locator(".label", has_text=name).first.click()
+        page.evaluate("window.helios.settled()")
+        target = universe.landmark_position(marks[name])
+        assert np.linalg.norm(view()["from"] - target) < np.linalg.norm(pleiades - target), f"a click on {name} flew there"
+        crumb = page.locator("#crumb").inner_text()
+        assert name in crumb and "from the Sun" in crumb
+    assert not errors, errors
+
+
+def normalised(vector: np.ndarray) -> np.ndarray:
+    return vector / np.linalg.norm(vector)
