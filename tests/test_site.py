@@ -3,6 +3,7 @@
 import json
 import shutil
 import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -65,8 +66,9 @@ def test_workflow_output_without_its_pack_is_refused(sample_universe, tmp_path):
 def test_cli_writes_the_site_and_replaces_an_old_one(sample_universe, tmp_path):
     (tmp_path / "site").mkdir()
     (tmp_path / "site" / "stale.txt").write_text("old")
-    result = subprocess.run(["helios", "site", str(sample_universe), "--output", str(tmp_path / "site")], capture_output=True, text=True)
+    site = [sys.executable, "-m", "helios.cli", "site"]
+    result = subprocess.run([*site, str(sample_universe), "--output", str(tmp_path / "site")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "helios view" in result.stdout and not (tmp_path / "site" / "stale.txt").exists()
-    bad = subprocess.run(["helios", "site", str(tmp_path / "nowhere"), "--output", str(tmp_path / "s2")], capture_output=True, text=True)
+    bad = subprocess.run([*site, str(tmp_path / "nowhere"), "--output", str(tmp_path / "s2")], capture_output=True, text=True)
     assert bad.returncode != 0 and "nowhere" in bad.stderr and "Traceback" not in bad.stderr
