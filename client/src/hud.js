@@ -62,8 +62,10 @@ export class Hud {
   }
 
   setBreadcrumb(anchorName, fromAnchor, fromSun, regime) {
-    const where = fromAnchor < 1e-9 ? `at ${anchorName.replace(/^near /, "")}` : `${anchorName} • ${formatDistance(fromAnchor)} from it`;
-    this.el("crumb").textContent = `${where} • ${formatDistance(fromSun)} from the Sun • speed: ${regime}`;
+    const place = anchorName.replace(/^near /, "");
+    const where = fromAnchor < 1e-9 ? `at ${place === "Sun" ? "the Sun" : place}` : `${anchorName} • ${formatDistance(fromAnchor)} from it`;
+    const sun = fromSun < 1e-9 || (fromAnchor < 1e-9 && place === "Sun") ? "" : ` • ${formatDistance(fromSun)} from the Sun`;
+    this.el("crumb").textContent = `${where}${sun} • speed: ${regime}`;
   }
 
   setStatus(text) {
