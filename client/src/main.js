@@ -12,7 +12,6 @@ import { LightRenderer } from "./renderer.js";
 import { Streamer } from "./streamer.js";
 import { formatView, parseView, resolvePoint } from "./viewstate.js";
 
-const DEFAULT_BUDGET_MB = 512;
 const MAX_LABELS = 30;
 
 async function fetchJson(url) {
@@ -63,7 +62,6 @@ class App {
     const maxSpeed = new Map((index.cells || []).map((cell) => [cell.id, cell.max_speed_pc_kyr || 0]));
     this.pack = await openPack(this.site.pack);
     const view = parseView(location.search);
-    const budgetMb = Number(new URLSearchParams(location.search).get("budget") || DEFAULT_BUDGET_MB);
     this.hudVisible = view.hud;
     this.hud.setVisible(view.hud);
     this.fov = view.fov;
@@ -76,7 +74,7 @@ class App {
     this.nav.up = view.up;
     this.renderer = new LightRenderer(this.canvas, this.site.photometry);
     this.streamer = new Streamer(this.pack, this.renderer, {
-      budgetBytes: budgetMb * 1024 * 1024, maxSpeed, reachPx: 4 * this.site.photometry.psf_sigma_px + 1,
+      budgetBytes: view.budgetMb * 1024 * 1024, maxSpeed, reachPx: 4 * this.site.photometry.psf_sigma_px + 1,
       ruleConstants: this.site.level_rule, onChange: () => { this.dirty = true; }, onError: (error) => this.fail(error),
     });
     this.hud.setControls(this.mag, this.epoch, this.packEpoch);

@@ -1,10 +1,10 @@
 // The view in the URL, with the meaning of `helios render`'s options (README, "The web client"):
-// ?from=X,Y,Z|sun|NAME&lookat=X,Y,Z|sun|NAME&fov=DEG&mag=M&epoch=YEAR&up=X,Y,Z&hud=0
+// ?from=X,Y,Z|sun|NAME&lookat=X,Y,Z|sun|NAME&fov=DEG&mag=M&epoch=YEAR&up=X,Y,Z&hud=0&budget=MB
 // Coordinates are pc in the universe's frame; a name is a landmark (exact or a unique start).
 
 import { findLandmark } from "./landmarks.js";
 
-export const DEFAULT_VIEW = { from: "sun", lookat: "M 42 (Orion Nebula)", fov: 60, mag: null, epoch: null, up: [0, 0, 1], hud: true };
+export const DEFAULT_VIEW = { from: "sun", lookat: "M 42 (Orion Nebula)", fov: 60, mag: null, epoch: null, up: [0, 0, 1], hud: true, budgetMb: 512 };
 
 export class ViewError extends Error {}
 
@@ -35,6 +35,7 @@ export function parseView(search) {
   if (params.has("epoch")) view.epoch = number(params.get("epoch"), "epoch", (v) => Math.abs(v) <= 1e6);
   if (params.has("up")) view.up = triple(params.get("up"), "up");
   if (params.has("hud")) view.hud = params.get("hud") !== "0";
+  if (params.has("budget")) view.budgetMb = number(params.get("budget"), "budget", (v) => v > 0);
   return view;
 }
 

@@ -64,6 +64,9 @@ test("view state: parse, resolve names and format back to the same view", () => 
   assert.throws(() => parseView("?fov=200"), ViewError);
   assert.throws(() => parseView("?up=1,2"), ViewError);
   assert.throws(() => parseView("?mag=bright"), ViewError);
+  assert.throws(() => parseView("?budget=0"), ViewError);
+  assert.equal(parseView("?budget=0.5").budgetMb, 0.5);
+  assert.equal(parseView("").budgetMb, 512);
 });
 
 test("landmarks: exact, unique start, ambiguous and unknown names", () => {

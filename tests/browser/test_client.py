@@ -419,3 +419,14 @@ def test_keys_mouse_wheel_search_and_labels_move_the_camera(site, sample_univers
 
 def normalised(vector: np.ndarray) -> np.ndarray:
     return vector / np.linalg.norm(vector)
+
+
+@pytest.mark.parametrize("bad,message", [("?lookat=Nowhere", 'lookat "Nowhere": not three coordinates'),
+                                         ("?lookat=M 1", "landmarks start so"), ("?fov=400", "fov=400"), ("?budget=-1", "budget=-1")])
+def test_a_bad_url_says_what_is_wrong(site, bad, message):
+    with served(site) as url, client_page(url, 320, 180, bad) as (page, errors):
+        with pytest.raises(PlaywrightError):
+            page.evaluate("window.helios.ready")
+        shown = page.locator("#error").inner_text()
+    assert message in shown, shown
+    assert not errors, errors
