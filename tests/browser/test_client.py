@@ -345,8 +345,11 @@ def test_gaussians_are_drawn_as_render_glow_draws_them(site, tmp_path):
 
 FREE_SKY = """([w, h]) => {
     for (let y = Math.floor(h / 2); y < h - 60; y += 7) for (let x = 60; x < w - 60; x += 13) {
-        const hit = [[0, 0], [120, 0], [0, 20], [120, 20]].every(([dx, dy]) => document.elementFromPoint(x + dx, y + dy)?.id === "sky");
-        if (hit) return [x, y];
+        let free = true;  // the sky, not a label or a panel, takes the pointer over 120 x 20 px to the right of (x, y)
+        for (let dy = -10; dy <= 20 && free; dy += 5) for (let dx = -60; dx <= 120 && free; dx += 5) {
+            free = document.elementFromPoint(x + dx, y + dy)?.id === "sky";
+        }
+        if (free) return [x, y];
     }
     throw new Error("no free sky");
 }"""
@@ -429,4 +432,44 @@ def test_a_bad_url_says_what_is_wrong(site, bad, message):
             page.evaluate("window.helios.ready")
         shown = page.locator("#error").inner_text()
     assert message in shown, shown
+    assert not errors, errors
+
+
+def test_touch_drag_and_pinch_and_the_time_slider(site):
+    """One finger turns the view, two fingers pinch-zoom towards the anchor; the epoch slider moves the stars."""
+    width, height = 960, 540
+    with served(site) as url, client_page(url, width, height, "?from=sun&lookat=Betelgeuse&fov=60") as (page, errors):
+        page.evaluate("window.helios.ready")
+        view = lambda: parse_view(page.evaluate("window.helios.view()"))  # noqa: E731
+        cdp = page.context.new_cdp_session(page)
+        touch = lambda kind, points: cdp.send("Input.dispatchTouchEvent", {  # noqa: E731
+            "type": kind, "touchPoints": [{"x": x, "y": y, "id": i} for i, (x, y) in enumerate(points)]})
+        x, y = page.evaluate(FREE_SKY, [width - 150, height])
+        before = view()
+        touch("touchStart", [(x, y)])
+        for step in range(1, 6):
+            touch("touchMove", [(x + 20 * step, y)])
+        touch("touchEnd", [])
+        after = view()
+        turned = np.degrees(np.arccos(np.clip(np.dot(*(normalised(v["lookat"] - v["from"]) for v in (before, after))), -1, 1)))
+        assert turned == pytest.approx(np.degrees(100 / (width / 2 / np.tan(np.radians(30)))), rel=0.05)
+        page.evaluate("window.helios.warp('M 45', 0.05)")
+        anchored = view()
+        pleiades = anchored["lookat"]
+        distance = lambda v: np.linalg.norm(v["from"] - v["lookat"])  # noqa: E731 - lookat is the anchor after a warp
+        start = distance(anchored)
+        x, y = page.evaluate(FREE_SKY, [width - 150, height])
+        touch("touchStart", [(x, y), (x + 40, y)])
+        for step in range(1, 6):
+            touch("touchMove", [(x - 10 * step, y), (x + 40 + 10 * step, y)])  # fingers apart: closer
+        touch("touchEnd", [])
+        assert distance(view()) < 0.5 * start and np.allclose(view()["lookat"], pleiades)
+        slider = page.locator("#epoch")
+        assert page.locator("#epoch-note").inner_text() == ""
+        slider.evaluate("(input, value) => { input.value = value; input.dispatchEvent(new Event('input')); }", "51991")
+        page.evaluate("window.helios.settled()")
+        stats = page.evaluate("window.helios.stats()")
+        assert "kyr straight-line motion drifts" in page.locator("#epoch-note").inner_text()
+        assert "epoch=51991" in page.evaluate("window.helios.view()")
+        assert all(level == 0 for level in stats["levelChoices"].values())
     assert not errors, errors
