@@ -43,8 +43,4 @@ export class CellCache {
     this.bytes += bytes;
     this.peakBytes = Math.max(this.peakBytes, this.bytes);
   }
-
-  values() {
-    return Array.from(this.entries.values(), (entry) => entry.value);
-  }
 }

@@ -8,7 +8,7 @@ import { formatDistance } from "../src/hud.js";
 import { LandmarkError, findLandmark, minimumDistance, searchLandmarks, viewingDistance } from "../src/landmarks.js";
 import { Navigator, warpDuration } from "../src/navigation.js";
 import { halfToFloat } from "../src/pack.js";
-import { decodeColour, exposureFor, toneMap } from "../src/photometry.js";
+import { decodeColour, exposureFor } from "../src/photometry.js";
 import { ViewError, formatView, parseView, resolvePoint } from "../src/viewstate.js";
 
 const close = (a, b, tolerance) => assert.ok(Math.abs(a - b) <= tolerance, `${a} vs ${b}`);
@@ -20,9 +20,7 @@ const marks = [
 ];
 
 test("photometry: the exposure puts a star at the limiting magnitude at exposed flux 0.02", () => {
-  close(exposureFor(6.5) * 10 ** (-0.4 * 6.5), 0.02, 1e-15);
-  assert.equal(toneMap(0), 0);
-  close(toneMap(1e9), 1, 1e-12);
+  close(exposureFor(6.5, 0.02) * 10 ** (-0.4 * 6.5), 0.02, 1e-15);
   const white = decodeColour(0xffff);
   white.forEach((c) => close(c, 1, 1e-12));
   const red = decodeColour(31 << 11);
