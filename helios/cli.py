@@ -357,6 +357,9 @@ def _add_levels_cell(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", required=True, metavar="OUT", help="output stem: OUT.levels.parquet and OUT.levels.json are written")
     parser.add_argument("--seed", type=int, default=0, help="global seed; the cell's derives from it and its id (default: %(default)s)")
     parser.add_argument("--threads", type=_positive_int, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--device", choices=["cpu", "cuda"], default="cpu",
+                        help="where the ground truth is rendered and the levels trained (default: %(default)s; the same seed gives "
+                        "the same bytes on the CPU; on a GPU the figures agree to rounding)")
     options = parser.add_argument_group("level options (the config's levels: section)")
     options.add_argument("--fractions", type=float, nargs="+", default=[0.01, 0.03, 0.1, 0.3], metavar="F",
                          help="the ladder: each level's bytes as a fraction of all its stars as points (default: 0.01 0.03 0.1 0.3)")
@@ -375,9 +378,12 @@ def _run_levels_cell(args: argparse.Namespace, logger: logging.Logger) -> None:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.device == "cuda" and not torch.cuda.is_available():
+        raise HeliosError("--device cuda: PyTorch sees no CUDA device here")
     options = LevelOptions.from_mapping(section_values(args, "levels"))
     stem = Path(args.output)
-    metrics = level_cell(args.cell, f"{stem}.levels.parquet", f"{stem}.levels.json", options, args.seed, progress=logger.info)
+    metrics = level_cell(args.cell, f"{stem}.levels.parquet", f"{stem}.levels.json", options, args.seed, device=args.device,
+                         progress=logger.info)
     print(f"cell {metrics['cell']}: {len(metrics['levels'])} levels, "
           + ", ".join(f"{lv['points']} points + {lv['gaussians']} Gaussians" for lv in metrics["levels"])
           + f"; written to {stem}.levels.parquet")

@@ -214,3 +214,9 @@ def test_levels_cell_builds_one_cells_levels_and_names_bad_options(tmp_path):
     bad = helios_cli("levels-cell", "--cell", cell, "--output", tmp_path / "two", "--fractions", "0.2", "0.05")
     assert bad.returncode == 1 and "levels.fractions [0.2, 0.05]: give increasing fractions" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "two.levels.parquet").exists()
+    import torch
+
+    if not torch.cuda.is_available():
+        no_gpu = helios_cli("levels-cell", "--cell", cell, "--output", tmp_path / "three", "--device", "cuda", *tiny)
+        assert no_gpu.returncode == 1 and "--device cuda: PyTorch sees no CUDA device here" in no_gpu.stderr
+        assert not (tmp_path / "three.levels.parquet").exists()

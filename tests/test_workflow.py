@@ -246,3 +246,17 @@ def test_batches_with_densification_are_refused_before_any_job(tmp_path):
     result = snakemake(tmp_path, "-n")
     assert result.returncode != 0 and "train_jobs.batch_cells 64 trains cells in batches, which cannot densify" in result.stdout + result.stderr
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs CUDA")
+def test_level_jobs_given_a_gpu_train_there(tmp_path):
+    """train_jobs.gpus: 1 gives every train_levels job a GPU; each trains its levels with CUDA and says so."""
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["train_jobs"] = {**config.get("train_jobs", {}), "gpus": 1}
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+    result = snakemake(tmp_path)
+    assert result.returncode == 0, result.stderr
+    logs = list((tmp_path / "logs" / "levels").glob("*.log"))
+    assert logs and all("levels written in" in log.read_text() and "(cuda)" in log.read_text() for log in logs)
+    assert json.loads((tmp_path / "results" / "validation.json").read_text())["ok"]

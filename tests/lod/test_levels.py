@@ -88,3 +88,18 @@ def test_a_damaged_levels_file_is_a_clear_error(tmp_path):
         read_cell_levels(tmp_path / "bad.levels.parquet", np.zeros(3))
     with pytest.raises(HeliosError, match="no such levels file"):
         read_cell_levels(tmp_path / "none.parquet", np.zeros(3))
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs CUDA")
+def test_levels_built_on_a_gpu_keep_the_light_and_fit_as_on_the_cpu():
+    positions, colours, abs_mag, centre, radius = cell_stars(n=3000, seed=2)
+    on = {device: build_cell_levels(positions, colours, abs_mag, centre, radius, seed=3, options=QUICK, device=device)
+          for device in ("cpu", "cuda")}
+    for cpu, gpu in zip(on["cpu"], on["cuda"], strict=True):
+        assert (gpu.level.n_points, gpu.level.n_gaussians) == (cpu.level.n_points, cpu.level.n_gaussians)
+        rest = photometry.luminosity(abs_mag[gpu.level.n_points:]).sum()
+        assert gpu.gaussians.luminosity.sum() == pytest.approx(rest, rel=1e-9)
+        assert gpu.report.loss_trained <= gpu.report.loss_clustered
+        assert gpu.report.loss_clustered == pytest.approx(cpu.report.loss_clustered, rel=0.2)
+        assert gpu.report.loss_trained == pytest.approx(cpu.report.loss_trained, rel=0.2)

@@ -75,6 +75,8 @@ if BATCH_CELLS > 1 and TRAIN["densify_until"] > TRAIN["densify_from"]:
 # machine that runs Snakemake (a login node without GPUs submits GPU jobs all the same).
 GPUS_PER_TRAIN_JOB = JOBS["gpus"] if JOBS["gpus"] is not None else int(TRAIN["backend"] != "torch")
 USE_GPU = GPUS_PER_TRAIN_JOB > 0
+# Level jobs run on the CPU unless train_jobs.gpus gives them GPUs (they were built and measured there).
+GPUS_PER_LEVEL_JOB = JOBS["gpus"] or 0
 
 
 def selected_cells(wildcards):

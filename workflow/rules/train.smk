@@ -33,6 +33,7 @@ rule train_levels:
     resources:
         mem_mb=JOBS["mem_mb"],
         runtime=JOBS["runtime_min"],
+        gpu=GPUS_PER_LEVEL_JOB,
     params:
         options=LEVELS,
         seed=TRAIN["seed"],
