@@ -85,8 +85,7 @@ class App {
 
   controlsChanged() {
     this.hud.setControls(this.mag, this.epoch, this.packEpoch);
-    this.dirty = true;
-    this.urlDirty = performance.now();
+    this.moved();
   }
 
   get kyr() {

@@ -79,18 +79,21 @@ export class Streamer {
     return drawables;
   }
 
-  satisfied(plan) {
+  /** Whether the cache holds the stars `plan` draws (enough of the prefix, with velocities when it needs them). */
+  starsReady(plan) {
     const stars = this.cache.entries.get(pointsKey(plan.cell));
-    const pointsOk = plan.points === 0 || (stars && stars.value.count >= plan.points && (!plan.velocities || stars.value.velocities));
-    return Boolean(pointsOk && (!plan.level || this.cache.has(levelKey(plan.cell, plan.level))));
+    return plan.points === 0 || Boolean(stars && stars.value.count >= plan.points && (!plan.velocities || stars.value.velocities));
+  }
+
+  satisfied(plan) {
+    return this.starsReady(plan) && (!plan.level || this.cache.has(levelKey(plan.cell, plan.level)));
   }
 
   request(plan, keep) {
     const { cell, level } = plan;
     const key = pointsKey(cell);
-    const stars = this.cache.entries.get(key);
-    const starsOk = plan.points === 0 || (stars && stars.value.count >= plan.points && (!plan.velocities || stars.value.velocities));
-    if (!starsOk) {
+    if (!this.starsReady(plan)) {
+      const stars = this.cache.entries.get(key);
       const bytes = plan.points * (BYTES_PER_STAR + (plan.velocities ? BYTES_PER_VELOCITY : 0));
       this.start(key, bytes - (stars ? stars.bytes : 0), keep, () => this.loadStars(cell, plan.points, plan.velocities, bytes));
     }

@@ -16,7 +16,8 @@ import numpy as np
 import pytest
 
 from helios.cameras import pinhole
-from helios.landmarks import find_landmark, load_landmarks
+from helios.cli import _camera_point
+from helios.landmarks import BUILTIN, load_landmarks
 from helios.pack import read_pack
 from helios.photometry import display_image
 from helios.render.sky import Universe, render_sky
@@ -64,11 +65,8 @@ def screenshot(page, path) -> np.ndarray:
 
 
 def point(universe, token):
-    if isinstance(token, str):
-        if token == "sun":
-            return np.zeros(3)
-        return universe.landmark_position(find_landmark(load_landmarks(), token))
-    return np.asarray(token, dtype=np.float64)
+    """A camera point as `helios render` reads it: three numbers, 'sun' or a landmark name."""
+    return _camera_point([token] if isinstance(token, str) else [repr(float(x)) for x in token], "point", universe, BUILTIN)
 
 
 def reference(sample_universe, eye, target, fov, width, height, mag=6.5, epoch=None) -> np.ndarray:
@@ -301,8 +299,7 @@ def test_gaussians_are_drawn_as_render_glow_draws_them(site, tmp_path):
     from helios.lod.cluster import GlowGaussians
     from helios.pack import PackBlock, PackCell, write_pack
     from helios.pack_records import decode_gaussians, decode_points, encode_gaussians, encode_points
-    from helios.render.glow import render_glow
-    from helios.render.points import render_points
+    from helios.render.sky import CellPoints, draw_level
 
     rng = np.random.default_rng(8)
     centre, stars, gaussians = np.array([100.0, 0.0, 0.0]), 200, 30
@@ -330,11 +327,11 @@ def test_gaussians_are_drawn_as_render_glow_draws_them(site, tmp_path):
         shown = screenshot(page, tmp_path / "client.png")
         assert page.evaluate("window.helios.stats().levelChoices") == {"1_0_0": 1}
     views = pinhole(np.zeros(3), centre, fov, width, height)
-    prefix_positions, prefix_mag, prefix_colours = decode_points(points[:16])
-    linear = render_points(prefix_positions + centre, prefix_colours, prefix_mag, views)
+    stored_positions, stored_mag, stored_colours = decode_points(points)
     g = decode_gaussians(level)
     glow = GlowGaussians.from_scales_and_rotations(g["mean"] + centre, g["sigma"], g["rotation"], 10 ** (-0.4 * g["abs_mag"]), g["colour"])
-    linear += render_glow(*glow.tensors(), views).to(torch.float64)
+    linear = torch.zeros((1, height, width, 3), dtype=torch.float64)
+    draw_level(CellPoints("1_0_0", stored_positions + centre, stored_colours, stored_mag), 1, glow, views, linear)
     expected = display_image(linear[0].numpy(), mag).astype(np.float64)
     assert (expected > 30).mean() > 0.05, "the Gaussians cover the view"
     print(f"Gaussians: PSNR {psnr(shown, expected):.1f} dB, mean {shown.mean():.3f} vs {expected.mean():.3f}")
