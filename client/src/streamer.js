@@ -49,7 +49,7 @@ export class Streamer {
       .sort((a, b) => a.distance - b.distance)
       .map(({ cell, distance }) => {
         const levels = kyr === 0 ? cell.blocks.filter((block) => block.kind === "level") : [];
-        const level = levels.length ? chooseLevel(levels, cell.radius_pc, distance, camera.focal, limitingMag, this.ruleConstants) : null;
+        const level = levels.length ? chooseLevel(levels, cell.stars, cell.radius_pc, distance, camera.focal, limitingMag, this.ruleConstants) : null;
         return { cell, level, points: level ? level.points : cell.stars, velocities: kyr !== 0 && hasBlock(cell, "velocities") };
       });
   }

@@ -32,6 +32,8 @@ class Level:
     #: Absolute magnitude of the brightest star the Gaussians carry (the first after the point prefix);
     #: ``inf`` when there is none, or when not known (then the level rule cannot guard it).
     remainder_abs_mag: float = math.inf
+    #: Stars whose light the Gaussians carry (``0``: none, or not known).
+    remainder_stars: int = 0
 
     @property
     def bytes(self) -> int:
@@ -47,7 +49,7 @@ def level(n_stars: int, fraction: float) -> Level:
     n_points = min(n_stars, max(1, math.floor(POINT_SHARE * budget / POINT_BYTES)))
     remainder = n_stars - n_points
     n_gaussians = min(remainder, max(1, math.floor((1 - POINT_SHARE) * budget / GAUSSIAN_BYTES))) if remainder else 0
-    return Level(fraction, n_points, n_gaussians)
+    return Level(fraction, n_points, n_gaussians, remainder_stars=remainder)
 
 
 def magnitude_cut(n_stars: int, fraction: float) -> int:
@@ -67,5 +69,5 @@ def cell_ladder(abs_mag: np.ndarray) -> list[Level]:
 def with_remainder(levels: list[Level], abs_mag: np.ndarray) -> list[Level]:
     """``levels`` of a cell whose stars' absolute magnitudes (brightest first) are ``abs_mag``, each
     knowing the brightest star its Gaussians carry (what the level rule's photometric guard asks)."""
-    return [replace(lv, remainder_abs_mag=float(abs_mag[lv.n_points]) if lv.n_points < len(abs_mag) else math.inf)
-            for lv in levels]
+    return [replace(lv, remainder_abs_mag=float(abs_mag[lv.n_points]) if lv.n_points < len(abs_mag) else math.inf,
+                    remainder_stars=max(len(abs_mag) - lv.n_points, 0)) for lv in levels]

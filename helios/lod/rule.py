@@ -11,7 +11,14 @@ Given the display's limiting magnitude, a level is also good enough only when ev
 Gaussians carry is fainter than that magnitude from the nearest point of the cell's bounding sphere
 (distance ``d - R``): the stars one would see stay points, and only light nobody sees as a star is
 carried by Gaussians.  The stars are stored brightest first, so the brightest of them is the first
-after the level's point prefix (``remainder_abs_mag``).  The constants live in
+after the level's point prefix (``remainder_abs_mag``).
+
+A guarded level is also good enough, whatever its primitive count, when the light its Gaussians carry
+is too faint to show as a glow: at most ``faint_glow_stars_per_pixel`` limiting-magnitude stars per
+pixel of the projected disc.  The light is bounded from the cell's directory alone (no star of the
+remainder is brighter than its first): ``n_r 10^(-0.4 (m_r - m_lim))`` limiting-magnitude stars, ``n_r``
+the stars the Gaussians carry and ``m_r`` the first one's magnitude from the nearest point.  This is
+what lets levels pay off for the near, wide cells around an observer inside the Galaxy.  The constants live in
 ``helios/data/level_rule.json``, which the client reads too (``docs/levels.md``).
 """
 
@@ -51,16 +58,33 @@ def hides_no_visible_star(level: Level, radius: float, distance: float, limiting
     return level.remainder_abs_mag + 5.0 * math.log10(nearest / 10.0) > limiting_mag
 
 
+def glow_is_faint(level: Level, radius: float, distance: float, focal_px: float, limiting_mag: float) -> bool:
+    """Whether the light ``level``'s Gaussians carry, spread over the cell's projected disc, is at most
+    ``faint_glow_stars_per_pixel`` stars of ``limiting_mag`` per pixel (an upper bound: every star it
+    carries counted as bright as its brightest, at the nearest point of the bounding sphere)."""
+    if level.remainder_stars == 0 or math.isinf(level.remainder_abs_mag):
+        return level.remainder_stars == 0
+    r = projected_radius_px(radius, distance, focal_px)
+    nearest = max(distance - radius, 1e-9)
+    brightest = level.remainder_abs_mag + 5.0 * math.log10(nearest / 10.0)
+    in_limit_stars = level.remainder_stars * 10.0 ** (-0.4 * (brightest - limiting_mag))
+    return in_limit_stars <= rule_constants()["faint_glow_stars_per_pixel"] * math.pi * r * r
+
+
 def choose_level(levels: Sequence[Level], radius: float, distance: float, focal_px: float,
                  limiting_mag: float | None = None) -> Level | None:
     """The coarsest good-enough level of ``levels`` (any order), or ``None``: every star as a point.
-    With ``limiting_mag``, a level must also hide no star visible at that magnitude."""
+    With ``limiting_mag``, a level must also hide no star visible at that magnitude, and it may have
+    fewer primitives than the screen asks when the light its Gaussians carry is too faint to see."""
     r = projected_radius_px(radius, distance, focal_px)
     if not math.isfinite(r):
         return None
     needed = math.pi * r * r / rule_constants()["pixels_per_primitive"]
-    good = [level for level in levels if level.n_points + level.n_gaussians >= needed
-            and (limiting_mag is None or hides_no_visible_star(level, radius, distance, limiting_mag))]
+    if limiting_mag is None:
+        good = [level for level in levels if level.n_points + level.n_gaussians >= needed]
+    else:
+        good = [level for level in levels if hides_no_visible_star(level, radius, distance, limiting_mag)
+                and (level.n_points + level.n_gaussians >= needed or glow_is_faint(level, radius, distance, focal_px, limiting_mag))]
     return min(good, key=lambda level: level.n_points + level.n_gaussians) if good else None
 
 

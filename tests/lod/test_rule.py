@@ -5,7 +5,7 @@ import pytest
 
 from helios import photometry
 from helios.lod.ladder import ladder, with_remainder
-from helios.lod.rule import choose_level, hides_no_visible_star, projected_radius_px, rule_constants
+from helios.lod.rule import choose_level, glow_is_faint, hides_no_visible_star, projected_radius_px, rule_constants
 
 
 def test_projected_radius_is_the_bounding_sphere_on_the_screen():
@@ -31,7 +31,8 @@ def test_the_rule_draws_coarser_levels_as_a_cell_shrinks_on_the_screen_and_point
 
 def test_the_rule_constants_are_a_versioned_file_the_client_can_read():
     constants = rule_constants()
-    assert constants["format"] == "helios-level-rule" and constants["version"] == 2 and constants["pixels_per_primitive"] > 0
+    assert constants["format"] == "helios-level-rule" and constants["version"] == 3 and constants["pixels_per_primitive"] > 0
+    assert 0 < constants["faint_glow_stars_per_pixel"] < 1
 
 
 def test_the_photometric_guard_keeps_every_star_visible_from_the_cell_as_a_point():
@@ -52,3 +53,20 @@ def test_the_photometric_guard_keeps_every_star_visible_from_the_cell_as_a_point
             assert photometry.apparent_magnitude(chosen.remainder_abs_mag, distance - radius) > 6.5
     assert hides_no_visible_star(with_remainder(ladder(3), np.zeros(3))[0], 1.0, 2.0, 6.5) is False
     assert hides_no_visible_star(ladder(3)[0], 1.0, 2.0, 6.5)  # magnitude not known: nothing to guard
+
+
+def test_a_near_wide_cell_of_faint_stars_is_drawn_coarse_when_its_glow_is_too_faint_to_see():
+    """A cell 354 px wide on the screen would need 98,000 primitives.  Its 100,000 stars of M = 15, at 16.5 mag
+    or fainter from the cell's nearest point, carry at most 10 stars of 6.5 mag: spread over the disc, far
+    below what a display shows, so the coarsest level will do.  The same cell of M = 6 stars, each still
+    invisible (7.5 mag) but together a visible glow, is drawn as points."""
+    focal, radius, distance, n = 1000.0, 10.0, 30.0, 100_000
+    faint = with_remainder(ladder(n), np.full(n, 15.0))
+    assert choose_level(faint, radius, distance, focal) is None  # the screen alone asks for every star
+    chosen = choose_level(faint, radius, distance, focal, limiting_mag=6.5)
+    assert chosen is not None and chosen.fraction == 0.01 and glow_is_faint(chosen, radius, distance, focal, 6.5)
+    glowing = with_remainder(ladder(n), np.full(n, 6.0))
+    assert all(hides_no_visible_star(level, radius, distance, 6.5) for level in glowing)
+    assert not any(glow_is_faint(level, radius, distance, focal, 6.5) for level in glowing)
+    assert choose_level(glowing, radius, distance, focal, limiting_mag=6.5) is None
+    assert not glow_is_faint(ladder(n)[0], radius, distance, focal, 6.5)  # brightest remainder unknown: no bound
