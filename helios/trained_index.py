@@ -31,7 +31,7 @@ TRAINED_FORMAT = "helios-trained-universe"
 TRAINED_VERSION = 2
 SUMMARY_KEYS = ("loss_initial", "loss_final", "loss_reduction", "iterations_run", "best_step", "splats_initial", "star_count")
 LEVEL_KEYS = ("level", "fraction", "points", "gaussians", "bytes", "trained", "luminosity_ratio", "loss_clustered", "loss_trained",
-              "improvement", "best_step", "diverged_at")
+              "improvement", "best_step", "diverged_at", "not_trained_because")
 
 
 def config_hash(config: dict[str, Any]) -> str:

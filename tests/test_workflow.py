@@ -226,7 +226,8 @@ def test_the_test_config_runs_end_to_end(tmp_path):
                                "--output", str(tmp_path / f"{name}.npy")], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
         images[name], logs[name] = np.load(tmp_path / f"{name}.npy"), done.stderr
-    assert "cells drawn by level (docs/levels.md; trained Gaussians)" in logs["levels"] and "0.3:" in logs["levels"], logs["levels"]
+    # 300 kpc away every star is far below 6.5 mag: the rule draws the coarsest level (its glow is too faint to see).
+    assert "cells drawn by level (docs/levels.md; trained Gaussians): 0.03:" in logs["levels"], logs["levels"]
     assert not np.array_equal(images["levels"], images["points"])
     assert images["levels"].sum(dtype=np.float64) == pytest.approx(images["points"].sum(dtype=np.float64), rel=0.01)
     # Reruns: a levels edit retrains every cell's levels; the splat trainer's options change nothing.
