@@ -47,3 +47,15 @@ export function viewingDistance(landmark) {
 export function minimumDistance(landmark) {
   return 0.1 * anchorScale(landmark);
 }
+
+/** The labels to show, nearest first, none overlapping another: `placed` is [{mark, u, v}] (CSS pixels,
+ * nearest first); a label is its name set in `fontPx` type to the right of its point, as style.css sets it. */
+export function declutterLabels(placed, { fontPx = 11, padPx = 6, charEm = 0.6, lineEm = 1.3 } = {}) {
+  const boxes = [];
+  return placed.filter(({ mark, u, v }) => {
+    const box = [u, v, u + padPx + mark.name.length * charEm * fontPx, v + lineEm * fontPx];
+    if (boxes.some((b) => box[0] < b[2] && b[0] < box[2] && box[1] < b[3] && b[1] < box[3])) return false;
+    boxes.push(box);
+    return true;
+  });
+}

@@ -4,7 +4,7 @@
 
 import { Camera, add, lookAt, norm, scale, sub } from "./camera.js";
 import { Hud, formatDistance } from "./hud.js";
-import { findLandmark, searchLandmarks } from "./landmarks.js";
+import { declutterLabels, findLandmark, searchLandmarks } from "./landmarks.js";
 import { Navigator, SPEED_REGIMES } from "./navigation.js";
 import { openPack } from "./pack.js";
 import { exposureFor } from "./photometry.js";
@@ -196,20 +196,27 @@ class App {
   }
 
   draw(now) {
+    if (!this.dirty) { // nothing moved and no load landed: no new plan, no new frame
+      this.resolveWaitersIfSettled();
+      return;
+    }
     const camera = this.camera();
     const destination = this.nav.warpDestination();
     const prefetch = destination ? this.camera(destination.eye, lookAt(destination.eye, destination.target, this.nav.up)) : null;
+    // Loads that land, and loads refused while others were in flight, come back here through onChange.
     const drawables = this.streamer.update(camera, this.kyr, this.mag, prefetch);
-    if (this.dirty) {
-      const started = performance.now();
-      if (camera.width !== this.canvas.width || camera.height !== this.canvas.height) this.renderer.setSize(camera.width, camera.height);
-      this.renderer.render(camera, drawables, exposureFor(this.mag, this.site.photometry.limit_exposed_flux), this.kyr);
-      this.frameTimes.push({ at: now, ms: performance.now() - started, interval: this.lastDrawn === undefined ? null : now - this.lastDrawn });
-      if (this.frameTimes.length > 2000) this.frameTimes.shift();
-      this.lastDrawn = now;
-      this.dirty = false;
-      if (this.hudVisible) this.updateOverlays(camera, drawables);
-    }
+    const started = performance.now();
+    if (camera.width !== this.canvas.width || camera.height !== this.canvas.height) this.renderer.setSize(camera.width, camera.height);
+    this.renderer.render(camera, drawables, exposureFor(this.mag, this.site.photometry.limit_exposed_flux), this.kyr);
+    this.frameTimes.push({ at: now, ms: performance.now() - started, interval: this.lastDrawn === undefined ? null : now - this.lastDrawn });
+    if (this.frameTimes.length > 2000) this.frameTimes.shift();
+    this.lastDrawn = now;
+    this.dirty = false;
+    if (this.hudVisible) this.updateOverlays(camera, drawables);
+    this.resolveWaitersIfSettled();
+  }
+
+  resolveWaitersIfSettled() {
     if (this.streamer.settled() && !this.nav.warp) {
       for (const waiter of this.waiters.splice(0)) waiter.resolve();
     }
@@ -230,7 +237,7 @@ class App {
       placed.push({ mark, u: at[0] / ratio, v: at[1] / ratio, distance });
     }
     placed.sort((a, b) => a.distance - b.distance);
-    this.hud.placeLabels(placed.slice(0, MAX_LABELS));
+    this.hud.placeLabels(declutterLabels(placed).slice(0, MAX_LABELS));
     const crumb = anchor ?? nearest;
     this.hud.setBreadcrumb(anchor ? anchor.name : `near ${crumb.name}`, norm(sub(crumb.position, eye)), norm(eye),
       SPEED_REGIMES[this.nav.regime].name);
@@ -282,7 +289,7 @@ window.helios = {
     return performance.now() - started;
   },
   stats: () => ({
-    bytesFetched: app.pack.bytesFetched, requests: app.streamer.requests, cacheBytes: app.streamer.cache.bytes,
+    bytesFetched: app.pack.bytesFetched, requests: app.streamer.requests, plans: app.streamer.updates, cacheBytes: app.streamer.cache.bytes,
     peakCacheBytes: app.streamer.cache.peakBytes, budgetBytes: app.streamer.cache.budgetBytes,
     cellsInView: [...app.streamer.visibleIds], cacheEntries: app.streamer.cache.entries.size, evictions: app.streamer.cache.evictions, levelChoices: app.streamer.levelChoices,
     overBudget: app.streamer.overBudget, frameTimes: app.frameTimes.slice(), glRenderer: app.renderer.glRenderer,

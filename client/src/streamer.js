@@ -34,6 +34,7 @@ export class Streamer {
     this.visibleIds = new Set();
     this.levelChoices = {};
     this.requests = 0;
+    this.updates = 0; // plans made: one per frame drawn, none while the view stands still
     this.kyr = 0;
   }
 
@@ -57,6 +58,7 @@ export class Streamer {
   /** Start loading what `camera` (and `prefetch`, a warp's destination) needs; the drawables of what is loaded. */
   update(camera, kyr, limitingMag, prefetch = null) {
     this.kyr = kyr;
+    this.updates += 1;
     this.plans = this.plan(camera, kyr, limitingMag);
     this.visibleIds = new Set(this.plans.map((plan) => plan.cell.id));
     const wanted = this.plans.slice();

@@ -5,7 +5,7 @@ import test from "node:test";
 import { CellCache } from "../src/cache.js";
 import { Camera, lookAt, norm, sub } from "../src/camera.js";
 import { formatDistance } from "../src/hud.js";
-import { LandmarkError, findLandmark, minimumDistance, searchLandmarks, viewingDistance } from "../src/landmarks.js";
+import { LandmarkError, declutterLabels, findLandmark, minimumDistance, searchLandmarks, viewingDistance } from "../src/landmarks.js";
 import { Navigator, warpDuration } from "../src/navigation.js";
 import { halfToFloat } from "../src/pack.js";
 import { decodeColour, exposureFor } from "../src/photometry.js";
@@ -119,4 +119,13 @@ test("distances read as people say them", () => {
   assert.equal(formatDistance(8200), "8.20 kpc");
   assert.equal(formatDistance(7.8e5), "780 kpc");
   assert.equal(formatDistance(1e8), "100 Mpc");
+});
+
+test("labels that would overlap a nearer one are left out; apart, all are shown", () => {
+  const at = (name, u, v) => ({ mark: { name }, u, v });
+  const crowded = [at("Sirius", 100, 100), at("Procyon", 120, 104), at("Betelgeuse", 100, 200), at("Rigel", 40, 100), at("Bellatrix", 30, 97)];
+  // Procyon's box overlaps Sirius's; Rigel's (40 .. 79 px) ends before Sirius's begins; Bellatrix's (30 .. 95 px) overlaps Rigel's.
+  assert.deepEqual(declutterLabels(crowded).map((p) => p.mark.name), ["Sirius", "Betelgeuse", "Rigel"]);
+  const apart = [at("Vega", 0, 0), at("Deneb", 0, 20), at("Altair", 200, 0)];
+  assert.deepEqual(declutterLabels(apart).map((p) => p.mark.name), ["Vega", "Deneb", "Altair"]);
 });

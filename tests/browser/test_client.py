@@ -371,11 +371,18 @@ def test_keys_mouse_wheel_search_and_labels_move_the_camera(site, sample_univers
         forward = (start["lookat"] - start["from"]) / np.linalg.norm(start["lookat"] - start["from"])
         x, y = page.evaluate(FREE_SKY, [width, height])  # a point where the sky, not an overlay, takes the mouse
         page.mouse.click(x, y)
+        moving_plans = page.evaluate("window.helios.stats().plans")
         page.keyboard.down("w")  # fly forward in the "cluster" regime, 1 pc/s
         page.wait_for_timeout(600)
         page.keyboard.up("w")
         step = view()["from"] - start["from"]
         assert 0.3 < np.linalg.norm(step) < 1.5 and np.dot(step, forward) > 0.99 * np.linalg.norm(step), step
+        page.evaluate("window.helios.settled()")
+        idle = page.evaluate("window.helios.stats()")
+        page.wait_for_timeout(1000)  # a still camera with nothing loading: no new plan, no new frame
+        still = page.evaluate("window.helios.stats()")
+        assert (still["plans"], len(still["frameTimes"])) == (idle["plans"], len(idle["frameTimes"])) and still["plans"] > 0
+        assert still["plans"] > moving_plans, "flying planned the view again"
         page.keyboard.press("e")  # galactic: 1,000 pc/s
         page.keyboard.down("w")
         page.wait_for_timeout(300)
