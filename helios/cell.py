@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass
@@ -40,13 +41,22 @@ class CellStars:
 
 def _index_entry(path: Path, cell_id: str) -> dict | None:
     index_path = path.parent.parent / "index.json"
-    if not index_path.is_file():
-        return None
     try:
-        index = json.loads(index_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        stat = index_path.stat()
+    except OSError:
         return None
-    return next((c for c in index.get("cells", []) if c.get("id") == cell_id), None)
+    return _index_entries(str(index_path), stat.st_ino, stat.st_mtime_ns, stat.st_size).get(cell_id)
+
+
+@functools.lru_cache(maxsize=4)
+def _index_entries(index_path: str, inode: int, mtime_ns: int, size: int) -> dict[str, dict]:
+    """The cells of an ``index.json`` by id, parsed once per version of the file (a universe of thousands
+    of cells has an index of megabytes, and a render reads thousands of cells)."""
+    try:
+        index = json.loads(Path(index_path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {c.get("id"): c for c in index.get("cells", []) if isinstance(c, dict)}
 
 
 def _float64_column(table: pa.Table, name: str, path: Path) -> np.ndarray:

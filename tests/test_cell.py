@@ -43,6 +43,10 @@ def test_frame_from_index_then_from_data(tmp_path):
     (tmp_path / "index.json").write_text(json.dumps({"cells": [{"id": "5_1_1", "centre_pc": [0, 0, 0], "radius_pc": 20.0}]}))
     stars = load_cell(path)
     assert np.allclose(stars.centre_pc, 0) and stars.scale_pc == 20.0
+    # The index is parsed once per version of the file: a rewritten index gives the new frame.
+    (tmp_path / "index.json").write_text(json.dumps({"cells": [{"id": "5_1_1", "centre_pc": [1, 0, 0], "radius_pc": 300.0}]}))
+    stars = load_cell(path)
+    assert np.allclose(stars.centre_pc, [1, 0, 0]) and stars.scale_pc == 300.0
 
 
 def test_nonfinite_rows_are_dropped_and_counted(tmp_path):
