@@ -59,8 +59,9 @@ class GlowGaussians:
 #: ``SUBSAMPLE_PER_CLUSTER`` stars per cluster instead of on every star (its ``k`` sequential passes over
 #: the stars dominate the time there; the fit is as tight), and stars are assigned to their nearest
 #: centre through a k-d tree instead of all distances (which would be N x k: 10^12 for the 10 % level
-#: of a 6-million-star cell).  Above ``SUBSAMPLE_PP_MAX`` clusters even that is too slow, and the start
-#: is a luminosity-weighted sample of stars (a looser fit: BENCHMARKS.md).
+#: of a 6-million-star cell).  Above ``SUBSAMPLE_PP_MAX`` clusters even that is too slow (k passes over
+#: 8 k stars), and the sample is first cut into blocks of at most ``KMEANS_PP_MAX`` clusters' worth of
+#: stars by median splits, each block seeded by k-means++ on its own (BENCHMARKS.md).
 KMEANS_PP_MAX = 1024
 SUBSAMPLE_PP_MAX = 16384
 SUBSAMPLE_PER_CLUSTER = 8
@@ -89,6 +90,37 @@ def _kmeans_pp(x: torch.Tensor, w: torch.Tensor, weights: np.ndarray, k: int, rn
     return chosen
 
 
+def _median_blocks(points: np.ndarray, count: int) -> list[np.ndarray]:
+    """Indices of ``points`` cut into ``count`` (rounded up to a power of two) blocks of equal size, each
+    cut in two at the median of its widest axis."""
+    blocks = [np.arange(len(points))]
+    while len(blocks) < count:
+        halves = []
+        for block in blocks:
+            axis = int(np.argmax(np.ptp(points[block], axis=0)))
+            order = block[np.argsort(points[block, axis], kind="stable")]
+            halves += [order[:len(order) // 2], order[len(order) // 2:]]
+        blocks = halves
+    return blocks
+
+
+def _blockwise_pp(x: torch.Tensor, w: torch.Tensor, weights: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
+    """k-means++ on a weighted sample of ``SUBSAMPLE_PER_CLUSTER`` stars per cluster, cut into blocks of at
+    most ``KMEANS_PP_MAX`` clusters: each block seeds its share of the ``k`` centres (in proportion to its stars)."""
+    sample = np.asarray(_weighted_sample(weights, min(len(weights), SUBSAMPLE_PER_CLUSTER * k), rng))
+    blocks = _median_blocks(x[sample].cpu().numpy(), -(-k // KMEANS_PP_MAX))
+    sizes = np.array([len(block) for block in blocks])
+    shares = np.minimum(sizes, np.floor(k * sizes / sizes.sum()).astype(int))
+    for i in np.argsort(-(k * sizes / sizes.sum() - shares), kind="stable")[:k - shares.sum()]:  # largest remainders
+        shares[i] += 1
+    chosen = []
+    for block, share in zip(blocks, shares):
+        members = sample[block]
+        if share > 0:
+            chosen += members[_kmeans_pp(x[members], w[members], weights[members], int(share), rng)].tolist()
+    return chosen
+
+
 def _weighted_sample(weights: np.ndarray, k: int, rng: np.random.Generator) -> list[int]:
     """``k`` distinct stars drawn with probability ∝ weight (Efraimidis–Spirakis keys ``u^(1/w)``)."""
     keys = np.log(rng.random(len(weights))) / np.maximum(weights, 1e-300)
@@ -99,7 +131,7 @@ def weighted_kmeans(points: np.ndarray, weights: np.ndarray, k: int, seed: int, 
                     device: str | torch.device = "cpu") -> np.ndarray:
     """Labels ``[N]`` of a k-means that minimises the weighted squared distances (k-means++ start
     drawn with the weights; above ``KMEANS_PP_MAX`` clusters on a weighted sample of the stars, above
-    ``SUBSAMPLE_PP_MAX`` a weighted sample itself, with a k-d tree; deterministic for a seed on the CPU)."""
+    ``SUBSAMPLE_PP_MAX`` in blocks of that sample, with a k-d tree; deterministic for a seed on the CPU)."""
     rng = np.random.default_rng(seed)
     x = torch.as_tensor(points, dtype=torch.float64, device=device)
     w = torch.as_tensor(weights, dtype=torch.float64, device=device)
@@ -111,7 +143,7 @@ def weighted_kmeans(points: np.ndarray, weights: np.ndarray, k: int, seed: int, 
         sample = np.asarray(_weighted_sample(weights, min(len(points), SUBSAMPLE_PER_CLUSTER * k), rng))
         chosen = sample[_kmeans_pp(x[sample], w[sample], weights[sample], k, rng)].tolist()
     else:
-        chosen = _weighted_sample(weights, k, rng)
+        chosen = _blockwise_pp(x, w, weights, k, rng)
     centres = x[chosen].clone()
     labels = _nearest(x, centres)
     for _ in range(iterations):

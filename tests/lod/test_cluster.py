@@ -51,15 +51,15 @@ def test_more_clusters_fit_the_stars_closer():
     assert spread(2) > spread(8) > spread(32)
 
 
-@pytest.mark.parametrize("start", ["k-means++ on a sample", "a weighted sample"])
+@pytest.mark.parametrize("start", ["k-means++ on a sample", "k-means++ in blocks of a sample"])
 def test_many_clusters_start_from_a_weighted_sample_and_still_fit(start, monkeypatch):
     """Above KMEANS_PP_MAX clusters k-means++ runs on a luminosity-weighted sample of the stars, and above
-    SUBSAMPLE_PP_MAX the start is such a sample of distinct stars (fast for big levels): deterministic, every cluster
-    used, the light kept, and the fit better than with the k-means++ maximum."""
+    SUBSAMPLE_PP_MAX in blocks of that sample (fast for big levels): deterministic, every cluster used, the light
+    kept, and the fit better than with the k-means++ maximum."""
     from helios.lod import cluster
     from helios.lod.cluster import KMEANS_PP_MAX, _weighted_sample
 
-    if start == "a weighted sample":
+    if start == "k-means++ in blocks of a sample":
         monkeypatch.setattr(cluster, "SUBSAMPLE_PP_MAX", KMEANS_PP_MAX)
 
     rng = np.random.default_rng(4)
@@ -81,3 +81,30 @@ def test_many_clusters_start_from_a_weighted_sample_and_still_fit(start, monkeyp
         return np.sum(luminosity * np.sum((positions - centres[labels]) ** 2, axis=1))
 
     assert spread(labels) < spread(weighted_kmeans(positions, luminosity, KMEANS_PP_MAX, seed=0))
+
+
+def test_blocks_of_the_sample_are_equal_halves_cut_along_the_widest_axis():
+    from helios.lod.cluster import _median_blocks
+
+    rng = np.random.default_rng(5)
+    points = rng.normal(0, 1, (1000, 3)) * np.array([100.0, 1.0, 1.0])  # widest along x
+    blocks = _median_blocks(points, 3)  # rounded up to 4
+    assert len(blocks) == 4 and sorted(len(b) for b in blocks) == [250] * 4
+    assert np.array_equal(np.sort(np.concatenate(blocks)), np.arange(1000))
+    first_cut = np.median(points[:, 0])
+    assert all((points[b, 0] <= first_cut).all() or (points[b, 0] >= first_cut).all() for b in blocks)
+
+
+def test_blockwise_start_seeds_k_centres_in_proportion_to_each_block():
+    import torch
+
+    from helios.lod.cluster import KMEANS_PP_MAX, _blockwise_pp
+
+    rng = np.random.default_rng(6)
+    positions = rng.normal(0, 10, (40000, 3))
+    luminosity = rng.lognormal(0, 1, 40000)
+    k = 3 * KMEANS_PP_MAX + 7
+    x, w = torch.as_tensor(positions), torch.as_tensor(luminosity)
+    chosen = _blockwise_pp(x, w, luminosity, k, np.random.default_rng(0))
+    assert len(chosen) == k and len(set(chosen)) == k
+    assert chosen == _blockwise_pp(x, w, luminosity, k, np.random.default_rng(0))
