@@ -1,6 +1,6 @@
 """`helios render` of a whole universe, and its photometric truth.
 
-    python benchmarks/bench_render.py --universe DIR [--trained RESULTS] [--device cpu|cuda] [--repeats 3] [--json FILE]
+    python benchmarks/bench_render.py --universe DIR [--trained RESULTS | --clustered] [--device cpu|cuda] [--repeats 3] [--json FILE]
 
 DIR is a ``helios build`` output (e.g. of the full Hipparcos-2 catalogue). For each camera
 (from the Sun towards Orion, and three others) it times ``render_sky`` at 1920 x 1080 and
@@ -8,7 +8,8 @@ DIR is a ``helios build`` output (e.g. of the full Hipparcos-2 catalogue). For e
 measures every star brighter than 5 mag from the Sun on six 4096 px cube faces
 (``helios.measure.sky_photometry``): the error of the recovered magnitudes.  With ``--trained``
 (a workflow output with trained levels) the photometry is measured again on the level render
-(``helios render`` without ``--points``: each cell at the level the rule picks).
+(``helios render`` without ``--points``: each cell at the level the rule picks); ``--clustered``
+does the same with every cell's untrained (clustered) levels, for a universe without a workflow run.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--universe", required=True)
     parser.add_argument("--trained", help="a workflow output with trained levels: measure the photometry on the level render too")
+    parser.add_argument("--clustered", action="store_true", help="measure the photometry on the level render with clustered levels")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--fov", type=float, default=60.0)
@@ -74,11 +76,12 @@ def main() -> None:
     photometry = measure_photometry(universe, args, None)
     print(json.dumps(photometry, indent=1))
     level_photometry = None
-    if args.trained:
-        from helios.lod.sources import TrainedLevels
+    if args.trained or args.clustered:
+        from helios.lod.sources import ClusteredLevels, TrainedLevels
         from helios.render.sky import render_sky_levels
 
-        source, drawn = TrainedLevels(Path(args.trained) / "trained"), {}
+        source = TrainedLevels(Path(args.trained) / "trained") if args.trained else ClusteredLevels()
+        drawn = {}
 
         def render_levels(u, v):
             image, counts = render_sky_levels(u, v, source, device=args.device)

@@ -46,8 +46,11 @@ def render_glow(
     views: Views,
     psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX,
     max_pairs: int = DEFAULT_MAX_PAIRS,
+    out: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``[C, H, W, 3]`` linear flux images of the Gaussians (the inputs' dtype and device)."""
+    """``[C, H, W, 3]`` linear flux images of the Gaussians (the inputs' dtype and device).  With ``out``
+    (contiguous ``[C, H, W, 3]``, not requiring gradients) the light is added into it in place and it is
+    returned: a sky of thousands of cells then needs no full-size image per cell."""
     device, dtype = means.device, means.dtype
     width, height = views.width, views.height
     images = []
@@ -78,7 +81,7 @@ def render_glow(
         keep = torch.where((x0 <= x1) & (y0 <= y1))[0]  # boxes that meet the image
         box_w, box_h = (x1 - x0 + 1)[keep], (y1 - y0 + 1)[keep]
         pairs_each = box_w * box_h
-        canvas = torch.zeros((height * width, 3), device=device, dtype=dtype)
+        canvas = out[c].view(height * width, 3) if out is not None else torch.zeros((height * width, 3), device=device, dtype=dtype)
         start = 0
         while start < len(keep):
             total = torch.cumsum(pairs_each[start:], 0)
@@ -92,8 +95,12 @@ def render_glow(
             dy = py.to(dtype) + 0.5 - v[chunk][owner]
             q = conic[chunk][owner]
             weight = peak[chunk][owner] * torch.exp(-0.5 * (q[:, 0] * dx * dx + 2 * q[:, 1] * dx * dy + q[:, 2] * dy * dy))
-            canvas = canvas.index_add(0, py * width + px, weight[:, None] * colours[index[chunk]][owner])
+            light = weight[:, None] * colours[index[chunk]][owner]
+            if out is not None:
+                canvas.index_add_(0, py * width + px, light.to(canvas.dtype))
+            else:
+                canvas = canvas.index_add(0, py * width + px, light)
             start = stop
         images.append(canvas.view(height, width, 3))
-    return torch.stack(images)
+    return out if out is not None else torch.stack(images)
 

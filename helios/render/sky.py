@@ -140,7 +140,7 @@ def draw_level(cell: CellPoints, keep: int, gaussians: Any, views: Views, out: t
 
     render_points(cell.positions[:keep], cell.colours[:keep], cell.abs_mag[:keep], views, psf_sigma_px, device, out=out)
     if gaussians is not None and len(gaussians):
-        out += render_glow(*gaussians.tensors(device), views, psf_sigma_px)
+        render_glow(*gaussians.tensors(device), views, psf_sigma_px, out=out)
 
 
 def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX,

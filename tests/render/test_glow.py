@@ -73,6 +73,10 @@ def test_a_gaussian_larger_than_the_image_only_costs_the_image_and_chunks_agree(
     whole = render_glow(means, covariances, luminosity, colours, VIEW)
     chunked = render_glow(means, covariances, luminosity, colours, VIEW, max_pairs=500)
     assert torch.allclose(whole, chunked, rtol=1e-12, atol=1e-18)
+    # Added in place into an image that holds light already: the same light, no new image.
+    sky = torch.full_like(whole, 0.25)
+    returned = render_glow(means, covariances, luminosity, colours, VIEW, max_pairs=500, out=sky)
+    assert returned is sky and torch.allclose(sky, whole + 0.25, rtol=1e-12, atol=1e-18)
 
 
 def test_the_image_is_differentiable_in_every_input():
