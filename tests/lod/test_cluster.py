@@ -95,7 +95,7 @@ def test_blocks_of_the_sample_are_equal_halves_cut_along_the_widest_axis():
     assert all((points[b, 0] <= first_cut).all() or (points[b, 0] >= first_cut).all() for b in blocks)
 
 
-def test_blockwise_start_seeds_k_centres_in_proportion_to_each_block():
+def test_blockwise_start_seeds_k_distinct_centres_deterministically():
     import torch
 
     from helios.lod.cluster import KMEANS_PP_MAX, _blockwise_pp
