@@ -13,10 +13,15 @@ function hasRemainderMag(level) {
   return level.remainder_abs_mag !== null && level.remainder_abs_mag !== undefined;
 }
 
+/** The brightest star a level's Gaussians carry, as seen from the nearest point of the bounding sphere. */
+function remainderMagAtNearest(level, radius, distance) {
+  const nearest = Math.max(distance - radius, 1e-9);
+  return level.remainder_abs_mag + 5 * Math.log10(nearest / 10);
+}
+
 export function hidesNoVisibleStar(level, radius, distance, limitingMag) {
   if (!hasRemainderMag(level)) return true;
-  const nearest = Math.max(distance - radius, 1e-9);
-  return level.remainder_abs_mag + 5 * Math.log10(nearest / 10) > limitingMag;
+  return remainderMagAtNearest(level, radius, distance) > limitingMag;
 }
 
 /** Whether the light a level's Gaussians carry (bounded: its `remainderStars` stars each as bright as the
@@ -25,8 +30,7 @@ export function hidesNoVisibleStar(level, radius, distance, limitingMag) {
 export function glowIsFaint(level, remainderStars, radius, distance, focalPx, limitingMag, constants) {
   if (remainderStars === 0 || !hasRemainderMag(level)) return remainderStars === 0;
   const r = projectedRadiusPx(radius, distance, focalPx);
-  const nearest = Math.max(distance - radius, 1e-9);
-  const brightest = level.remainder_abs_mag + 5 * Math.log10(nearest / 10);
+  const brightest = remainderMagAtNearest(level, radius, distance);
   const inLimitStars = remainderStars * 10 ** (-0.4 * (brightest - limitingMag));
   return inLimitStars <= constants.faint_glow_stars_per_pixel * Math.PI * r * r;
 }

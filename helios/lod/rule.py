@@ -49,13 +49,19 @@ def projected_radius_px(radius: float, distance: float, focal_px: float) -> floa
     return focal_px * math.tan(math.asin(radius / distance))
 
 
+def remainder_mag_at_nearest(level: Level, radius: float, distance: float) -> float:
+    """Apparent magnitude of the brightest star ``level``'s Gaussians carry, seen from the nearest point of
+    the bounding sphere (radius ``radius``, its centre ``distance`` away): the brightest it can look from outside."""
+    nearest = max(distance - radius, 1e-9)
+    return level.remainder_abs_mag + 5.0 * math.log10(nearest / 10.0)
+
+
 def hides_no_visible_star(level: Level, radius: float, distance: float, limiting_mag: float) -> bool:
     """Whether the brightest star ``level``'s Gaussians carry is fainter than ``limiting_mag`` seen
     from anywhere outside the bounding sphere (radius ``radius``, its centre ``distance`` away)."""
     if math.isinf(level.remainder_abs_mag):
         return True
-    nearest = max(distance - radius, 1e-9)
-    return level.remainder_abs_mag + 5.0 * math.log10(nearest / 10.0) > limiting_mag
+    return remainder_mag_at_nearest(level, radius, distance) > limiting_mag
 
 
 def glow_is_faint(level: Level, radius: float, distance: float, focal_px: float, limiting_mag: float) -> bool:
@@ -65,8 +71,7 @@ def glow_is_faint(level: Level, radius: float, distance: float, focal_px: float,
     if level.remainder_stars == 0 or math.isinf(level.remainder_abs_mag):
         return level.remainder_stars == 0
     r = projected_radius_px(radius, distance, focal_px)
-    nearest = max(distance - radius, 1e-9)
-    brightest = level.remainder_abs_mag + 5.0 * math.log10(nearest / 10.0)
+    brightest = remainder_mag_at_nearest(level, radius, distance)
     in_limit_stars = level.remainder_stars * 10.0 ** (-0.4 * (brightest - limiting_mag))
     return in_limit_stars <= rule_constants()["faint_glow_stars_per_pixel"] * math.pi * r * r
 
