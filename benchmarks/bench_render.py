@@ -7,9 +7,10 @@ DIR is a ``helios build`` output (e.g. of the full Hipparcos-2 catalogue). For e
 256 x 256 (median of ``--repeats``, in this process, cells read from disk each time), then
 measures every star brighter than 5 mag from the Sun on six 4096 px cube faces
 (``helios.measure.sky_photometry``): the error of the recovered magnitudes.  With ``--trained``
-(a workflow output with trained levels) the photometry is measured again on the level render
-(``helios render`` without ``--points``: each cell at the level the rule picks); ``--clustered``
-does the same with every cell's untrained (clustered) levels, for a universe without a workflow run.
+(a workflow output with trained levels) or ``--clustered`` (every cell's untrained levels, for a
+universe without a workflow run; clustering is then part of the time) each camera is also timed
+drawn by the level rule (``helios render`` without ``--points``), and the photometry is measured
+again on that level render.
 """
 
 from __future__ import annotations
@@ -59,6 +60,12 @@ def main() -> None:
     parser.add_argument("--json")
     args = parser.parse_args()
     universe = Universe(args.universe)
+    source = None
+    if args.trained or args.clustered:
+        from helios.lod.sources import ClusteredLevels, TrainedLevels
+        from helios.render.sky import render_sky_levels
+
+        source = TrainedLevels(Path(args.trained) / "trained") if args.trained else ClusteredLevels()
     rows = []
     for name, (eye, target, up) in cameras(universe).items():
         for width, height in ((1920, 1080), (256, 256)):
@@ -73,14 +80,21 @@ def main() -> None:
             rows.append({"camera": name, "size": f"{width}x{height}", "median_s": statistics.median(times), "times_s": times,
                          "cells_in_view": len(universe.cells_in_view(views)), "total_flux": float(image.sum(dtype=np.float64))})
             print(f"{name:32s} {width:5d}x{height:<5d} {rows[-1]['median_s']:7.3f} s  ({rows[-1]['cells_in_view']} cells in view)", flush=True)
+            if source is not None:  # the same camera drawn by the level rule (clustering included for --clustered)
+                times = []
+                for _ in range(args.repeats):
+                    started = time.perf_counter()
+                    image, drawn = render_sky_levels(universe, views, source, device=args.device)
+                    if args.device == "cuda":
+                        torch.cuda.synchronize()
+                    times.append(time.perf_counter() - started)
+                rows[-1].update(levels_median_s=statistics.median(times), levels_times_s=times, levels_drawn=drawn,
+                                levels_total_flux=float(image.sum(dtype=np.float64)))
+                print(f"{'  by the level rule':32s} {width:5d}x{height:<5d} {statistics.median(times):7.3f} s  {drawn}", flush=True)
     photometry = measure_photometry(universe, args, None)
     print(json.dumps(photometry, indent=1))
     level_photometry = None
-    if args.trained or args.clustered:
-        from helios.lod.sources import ClusteredLevels, TrainedLevels
-        from helios.render.sky import render_sky_levels
-
-        source = TrainedLevels(Path(args.trained) / "trained") if args.trained else ClusteredLevels()
+    if source is not None:
         drawn = {}
 
         def render_levels(u, v):

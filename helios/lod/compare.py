@@ -34,6 +34,7 @@ from helios.lod.cluster import GlowGaussians, cluster_gaussians
 from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, cell_ladder, level, magnitude_cut
 from helios.lod.rule import choose_level_in_view
 from helios.measure import project
+from helios.render.glow import CoarseGrids
 from helios.render.sky import draw_level
 
 METHODS = ("points", "cut", "clustered")
@@ -90,6 +91,7 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
     cache = cache or LevelCache(device=device)
     shape = (1, views.height, views.width, 3)
     images = {m: torch.zeros(shape, dtype=torch.float64, device=device) for m in methods}
+    coarse = {m: CoarseGrids(1, views.height, views.width) for m in methods}
     sizes = dict.fromkeys(methods, 0)
     eye = camera_position(views)
     visible = []
@@ -109,9 +111,10 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
                 keep, gaussians = (n, None) if chosen is None else (chosen.n_points, trained.gaussians(cell, chosen))
             else:
                 keep, gaussians = cache.get(cell, at)
-            draw_level(cell, keep, gaussians, views, images[method], device=device)
+            draw_level(cell, keep, gaussians, views, images[method], device=device, coarse=coarse[method])
             sizes[method] += keep * POINT_BYTES + (len(gaussians) * GAUSSIAN_BYTES if gaussians is not None else 0)
-    return LevelImages({m: images[m][0].cpu().numpy() for m in methods}, np.concatenate(visible) if visible else np.zeros((0, 2)), sizes)
+    finished = {m: coarse[m].add_to(images[m])[0].cpu().numpy() for m in methods}
+    return LevelImages(finished, np.concatenate(visible) if visible else np.zeros((0, 2)), sizes)
 
 
 def scores(reference: np.ndarray, image: np.ndarray, visible_xy: np.ndarray,

@@ -133,14 +133,21 @@ def render_sky(universe: Universe, views: Views, psf_sigma_px: float = DEFAULT_P
     return image.float().cpu().numpy()
 
 
+#: Renders draw a Gaussian wider than 8 px on a grid up to this many pixels coarse (:func:`helios.render.glow.pitches`):
+#: the near cells the rule draws at coarse levels have few Gaussians, hundreds of pixels wide.
+GLOW_MAX_PITCH = 64
+
+
 def draw_level(cell: CellPoints, keep: int, gaussians: Any, views: Views, out: torch.Tensor,
-               psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX, device: str | torch.device = "cpu") -> None:
-    """Add a cell's ``keep`` brightest stars as points and ``gaussians`` (or none) as light to ``out``."""
+               psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX, device: str | torch.device = "cpu", coarse: Any = None) -> None:
+    """Add a cell's ``keep`` brightest stars as points and ``gaussians`` (or none) as light to ``out``; the
+    light of wide Gaussians goes to ``coarse`` (:class:`helios.render.glow.CoarseGrids`) when given, for
+    the caller to add once every cell is drawn."""
     from helios.render.glow import render_glow
 
     render_points(cell.positions[:keep], cell.colours[:keep], cell.abs_mag[:keep], views, psf_sigma_px, device, out=out)
     if gaussians is not None and len(gaussians):
-        render_glow(*gaussians.tensors(device), views, psf_sigma_px, out=out)
+        render_glow(*gaussians.tensors(device), views, psf_sigma_px, out=out, max_pitch=GLOW_MAX_PITCH, coarse=coarse)
 
 
 def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX,
@@ -151,8 +158,10 @@ def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_p
     (:class:`helios.lod.sources.LevelSource`) has for it, and how many cells were drawn at each level
     (``"points"`` or the fraction)."""
     from helios.lod.rule import choose_level_in_view
+    from helios.render.glow import CoarseGrids
 
     image = torch.zeros((1, views.height, views.width, 3), dtype=torch.float64, device=device)
+    coarse = CoarseGrids(1, views.height, views.width)
     drawn: dict[str, int] = {}
     for entry in universe.cells_in_view(views):
         cell = universe.read(entry)
@@ -161,6 +170,6 @@ def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_p
             render_points(cell.positions, cell.colours, cell.abs_mag, views, psf_sigma_px, device, out=image)
             drawn["points"] = drawn.get("points", 0) + 1
             continue
-        draw_level(cell, chosen.n_points, source.gaussians(cell, chosen), views, image, psf_sigma_px, device)
+        draw_level(cell, chosen.n_points, source.gaussians(cell, chosen), views, image, psf_sigma_px, device, coarse)
         drawn[f"{chosen.fraction:g}"] = drawn.get(f"{chosen.fraction:g}", 0) + 1
-    return image.float().cpu().numpy(), drawn
+    return coarse.add_to(image).float().cpu().numpy(), drawn

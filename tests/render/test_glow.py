@@ -91,3 +91,45 @@ def test_the_image_is_differentiable_in_every_input():
     target[0, 32, 40] = 1.0
     (image - target.detach()).square().sum().backward()
     assert means.grad.abs().sum() > 0 and covariances.grad.abs().sum() > 0 and colours.grad.abs().sum() > 0
+
+
+def test_wide_gaussians_drawn_on_a_coarser_grid_keep_their_light_and_shape():
+    from helios.render.glow import pitches
+
+    assert pitches(torch.tensor([0.9, 7.9, 8.0, 40.0, 1e4]), 64).tolist() == [1, 1, 2, 8, 64]
+    assert pitches(torch.tensor([1e4]), 1).tolist() == [1]
+    wide = pinhole(np.zeros(3), np.array([0.0, 0.0, 10.0]), 60.0, 640, 360, up=np.array([0.0, 1.0, 0.0]))
+    rng = np.random.default_rng(1)
+    means = torch.tensor(np.c_[rng.uniform(-4, 4, (30, 2)), rng.uniform(8, 30, 30)])
+    axes = torch.tensor(rng.uniform(0.05, 2.0, (30, 3)))  # narrow to wider than the field, some elongated
+    covariances = torch.diag_embed(axes**2)
+    luminosity, colours = torch.tensor(rng.uniform(0.1, 2, 30)), torch.tensor(photometry.unit_luminance(rng.uniform(0.2, 1, (30, 3))))
+    exact = render_glow(means, covariances, luminosity, colours, wide)[0]
+    coarse = render_glow(means, covariances, luminosity, colours, wide, max_pitch=64)[0]
+    assert not torch.equal(exact, coarse)  # some were drawn coarse
+    assert np.isclose(coarse.sum(), exact.sum(), rtol=1e-3)
+    assert (coarse - exact).abs().max() < 0.005 * exact.max()
+    for i in range(0, 30, 3):  # each one on its own, those at the image's edges too
+        one_exact = render_glow(means[i:i + 1], covariances[i:i + 1], luminosity[i:i + 1], colours[i:i + 1], wide)[0]
+        one_coarse = render_glow(means[i:i + 1], covariances[i:i + 1], luminosity[i:i + 1], colours[i:i + 1], wide, max_pitch=64)[0]
+        assert np.isclose(one_coarse.sum(), one_exact.sum(), rtol=3e-3)
+        assert (one_coarse - one_exact).abs().max() < 0.015 * one_exact.max()
+    into = torch.zeros((1, 360, 640, 3), dtype=torch.float64)
+    render_glow(means, covariances, luminosity, colours, wide, max_pitch=64, out=into)
+    assert torch.allclose(into[0], coarse, rtol=1e-12, atol=1e-18)
+
+
+def test_coarse_grids_kept_for_many_calls_add_up_to_the_same_image():
+    from helios.render.glow import CoarseGrids
+
+    wide = pinhole(np.zeros(3), np.array([0.0, 0.0, 10.0]), 60.0, 320, 180, up=np.array([0.0, 1.0, 0.0]))
+    means = torch.tensor([[0.0, 0.0, 10.0], [1.0, 0.5, 12.0], [-2.0, 0.0, 9.0]], dtype=torch.float64)
+    covariances = torch.diag_embed(torch.tensor([[1.0, 0.5, 1.0], [0.01, 0.01, 0.01], [3.0, 3.0, 3.0]], dtype=torch.float64))
+    luminosity, colours = torch.ones(3, dtype=torch.float64), torch.ones(3, 3, dtype=torch.float64)
+    at_once = render_glow(means, covariances, luminosity, colours, wide, max_pitch=64)
+    image, coarse = torch.zeros_like(at_once), CoarseGrids(1, 180, 320)
+    for i in range(3):  # one call per cell, as a sky is drawn
+        render_glow(means[i:i + 1], covariances[i:i + 1], luminosity[i:i + 1], colours[i:i + 1], wide, max_pitch=64, out=image, coarse=coarse)
+    assert len(coarse.grids) >= 2  # two pitches kept for later
+    assert not torch.allclose(image, at_once)  # before: only the narrow one
+    assert torch.allclose(coarse.add_to(image), at_once, rtol=1e-12, atol=1e-18)
