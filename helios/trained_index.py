@@ -86,8 +86,9 @@ def build_trained_index(
     """Write ``index_path`` for the cells in ``selection`` trained under ``trained_dir``.
 
     Levels are ``trained_dir/levels/ID.levels.parquet`` and ``.levels.json``; the seed trainer's
-    splats ``trained_dir/cells/ID.ply`` and ``.json``, or ``trained_dir/STEM.ply`` and ``.json``
-    where ``cell_files`` maps its id to a relative ``STEM`` (batched training writes ``batches/BATCH/ID``).
+    splats ``trained_dir/cells/ID.ply`` and ``.json``; or ``trained_dir/STEM.levels.parquet`` (``.ply``)
+    and so on where ``cell_files`` maps its id to a relative ``STEM`` (batched jobs write
+    ``level_batches/BATCH/ID`` and ``batches/BATCH/ID``).
     """
     trained_dir = Path(trained_dir)
     by_id = {cell["id"]: cell for cell in universe_index["cells"]}
@@ -99,7 +100,7 @@ def build_trained_index(
             raise HeliosError(f"selected cell {cell_id} is not in the universe index")
         frame = {key: universe[key] for key in ("id", "l", "t", "p", "centre_pc", "radius_pc", "star_count")}
         if ground_truth == "levels":
-            cells.append({**frame, **_levels_entry(trained_dir, f"levels/{cell_id}")})
+            cells.append({**frame, **_levels_entry(trained_dir, (cell_files or {}).get(cell_id, f"levels/{cell_id}"))})
         else:
             cells.append({**frame, **_splats_entry(trained_dir, (cell_files or {}).get(cell_id, f"cells/{cell_id}"))})
     count_key = "gaussian_count" if ground_truth == "levels" else "splat_count"

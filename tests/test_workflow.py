@@ -238,6 +238,25 @@ def test_the_test_config_runs_end_to_end(tmp_path):
                              ({"train": {**config["train"], "learning_rate": 0.5}}, {})):
         (tmp_path / "edited.yaml").write_text(yaml.safe_dump({**config, **change}, sort_keys=False))  # key order is part of params
         assert planned_jobs([*run, "--configfile", str(tmp_path / "edited.yaml")]) == expected, change
+    # Batched level jobs (train_jobs.batch_cells: 3) on the same universe: fewer jobs, the same levels byte for byte.
+    batched = {**config, "output_dir": "batched", "universe_dir": str(results / "universe"),
+               "train_jobs": {**config.get("train_jobs", {}), "batch_cells": 3}}
+    (tmp_path / "batched.yaml").write_text(yaml.safe_dump(batched, sort_keys=False))
+    done = subprocess.run([*run, "--configfile", str(tmp_path / "batched.yaml")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    out = tmp_path / "batched"
+    assert json.loads((out / "validation.json").read_text())["ok"]
+    plan = plan_batches(json.loads((out / "selection.json").read_text())["cells"], 3, class_width=2)
+    assert sorted(p.name for p in (out / "trained" / "level_batches").iterdir()) == sorted(plan)
+    assert done.stderr.count("rule train_levels_batch:") == len(plan) < trained["cell_count"] and "rule train_levels:" not in done.stderr
+    cells = json.loads((out / "trained" / "index.json").read_text())["cells"]
+    assert sorted(c["id"] for c in cells) == sorted(c["id"] for c in trained["cells"])
+    for cell in cells:
+        batch = next(name for name, ids in plan.items() if cell["id"] in ids)
+        assert cell["file"] == f"level_batches/{batch}/{cell['id']}.levels.parquet"
+        assert (out / "trained" / cell["file"]).read_bytes() == (results / "trained" / "levels" / f"{cell['id']}.levels.parquet").read_bytes()
+    assert (out / "trained" / "cells.pack.bin").read_bytes() == (results / "trained" / "cells.pack.bin").read_bytes()
+    assert " in batch " in (tmp_path / "logs" / "levels" / f"batch-{sorted(plan)[0]}.log").read_text()
 
 
 def test_batches_with_densification_are_refused_before_any_job(tmp_path):

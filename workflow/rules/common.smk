@@ -54,17 +54,13 @@ def landmarks_input(wildcards):
 # What each cell is trained to (the rules' params: an edit retrains) and how the training jobs run (not params).
 TRAIN = config["train"]
 LEVELS = config["levels"]
-# ground_truth levels: each selected cell's levels of detail (rule train_levels, one job per cell); otherwise the
-# seed trainer's splats (rules train_cell / train_batch, with the train: section).
+# ground_truth levels: each selected cell's levels of detail (rule train_levels, one job per cell, or
+# train_levels_batch, batch_cells cells a job); otherwise the seed trainer's splats (rules train_cell /
+# train_batch, with the train: section).
 LEVELS_MODE = TRAIN["ground_truth"] == "levels"
 JOBS = config["train_jobs"]
 BATCH_CELLS = JOBS["batch_cells"]
-if BATCH_CELLS > 1 and LEVELS_MODE:
-    raise ValueError(
-        f"config: train_jobs.batch_cells {BATCH_CELLS} batches the splat trainer (train.ground_truth starfield or splats); "
-        "levels train one job per cell: set train_jobs.batch_cells: 1 (on a cluster, group jobs with Snakemake's --groups)"
-    )
-if BATCH_CELLS > 1 and TRAIN["densify_until"] > TRAIN["densify_from"]:
+if BATCH_CELLS > 1 and not LEVELS_MODE and TRAIN["densify_until"] > TRAIN["densify_from"]:
     raise ValueError(
         f"config: train_jobs.batch_cells {BATCH_CELLS} trains cells in batches, which cannot densify, but train.densify_until "
         f"{TRAIN['densify_until']} > train.densify_from {TRAIN['densify_from']}: set train.densify_until: 0, or train_jobs.batch_cells: 1"
@@ -99,6 +95,8 @@ def batch_plan(wildcards):
 
 
 def trained_outputs(wildcards):
+    if LEVELS_MODE and BATCH_CELLS > 1:
+        return expand(f"{OUT}/trained/level_batches/{{batch}}", batch=batch_plan(wildcards))
     if LEVELS_MODE:
         cells = selected_cells(wildcards)
         return expand(f"{OUT}/trained/levels/{{cell}}.levels.parquet", cell=cells) + expand(f"{OUT}/trained/levels/{{cell}}.levels.json", cell=cells)
@@ -112,7 +110,8 @@ def trained_cell_files(wildcards):
     """Cell id -> its outputs' path stem under trained/, when batched (per-cell outputs need none)."""
     if BATCH_CELLS == 1:
         return {}
-    return {cell: f"batches/{batch}/{cell}" for batch, cells in batch_plan(wildcards).items() for cell in cells}
+    folder = "level_batches" if LEVELS_MODE else "batches"
+    return {cell: f"{folder}/{batch}/{cell}" for batch, cells in batch_plan(wildcards).items() for cell in cells}
 
 
 # What trained outputs were made from (recorded in trained/index.json).

@@ -43,6 +43,32 @@ rule train_levels:
         "../scripts/train_levels.py"
 
 
+rule train_levels_batch:
+    input:
+        cells=lambda wildcards: expand(f"{UNIVERSE}/cells/{{cell}}.parquet", cell=batch_plan(wildcards)[wildcards.batch]),
+    output:
+        directory(f"{OUT}/trained/level_batches/{{batch}}"),
+    log:
+        "logs/levels/batch-{batch}.log",
+    wildcard_constraints:
+        batch=r"s\d+-\d+",
+    conda:
+        "../envs/helios.yaml"
+    threads: JOBS["threads"]
+    resources:
+        mem_mb=JOBS["mem_mb"],
+        runtime=JOBS["runtime_min"],
+        gpu=GPUS_PER_LEVEL_JOB,
+    params:
+        options=LEVELS,
+        seed=TRAIN["seed"],
+        grid=config["grid"],
+        cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
+        code=code_version("helios.lod.cell_job"),
+    script:
+        "../scripts/train_levels_batch.py"
+
+
 rule train_cell:
     input:
         cell=f"{UNIVERSE}/cells/{{cell}}.parquet",
