@@ -77,9 +77,11 @@ def visible_xy(cell: Any, views: Views, eye: np.ndarray, limiting_mag: float = p
     return np.stack([x[shown], y[shown]], 1)
 
 
-def rule_fraction(cell: Any, entry: dict[str, Any], views: Views, limiting_mag: float) -> float | None:
-    """The fraction of the default ladder the level rule draws ``cell`` at from camera 0 (``None``: points)."""
-    chosen = choose_level_in_view(cell_ladder(cell.abs_mag), entry, views, limiting_mag)
+def rule_fraction(cell: Any, entry: dict[str, Any], views: Views, limiting_mag: float, source: Any = None) -> float | None:
+    """The fraction the level rule draws ``cell`` at from camera 0 (``None``: points), chosen from the
+    levels ``source`` has for it (default: the default ladder)."""
+    levels = cell_ladder(cell.abs_mag) if source is None else source.ladder(cell)
+    chosen = choose_level_in_view(levels, entry, views, limiting_mag)
     return None if chosen is None else chosen.fraction
 
 
@@ -99,7 +101,9 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
         cell = universe.read(entry)
         n = len(cell.abs_mag)
         near = np.linalg.norm(eye - np.asarray(entry["centre_pc"])) <= near_factor * float(entry["radius_pc"])
-        at = fraction if fraction is not None else rule_fraction(cell, entry, views, limiting_mag)
+        # By the rule, from the trained levels when given: every method then draws the same level (equal bytes),
+        # also where the workflow trained fewer fractions than the default ladder has.
+        at = fraction if fraction is not None else rule_fraction(cell, entry, views, limiting_mag, trained)
         visible.append(visible_xy(cell, views, eye, limiting_mag))
         for method in methods:
             if method == "points" or near or at is None:

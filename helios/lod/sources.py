@@ -12,7 +12,7 @@ import numpy as np
 from helios.errors import HeliosError
 from helios.lod.cluster import GlowGaussians
 from helios.lod.compare import LevelCache
-from helios.lod.ladder import Level, cell_ladder, with_remainder
+from helios.lod.ladder import LEVEL_FRACTIONS, Level, level, with_remainder
 from helios.lod.store import read_cell_levels
 from helios.trained_index import read_trained_index
 
@@ -27,13 +27,13 @@ class LevelSource(Protocol):
 
 
 class ClusteredLevels:
-    """Every cell has the default ladder, its Gaussians clustered when first drawn (not trained)."""
+    """Every cell has the default ladder (or ``fractions``), its Gaussians clustered when first drawn (not trained)."""
 
-    def __init__(self, seed: int = 0) -> None:
-        self.cache = LevelCache(seed)
+    def __init__(self, seed: int = 0, fractions: tuple[float, ...] = LEVEL_FRACTIONS) -> None:
+        self.cache, self.fractions = LevelCache(seed), tuple(fractions)
 
     def ladder(self, cell: Any) -> list[Level]:
-        return cell_ladder(cell.abs_mag)
+        return with_remainder([level(len(cell.abs_mag), f) for f in self.fractions], cell.abs_mag)
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
         return self.cache.get(cell, chosen.fraction)[1]

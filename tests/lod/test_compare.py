@@ -56,3 +56,18 @@ def test_by_the_guarded_rule_every_visible_star_stays_and_levels_beat_the_cut_at
     assert result.bytes["clustered"] < 0.5 * result.bytes["points"]
     assert abs(result.bytes["clustered"] - result.bytes["cut"]) <= 0.01 * result.bytes["points"]
     assert clustered["psnr_db"] > cut["psnr_db"] + 10.0 and abs(clustered["flux_error"]) < 1e-3 < abs(cut["flux_error"])
+
+
+def test_by_the_rule_every_method_draws_the_level_the_given_levels_have(above):
+    """A workflow may train fewer fractions than the default ladder (no 30 % level): the rule then picks among
+    those, for every method, so that the comparison stays at equal bytes."""
+    from helios.lod.sources import ClusteredLevels
+
+    universe, views, _ = above
+    fewer = ClusteredLevels(fractions=(0.01, 0.03, 0.1))
+    result = level_images(universe, views, None, ("points", "cut", "clustered", "trained"), limiting_mag=9.0, trained=fewer)
+    assert result.bytes["trained"] == result.bytes["clustered"] < result.bytes["points"]
+    assert abs(result.bytes["clustered"] - result.bytes["cut"]) <= 0.01 * result.bytes["points"]
+    assert np.array_equal(result.images["trained"], result.images["clustered"])  # the same clustered levels, drawn alike
+    default = level_images(universe, views, None, ("points", "clustered"), limiting_mag=9.0)
+    assert default.bytes["clustered"] != result.bytes["clustered"]  # the 30 % level was the rule's choice somewhere
