@@ -19,6 +19,7 @@ wide, and each pixel of their boxes would otherwise cost as much as a star.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, fields
 
 import torch
 
@@ -143,14 +144,19 @@ def _upsample(grid: torch.Tensor, pitch: int, height: int, width: int) -> torch.
     return fine[0].permute(1, 2, 0)[pitch:pitch + height, pitch:pitch + width]
 
 
+@dataclass(frozen=True)
 class _Splats:
-    """Projected Gaussians: screen centres, conics, peak flux per pixel, widest sigma, colours."""
+    """Projected Gaussians, one row each."""
 
-    def __init__(self, u, v, conic, peak, widest, colours) -> None:
-        self.u, self.v, self.conic, self.peak, self.widest, self.colours = u, v, conic, peak, widest, colours
+    u: torch.Tensor  # [N] screen x of the centre, px
+    v: torch.Tensor  # [N] screen y
+    conic: torch.Tensor  # [N, 3] inverse screen covariance (xx, xy, yy)
+    peak: torch.Tensor  # [N] flux per pixel at the centre
+    widest: torch.Tensor  # [N] sigma along the widest screen axis, px (no gradient)
+    colours: torch.Tensor  # [N, 3]
 
     def take(self, chosen: torch.Tensor) -> _Splats:
-        return _Splats(self.u[chosen], self.v[chosen], self.conic[chosen], self.peak[chosen], self.widest[chosen], self.colours[chosen])
+        return _Splats(*(getattr(self, f.name)[chosen] for f in fields(self)))
 
 
 def _splat(splats: _Splats, grid: torch.Tensor, grid_w: int, pitch: int, pad: int, max_pairs: int, in_place: bool) -> torch.Tensor:
