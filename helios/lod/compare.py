@@ -88,7 +88,9 @@ def rule_fraction(cell: Any, entry: dict[str, Any], views: Views, limiting_mag: 
 def level_images(universe: Any, views: Views, fraction: float | None, methods: Iterable[str] = METHODS,
                  near_factor: float = 1.0, limiting_mag: float = photometry.DEFAULT_LIMITING_MAG,
                  cache: LevelCache | None = None, trained: Any = None, device: str | torch.device = "cpu") -> LevelImages:
-    """Render ``methods`` for camera 0 of ``views`` with every far cell at ``fraction`` (``None``: as the rule picks)."""
+    """Render ``methods`` for camera 0 of ``views`` with every far cell at ``fraction`` (``None``: as the rule picks).
+    With ``trained`` (a :class:`helios.lod.sources.LevelSource`, method ``"trained"``) only the cells it has
+    that level for are drawn at a level, by every method; the others are points for all, at equal bytes."""
     methods = list(methods)
     cache = cache or LevelCache(device=device)
     shape = (1, views.height, views.width, 3)
@@ -104,6 +106,8 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
         # By the rule, from the trained levels when given: every method then draws the same level (equal bytes),
         # also where the workflow trained fewer fractions than the default ladder has.
         at = fraction if fraction is not None else rule_fraction(cell, entry, views, limiting_mag, trained)
+        if trained is not None and at is not None and all(lv.fraction != at for lv in trained.ladder(cell)):
+            at = None  # a cell without this trained level (not selected): points for every method, so bytes stay equal
         visible.append(visible_xy(cell, views, eye, limiting_mag))
         for method in methods:
             if method == "points" or near or at is None:
@@ -111,8 +115,8 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
             elif method == "cut":
                 keep, gaussians = magnitude_cut(n, at), None
             elif method == "trained":
-                chosen = next((lv for lv in trained.ladder(cell) if lv.fraction == at), None)
-                keep, gaussians = (n, None) if chosen is None else (chosen.n_points, trained.gaussians(cell, chosen))
+                chosen = next(lv for lv in trained.ladder(cell) if lv.fraction == at)
+                keep, gaussians = chosen.n_points, trained.gaussians(cell, chosen)
             else:
                 keep, gaussians = cache.get(cell, at)
             draw_level(cell, keep, gaussians, views, images[method], device=device, coarse=coarse[method])

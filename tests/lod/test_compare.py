@@ -71,3 +71,29 @@ def test_by_the_rule_every_method_draws_the_level_the_given_levels_have(above):
     assert np.array_equal(result.images["trained"], result.images["clustered"])  # the same clustered levels, drawn alike
     default = level_images(universe, views, None, ("points", "clustered"), limiting_mag=9.0)
     assert default.bytes["clustered"] != result.bytes["clustered"]  # the 30 % level was the rule's choice somewhere
+
+
+def test_cells_without_trained_levels_are_points_for_every_method(above, tmp_path):
+    """A workflow that selected some cells: the comparison draws only those at a level, for every method (equal bytes);
+    before, the cut and the clustered levels drew the unselected cells at the fraction and (c) drew them whole."""
+    import json
+
+    from helios.lod.cell_job import level_cell
+    from helios.lod.levels import LevelOptions
+    from helios.lod.sources import TrainedLevels
+    from helios.trained_index import build_trained_index
+
+    universe, views, _ = above
+    chosen = sorted(universe.cells_in_view(views), key=lambda entry: -entry["star_count"])[:3]
+    for entry in chosen:
+        stem = tmp_path / "levels" / entry["id"]
+        stem.parent.mkdir(exist_ok=True)
+        level_cell(universe.root / entry["file"], f"{stem}.levels.parquet", f"{stem}.levels.json", LevelOptions(iterations=0), 0, universe.grid)
+    selection = {"cells": [{"id": entry["id"]} for entry in chosen]}
+    build_trained_index(universe.index, selection, tmp_path, tmp_path / "index.json")
+    trained = TrainedLevels(tmp_path, json.loads((tmp_path / "index.json").read_text()))
+    result = level_images(universe, views, 0.01, ("points", "cut", "clustered", "trained"), limiting_mag=9.0, trained=trained)
+    assert result.bytes["trained"] == result.bytes["clustered"] < result.bytes["points"]
+    assert abs(result.bytes["clustered"] - result.bytes["cut"]) <= 0.01 * result.bytes["points"]
+    # Untrained (iterations 0) levels are clustered as the comparison clusters: from 3 kpc their images agree.
+    assert np.allclose(result.images["trained"], result.images["clustered"], rtol=1e-4, atol=1e-12)
