@@ -12,7 +12,8 @@ import numpy as np
 from helios.errors import HeliosError
 from helios.lod.cluster import GlowGaussians
 from helios.lod.compare import LevelCache
-from helios.lod.ladder import LEVEL_FRACTIONS, Level, level, with_remainder
+from helios.lod.ladder import LEVEL_FRACTIONS, Level, with_remainder
+from helios.lod.ladder import ladder as ladder_of
 from helios.lod.store import read_cell_levels
 from helios.trained_index import read_trained_index
 
@@ -33,7 +34,7 @@ class ClusteredLevels:
         self.cache, self.fractions = LevelCache(seed), tuple(fractions)
 
     def ladder(self, cell: Any) -> list[Level]:
-        return with_remainder([level(len(cell.abs_mag), f) for f in self.fractions], cell.abs_mag)
+        return with_remainder(ladder_of(len(cell.abs_mag), self.fractions), cell.abs_mag)
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
         return self.cache.get(cell, chosen.fraction)[1]

@@ -86,9 +86,12 @@ def render_glow(
         middle, spread = 0.5 * (a + d), torch.sqrt((0.5 * (a - d)) ** 2 + b**2)
         splats = _Splats(u, v, conic, peak, torch.sqrt((middle + spread).detach()), colours[index])
         canvas = out[c] if out is not None else torch.zeros((height, width, 3), device=device, dtype=dtype)
-        pitch_of = pitches(torch.sqrt((middle - spread).detach().clamp(min=0)), max_pitch)
-        for pitch in torch.unique(pitch_of).tolist():
-            chosen = splats.take(torch.where(pitch_of == pitch)[0])
+        if max_pitch == 1:  # training: every Gaussian at pixel pitch, without grouping them first
+            groups = [(1, splats)]
+        else:
+            pitch_of = pitches(torch.sqrt((middle - spread).detach().clamp(min=0)), max_pitch)
+            groups = [(pitch, splats.take(torch.where(pitch_of == pitch)[0])) for pitch in torch.unique(pitch_of).tolist()]
+        for pitch, chosen in groups:
             if pitch == 1:
                 canvas = _splat(chosen, canvas.view(height * width, 3), width, 1, 0, max_pairs, in_place=out is not None).view(height, width, 3)
                 continue
