@@ -1,6 +1,6 @@
 """Levels of detail against every star as a point, at equal bytes.
 
-    python benchmarks/bench_levels.py --universe DIR [--trained RESULTS] --views sun pleiades above-1kpc vega deneb [--outside]
+    python benchmarks/bench_levels.py --universe DIR [--trained RESULTS [LABEL=RESULTS ...]] --views sun pleiades above-1kpc vega deneb [--outside]
         [--sizes 256x256 1920x1080] [--fractions 0.01 0.03 0.1 0.3 rule] [--limiting-mag 6.5 [15]] [--device cuda] --json FILE
 
 For each viewpoint, image size and fraction it renders the reference (every star a point), the
@@ -9,7 +9,9 @@ trained levels of every cell), the trained levels (``helios.lod.compare``) and p
 SSIM of the tone-mapped images, the total flux's error and star completeness, with the bytes each
 method drew.  ``rule`` draws each cell at the level the level rule picks for it (with its
 photometric guard at the limiting magnitude; the cut then keeps as many bytes per cell).
-The clustered Gaussians are computed once per cell and fraction (timed apart).
+The clustered Gaussians are computed once per cell and fraction (timed apart).  Several trained
+runs (``LABEL=RESULTS``, e.g. workflows with different ``levels:`` settings) are compared side by
+side in one run, against the same reference, cut and clustered images.
 """
 
 from __future__ import annotations
@@ -59,7 +61,8 @@ def viewpoint(universe: Universe, name: str) -> tuple[np.ndarray, np.ndarray, np
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--universe", required=True)
-    parser.add_argument("--trained", help="a workflow output directory whose trained levels to compare (ground_truth: levels)")
+    parser.add_argument("--trained", nargs="+", default=[],
+                        help="workflow output directories whose trained levels to compare (ground_truth: levels), each DIR or LABEL=DIR")
     parser.add_argument("--views", nargs="+", default=["sun", "pleiades", "above-1kpc", "vega", "deneb"])
     parser.add_argument("--sizes", nargs="+", default=["256x256"])
     parser.add_argument("--fractions", nargs="+", default=["0.01", "0.03", "0.1", "0.3", "rule"],
@@ -71,8 +74,11 @@ def main() -> None:
     args = parser.parse_args()
     universe = Universe(args.universe)
     cache = LevelCache(device=args.device)
-    trained = TrainedLevels(Path(args.trained) / "trained") if args.trained else None
-    methods = ("cut", "clustered", "trained") if trained else ("cut", "clustered")
+    trained = {}
+    for given in args.trained:
+        label, _, directory = given.rpartition("=")
+        trained["trained" + (f":{label}" if label else "")] = TrainedLevels(Path(directory) / "trained")
+    methods = ("cut", "clustered", *trained)
     rows = []
     machine = {"cpu_count": os.cpu_count(), "torch": torch.__version__, "platform": platform.platform(),
                "device": torch.cuda.get_device_name() if args.device.startswith("cuda") else "cpu"}
@@ -84,7 +90,7 @@ def main() -> None:
                                                             "cells": len(universe.cells)}, "rows": rows}, handle, indent=1)
 
     print(f"{'view':12s} {'size':>9s} {'mag':>4s} {'f':>5s} | "
-          + " | ".join(f"{m[:5]:>5s} PSNR {'SSIM':>6s} {'flux':>7s} {'compl':>6s}" for m in methods)
+          + " | ".join(f"{m.split(':')[-1][:5]:>5s} PSNR {'SSIM':>6s} {'flux':>7s} {'compl':>6s}" for m in methods)
           + f" | {'bytes %':>7s} {'s':>6s}", flush=True)
     for name in args.views:
         eye, target, up = viewpoint(universe, name)
@@ -95,7 +101,7 @@ def main() -> None:
                 fraction = None if label == "rule" else float(label)
                 started = time.perf_counter()
                 result = level_images(universe, views, fraction, ("points", *methods), limiting_mag=limiting_mag, cache=cache,
-                                      trained=trained, device=args.device)
+                                      trained=trained or None, device=args.device)
                 seconds = time.perf_counter() - started
                 reference = result.images["points"]
                 row = {"view": name, "size": size, "limiting_mag": limiting_mag, "fraction": label if fraction is None else fraction,

@@ -11,7 +11,8 @@ three methods; with ``f = None`` each cell is drawn at the fraction the level ru
 - ``clustered``: the level's brightest stars as points and the light of the rest in untrained
   Gaussians (:mod:`helios.lod.cluster`);
 - ``trained``: the same level as the workflow trained it (a :class:`helios.lod.sources.TrainedLevels`
-  given as ``trained``; a cell without trained levels is drawn as points).
+  given as ``trained``; a cell without trained levels is drawn as points).  Several trained runs
+  compare side by side when ``trained`` maps method names to sources (their ladders must agree).
 
 Scores compare tone-mapped images (``docs/photometry.md``): PSNR and SSIM, the total flux's
 relative error, and star completeness (the stars visible in the reference, at or brighter than the
@@ -89,9 +90,12 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
                  near_factor: float = 1.0, limiting_mag: float = photometry.DEFAULT_LIMITING_MAG,
                  cache: LevelCache | None = None, trained: Any = None, device: str | torch.device = "cpu") -> LevelImages:
     """Render ``methods`` for camera 0 of ``views`` with every far cell at ``fraction`` (``None``: as the rule picks).
-    With ``trained`` (a :class:`helios.lod.sources.LevelSource`, method ``"trained"``) only the cells it has
-    that level for are drawn at a level, by every method; the others are points for all, at equal bytes."""
+    With ``trained`` (a :class:`helios.lod.sources.LevelSource`, method ``"trained"``, or a mapping of method
+    names to sources) only the cells it has that level for are drawn at a level, by every method; the others
+    are points for all, at equal bytes."""
     methods = list(methods)
+    sources = trained if isinstance(trained, dict) else ({} if trained is None else {"trained": trained})
+    trained = next(iter(sources.values()), None)  # whose ladder the rule and the equal bytes follow
     cache = cache or LevelCache(device=device)
     shape = (1, views.height, views.width, 3)
     images = {m: torch.zeros(shape, dtype=torch.float64, device=device) for m in methods}
@@ -114,9 +118,9 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
                 keep, gaussians = n, None
             elif method == "cut":
                 keep, gaussians = magnitude_cut(n, at), None
-            elif method == "trained":
-                chosen = next(lv for lv in trained.ladder(cell) if lv.fraction == at)
-                keep, gaussians = chosen.n_points, trained.gaussians(cell, chosen)
+            elif method in sources:
+                chosen = next(lv for lv in sources[method].ladder(cell) if lv.fraction == at)
+                keep, gaussians = chosen.n_points, sources[method].gaussians(cell, chosen)
             else:
                 keep, gaussians = cache.get(cell, at)
             draw_level(cell, keep, gaussians, views, images[method], device=device, coarse=coarse[method])

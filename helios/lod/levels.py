@@ -38,6 +38,7 @@ class LevelOptions:
     eval_views: int = 8
     distance_range: tuple[float, float] = (2.0, 6.0)
     learning_rate: float = 0.01
+    learning_rate_gaussians: int | None = None
     eval_every: int = 20
 
     def __post_init__(self) -> None:
@@ -66,7 +67,8 @@ class LevelOptions:
     def train_options(self) -> LevelTrainOptions:
         return LevelTrainOptions(iterations=self.iterations, image_size=self.image_size, views_per_iter=self.views_per_iter,
                                  train_views=self.train_views, eval_views=self.eval_views, distance_range=self.distance_range,
-                                 learning_rate=self.learning_rate, eval_every=self.eval_every)
+                                 learning_rate=self.learning_rate,
+                                 learning_rate_gaussians=self.learning_rate_gaussians, eval_every=self.eval_every)
 
 
 @dataclass

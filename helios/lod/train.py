@@ -39,10 +39,23 @@ class LevelTrainOptions:
     eval_views: int = 8
     distance_range: tuple[float, float] = (2.0, 6.0)  # bounding radii from the centre
     learning_rate: float = 0.01
+    #: Levels of more Gaussians than this train at ``learning_rate * learning_rate_gaussians / K``
+    #: (None: ``learning_rate`` for all).  Adam moves every parameter by about the rate each step
+    #: whatever its gradient's size, so thousands of sub-pixel Gaussians seen in a few small views
+    #: mostly move by noise at the rate that suits a hundred.
+    learning_rate_gaussians: int | None = None
     eval_every: int = 20
+
     #: Flux per pixel where the loss turns from linear to logarithmic: a 16th of what a
     #: display exposed for magnitude 6.5 shows as its faintest grey (docs/photometry.md).
     softening: float = 1.0 / (255 * 12.92 * 16) / photometry.exposure_for(6.5)
+
+    def rate_for(self, n_gaussians: int) -> float:
+        """The learning rate of a level of ``n_gaussians`` Gaussians."""
+        reference = self.learning_rate_gaussians
+        if reference is None or n_gaussians <= reference:
+            return self.learning_rate
+        return self.learning_rate * reference / n_gaussians
 
 
 @dataclass
@@ -116,7 +129,7 @@ def train_level(positions: np.ndarray, abs_mag: np.ndarray, colours: np.ndarray,
         with torch.no_grad():
             return float(loss_of(render_glow(*params.render_inputs(), held_out), eval_targets))
 
-    optimiser = FusedAdam([{"params": list(params.parameters()), "lr": options.learning_rate, "name": "level"}], eps=1e-8)
+    optimiser = FusedAdam([{"params": list(params.parameters()), "lr": options.rate_for(len(start)), "name": "level"}], eps=1e-8)
     best = held_out_loss()
     report = LevelTrainReport(best, best, 0)
     best_state = {k: v.detach().clone() for k, v in params.state_dict().items()}

@@ -73,6 +73,17 @@ def test_by_the_rule_every_method_draws_the_level_the_given_levels_have(above):
     assert default.bytes["clustered"] != result.bytes["clustered"]  # the 30 % level was the rule's choice somewhere
 
 
+def test_several_trained_runs_compare_side_by_side(above):
+    from helios.lod.sources import ClusteredLevels
+
+    universe, views, _ = above
+    runs = {"trained:a": ClusteredLevels(seed=0, fractions=(0.01, 0.03, 0.1)), "trained:b": ClusteredLevels(seed=1, fractions=(0.01, 0.03, 0.1))}
+    result = level_images(universe, views, None, ("points", "clustered", *runs), limiting_mag=9.0, trained=runs)
+    assert result.bytes["trained:a"] == result.bytes["trained:b"] == result.bytes["clustered"] < result.bytes["points"]
+    assert np.array_equal(result.images["trained:a"], result.images["clustered"])  # each run drawn from its own levels
+    assert not np.array_equal(result.images["trained:b"], result.images["clustered"])
+
+
 def test_cells_without_trained_levels_are_points_for_every_method(above, tmp_path):
     """A workflow that selected some cells: the comparison draws only those at a level, for every method (equal bytes);
     before, the cut and the clustered levels drew the unselected cells at the fraction and (c) drew them whole."""

@@ -60,3 +60,24 @@ def test_without_improvement_the_clustered_gaussians_are_kept_unchanged():
     assert report.best_step == 0 and report.loss_trained == report.loss_clustered
     assert np.allclose(kept.means, start.means) and np.allclose(kept.covariances, start.covariances, rtol=1e-9, atol=1e-12)
     assert np.allclose(kept.luminosity, start.luminosity)
+
+
+def test_the_learning_rate_falls_with_the_number_of_gaussians_above_the_reference():
+    options = LevelTrainOptions(learning_rate=0.01, learning_rate_gaussians=100)
+    assert options.rate_for(50) == options.rate_for(100) == 0.01
+    assert options.rate_for(1000) == pytest.approx(0.001)
+    assert LevelTrainOptions(learning_rate=0.01).rate_for(10**6) == 0.01  # None: one rate for every level
+
+
+def test_a_big_level_trains_at_its_scaled_rate():
+    positions, abs_mag, colours = flattened_cluster()
+    centre = positions.mean(0)
+    radius = float(np.linalg.norm(positions - centre, axis=1).max())
+    start = cluster_gaussians(positions, photometry.luminosity(abs_mag), colours, k=8, seed=0, floor_pc=1e-4 * radius)
+    small = dict(iterations=20, image_size=32, train_views=8, eval_views=4, eval_every=5)
+    scaled = train_level(positions, abs_mag, colours, start, centre, radius, 0,
+                         LevelTrainOptions(**small, learning_rate=0.02, learning_rate_gaussians=2))[1]
+    quarter = train_level(positions, abs_mag, colours, start, centre, radius, 0, LevelTrainOptions(**small, learning_rate=0.005))[1]
+    unscaled = train_level(positions, abs_mag, colours, start, centre, radius, 0, LevelTrainOptions(**small, learning_rate=0.02))[1]
+    assert scaled.curve == quarter.curve  # 0.02 x 2 / 8 Gaussians
+    assert scaled.curve != unscaled.curve
