@@ -95,7 +95,7 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
     are points for all, at equal bytes."""
     methods = list(methods)
     sources = trained if isinstance(trained, dict) else ({} if trained is None else {"trained": trained})
-    trained = next(iter(sources.values()), None)  # whose ladder the rule and the equal bytes follow
+    ladder_source = next(iter(sources.values()), None)  # whose ladder the rule and the equal bytes follow
     cache = cache or LevelCache(device=device)
     shape = (1, views.height, views.width, 3)
     images = {m: torch.zeros(shape, dtype=torch.float64, device=device) for m in methods}
@@ -109,8 +109,8 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
         near = np.linalg.norm(eye - np.asarray(entry["centre_pc"])) <= near_factor * float(entry["radius_pc"])
         # By the rule, from the trained levels when given: every method then draws the same level (equal bytes),
         # also where the workflow trained fewer fractions than the default ladder has.
-        at = fraction if fraction is not None else rule_fraction(cell, entry, views, limiting_mag, trained)
-        if trained is not None and at is not None and all(lv.fraction != at for lv in trained.ladder(cell)):
+        at = fraction if fraction is not None else rule_fraction(cell, entry, views, limiting_mag, ladder_source)
+        if ladder_source is not None and at is not None and all(lv.fraction != at for lv in ladder_source.ladder(cell)):
             at = None  # a cell without this trained level (not selected): points for every method, so bytes stay equal
         visible.append(visible_xy(cell, views, eye, limiting_mag))
         for method in methods:
