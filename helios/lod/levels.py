@@ -39,6 +39,7 @@ class LevelOptions:
     distance_range: tuple[float, float] = (2.0, 6.0)
     learning_rate: float = 0.01
     learning_rate_gaussians: int | None = None
+    train_colours: bool = True
     eval_every: int = 20
 
     def __post_init__(self) -> None:
@@ -68,7 +69,8 @@ class LevelOptions:
         return LevelTrainOptions(iterations=self.iterations, image_size=self.image_size, views_per_iter=self.views_per_iter,
                                  train_views=self.train_views, eval_views=self.eval_views, distance_range=self.distance_range,
                                  learning_rate=self.learning_rate,
-                                 learning_rate_gaussians=self.learning_rate_gaussians, eval_every=self.eval_every)
+                                 learning_rate_gaussians=self.learning_rate_gaussians, train_colours=self.train_colours,
+                                 eval_every=self.eval_every)
 
 
 @dataclass

@@ -44,6 +44,8 @@ class LevelTrainOptions:
     #: whatever its gradient's size, so thousands of sub-pixel Gaussians seen in a few small views
     #: mostly move by noise at the rate that suits a hundred.
     learning_rate_gaussians: int | None = None
+    #: False: each Gaussian keeps its cluster's luminosity-weighted colour (only shape, place and share train).
+    train_colours: bool = True
     eval_every: int = 20
 
     #: Flux per pixel where the loss turns from linear to logarithmic: a 16th of what a
@@ -124,12 +126,14 @@ def train_level(positions: np.ndarray, abs_mag: np.ndarray, colours: np.ndarray,
         return (torch.asinh(images / s) - torch.asinh(wanted / s)).abs().mean()
 
     params = _Parameters(normalised).to(device)
+    params.log_colours.requires_grad_(options.train_colours)
 
     def held_out_loss() -> float:
         with torch.no_grad():
             return float(loss_of(render_glow(*params.render_inputs(), held_out), eval_targets))
 
-    optimiser = FusedAdam([{"params": list(params.parameters()), "lr": options.rate_for(len(start)), "name": "level"}], eps=1e-8)
+    trainable = [p for p in params.parameters() if p.requires_grad]
+    optimiser = FusedAdam([{"params": trainable, "lr": options.rate_for(len(start)), "name": "level"}], eps=1e-8)
     best = held_out_loss()
     report = LevelTrainReport(best, best, 0)
     best_state = {k: v.detach().clone() for k, v in params.state_dict().items()}

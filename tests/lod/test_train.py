@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -81,3 +83,15 @@ def test_a_big_level_trains_at_its_scaled_rate():
     unscaled = train_level(positions, abs_mag, colours, start, centre, radius, 0, LevelTrainOptions(**small, learning_rate=0.02))[1]
     assert scaled.curve == quarter.curve  # 0.02 x 2 / 8 Gaussians
     assert scaled.curve != unscaled.curve
+
+
+def test_with_colours_frozen_each_gaussian_keeps_its_clusters_colour():
+    positions, abs_mag, colours = flattened_cluster()
+    centre = positions.mean(0)
+    radius = float(np.linalg.norm(positions - centre, axis=1).max())
+    start = cluster_gaussians(positions, photometry.luminosity(abs_mag), colours, k=4, seed=0, floor_pc=1e-4 * radius)
+    frozen, report = train_level(positions, abs_mag, colours, start, centre, radius, 0, replace(OPTIONS, train_colours=False))
+    free, _ = train_level(positions, abs_mag, colours, start, centre, radius, 0, OPTIONS)
+    assert report.best_step > 0 and not np.allclose(frozen.means, start.means)  # it trained
+    assert np.allclose(frozen.colours, start.colours, rtol=1e-12)
+    assert not np.allclose(free.colours, start.colours, rtol=1e-6)
