@@ -101,7 +101,7 @@ def main() -> None:
                 fraction = None if label == "rule" else float(label)
                 started = time.perf_counter()
                 result = level_images(universe, views, fraction, ("points", *methods), limiting_mag=limiting_mag, cache=cache,
-                                      trained=trained or None, device=args.device)
+                                      trained=trained, device=args.device)
                 seconds = time.perf_counter() - started
                 reference = result.images["points"]
                 row = {"view": name, "size": size, "limiting_mag": limiting_mag, "fraction": label if fraction is None else fraction,

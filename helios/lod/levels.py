@@ -66,11 +66,9 @@ class LevelOptions:
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
 
     def train_options(self) -> LevelTrainOptions:
-        return LevelTrainOptions(iterations=self.iterations, image_size=self.image_size, views_per_iter=self.views_per_iter,
-                                 train_views=self.train_views, eval_views=self.eval_views, distance_range=self.distance_range,
-                                 learning_rate=self.learning_rate,
-                                 learning_rate_gaussians=self.learning_rate_gaussians, train_colours=self.train_colours,
-                                 eval_every=self.eval_every)
+        """The training settings among these options (every field both classes have)."""
+        shared = {f.name for f in fields(LevelTrainOptions)} & {f.name for f in fields(self)}
+        return LevelTrainOptions(**{name: getattr(self, name) for name in shared})
 
 
 @dataclass

@@ -22,6 +22,15 @@ def flattened_cluster(seed=0, n=400):
     return positions, abs_mag, colours
 
 
+def clustered_start(k, seed=0):
+    """The flattened cluster, its bounding sphere and its k clustered Gaussians."""
+    positions, abs_mag, colours = flattened_cluster(seed)
+    centre = positions.mean(0)
+    radius = float(np.linalg.norm(positions - centre, axis=1).max())
+    start = cluster_gaussians(positions, photometry.luminosity(abs_mag), colours, k=k, seed=0, floor_pc=1e-4 * radius)
+    return positions, abs_mag, colours, start, centre, radius
+
+
 def test_scales_and_rotations_reproduce_the_covariances():
     from helios.render.torch_raster import quat_scale_to_covar
 
@@ -37,10 +46,7 @@ def test_scales_and_rotations_reproduce_the_covariances():
 
 
 def test_training_fits_the_held_out_views_better_than_the_clustered_start_and_keeps_the_light():
-    positions, abs_mag, colours = flattened_cluster()
-    centre = positions.mean(0)
-    radius = float(np.linalg.norm(positions - centre, axis=1).max())
-    start = cluster_gaussians(positions, photometry.luminosity(abs_mag), colours, k=2, seed=0, floor_pc=1e-4 * radius)
+    positions, abs_mag, colours, start, centre, radius = clustered_start(2)
     trained, report = train_level(positions, abs_mag, colours, start, centre, radius, seed=0, options=OPTIONS)
     assert report.best_step > 0 and report.loss_trained < 0.9 * report.loss_clustered
     assert report.improvement == pytest.approx(1 - report.loss_trained / report.loss_clustered)
@@ -53,10 +59,7 @@ def test_training_fits_the_held_out_views_better_than_the_clustered_start_and_ke
 
 
 def test_without_improvement_the_clustered_gaussians_are_kept_unchanged():
-    positions, abs_mag, colours = flattened_cluster(1)
-    centre = positions.mean(0)
-    radius = float(np.linalg.norm(positions - centre, axis=1).max())
-    start = cluster_gaussians(positions, photometry.luminosity(abs_mag), colours, k=2, seed=0, floor_pc=1e-4 * radius)
+    positions, abs_mag, colours, start, centre, radius = clustered_start(2, seed=1)
     options = LevelTrainOptions(iterations=10, image_size=32, train_views=8, eval_views=4, eval_every=10, learning_rate=1e3)  # diverges
     kept, report = train_level(positions, abs_mag, colours, start, centre, radius, seed=0, options=options)
     assert report.best_step == 0 and report.loss_trained == report.loss_clustered
@@ -72,10 +75,7 @@ def test_the_learning_rate_falls_with_the_number_of_gaussians_above_the_referenc
 
 
 def test_a_big_level_trains_at_its_scaled_rate():
-    positions, abs_mag, colours = flattened_cluster()
-    centre = positions.mean(0)
-    radius = float(np.linalg.norm(positions - centre, axis=1).max())
-    start = cluster_gaussians(positions, photometry.luminosity(abs_mag), colours, k=8, seed=0, floor_pc=1e-4 * radius)
+    positions, abs_mag, colours, start, centre, radius = clustered_start(8)
     small = dict(iterations=20, image_size=32, train_views=8, eval_views=4, eval_every=5)
     scaled = train_level(positions, abs_mag, colours, start, centre, radius, 0,
                          LevelTrainOptions(**small, learning_rate=0.02, learning_rate_gaussians=2))[1]
@@ -86,10 +86,7 @@ def test_a_big_level_trains_at_its_scaled_rate():
 
 
 def test_with_colours_frozen_each_gaussian_keeps_its_clusters_colour():
-    positions, abs_mag, colours = flattened_cluster()
-    centre = positions.mean(0)
-    radius = float(np.linalg.norm(positions - centre, axis=1).max())
-    start = cluster_gaussians(positions, photometry.luminosity(abs_mag), colours, k=4, seed=0, floor_pc=1e-4 * radius)
+    positions, abs_mag, colours, start, centre, radius = clustered_start(4)
     frozen, report = train_level(positions, abs_mag, colours, start, centre, radius, 0, replace(OPTIONS, train_colours=False))
     free, _ = train_level(positions, abs_mag, colours, start, centre, radius, 0, OPTIONS)
     assert report.best_step > 0 and not np.allclose(frozen.means, start.means)  # it trained
