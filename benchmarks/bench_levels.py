@@ -1,7 +1,8 @@
 """Levels of detail against every star as a point, at equal bytes.
 
     python benchmarks/bench_levels.py --universe DIR [--trained RESULTS [LABEL=RESULTS ...]] --views sun pleiades above-1kpc vega deneb [--outside]
-        [--sizes 256x256 1920x1080] [--fractions 0.01 0.03 0.1 0.3 rule] [--limiting-mag 6.5 [15]] [--device cuda] --json FILE
+        [--sizes 256x256 1920x1080] [--fractions 0.01 0.03 0.1 0.3 rule] [--limiting-mag 6.5 [15]] [--device cuda]
+        [--point-share 0.5] --json FILE
 
 For each viewpoint, image size and fraction it renders the reference (every star a point), the
 magnitude cut, the clustered (untrained) Gaussians and, with ``--trained`` (a workflow output with
@@ -11,7 +12,9 @@ method drew.  ``rule`` draws each cell at the level the level rule picks for it 
 photometric guard at the limiting magnitude; the cut then keeps as many bytes per cell).
 The clustered Gaussians are computed once per cell and fraction (timed apart).  Several trained
 runs (``LABEL=RESULTS``, e.g. workflows with different ``levels:`` settings) are compared side by
-side in one run, against the same reference, cut and clustered images.
+side in one run, against the same reference, cut and clustered images.  ``--point-share`` changes the
+share of a level's bytes spent on points (``helios.lod.ladder.POINT_SHARE``) for the untrained
+levels of this run only, to measure that split against the cut.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import torch
 from helios.astro import GALACTIC_CENTRE_ICRS, NORTH_GALACTIC_POLE_ICRS
 from helios.cameras import pinhole
 from helios.landmarks import find_landmark, load_landmarks
+from helios.lod import ladder
 from helios.lod.compare import LevelCache, level_images, scores
 from helios.lod.sources import TrainedLevels
 from helios.render.sky import Universe
@@ -70,8 +74,16 @@ def main() -> None:
     parser.add_argument("--fov", type=float, default=60.0)
     parser.add_argument("--limiting-mag", type=float, nargs="+", default=[6.5], help="one or more exposures (the clustering is shared)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda: where images are drawn and k-means runs")
+    parser.add_argument("--point-share", type=float,
+                        help=f"share of each level's bytes spent on points (default {ladder.POINT_SHARE}); clustered levels only")
     parser.add_argument("--json")
     args = parser.parse_args()
+    if args.point_share is not None:
+        if not 0 < args.point_share < 1:
+            parser.error(f"--point-share {args.point_share}: must be between 0 and 1")
+        if args.trained:
+            parser.error("--point-share applies to the clustered levels; trained levels keep the share they were trained with")
+        ladder.POINT_SHARE = args.point_share
     universe = Universe(args.universe)
     cache = LevelCache(device=args.device)
     trained = {}
@@ -86,8 +98,8 @@ def main() -> None:
     def save() -> None:  # after every row: a run stopped by a time limit keeps what it measured
         if args.json:
             with open(args.json, "w") as handle:
-                json.dump({"machine": machine, "universe": {"root": str(universe.root.name), "stars": universe.index["star_count"],
-                                                            "cells": len(universe.cells)}, "rows": rows}, handle, indent=1)
+                universe_facts = {"root": str(universe.root.name), "stars": universe.index["star_count"], "cells": len(universe.cells)}
+                json.dump({"machine": machine, "point_share": ladder.POINT_SHARE, "universe": universe_facts, "rows": rows}, handle, indent=1)
 
     print(f"{'view':12s} {'size':>9s} {'mag':>4s} {'f':>5s} | "
           + " | ".join(f"{m.split(':')[-1][:5]:>5s} PSNR {'SSIM':>6s} {'flux':>7s} {'compl':>6s}" for m in methods)

@@ -32,7 +32,7 @@ from pytorch_msssim import ssim
 from helios import photometry
 from helios.cameras import Views, camera_position
 from helios.lod.cluster import GlowGaussians, cluster_gaussians
-from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, cell_ladder, level, magnitude_cut
+from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, Level, cell_ladder, level, magnitude_cut
 from helios.lod.rule import choose_level_in_view
 from helios.measure import project
 from helios.render.glow import CoarseGrids
@@ -51,16 +51,16 @@ class LevelImages:
 
 
 class LevelCache:
-    """Clustered Gaussians by (cell, fraction): they do not depend on the camera."""
+    """Clustered Gaussians by cell and level: they do not depend on the camera."""
 
     def __init__(self, seed: int = 0, device: str | torch.device = "cpu") -> None:
         self.seed, self.device = seed, device
         self._store: dict[tuple[str, float], tuple[int, GlowGaussians]] = {}
 
-    def get(self, cell: Any, fraction: float) -> tuple[int, GlowGaussians]:
-        key = (cell.cell_id, fraction)
+    def get(self, cell: Any, chosen: Level) -> tuple[int, GlowGaussians]:
+        """The ``chosen`` level's point count and its Gaussians clustered from the other stars."""
+        key = (cell.cell_id, chosen.fraction, chosen.n_points, chosen.n_gaussians)
         if key not in self._store:
-            chosen = level(len(cell.abs_mag), fraction)
             rest = slice(chosen.n_points, None)
             radius = float(np.linalg.norm(cell.positions - cell.positions.mean(0), axis=1).max()) if len(cell.abs_mag) > 1 else 1.0
             gaussians = cluster_gaussians(cell.positions[rest], photometry.luminosity(cell.abs_mag[rest]), cell.colours[rest],
@@ -113,16 +113,19 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
         if ladder_source is not None and at is not None and all(lv.fraction != at for lv in ladder_source.ladder(cell)):
             at = None  # a cell without this trained level (not selected): points for every method, so bytes stay equal
         visible.append(visible_xy(cell, views, eye, limiting_mag))
+        # The level every method spends the bytes of: the one the sources have, so that (b) is their start.
+        planned = None if at is None else (level(n, at) if ladder_source is None
+                                           else next(lv for lv in ladder_source.ladder(cell) if lv.fraction == at))
         for method in methods:
-            if method == "points" or near or at is None:
+            if method == "points" or near or planned is None:
                 keep, gaussians = n, None
             elif method == "cut":
-                keep, gaussians = magnitude_cut(n, at), None
+                keep, gaussians = magnitude_cut(n, planned), None
             elif method in sources:
                 chosen = next(lv for lv in sources[method].ladder(cell) if lv.fraction == at)
                 keep, gaussians = chosen.n_points, sources[method].gaussians(cell, chosen)
             else:
-                keep, gaussians = cache.get(cell, at)
+                keep, gaussians = cache.get(cell, planned)
             draw_level(cell, keep, gaussians, views, images[method], device=device, coarse=coarse[method])
             sizes[method] += keep * POINT_BYTES + (len(gaussians) * GAUSSIAN_BYTES if gaussians is not None else 0)
     finished = {m: coarse[m].add_to(images[m])[0].cpu().numpy() for m in methods}

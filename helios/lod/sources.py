@@ -37,7 +37,7 @@ class ClusteredLevels:
         return with_remainder(ladder_of(len(cell.abs_mag), self.fractions), cell.abs_mag)
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
-        return self.cache.get(cell, chosen.fraction)[1]
+        return self.cache.get(cell, chosen)[1]
 
 
 class TrainedLevels:

@@ -15,11 +15,11 @@ def test_projected_radius_is_the_bounding_sphere_on_the_screen():
 
 
 def test_the_rule_draws_coarser_levels_as_a_cell_shrinks_on_the_screen_and_points_when_near():
-    levels = ladder(100_000)  # primitives: 750, 2,250, 7,500, 22,500
+    levels = ladder(100_000)  # primitives: 900, 2,700, 9,000, 27,000
     focal, radius = 1000.0, 10.0
-    distances = (5.0, 33.0, 100.0, 200.0, 1e3, 1e5)  # inside; then r = 303, 100, 50, 10, 0.1 px
+    distances = (5.0, 33.0, 70.0, 100.0, 200.0, 1e3, 1e5)  # inside; then r = 318, 144, 100, 50, 10, 0.1 px
     chosen = [choose_level(levels, radius, distance, focal) for distance in distances]
-    assert [c.fraction if c else None for c in chosen] == [None, None, 0.3, 0.03, 0.01, 0.01]
+    assert [c.fraction if c else None for c in chosen] == [None, None, 0.3, 0.1, 0.03, 0.01, 0.01]
     for level, distance in zip(chosen, distances):  # a chosen level has enough primitives; the next coarser would not
         if level is None:
             continue
@@ -38,14 +38,15 @@ def test_the_rule_constants_are_a_versioned_file_the_client_can_read():
 def test_the_photometric_guard_keeps_every_star_visible_from_the_cell_as_a_point():
     """5,000 stars of M = -5 are seen at 5 mag from 1 kpc: the 1 % level, enough on the screen, would carry them in
     Gaussians; the guarded rule draws the 10 % level, which keeps them as points.  From 10 kpc they are at 10 mag:
-    the 1 % level is fine; from 100 pc no level hides only invisible stars: every star a point."""
+    the 1 % level is fine.  From 100 pc the 10 % level would hide stars of M = 0.5 (5.2 mag): the 30 % level keeps
+    them; from 58 pc even its Gaussians carry visible stars (M = 3, 6.4 mag): every star a point."""
     n = 100_000
     abs_mag = np.sort(np.r_[np.full(5000, -5.0), np.linspace(0.0, 15.0, n - 5000)])
     levels = with_remainder(ladder(n), abs_mag)
     assert [lv.remainder_abs_mag for lv in levels] == [abs_mag[lv.n_points] for lv in levels]
     assert levels[0].remainder_abs_mag == -5.0 and levels[-1].remainder_abs_mag > 0
     focal, radius = 1000.0, 10.0
-    for distance, unguarded, guarded in ((1e4, 0.01, 0.01), (1e3, 0.01, 0.1), (100.0, 0.3, None)):
+    for distance, unguarded, guarded in ((1e4, 0.01, 0.01), (1e3, 0.01, 0.1), (100.0, 0.1, 0.3), (58.0, 0.3, None)):
         assert choose_level(levels, radius, distance, focal).fraction == unguarded
         chosen = choose_level(levels, radius, distance, focal, limiting_mag=6.5)
         assert (chosen.fraction if chosen else None) == guarded
