@@ -78,11 +78,13 @@ def level_curves(universe_dir: str | Path, trained_dir: str | Path, fractions: t
     rows = []
     for title, eye, target, up, limiting_mag in CURVE_VIEWS:
         views = universe_view(universe, eye, target, up, 60.0, (size, size))
+        reference = None  # every star as a point: the same image at every fraction, drawn once
         for fraction in fractions:
-            result = level_images(universe, views, fraction, ("points", *METHOD_LABELS), limiting_mag=limiting_mag, cache=cache,
-                                  trained=source)
+            methods = tuple(METHOD_LABELS) if reference is not None else ("points", *METHOD_LABELS)
+            result = level_images(universe, views, fraction, methods, limiting_mag=limiting_mag, cache=cache, trained=source)
+            reference = result.images["points"] if reference is None else reference
             for method in METHOD_LABELS:
-                score = scores(result.images["points"], result.images[method], result.visible_xy, limiting_mag)
+                score = scores(reference, result.images[method], result.visible_xy, limiting_mag)
                 rows.append({"view": title, "fraction": fraction, "method": method, "bytes": result.bytes[method],
                              **{k: (v if np.isfinite(v) else None) for k, v in score.items()}})
     return rows

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import torch
 from pytorch_msssim import ssim
+from scipy.ndimage import maximum_filter
 
 from helios import photometry
 from helios.cameras import Views, camera_position
@@ -99,6 +100,7 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
     cache = cache or LevelCache(device=device)
     shape = (1, views.height, views.width, 3)
     images = {m: torch.zeros(shape, dtype=torch.float64, device=device) for m in methods}
+    every_star = torch.zeros(shape, dtype=torch.float64, device=device)  # cells every method draws as points: drawn once
     coarse = {m: CoarseGrids(1, views.height, views.width) for m in methods}
     sizes = dict.fromkeys(methods, 0)
     eye = camera_position(views)
@@ -116,8 +118,13 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
         # The level every method spends the bytes of: the one the sources have, so that (b) is their start.
         planned = None if at is None else (level(n, at) if ladder_source is None
                                            else next(lv for lv in ladder_source.ladder(cell) if lv.fraction == at))
+        if near or planned is None:
+            draw_level(cell, n, None, views, every_star, device=device)
+            for method in methods:
+                sizes[method] += n * POINT_BYTES
+            continue
         for method in methods:
-            if method == "points" or near or planned is None:
+            if method == "points":
                 keep, gaussians = n, None
             elif method == "cut":
                 keep, gaussians = magnitude_cut(n, planned), None
@@ -128,7 +135,7 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
                 keep, gaussians = cache.get(cell, planned)
             draw_level(cell, keep, gaussians, views, images[method], device=device, coarse=coarse[method])
             sizes[method] += keep * POINT_BYTES + (len(gaussians) * GAUSSIAN_BYTES if gaussians is not None else 0)
-    finished = {m: coarse[m].add_to(images[m])[0].cpu().numpy() for m in methods}
+    finished = {m: coarse[m].add_to(images[m] + every_star)[0].cpu().numpy() for m in methods}
     return LevelImages(finished, np.concatenate(visible) if visible else np.zeros((0, 2)), sizes)
 
 
@@ -145,12 +152,10 @@ def scores(reference: np.ndarray, image: np.ndarray, visible_xy: np.ndarray,
     flux_ref = photometry.luminance(reference.sum(axis=(0, 1), dtype=np.float64))
     flux = photometry.luminance(image.sum(axis=(0, 1), dtype=np.float64))
     luminance_ref, luminance = photometry.luminance(shown_ref), photometry.luminance(shown)
-    found = 0
-    height, width = luminance.shape
-    for x, y in visible_xy:
-        px, py = int(x), int(y)
-        window = luminance[max(0, py - 1):py + 2, max(0, px - 1):px + 2]
-        found += bool(window.max() >= 0.5 * luminance_ref[py, px])
-    completeness = found / len(visible_xy) if len(visible_xy) else 1.0
+    # A star is found when the brightest pixel within 1 px of its reference pixel is at least half as bright there.
+    px, py = np.asarray(visible_xy, dtype=np.float64).reshape(-1, 2).astype(np.int64).T
+    nearby_peak = maximum_filter(luminance, size=3, mode="nearest")  # "nearest": a window clipped at the edge
+    found = int(np.count_nonzero(nearby_peak[py, px] >= 0.5 * luminance_ref[py, px]))
+    completeness = found / len(px) if len(px) else 1.0
     return {"psnr_db": psnr, "ssim": similarity, "flux_error": float(flux / flux_ref - 1.0), "completeness": completeness,
             "visible_stars": int(len(visible_xy))}

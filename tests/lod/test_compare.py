@@ -23,6 +23,21 @@ def test_points_against_themselves_score_perfectly(above):
     assert perfect["flux_error"] == 0.0 and perfect["visible_stars"] > 100
 
 
+def test_cells_every_method_draws_as_points_are_drawn_once_for_all(sample_universe):
+    """From the Sun the cells around it are points for every method (drawn once, added to each image): the
+    reference is every star once, and those cells' stars are in every method's image and bytes."""
+    from helios.render.sky import render_sky
+
+    universe = Universe(sample_universe)
+    views = pinhole(np.zeros(3), np.array([0.0, 0.0, 100.0]), 60.0, 96, 64, up=np.array([1.0, 0.0, 0.0]))
+    result = level_images(universe, views, 0.01, ("points", "cut", "clustered"), limiting_mag=6.5, cache=LevelCache())
+    reference = render_sky(universe, views)[0]
+    assert np.allclose(result.images["points"], reference, rtol=1e-5, atol=1e-12) and reference.sum() > 0
+    around = [e for e in universe.cells_in_view(views) if np.linalg.norm(e["centre_pc"]) <= e["radius_pc"]]
+    assert around and all(result.bytes[m] >= 16 * sum(e["star_count"] for e in around) for m in ("cut", "clustered"))
+    assert result.images["cut"].sum() > 0.5 * reference.sum()
+
+
 def test_clustered_gaussians_keep_the_light_that_the_magnitude_cut_drops(above):
     _, _, result = above
     reference = result.images["points"]
