@@ -56,7 +56,7 @@ class LevelCache:
 
     def __init__(self, seed: int = 0, device: str | torch.device = "cpu") -> None:
         self.seed, self.device = seed, device
-        self._store: dict[tuple[str, float], tuple[int, GlowGaussians]] = {}
+        self._store: dict[tuple[str, float, int, int], tuple[int, GlowGaussians]] = {}
 
     def get(self, cell: Any, chosen: Level) -> tuple[int, GlowGaussians]:
         """The ``chosen`` level's point count and its Gaussians clustered from the other stars."""

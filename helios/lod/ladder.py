@@ -3,7 +3,8 @@
 Level 0 is every star as a point.  A level of fraction ``f`` costs ``f`` times the bytes of all the
 cell's points: ``POINT_SHARE`` of them are spent on its brightest stars as points (a prefix of the
 cell, which is stored brightest first), the rest on Gaussians that carry the light of all the other
-stars.  The magnitude cut at the same bytes keeps the ``f N`` brightest stars and drops the rest.
+stars.  The magnitude cut at the same bytes keeps as many of the brightest stars as those bytes pay for
+(about ``f N``) and drops the rest.
 """
 
 from __future__ import annotations
