@@ -112,12 +112,11 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
         # By the rule, from the trained levels when given: every method then draws the same level (equal bytes),
         # also where the workflow trained fewer fractions than the default ladder has.
         at = fraction if fraction is not None else rule_fraction(cell, entry, views, limiting_mag, ladder_source)
-        if ladder_source is not None and at is not None and all(lv.fraction != at for lv in ladder_source.ladder(cell)):
-            at = None  # a cell without this trained level (not selected): points for every method, so bytes stay equal
         visible.append(visible_xy(cell, views, eye, limiting_mag))
-        # The level every method spends the bytes of: the one the sources have, so that (b) is their start.
+        # The level every method spends the bytes of: the one the sources have, so that (b) is their start.  A cell
+        # without it (not selected by the workflow) is points for every method, so the bytes stay equal.
         planned = None if at is None else (level(n, at) if ladder_source is None
-                                           else next(lv for lv in ladder_source.ladder(cell) if lv.fraction == at))
+                                           else next((lv for lv in ladder_source.ladder(cell) if lv.fraction == at), None))
         if near or planned is None:
             draw_level(cell, n, None, views, every_star, device=device)
             for method in methods:
