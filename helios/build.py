@@ -2,7 +2,9 @@
 
 The workflow runs the same two steps as separate jobs (one ingest job per
 file, then one partition job); this module strings them together in one
-process for the command line.
+process for the command line.  The universe is written into a temporary
+directory beside the output and renamed into place when complete; an existing
+output is replaced only when it is a universe HELIOS built (:mod:`helios.outputs`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,11 @@ from typing import Any
 
 from helios.grid import Grid
 from helios.ingest import IngestOptions, ingest_source
+from helios.outputs import output_directory
 from helios.partition import build_universe
+
+#: The kind of output directory ``helios build`` writes (its marker, :mod:`helios.outputs`).
+UNIVERSE_KIND = "universe"
 
 
 def build(
@@ -23,17 +29,15 @@ def build(
     options: IngestOptions = IngestOptions(),
     grid: Grid = Grid(),
     progress: Callable[[str], None] | None = None,
+    force: bool = False,
 ) -> dict[str, Any]:
-    """Write ``stars.parquet``, ``ingest_summary.json``, ``cells/`` and ``index.json`` under ``output_dir``."""
-    output = Path(output_dir)
-    created = not output.exists()
-    output.mkdir(parents=True, exist_ok=True)
-    try:
+    """Write ``stars.parquet``, ``ingest_summary.json``, ``cells/`` and ``index.json`` under ``output_dir``.
+
+    ``force``: replace an existing directory that is not a HELIOS universe (never one holding an input file).
+    """
+    inputs = [source["path"] for source in sources if source.get("kind") == "file"]
+    with output_directory(output_dir, UNIVERSE_KIND, force=force, inputs=inputs) as output:
         return _build(sources, output, options, grid, progress)
-    except BaseException:
-        if created and not any(output.iterdir()):  # a failed build leaves nothing behind, not even the directory
-            output.rmdir()
-        raise
 
 
 def _build(sources: Sequence[dict[str, Any]], output: Path, options: IngestOptions, grid: Grid,

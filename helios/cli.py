@@ -71,7 +71,10 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", choices=["disc", "milky-way"], default="disc",
                         help="synthetic sky: disc (a toy disc around the Sun, 1.5 kpc) or milky-way (thin and thick discs and a bulge "
                         "with a luminosity function, the whole Galaxy) (default: %(default)s)")
-    parser.add_argument("--output", required=True, metavar="DIR", help="output directory (created if missing)")
+    parser.add_argument("--output", required=True, metavar="DIR",
+                        help="output directory: new, empty, or a universe HELIOS built before (replaced)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace --output even when it is not a HELIOS universe (never a directory holding an input)")
     parser.add_argument("--limit", type=_positive_int, metavar="N", help="keep only the N brightest stars in G across all files")
     parser.add_argument("--max-mag", type=float, metavar="M", help="keep only stars with G <= M")
     parser.add_argument(
@@ -125,7 +128,7 @@ def _run_build(args: argparse.Namespace, logger: logging.Logger) -> None:
         sources = [{"kind": "synthetic", "stars": args.synthetic, "seed": args.seed, "model": args.model}]
     else:
         sources = [{"kind": "file", "path": path} for path in expand_catalog_files(args.stars)]
-    index = build(sources, args.output, options, grid, progress=logger.info)
+    index = build(sources, args.output, options, grid, progress=logger.info, force=args.force)
     print(f"{index['star_count']:,} stars in {index['cell_count']} cells written to {args.output}")
 
 
@@ -309,9 +312,11 @@ def _add_pack(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_pack(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from helios.outputs import check_file_target
     from helios.render.sky import find_universe
     from helios.trained_index import pack_universe
 
+    check_file_target(args.output)  # before the work: a user's file of that name is refused, not overwritten
     trained = Path(args.directory) / "trained"
     trained = trained if (trained / "index.json").is_file() else None
     directory = pack_universe(find_universe(args.directory), args.output, trained, "f32" if args.dtype == "float32" else "f16")
@@ -420,7 +425,10 @@ def _add_site(commands: argparse._SubParsersAction) -> None:
         "the pack and the landmarks in the universe's frame. Copied to any static web server or CDN that answers HTTP Range "
         "requests, it works; `helios view SITE` serves it locally. Needs the client's npm install (npm ci --prefix client).")
     parser.add_argument("directory", metavar="DIR", help="workflow output directory (results) or `helios build` output (packed here, points only)")
-    parser.add_argument("--output", required=True, metavar="SITE", help="directory to write (replaced when it exists)")
+    parser.add_argument("--output", required=True, metavar="SITE",
+                        help="directory to write: new, empty, or a site HELIOS wrote before (replaced)")
+    parser.add_argument("--force", action="store_true",
+                        help="replace SITE even when it is not a HELIOS site (never a directory holding an input)")
     parser.add_argument("--pack", metavar="FILE", help="pack to serve (default: DIR/trained/cells.pack.bin)")
     parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file (default: the built-in set)")
     parser.set_defaults(run=_run_site)
@@ -429,7 +437,7 @@ def _add_site(commands: argparse._SubParsersAction) -> None:
 def _run_site(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.site import make_site
 
-    manifest = make_site(args.directory, args.output, args.landmarks, args.pack)
+    manifest = make_site(args.directory, args.output, args.landmarks, args.pack, force=args.force)
     size = sum(path.stat().st_size for path in Path(args.output).rglob("*") if path.is_file())
     print(f"{args.output}: web site of {args.directory} ({size / 1e6:.1f} MB, frame {manifest['frame']}, epoch {manifest['epoch']}); "
           f"serve it with: helios view {args.output}")
@@ -537,12 +545,14 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.cameras import pinhole
     from helios.files import atomic_path
     from helios.lod.sources import ClusteredLevels, TrainedLevels
+    from helios.outputs import SOFTWARE, check_file_target
     from helios.photometry import display_image, luminance, magnitude_from_flux
     from helios.render.sky import Universe, render_sky, render_sky_levels
 
     output = Path(args.output)
     if output.suffix.lower() not in (".npy", ".png"):
         raise HeliosError(f"--output {output}: give a .npy (linear flux) or .png (tone mapped) file name")
+    check_file_target(output)  # before the work: a user's file of that name is refused, not overwritten
     if args.psf_sigma <= 0:
         raise HeliosError(f"--psf-sigma {args.psf_sigma}: must be positive")
     if args.epoch is not None and not -1e6 <= args.epoch <= 1e6:
@@ -584,7 +594,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         else:
             import matplotlib.image
 
-            matplotlib.image.imsave(tmp, display_image(image, args.limiting_mag), format="png")
+            matplotlib.image.imsave(tmp, display_image(image, args.limiting_mag), format="png", metadata={"Software": SOFTWARE})
     total = float(luminance(image.sum(axis=(0, 1), dtype=np.float64)))
     print(f"{output}: {width} x {height}, total flux {total:.4g} (magnitude {magnitude_from_flux(total):.2f}) "
           f"from {universe.index['star_count']:,} stars in {len(universe.cells)} cells at epoch {universe.epoch:g}")

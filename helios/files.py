@@ -17,16 +17,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from helios.outputs import OutputError, check_file_target
+
 
 @contextlib.contextmanager
 def atomic_path(final: str | os.PathLike, *, directory: bool = False) -> Iterator[Path]:
     """Yield a temporary path next to ``final``; rename it to ``final`` on success.
 
-    With ``directory=True`` the temporary path is an empty directory and an
-    existing ``final`` directory is replaced.  On any exception the temporary
-    path is removed and ``final`` is left untouched.
+    An existing ``final`` file is replaced only when HELIOS wrote it
+    (:func:`helios.outputs.check_file_target`, checked before and after the
+    work); with ``directory=True`` the temporary path is an empty directory and
+    ``final`` may only be missing or empty (whole output directories that
+    replace older ones go through :func:`helios.outputs.output_directory`).
+    On any exception the temporary path is removed and ``final`` is left
+    untouched.
     """
     final = Path(final)
+    _check_target(final, directory)
     final.parent.mkdir(parents=True, exist_ok=True)
     prefix = f".{final.name}.tmp-"
     if directory:
@@ -37,9 +44,8 @@ def atomic_path(final: str | os.PathLike, *, directory: bool = False) -> Iterato
         tmp = Path(name)
     try:
         yield tmp
+        _check_target(final, directory)
         if directory:
-            if final.exists():
-                shutil.rmtree(final)
             os.replace(tmp, final)
         else:
             os.chmod(tmp, 0o644)
@@ -50,6 +56,14 @@ def atomic_path(final: str | os.PathLike, *, directory: bool = False) -> Iterato
         else:
             tmp.unlink(missing_ok=True)
         raise
+
+
+def _check_target(final: Path, directory: bool) -> None:
+    if not directory:
+        check_file_target(final)
+    elif final.is_symlink() or (final.exists() and (not final.is_dir() or any(final.iterdir()))):
+        raise OutputError(f"{final}: exists and is not an empty directory; HELIOS will not replace it here: "
+                          "move it away or choose another output")
 
 
 def write_json(path: str | os.PathLike, data: Any) -> None:

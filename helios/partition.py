@@ -45,6 +45,10 @@ INDEX_VERSION = 2  # 2: an epoch, star velocities (pc/kyr) in the cell files
 SUMMARY_FORMAT = "helios-ingest-summary"
 SUMMARY_VERSION = 2  # 2: motion_method counts and the epoch
 DEFAULT_BUFFER_ROWS = 2_000_000
+#: The most rows one cell may hold: a cell is sorted and written in memory (about 0.6 kB a row at the peak,
+#: so 6 GB at the bound).  Beyond it the partition stops with a clear error as soon as the cell outgrows it,
+#: before spilling the rest of the input; cells bounded by splitting are the Gaia-scale issue's.
+DEFAULT_MAX_CELL_ROWS = 10_000_000
 
 CELL_SCHEMA = ingest.STAR_SCHEMA.append(pa.field("file_index", pa.int32()))
 #: Per-star categorical columns counted per file in the summary.
@@ -112,12 +116,22 @@ def _within_limit(table: pa.Table, file_index: int, threshold: tuple[float, int,
     return (g < g_max) | tie
 
 
+class CellTooLarge(HeliosError):
+    """A cell with more rows than the partition holds in memory."""
+
+    def __init__(self, key: int, rows: int, limit: int) -> None:
+        self.key, self.rows, self.limit = key, rows, limit
+        super().__init__(f"cell key {key} holds more than {limit:,} stars ({rows:,} so far)")
+
+
 class _CellBuffers:
     """Rows grouped by cell key in memory, spilled to disk beyond a row budget."""
 
-    def __init__(self, scratch: Path, buffer_rows: int) -> None:
+    def __init__(self, scratch: Path, buffer_rows: int, max_cell_rows: int = DEFAULT_MAX_CELL_ROWS) -> None:
         self.scratch = scratch
         self.buffer_rows = buffer_rows
+        self.max_cell_rows = max_cell_rows
+        self.rows: dict[int, int] = defaultdict(int)
         self.held: dict[int, list[pa.Table]] = defaultdict(list)
         self.held_rows = 0
         self.spills: dict[int, list[Path]] = defaultdict(list)
@@ -130,7 +144,11 @@ class _CellBuffers:
         starts = np.flatnonzero(np.r_[True, sorted_keys[1:] != sorted_keys[:-1]])
         ends = np.r_[starts[1:], sorted_keys.size]
         for start, end in zip(starts, ends):
-            self.held[int(sorted_keys[start])].append(table.slice(start, end - start))
+            key = int(sorted_keys[start])
+            self.held[key].append(table.slice(start, end - start))
+            self.rows[key] += int(end - start)
+            if self.rows[key] > self.max_cell_rows:
+                raise CellTooLarge(key, self.rows[key], self.max_cell_rows)
         self.held_rows += table.num_rows
         if self.held_rows > self.buffer_rows:
             self._spill()
@@ -256,13 +274,16 @@ def build_universe(
     index_path: str | Path,
     limit: int | None = None,
     buffer_rows: int = DEFAULT_BUFFER_ROWS,
+    max_cell_rows: int = DEFAULT_MAX_CELL_ROWS,
     progress: Callable[[str], None] | None = None,
 ) -> dict[str, Any]:
     """Merge ingest parts into per-cell parquet files, ``stars.parquet``, the index and the summary.
 
     Returns the index document.  Outputs appear only when all of them are
     complete.  ``file`` entries in the index are relative to ``index_path``'s
-    directory, so ``cells_dir`` should be its ``cells`` subdirectory.
+    directory, so ``cells_dir`` should be its ``cells`` subdirectory.  A cell
+    that grows past ``max_cell_rows`` stops the merge at once with an error
+    naming it (a cell is sorted in memory).
     """
     parts = [Path(p) for p in parts]
     if len(parts) != len(part_summaries):
@@ -284,7 +305,7 @@ def build_universe(
     entries: list[dict[str, Any]] = []
     cells_dir.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix=".helios-spill-", dir=cells_dir.parent) as scratch:
-        buffers = _CellBuffers(Path(scratch), buffer_rows)
+        buffers = _CellBuffers(Path(scratch), buffer_rows, max_cell_rows)
         for file_index, part in enumerate(parts):
             for table in iter_part(part):
                 mask = _within_limit(table, file_index, threshold)
@@ -298,7 +319,14 @@ def build_universe(
                             per_file[file_index][name][column.dictionary[code].as_py()] += int(count)
                 if table.num_rows:
                     xyz = np.stack([table.column(c).to_numpy() for c in ("x_pc", "y_pc", "z_pc")], axis=1)
-                    buffers.add(table, grid.cell_keys(grid.to_frame(xyz)))
+                    try:
+                        buffers.add(table, grid.cell_keys(grid.to_frame(xyz)))
+                    except CellTooLarge as exc:
+                        raise HeliosError(
+                            f"cell {cell_id(grid.key_to_cell(exc.key))} holds more than {exc.limit:,} stars (reached while "
+                            f"reading {sources[file_index]}); one cell is sorted in memory, so the partition stops here. "
+                            "Keep fewer stars (--max-mag, --limit; the config's catalog: keys), give the grid more shells "
+                            "or angles, or check the catalogue for repeated rows") from None
             say(f"merged part {file_index + 1}/{len(parts)} ({sources[file_index]})")
 
         keys = buffers.keys()

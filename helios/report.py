@@ -31,6 +31,7 @@ from helios.colour import srgb_encode  # noqa: E402
 from helios.files import atomic_path, write_json  # noqa: E402
 from helios.grid import Grid  # noqa: E402
 from helios.landmarks import find_landmark, load_landmarks  # noqa: E402
+from helios.outputs import SOFTWARE  # noqa: E402
 from helios.render.reference import starfield_exposure  # noqa: E402
 from helios.render.sky import Universe, render_sky  # noqa: E402
 from helios.render.torch_raster import rasterize_torch  # noqa: E402
@@ -74,7 +75,7 @@ def training_metrics(trained_index: dict[str, Any], curves: dict[str, list[dict[
 def save_figure(fig: Any, path: Path, facecolor: str | None = None) -> None:
     """Write a figure as PNG atomically and free it."""
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", **({"facecolor": facecolor} if facecolor else {}))
+        fig.savefig(tmp, format="png", metadata={"Software": SOFTWARE}, **({"facecolor": facecolor} if facecolor else {}))
     plt.close(fig)
 
 

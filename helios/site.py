@@ -13,7 +13,8 @@ serves it (``helios view`` does, locally).  Layout::
     SITE/landmarks.json        the landmarks, positions in the universe's frame
 
 The site is written into a temporary directory next to ``SITE`` and renamed into place, so a failed
-run leaves no half site behind.
+run leaves no half site behind; it carries a marker (``.helios-output.json``) so that a later run may
+replace it, and nothing else is replaced (:mod:`helios.outputs`).
 """
 
 from __future__ import annotations
@@ -29,11 +30,16 @@ from helios import photometry
 from helios.errors import HeliosError
 from helios.landmarks import BUILTIN, load_landmarks
 from helios.lod.rule import rule_constants
+from helios.outputs import output_directory
 from helios.render.points import DEFAULT_PSF_SIGMA_PX
 
 #: Files of three.js's npm package the page loads (``three.module.js`` imports ``three.core.js``).
 VENDOR_FILES = {"three/build/three.module.js": "three.module.js", "three/build/three.core.js": "three.core.js",
                 "three/LICENSE": "three.LICENSE.txt"}
+
+
+#: The kind of output directory a site is (its marker, :mod:`helios.outputs`).
+SITE_KIND = "site"
 
 
 class SiteError(HeliosError):
@@ -84,11 +90,12 @@ def site_manifest(universe) -> dict[str, Any]:
 
 
 def make_site(results: str | Path, output: str | Path, landmarks_file: str | Path = BUILTIN,
-              pack: str | Path | None = None, client: Path | None = None) -> dict[str, Any]:
+              pack: str | Path | None = None, client: Path | None = None, force: bool = False) -> dict[str, Any]:
     """Write the site of ``results`` (a workflow output directory, or a ``helios build`` output) to ``output``.
 
     ``pack``: the pack to serve (default ``results/trained/cells.pack.bin``; a ``helios build`` output,
-    which has none, is packed here, points only).  Returns the manifest (``site.json``).
+    which has none, is packed here, points only).  An existing ``output`` is replaced only when it is a
+    site HELIOS wrote, or with ``force`` (never when it holds an input).  Returns the manifest (``site.json``).
     """
     from helios.render.sky import Universe
     from helios.trained_index import pack_universe
@@ -97,10 +104,8 @@ def make_site(results: str | Path, output: str | Path, landmarks_file: str | Pat
     universe = Universe(results)
     files = client_files(client)
     pack = Path(pack) if pack is not None else results / "trained" / "cells.pack.bin"
-    build = output.parent / f".{output.name}.partial"
-    shutil.rmtree(build, ignore_errors=True)
-    build.mkdir(parents=True)
-    try:
+    inputs = [results, universe.root, pack] + ([] if landmarks_file == BUILTIN else [Path(landmarks_file)])
+    with output_directory(output, SITE_KIND, force=force, inputs=inputs) as build:
         for name, source in files.items():
             (build / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, build / name)
@@ -114,10 +119,4 @@ def make_site(results: str | Path, output: str | Path, landmarks_file: str | Pat
         (build / "landmarks.json").write_text(json.dumps(frame_landmarks(landmarks_file, universe), indent=1), encoding="utf-8")
         manifest = site_manifest(universe)
         (build / "site.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
-        if output.exists():
-            shutil.rmtree(output)
-        build.rename(output)
-    except BaseException:
-        shutil.rmtree(build, ignore_errors=True)
-        raise
     return manifest

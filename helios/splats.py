@@ -18,6 +18,7 @@ import torch
 
 from helios.errors import HeliosError
 from helios.files import atomic_path
+from helios.outputs import SOFTWARE
 
 SH_C0 = 0.28209479177387814
 PLY_PROPERTIES = (
@@ -138,7 +139,7 @@ def write_ply(path: str | Path, params: dict[str, torch.Tensor], scale: float = 
     data[:, 9] = params["opacities"].detach().cpu().numpy()
     data[:, 10:13] = params["scales"].detach().cpu().double().numpy() + math.log(scale)
     data[:, 13:17] = quats
-    header = "ply\nformat binary_little_endian 1.0\n"
+    header = f"ply\nformat binary_little_endian 1.0\ncomment {SOFTWARE}\n"
     header += f"element vertex {n}\n" + "".join(f"property float {name}\n" for name in PLY_PROPERTIES) + "end_header\n"
     with atomic_path(path) as tmp:
         with open(tmp, "wb") as handle:

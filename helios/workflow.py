@@ -4,7 +4,7 @@ The command line's way into the Snakemake workflow (through Snakemake's API):
 the universe directory of ``helios build`` is the input (config key
 ``universe_dir``), the output directory is the working directory (``trained/``,
 ``report/``, ``selection.json``, ``validation.json``, ``logs/`` and Snakemake's
-``.snakemake/`` land there), and the settings are the workflow's default config
+``.snakemake/`` land there; it must be new, empty or an earlier such run), and the settings are the workflow's default config
 overlaid with the command's options, written to ``OUTPUT/helios-config.yaml``
 so that ``snakemake --configfile OUTPUT/helios-config.yaml`` reruns the same.
 """
@@ -18,11 +18,15 @@ from typing import Any
 import yaml
 
 from helios.errors import HeliosError
+from helios.outputs import claim_directory, directory_kind, write_marker
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SNAKEFILE = REPO_ROOT / "Snakefile"
 DEFAULT_CONFIG = REPO_ROOT / "config" / "config.yaml"
 CONFIG_NAME = "helios-config.yaml"
+#: The kind of output directory a run of ``train-all`` / ``train-landmarks`` is (:mod:`helios.outputs`): Snakemake
+#: works in it incrementally, so it is claimed (new, empty or marked) rather than replaced.
+TRAINING_RUN_KIND = "training-run"
 
 
 def default_config() -> dict[str, Any]:
@@ -53,10 +57,10 @@ def run_training(universe_dir: str | Path, output_dir: str | Path, select: dict[
     universe = Path(universe_dir).resolve()
     if not (universe / "index.json").is_file() or not (universe / "cells").is_dir():
         raise HeliosError(f"{universe_dir}: not a universe built by `helios build` (it needs index.json and cells/)")
-    output = Path(output_dir).resolve()
-    if output == universe:
-        raise HeliosError(f"--output {output_dir} is the input universe: give another directory")
+    output = claim_directory(output_dir, TRAINING_RUN_KIND, inputs=[universe])
     output.mkdir(parents=True, exist_ok=True)
+    if directory_kind(output) is None:
+        write_marker(output, TRAINING_RUN_KIND)
     overlay = {"output_dir": str(output), "universe_dir": str(universe), "select": dict(select), "train": dict(train),
                "train_jobs": dict(train_jobs or {})}
     if isinstance(overlay["select"].get("landmarks"), (str, Path)) and overlay["select"]["landmarks"] != "builtin":

@@ -39,7 +39,7 @@ def test_build_and_select_from_a_catalogue(tmp_path, repo):
     assert len(stars) == 3000 and stars["phot_g_mean_mag"].max() <= 6
     index = json.loads((out / "index.json").read_text())
     assert len(list((out / "cells").glob("*.parquet"))) == index["cell_count"] > 10
-    assert not [p for p in out.iterdir() if p.name.startswith(".")]  # no scratch left behind
+    assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".helios-output.json"]  # the marker, no scratch
 
     selection = tmp_path / "selection.json"
     result = helios_cli("select", "--input", out, "--neighbors", "0", "--category", "bright_star", "--output", selection)

@@ -153,3 +153,15 @@ def test_read_index_errors(tmp_path):
     (tmp_path / "index.json").write_text('{"format": "other"}')
     with pytest.raises(HeliosError, match="not a HELIOS universe index"):
         read_index(tmp_path / "index.json")
+
+
+def test_a_cell_over_the_bound_is_a_clear_error_before_the_rest_is_read(tmp_path):
+    """The issue's input in small: a .gz of one row repeated (33 M times there), all in one cell."""
+    rows = [[7, 10.0, 10.0, 10.0, 0.1, 5.0, 1.0]] * 3000
+    parts, tallies = make_parts(tmp_path, [archive_csv(tmp_path / "same.csv", COLUMNS, rows, gz=True)])
+    with pytest.raises(HeliosError, match=r"cell \d+_\d+_\d+ holds more than 1,000 stars \(reached while reading .*same\.csv\)"
+                       r".*--max-mag, --limit"):
+        build(tmp_path, parts, tallies, buffer_rows=400, max_cell_rows=1000)
+    assert sorted(p.name for p in (tmp_path / "u").iterdir()) == []
+    with pytest.raises(CatalogError, match="appears more than once"):  # at the bound the merge goes on to the next check
+        build(tmp_path, parts, tallies, out="v", buffer_rows=400, max_cell_rows=3000)

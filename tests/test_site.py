@@ -64,9 +64,10 @@ def test_workflow_output_without_its_pack_is_refused(sample_universe, tmp_path):
 
 
 def test_cli_writes_the_site_and_replaces_an_old_one(sample_universe, tmp_path):
-    (tmp_path / "site").mkdir()
-    (tmp_path / "site" / "stale.txt").write_text("old")
     site = [sys.executable, "-m", "helios.cli", "site"]
+    result = subprocess.run([*site, str(sample_universe), "--output", str(tmp_path / "site")], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    (tmp_path / "site" / "stale.txt").write_text("old")  # in a site HELIOS wrote: replaced with the rest of it
     result = subprocess.run([*site, str(sample_universe), "--output", str(tmp_path / "site")], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert "helios view" in result.stdout and not (tmp_path / "site" / "stale.txt").exists()
