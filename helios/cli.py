@@ -261,10 +261,13 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 
 def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.cell import load_cell
+    from helios.outputs import check_file_target
     from helios.training import train_cell
 
     options = _training_options(args)
     output = Path(args.output)
+    for target in (output, output.with_suffix(".json")):
+        check_file_target(target)  # before the work: a user's file of that name is refused, not overwritten
     metrics = train_cell(load_cell(args.cell), output, output.with_suffix(".json"), options, progress=logger.info)
     print(f"cell {metrics['cell']}: {metrics['status']}, {metrics['splats_final']} splats written to {output}")
 
@@ -380,6 +383,7 @@ def _run_levels_cell(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.config import section_values
     from helios.lod.cell_job import level_cell
     from helios.lod.levels import LevelOptions
+    from helios.outputs import check_file_target
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -387,6 +391,8 @@ def _run_levels_cell(args: argparse.Namespace, logger: logging.Logger) -> None:
         raise HeliosError("--device cuda: PyTorch sees no CUDA device here")
     options = LevelOptions.from_mapping(section_values(args, "levels"))
     stem = Path(args.output)
+    for target in (f"{stem}.levels.parquet", f"{stem}.levels.json"):
+        check_file_target(target)  # before the work: a user's file of that name is refused, not overwritten
     metrics = level_cell(args.cell, f"{stem}.levels.parquet", f"{stem}.levels.json", options, args.seed, device=args.device,
                          progress=logger.info)
     print(f"cell {metrics['cell']}: {len(metrics['levels'])} levels, "
@@ -408,8 +414,11 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
 
 def _run_validate(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.config import section_values
+    from helios.outputs import check_file_target
     from helios.validate import Thresholds, text_summary, validate_run
 
+    if args.output:
+        check_file_target(args.output)  # before the work: a user's file of that name is refused, not overwritten
     result = validate_run(args.directory, args.universe, Thresholds.from_mapping(section_values(args, "validate")))
     if args.output:
         write_json(args.output, result)

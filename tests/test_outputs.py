@@ -219,3 +219,14 @@ def test_training_runs_go_only_into_new_empty_or_earlier_run_directories(tmp_pat
     run = tmp_path / "run"
     run_training(universe, run, {"mode": "all"}, {}, 1, dry_run=True)
     assert directory_kind(run) == TRAINING_RUN_KIND
+
+
+def test_training_commands_refuse_before_the_work(tmp_path, capsys, universe):
+    cell = sorted((universe / "cells").glob("*.parquet"))[0]
+    (tmp_path / "out.json").write_text("my notes")
+    code, err = helios(capsys, "train-cell", "--cell", cell, "--output", tmp_path / "out.ply")
+    assert code == 1 and "out.json: exists and was not written by HELIOS" in err
+    (tmp_path / "lv.levels.parquet").write_bytes(b"PAR1 not ours")
+    code, err = helios(capsys, "levels-cell", "--cell", cell, "--output", tmp_path / "lv")
+    assert code == 1 and "lv.levels.parquet: exists and was not written by HELIOS" in err
+    assert (tmp_path / "out.json").read_text() == "my notes" and (tmp_path / "lv.levels.parquet").read_bytes() == b"PAR1 not ours"
