@@ -15,6 +15,7 @@ the file.
 
 from __future__ import annotations
 
+import csv
 import gzip
 import math
 import re
@@ -63,6 +64,9 @@ REQUIRED_COLUMNS = ("ra", "dec", "phot_g_mean_mag")
 
 DEFAULT_BLOCK_SIZE = 8 << 20
 _SNIFF_BYTES = 1 << 16
+#: Longest header row accepted (a Gaia DR3 bulk header, 152 columns, is under 3 KiB).
+MAX_HEADER_BYTES = 1 << 20
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass(frozen=True)
@@ -100,35 +104,74 @@ def _open_text_head(path: Path) -> tuple[bytes, bool]:
     return head, compressed
 
 
+def _find_header(path: Path, compressed: bool) -> tuple[int, bytes]:
+    """Count the leading ``#`` lines and return the raw header row after them.
+
+    Reads line by line, so neither the comment block nor the header row is
+    limited by the sniffed block; a header row longer than
+    :data:`MAX_HEADER_BYTES` is refused by name.  A UTF-8 byte-order mark at the
+    start of the file is dropped.
+    """
+    comment_lines = 0
+    try:
+        with gzip.open(path, "rb") if compressed else open(path, "rb") as handle:
+            line = handle.readline(MAX_HEADER_BYTES + 1)
+            if line.startswith(UTF8_BOM):
+                line = line[len(UTF8_BOM) :]
+            while line.startswith(b"#"):
+                comment_lines += 1
+                while not line.endswith(b"\n"):  # a long comment line: skip the rest of it
+                    line = handle.readline(MAX_HEADER_BYTES + 1)
+                    if not line:
+                        break
+                line = handle.readline(MAX_HEADER_BYTES + 1)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise CatalogError(f"{path}: cannot decompress the start of the file ({exc}); is it a complete .gz file?") from exc
+    if not line:
+        raise CatalogError(f"{path}: no CSV header row found after {comment_lines} '#' comment lines")
+    if len(line) > MAX_HEADER_BYTES and not line.endswith(b"\n"):
+        raise CatalogError(
+            f"{path}: line {comment_lines + 1}: the header row is longer than {MAX_HEADER_BYTES} bytes "
+            f"({MAX_HEADER_BYTES >> 20} MiB); is this a CSV file with one header row of column names?"
+        )
+    return comment_lines, line
+
+
+def _parse_header(path: Path, line_number: int, raw: bytes) -> tuple[str, ...]:
+    """Lower-cased column names of the header row, parsed as CSV (quoted names may hold commas)."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise CatalogError(f"{path}: line {line_number}: the header row is not UTF-8 text; expected a CSV catalogue") from None
+    text = text.rstrip("\r\n")
+    try:
+        rows = list(csv.reader([text], skipinitialspace=True, strict=True))
+    except csv.Error as exc:
+        raise CatalogError(f"{path}: line {line_number}: the header row is not valid CSV ({exc})") from None
+    fields = rows[0] if rows else [""]
+    return tuple(name.strip().lower() for name in fields)
+
+
 def inspect_csv(path: str | Path) -> CsvLayout:
     """Check that ``path`` is a readable CSV catalogue and read its header.
 
-    Raises :class:`CatalogError` for a missing, empty, binary or header-less
-    file, or for duplicate column names.
+    The header row is parsed as CSV (quoted names, a UTF-8 byte-order mark and
+    CRLF line ends are accepted).  Raises :class:`CatalogError` for a missing,
+    empty, binary or header-less file, a header row longer than
+    :data:`MAX_HEADER_BYTES`, or duplicate column names.
     """
     path = Path(path)
     if not path.is_file():
         raise CatalogError(f"{path}: no such catalogue file")
     head, compressed = _open_text_head(path)
+    if head.startswith(UTF8_BOM):
+        head = head[len(UTF8_BOM) :]
     if not head.strip():
         raise CatalogError(f"{path}: the file is empty; expected a CSV header row followed by star rows")
     if b"\x00" in head:
         raise CatalogError(f"{path}: this is a binary file, not a CSV catalogue (it contains NUL bytes)")
-    try:
-        text = head.decode("utf-8")
-    except UnicodeDecodeError:
-        # The sniffed block may end inside a multi-byte character.
-        text = head[:-4].decode("utf-8", errors="strict") if len(head) == _SNIFF_BYTES else None
-        if text is None:
-            raise CatalogError(f"{path}: the file is not UTF-8 text; expected a CSV catalogue") from None
-    lines = text.splitlines()
-    comment_lines = 0
-    while comment_lines < len(lines) and lines[comment_lines].startswith("#"):
-        comment_lines += 1
-    if comment_lines >= len(lines) or (comment_lines == len(lines) - 1 and len(head) == _SNIFF_BYTES):
-        raise CatalogError(f"{path}: no CSV header row found after {comment_lines} '#' comment lines")
-    header = lines[comment_lines].strip()
-    columns = tuple(name.strip().strip('"').lower() for name in header.split(","))
+    comment_lines, raw_header = _find_header(path, compressed)
+    columns = _parse_header(path, comment_lines + 1, raw_header)
     seen: set[str] = set()
     for name in columns:
         if name in seen:

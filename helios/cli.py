@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import os
 import sys
 from collections.abc import Sequence
@@ -53,6 +54,16 @@ def _non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
+    return value
+
+
+def _finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number, got {text!r}")
     return value
 
 
@@ -507,10 +518,10 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
                         help="camera position: three coordinates in pc, 'sun', or a landmark name")
     parser.add_argument("--look-at", dest="target", nargs="+", required=True, metavar="X Y Z|LANDMARK",
                         help="point the camera looks at: three coordinates in pc, 'sun', or a landmark name")
-    parser.add_argument("--fov", type=float, default=60.0, help="horizontal field of view in degrees (default: %(default)s)")
+    parser.add_argument("--fov", type=_finite_float, default=60.0, help="horizontal field of view in degrees (default: %(default)s)")
     parser.add_argument("--size", nargs=2, type=_positive_int, default=[1920, 1080], metavar=("W", "H"),
                         help="image size in pixels (default: 1920 1080)")
-    parser.add_argument("--up", nargs=3, type=float, default=[0.0, 0.0, 1.0], metavar=("X", "Y", "Z"),
+    parser.add_argument("--up", nargs=3, type=_finite_float, default=[0.0, 0.0, 1.0], metavar=("X", "Y", "Z"),
                         help="direction towards the top of the image (default: the frame's +z)")
     parser.add_argument("--points", action="store_true",
                         help="every star as a point (the reference); without it each trained cell of a workflow output is drawn "
@@ -518,13 +529,13 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
                         "in trained Gaussians), every other cell as points")
     parser.add_argument("--clustered", action="store_true",
                         help="draw every cell by the level rule with untrained, clustered Gaussians (the baseline; any DIR)")
-    parser.add_argument("--limiting-mag", type=float, default=DEFAULT_LIMITING_MAG,
+    parser.add_argument("--limiting-mag", type=_finite_float, default=DEFAULT_LIMITING_MAG,
                         help="exposure of the PNG: a star of this magnitude is just visible (default: %(default)s)")
-    parser.add_argument("--epoch", type=float, metavar="YEAR",
+    parser.add_argument("--epoch", type=_finite_float, metavar="YEAR",
                         help="draw the stars where their space motion takes them at this epoch (Julian year; straight lines from "
                         "the universe's epoch, docs/motion.md); trained levels belong to the universe's epoch, so away from it "
                         "every star is a point (default: the universe's epoch)")
-    parser.add_argument("--psf-sigma", type=float, default=DEFAULT_PSF_SIGMA_PX,
+    parser.add_argument("--psf-sigma", type=_finite_float, default=DEFAULT_PSF_SIGMA_PX,
                         help="point-spread function's standard deviation in pixels (default: %(default)s)")
     parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file for names (default: the built-in set)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: a GPU when present")
@@ -538,9 +549,13 @@ def _camera_point(tokens: list[str], option: str, universe, landmarks_file: str)
 
     if len(tokens) == 3:
         try:
-            return np.array([float(t) for t in tokens])
+            point = np.array([float(t) for t in tokens])
         except ValueError:
-            pass
+            point = None
+        if point is not None:
+            if not np.isfinite(point).all():
+                raise HeliosError(f"{option} {' '.join(tokens)}: give finite coordinates (pc), 'sun' or a landmark name")
+            return point
     name = " ".join(tokens)
     if name.lower() == "sun":
         return np.zeros(3)
@@ -556,14 +571,15 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.lod.sources import ClusteredLevels, TrainedLevels
     from helios.outputs import SOFTWARE, check_file_target
     from helios.photometry import display_image, luminance, magnitude_from_flux
+    from helios.render.points import check_image_size, check_psf_sigma
     from helios.render.sky import Universe, render_sky, render_sky_levels
 
     output = Path(args.output)
     if output.suffix.lower() not in (".npy", ".png"):
         raise HeliosError(f"--output {output}: give a .npy (linear flux) or .png (tone mapped) file name")
     check_file_target(output)  # before the work: a user's file of that name is refused, not overwritten
-    if args.psf_sigma <= 0:
-        raise HeliosError(f"--psf-sigma {args.psf_sigma}: must be positive")
+    check_psf_sigma(args.psf_sigma, f"--psf-sigma {args.psf_sigma}")
+    check_image_size(*args.size, f"--size {args.size[0]} {args.size[1]}")
     if args.epoch is not None and not -1e6 <= args.epoch <= 1e6:
         raise HeliosError(f"--epoch {args.epoch}: give a Julian year within a million years")
     universe = Universe(args.directory, epoch=args.epoch)

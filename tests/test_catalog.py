@@ -136,3 +136,77 @@ def test_synthetic_sky_is_deterministic():
     assert set(catalog.REQUIRED_COLUMNS) <= set(batch.schema.names)
     ra, dec = batch.column("ra").to_numpy(), batch.column("dec").to_numpy()
     assert (ra >= 0).all() and (ra < 360).all() and (np.abs(dec) <= 90).all()
+
+
+# --------------------------------------------------------------------------------------
+# The header row: byte-order marks, quoted names, long headers
+
+BOM = "\ufeff"
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_utf8_byte_order_mark_is_accepted(tmp_path, gz):
+    # Excel writes "UTF-8 CSV" with a byte-order mark before the first column name.
+    path = write_text(tmp_path / "excel.csv", BOM + "ra,dec,phot_g_mean_mag,parallax\n1.5,2,9,4\n3.5,4,10,5\n", gz=gz)
+    layout, batches = read_all(path)
+    assert layout.columns == ("ra", "dec", "phot_g_mean_mag", "parallax")
+    assert layout.compressed == gz and layout.comment_lines == 0
+    table = pa.Table.from_batches([b for b, _ in batches])
+    assert table.column("ra").to_pylist() == [1.5, 3.5]
+    catalog.check_required_columns(layout, ("parallax",))
+
+
+def test_byte_order_mark_before_an_ecsv_block(tmp_path):
+    path = write_text(tmp_path / "bulk.csv.gz", BOM + "# %ECSV 1.0\n# ---\nra,dec\n1,2\n", gz=True)
+    layout, batches = read_all(path)
+    assert layout.comment_lines == 2 and layout.columns == ("ra", "dec")
+    assert batches[0][0].column("ra").to_pylist() == [1.0] and batches[0][1] == 4
+
+
+def test_quoted_header_is_parsed_as_csv(tmp_path):
+    text = '"source_id","RA", "dec","a,b","phot_g_mean_mag"\n7,1.5,2,"x,y",9\n8,2.5,3,z,10\n'
+    path = write_text(tmp_path / "quoted.csv", text)
+    layout, batches = read_all(path)
+    assert layout.columns == ("source_id", "ra", "dec", "a,b", "phot_g_mean_mag")
+    table = pa.Table.from_batches([b for b, _ in batches])
+    assert table.column("source_id").to_pylist() == [7, 8]
+    assert table.column("phot_g_mean_mag").to_pylist() == [9.0, 10.0]
+
+
+def test_header_with_crlf_line_ends(tmp_path):
+    path = write_text(tmp_path / "win.csv", BOM + '"ra","dec"\r\n1,2\r\n')
+    layout, batches = read_all(path)
+    assert layout.columns == ("ra", "dec") and batches[0][0].column("dec").to_pylist() == [2.0]
+
+
+def test_header_longer_than_the_sniffed_block_is_read(tmp_path):
+    # A header past 64 KiB (many extra columns) is still a header.
+    extra = [f"extra_column_{i:05d}" for i in range(5000)]
+    columns = ["ra", "dec", "phot_g_mean_mag", *extra]
+    path = archive_csv(tmp_path / "wide.csv.gz", columns, [[1.5, 2, 9, *range(5000)], [2.5, 3, 10, *range(5000)]], gz=True)
+    layout = catalog.inspect_csv(path)
+    assert len(layout.columns) == 5003 and layout.columns[:3] == ("ra", "dec", "phot_g_mean_mag")
+    table = pa.Table.from_batches([b for b, _ in catalog.iter_batches(layout)])
+    assert table.column("ra").to_pylist() == [1.5, 2.5]
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_header_longer_than_the_limit_is_named(tmp_path, gz):
+    header = ",".join(f"c{i}" for i in range(catalog.MAX_HEADER_BYTES // 4))
+    assert len(header) > catalog.MAX_HEADER_BYTES
+    path = write_text(tmp_path / "huge.csv", "# comment\n" + header + "\n1\n", gz=gz)
+    with pytest.raises(CatalogError, match=rf"huge\.csv: line 2: the header row is longer than {catalog.MAX_HEADER_BYTES} bytes"):
+        catalog.inspect_csv(path)
+
+
+def test_unterminated_quote_in_header(tmp_path):
+    path = write_text(tmp_path / "q.csv", '"ra,dec\n1,2\n')
+    with pytest.raises(CatalogError, match=r"q\.csv: line 1: the header row is not valid CSV"):
+        catalog.inspect_csv(path)
+
+
+def test_header_not_utf8(tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("ra,dec,\xe9toile\n1,2,3\n".encode("latin-1"))
+    with pytest.raises(CatalogError, match=r"latin1\.csv: .*not UTF-8"):
+        catalog.inspect_csv(path)

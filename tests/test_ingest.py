@@ -225,3 +225,19 @@ def test_epoch_options_are_checked():
         IngestOptions(epoch=1e9)
     with pytest.raises(HeliosError, match="ref_epoch must be a Julian year"):
         IngestOptions(ref_epoch="J2016")
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_excel_export_with_bom_and_quoted_header_ingests(tmp_path, gz):
+    import gzip
+
+    header = ",".join(f'"{c}"' for c in [*COLUMNS, "note, free text"])
+    rows = [[11, 1.0, 2.0, 10.0, 0.1, 5.0, 0.8, '"a, b"'], [12, 400.0, 4.0, 10.0, 0.1, 6.0, 0.8, "c"], [13, 5.0, 6.0, 20.0, 0.1, 7.0, 0.8, ""]]
+    text = "\ufeff" + header + "\r\n" + "".join(",".join(str(v) for v in row) + "\r\n" for row in rows)
+    path = tmp_path / ("excel.csv.gz" if gz else "excel.csv")
+    path.write_bytes(gzip.compress(text.encode()) if gz else text.encode())
+    summary = ingest_file(path, tmp_path / "p.arrow", tmp_path / "p.json")
+    table = read_part(tmp_path / "p.arrow")
+    assert summary["rows_read"] == 3 and summary["rows_kept"] == 2 and summary["dropped"] == {"invalid_position": 1}
+    assert summary["example_lines"]["invalid_position"] == [3]
+    assert table.column("source_id").to_pylist() == [11, 13]

@@ -11,7 +11,7 @@ import time
 import pytest
 import yaml
 
-from tests.conftest import REPO, TINY_TRAIN, planned_jobs
+from tests.conftest import REPO, TINY_LEVELS, TINY_TRAIN, TINY_VALIDATE, planned_jobs
 
 pytestmark = pytest.mark.slow
 SKY = {"synthetic": {"stars": 2000, "seed": 6}}
@@ -214,3 +214,45 @@ def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
         handle.write("\n")
     plan = planned_jobs(command)
     assert plan.get("ingest_part") == 1 and plan.get("partition") == 1, plan
+
+
+def reversed_keys(value):
+    """``value`` with the keys of every mapping in it in reverse order (the same values)."""
+    if isinstance(value, dict):
+        return {key: reversed_keys(value[key]) for key in reversed(list(value))}
+    if isinstance(value, list):
+        return [reversed_keys(item) for item in value]
+    return value
+
+
+@pytest.mark.parametrize("ground_truth", ["starfield", "levels"])
+def test_reordering_the_config_keys_reruns_nothing(tmp_path, ground_truth):
+    """Params are canonical (sorted keys): the same config with its keys in another order is the same run;
+    only a changed value reruns."""
+    copy = checkout(tmp_path)  # the code hashes in the params stay those of this copy
+    work = tmp_path / "work"
+    work.mkdir()
+    command = [sys.executable, "-m", "snakemake", "-s", str(copy / "Snakefile"), "--directory", str(work),
+               "--configfile", str(work / "config.yaml"), "--cores", "2"]
+    config = {"output_dir": "results", "catalog": {**SKY, "max_mag": 30.0, "parallax_policy": "edsd"}, "grid": GRID,
+              "select": {"mode": "all", "neighbors": 1}, "train": {**TINY_TRAIN, "ground_truth": ground_truth},
+              "levels": TINY_LEVELS, "validate": {**TINY_VALIDATE, "allow_diverged": False}, "train_jobs": {"threads": 1}}
+    (work / "config.yaml").write_text(yaml.safe_dump(config))  # keys sorted at every level
+    result = subprocess.run(command, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert planned_jobs(command) == {}
+    (work / "config.yaml").write_text(yaml.safe_dump(reversed_keys(config), sort_keys=False))
+    assert yaml.safe_load((work / "config.yaml").read_text()) == config
+    dry = subprocess.run([*command, "-n"], capture_output=True, text=True)
+    assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout + dry.stderr
+    # The controls: one changed value reruns its jobs (the trainer's options: the training; the grid: from
+    # the partition on, the jobs past the select checkpoint planned once it has run).
+    section, trainer = ("levels", "train_levels") if ground_truth == "levels" else ("train", "train_cell")
+    changed = reversed_keys({**config, section: {**config[section], "iterations": 9}})
+    (work / "config.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
+    plan = planned_jobs(command)
+    assert plan.get(trainer, 0) >= 1 and not {"ingest_part", "partition", "select"} & set(plan), plan
+    changed = reversed_keys({**config, "grid": {**GRID, "base": 12.0}})
+    (work / "config.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
+    plan = planned_jobs(command)
+    assert plan.get("partition") == 1 and "ingest_part" not in plan, plan

@@ -22,11 +22,38 @@ import numpy as np
 import torch
 
 from helios.cameras import Views
+from helios.errors import HeliosError
 
 #: The point-spread function's standard deviation in pixels (docs/photometry.md).
 DEFAULT_PSF_SIGMA_PX = 0.8
+#: Widest point-spread function drawn: a star's stamp reaches 4 sigma, 513 x 513 px at 64 px.
+MAX_PSF_SIGMA_PX = 64.0
+#: Largest image side and pixel count (8K UHD, 7680 x 4320, is 33 M px; a float64 RGB image of
+#: 2^26 px is 1.5 GiB).
+MAX_IMAGE_SIDE_PX = 16384
+MAX_IMAGE_PIXELS = 1 << 26
 #: Star-pixel pairs per chunk (about 32 MB per float64 temporary).
 STAMP_ELEMENTS = 1 << 22
+
+
+class RenderError(HeliosError):
+    """An image or a point-spread function beyond what the renderers draw."""
+
+
+def check_image_size(width: int, height: int, what: str | None = None) -> None:
+    """Refuse an image side or a pixel count beyond :data:`MAX_IMAGE_SIDE_PX` / :data:`MAX_IMAGE_PIXELS`
+    (``what`` names the value in the message; by default ``image size W x H px``)."""
+    if not (1 <= width <= MAX_IMAGE_SIDE_PX and 1 <= height <= MAX_IMAGE_SIDE_PX and width * height <= MAX_IMAGE_PIXELS):
+        raise RenderError(f"{what or f'image size {width} x {height} px'}: at most {MAX_IMAGE_SIDE_PX} px a side and "
+                          f"{MAX_IMAGE_PIXELS:,} px in all (8K UHD, 7680 x 4320, is 33,177,600 px)")
+
+
+def check_psf_sigma(sigma: float, what: str | None = None) -> None:
+    """Refuse a point-spread function that is not a finite width in (0, :data:`MAX_PSF_SIGMA_PX`] pixels
+    (``what`` names the value in the message; by default ``PSF sigma S px``)."""
+    if not (math.isfinite(sigma) and 0 < sigma <= MAX_PSF_SIGMA_PX):
+        raise RenderError(f"{what or f'PSF sigma {sigma} px'}: give a number of pixels in (0, {MAX_PSF_SIGMA_PX:g}] "
+                          f"(a star's stamp reaches 4 sigma)")
 
 
 def _stamp_weights(centre: torch.Tensor, first: torch.Tensor, offsets: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -46,9 +73,15 @@ def render_points(
     device: torch.device | str = "cpu",
     out: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """``[C, H, W, 3]`` float64 linear flux images of the stars (added into ``out`` when given)."""
-    device = torch.device(device)
+    """``[C, H, W, 3]`` float64 linear flux images of the stars (added into ``out`` when given).
+
+    Raises :class:`RenderError` for an image beyond :func:`check_image_size` or a PSF beyond
+    :func:`check_psf_sigma`, before allocating anything.
+    """
     width, height = views.width, views.height
+    check_image_size(width, height)
+    check_psf_sigma(psf_sigma_px)
+    device = torch.device(device)
     reach = int(math.ceil(4 * psf_sigma_px))
     offsets = torch.arange(-reach, reach + 1, device=device)
     if out is None:

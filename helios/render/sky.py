@@ -26,7 +26,7 @@ from helios.errors import HeliosError
 from helios.grid import Grid
 from helios.landmarks import Landmark
 from helios.partition import INDEX_FORMAT, read_index
-from helios.render.points import DEFAULT_PSF_SIGMA_PX, render_points
+from helios.render.points import DEFAULT_PSF_SIGMA_PX, check_image_size, check_psf_sigma, render_points
 
 
 def _universe_format(path: Path) -> bool:
@@ -88,9 +88,10 @@ class Universe:
         """A landmark's position (ICRS in the file) in this universe's frame."""
         return self.grid.to_frame(np.asarray([landmark.xyz]))[0]
 
-    def cells_in_view(self, views: Views) -> list[dict[str, Any]]:
-        """The cells whose bounding sphere can touch the image of any of ``views``."""
-        return [entry for entry in self.cells if any(_sphere_in_view(entry, views, c) for c in range(len(views)))]
+    def cells_in_view(self, views: Views, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX) -> list[dict[str, Any]]:
+        """The cells whose bounding sphere can touch the image of any of ``views`` (with the light of a
+        point-spread function of ``psf_sigma_px``)."""
+        return [entry for entry in self.cells if any(_sphere_in_view(entry, views, c, psf_sigma_px) for c in range(len(views)))]
 
     def read(self, entry: dict[str, Any]) -> CellPoints:
         stars = load_cell(self.root / entry["file"], velocities=bool(self.kyr_from_index))
@@ -104,7 +105,7 @@ class Universe:
             yield self.read(entry)
 
 
-def _sphere_in_view(entry: dict[str, Any], views: Views, c: int) -> bool:
+def _sphere_in_view(entry: dict[str, Any], views: Views, c: int, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX) -> bool:
     """Whether a cell's bounding sphere (widened by the point-spread function's reach) meets camera ``c``'s frustum."""
     view = views.viewmats[c].double().numpy()
     K = views.Ks[c].double().numpy()
@@ -112,7 +113,7 @@ def _sphere_in_view(entry: dict[str, Any], views: Views, c: int) -> bool:
     radius = float(entry["radius_pc"])
     if float(np.linalg.norm(centre)) <= radius:
         return True  # the camera is inside the sphere
-    reach_px = 4 * DEFAULT_PSF_SIGMA_PX + 1
+    reach_px = 4 * max(psf_sigma_px, DEFAULT_PSF_SIGMA_PX) + 1
     half_x = math.atan((max(K[0, 2], views.width - K[0, 2]) + reach_px) / K[0, 0])
     half_y = math.atan((max(K[1, 2], views.height - K[1, 2]) + reach_px) / K[1, 1])
     half_diagonal = math.atan(math.hypot(math.tan(half_x), math.tan(half_y)))
@@ -122,9 +123,14 @@ def _sphere_in_view(entry: dict[str, Any], views: Views, c: int) -> bool:
 
 def render_sky(universe: Universe, views: Views, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX, device: str | torch.device = "cpu",
                progress: Any = None) -> np.ndarray:
-    """``[C, H, W, 3]`` float32 linear flux images: every star of the universe as a point."""
+    """``[C, H, W, 3]`` float32 linear flux images: every star of the universe as a point.
+
+    Raises :class:`helios.render.points.RenderError` for an image or a PSF beyond the renderer's bounds.
+    """
+    check_image_size(views.width, views.height)
+    check_psf_sigma(psf_sigma_px)
     image = torch.zeros((len(views), views.height, views.width, 3), dtype=torch.float64, device=device)
-    cells = universe.cells_in_view(views)
+    cells = universe.cells_in_view(views, psf_sigma_px)
     for done, entry in enumerate(cells, 1):
         cell = universe.read(entry)
         render_points(cell.positions, cell.colours, cell.abs_mag, views, psf_sigma_px, device, out=image)
@@ -156,14 +162,20 @@ def render_sky_levels(universe: Universe, views: Views, source: Any, psf_sigma_p
     """``[1, H, W, 3]`` linear flux of camera 0 with each cell at the level the rule picks
     (:mod:`helios.lod.rule`, guarded at ``limiting_mag``) from those ``source``
     (:class:`helios.lod.sources.LevelSource`) has for it, and how many cells were drawn at each level
-    (``"points"`` or the fraction)."""
+    (``"points"`` or the fraction).  Raises :class:`helios.render.points.RenderError` for an image or a
+    PSF beyond the renderer's bounds or a limiting magnitude that is not a finite number (or None)."""
     from helios.lod.rule import choose_level_in_view
     from helios.render.glow import CoarseGrids
+    from helios.render.points import RenderError
 
+    check_image_size(views.width, views.height)
+    check_psf_sigma(psf_sigma_px)
+    if limiting_mag is not None and not math.isfinite(limiting_mag):
+        raise RenderError(f"limiting magnitude {limiting_mag}: give a finite magnitude")
     image = torch.zeros((1, views.height, views.width, 3), dtype=torch.float64, device=device)
     coarse = CoarseGrids(1, views.height, views.width)
     drawn: dict[str, int] = {}
-    for entry in universe.cells_in_view(views):
+    for entry in universe.cells_in_view(views, psf_sigma_px):
         cell = universe.read(entry)
         chosen = choose_level_in_view(source.ladder(cell), entry, views, limiting_mag)
         if chosen is None:

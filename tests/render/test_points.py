@@ -4,6 +4,7 @@ import torch
 
 from helios import photometry
 from helios.cameras import pinhole
+from helios.errors import HeliosError
 from helios.measure import project
 from helios.render import points
 from helios.render.points import render_points
@@ -83,3 +84,38 @@ def test_the_gpu_renders_the_same_image():
     cpu = render_points(positions, colours, abs_mag, VIEW)
     gpu = render_points(positions, colours, abs_mag, VIEW, device="cuda").cpu()
     assert torch.allclose(cpu, gpu, rtol=1e-9, atol=1e-15)
+
+
+# --------------------------------------------------------------------------------------
+# Bounds: the renderer refuses, before allocating, an image or a PSF it cannot draw sensibly
+
+
+def _one_star(view, sigma=points.DEFAULT_PSF_SIGMA_PX):
+    return render_points(np.array([[0.0, 0.0, 10.0]]), np.ones((1, 3)), np.zeros(1), view, sigma)
+
+
+@pytest.mark.parametrize("sigma", [float("nan"), float("inf"), -1.0, 0.0, points.MAX_PSF_SIGMA_PX * 1.01, 5000.0])
+def test_psf_sigma_must_be_finite_positive_and_bounded(sigma):
+    with pytest.raises(points.RenderError, match=r"PSF sigma .*: give a number of pixels in \(0, 64\]"):
+        _one_star(VIEW, sigma)
+
+
+def test_the_widest_psf_still_puts_the_stars_flux_into_the_image():
+    view = pinhole(np.zeros(3), np.array([0.0, 0.0, 10.0]), 60.0, 600, 600, up=np.array([0.0, 1.0, 0.0]))
+    image = _one_star(view, points.MAX_PSF_SIGMA_PX)[0].numpy()
+    assert np.isclose(image.sum(axis=(0, 1))[1], 1.0)
+
+
+@pytest.mark.parametrize("width, height", [(points.MAX_IMAGE_SIDE_PX + 1, 1), (1, points.MAX_IMAGE_SIDE_PX + 1),
+                                           (9000, 9000), (100_000, 100_000)])
+def test_image_size_is_bounded(width, height):
+    view = pinhole(np.zeros(3), np.array([0.0, 0.0, 10.0]), 60.0, width, height, up=np.array([0.0, 1.0, 0.0]))
+    with pytest.raises(points.RenderError, match=rf"image size {width} x {height} px: at most 16384 px a side and 67,108,864 px"):
+        _one_star(view)
+    assert issubclass(points.RenderError, HeliosError)
+
+
+def test_the_bounds_admit_8k_uhd():
+    points.check_image_size(7680, 4320)
+    points.check_image_size(points.MAX_IMAGE_SIDE_PX, points.MAX_IMAGE_PIXELS // points.MAX_IMAGE_SIDE_PX)
+    points.check_psf_sigma(points.MAX_PSF_SIGMA_PX)

@@ -158,3 +158,63 @@ def test_render_command_draws_far_cells_at_their_clustered_levels_and_keeps_the_
     levels, points = np.load(tmp_path / "levels.npy"), np.load(tmp_path / "points.npy")
     assert not np.array_equal(levels, points) and np.array_equal(np.load(tmp_path / "plain.npy"), points)
     assert levels.sum(dtype=np.float64) == pytest.approx(points.sum(dtype=np.float64), rel=0.01)
+
+
+SUN_TO_BETELGEUSE = ["--from", "sun", "--look-at", "betelgeuse"]
+
+
+@pytest.mark.parametrize("args, message", [
+    ([*SUN_TO_BETELGEUSE, "--size", "100000", "100000"],
+     "--size 100000 100000: at most 16384 px a side and 67,108,864 px"),
+    ([*SUN_TO_BETELGEUSE, "--size", "16385", "10"], "--size 16385 10: at most 16384 px a side"),
+    ([*SUN_TO_BETELGEUSE, "--psf-sigma", "5000"], "--psf-sigma 5000.0: give a number of pixels in (0, 64]"),
+    ([*SUN_TO_BETELGEUSE, "--psf-sigma", "0"], "--psf-sigma 0.0: give a number of pixels in (0, 64]"),
+    (["--from", "nan", "0", "0", "--look-at", "betelgeuse"], "--from nan 0 0: give finite coordinates"),
+    (["--from", "sun", "--look-at", "1", "inf", "0"], "--look-at 1 inf 0: give finite coordinates"),
+])
+def test_render_refuses_huge_images_wide_psfs_and_non_finite_points(universe_dir, tmp_path, args, message):
+    out = tmp_path / "image.npy"
+    done = run_render(universe_dir, *args, "--output", out)
+    assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
+    assert done.stderr.strip().splitlines()[-1].startswith(f"helios: error: {message}"), done.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("option, values", [
+    ("--psf-sigma", ["nan"]), ("--psf-sigma", ["inf"]), ("--limiting-mag", ["nan"]), ("--fov", ["inf"]),
+    ("--epoch", ["nan"]), ("--up", ["0", "inf", "1"]),
+])
+def test_render_refuses_non_finite_numbers_naming_the_option(universe_dir, tmp_path, option, values):
+    out = tmp_path / "image.png"
+    done = run_render(universe_dir, *SUN_TO_BETELGEUSE, "--size", "32", "18", option, *values, "--output", out)
+    bad = next(v for v in values if v in ("nan", "inf"))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert f"argument {option}: must be a finite number, got '{bad}'" in done.stderr, done.stderr
+    assert not out.exists()
+
+
+def test_render_sky_bounds_its_image_and_psf_before_allocating(universe_dir):
+    from helios.render.points import RenderError
+    from helios.render.sky import render_sky_levels
+
+    universe = Universe(universe_dir)
+    huge = pinhole(np.zeros(3), np.array([1.0, 0.0, 0.0]), 60.0, 100_000, 100_000)
+    small = pinhole(np.zeros(3), np.array([1.0, 0.0, 0.0]), 60.0, 32, 18)
+    with pytest.raises(RenderError, match="image size 100000 x 100000 px: at most 16384 px a side"):
+        render_sky(universe, huge)
+    with pytest.raises(RenderError, match="image size 100000 x 100000 px"):
+        render_sky_levels(universe, huge, source=None)
+    for sigma in (float("nan"), float("inf"), 5000.0):
+        with pytest.raises(RenderError, match=rf"PSF sigma {sigma} px: give a number of pixels in \(0, 64\]"):
+            render_sky(universe, small, sigma)
+    with pytest.raises(RenderError, match="limiting magnitude nan: give a finite magnitude"):
+        render_sky_levels(universe, small, source=None, limiting_mag=float("nan"))
+
+
+def test_a_wide_psf_reaches_into_the_image_from_cells_beside_it(universe_dir):
+    """Cells are culled with the PSF's reach: a wide PSF loses no light to culling."""
+    universe = Universe(universe_dir)
+    views = pinhole(np.array([30.0, -20.0, 5.0]), np.zeros(3), 50.0, 96, 64)
+    culled = render_sky(universe, views, 12.0)
+    everything = render_points(*all_stars(universe), views, 12.0)[0].numpy()
+    assert np.allclose(culled[0], everything, rtol=1e-5, atol=1e-12)

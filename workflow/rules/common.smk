@@ -10,6 +10,23 @@ from helios.provenance import code_version
 
 validate(config, workflow.source_path("../../config/config.schema.yaml"))
 
+
+def canonical(value):
+    """``value`` with the keys of every mapping in it sorted (lists keep their order).
+
+    Snakemake compares a rule's params with the last run's by their repr, and a dict's repr follows its
+    key order: every params value holding a mapping goes through this, so that a config whose keys are
+    only reordered (the same values) reruns nothing and a changed value reruns its jobs.
+    """
+    if isinstance(value, dict):
+        return {key: canonical(value[key]) for key in sorted(value, key=str)}
+    if isinstance(value, list):
+        return [canonical(item) for item in value]
+    if isinstance(value, tuple):
+        return tuple(canonical(item) for item in value)
+    return value
+
+
 OUT = config["output_dir"]
 CATALOG = config["catalog"]
 # The universe the cells come from: built here from the catalogue, or given (helios train-all / train-landmarks).

@@ -13,7 +13,7 @@ rule trained_index:
     params:
         config_hash=CONFIG_HASH,
         ground_truth=TRAIN["ground_truth"],
-        cell_files=trained_cell_files,
+        cell_files=lambda wildcards: canonical(trained_cell_files(wildcards)),
         code=code_version("helios.trained_index"),
     script:
         "../scripts/trained_index.py"
@@ -51,7 +51,7 @@ rule validate:
     params:
         output_dir=lambda wildcards, output: os.path.dirname(output[0]) or ".",
         universe_dir=UNIVERSE,
-        thresholds=config["validate"],
+        thresholds=canonical(config["validate"]),
         code=code_version("helios.validate"),
     script:
         "../scripts/validate.py"

@@ -15,8 +15,8 @@ rule ingest_part:
         mem_mb=2000,
         runtime=60,
     params:
-        source=lambda wildcards: SOURCES[wildcards.part],
-        options=INGEST_OPTIONS,
+        source=lambda wildcards: canonical(SOURCES[wildcards.part]),
+        options=canonical(INGEST_OPTIONS),
         code=code_version("helios.ingest"),
     script:
         "../scripts/ingest_part.py"

@@ -15,7 +15,7 @@ checkpoint partition:
         mem_mb=3000,
         runtime=60,
     params:
-        grid=config["grid"],
+        grid=canonical(config["grid"]),
         limit=CATALOG["limit"],
         code=code_version("helios.partition"),
     script:

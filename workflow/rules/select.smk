@@ -10,7 +10,7 @@ checkpoint select:
     conda:
         "../envs/helios.yaml"
     params:
-        select=config["select"],
+        select=canonical(config["select"]),
         code=code_version("helios.selection", "helios.landmarks"),
     script:
         "../scripts/select.py"

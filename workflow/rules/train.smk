@@ -35,9 +35,9 @@ rule train_levels:
         runtime=JOBS["runtime_min"],
         gpu=GPUS_PER_LEVEL_JOB,
     params:
-        options=LEVELS,
+        options=canonical(LEVELS),
         seed=TRAIN["seed"],
-        grid=config["grid"],
+        grid=canonical(config["grid"]),
         code=code_version("helios.lod.cell_job"),
     script:
         "../scripts/train_levels.py"
@@ -60,9 +60,9 @@ rule train_levels_batch:
         runtime=JOBS["runtime_min"],
         gpu=GPUS_PER_LEVEL_JOB,
     params:
-        options=LEVELS,
+        options=canonical(LEVELS),
         seed=TRAIN["seed"],
-        grid=config["grid"],
+        grid=canonical(config["grid"]),
         cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
         code=code_version("helios.lod.cell_job"),
     script:
@@ -88,8 +88,8 @@ rule train_cell:
         runtime=JOBS["runtime_min"],
         gpu=GPUS_PER_TRAIN_JOB,
     params:
-        options=TRAIN,
-        grid=config["grid"],
+        options=canonical(TRAIN),
+        grid=canonical(config["grid"]),
         code=code_version("helios.training", "helios.cell", "helios.accel.gpu_slots"),
     script:
         "../scripts/train_cell.py"
@@ -113,8 +113,8 @@ rule train_batch:
         runtime=JOBS["runtime_min"],
         gpu=GPUS_PER_TRAIN_JOB,
     params:
-        options=TRAIN,
-        grid=config["grid"],
+        options=canonical(TRAIN),
+        grid=canonical(config["grid"]),
         cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
         code=code_version("helios.training", "helios.cell", "helios.accel.gpu_slots"),
     script:
