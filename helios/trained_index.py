@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -153,9 +154,14 @@ def _level_blocks(trained_dir: Path, cell: dict[str, Any], abs_mag: np.ndarray) 
 def pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, trained_dir: str | Path | None,
                encoding: str = "f32") -> list[PackCell]:
     """Every cell of the universe as pack input: its stars as points, and what was trained for it."""
+    return list(iter_pack_cells(universe_dir, trained_index, trained_dir, encoding))
+
+
+def iter_pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, trained_dir: str | Path | None,
+                    encoding: str = "f32") -> Iterator[PackCell]:
+    """:func:`pack_cells` one cell at a time, encoded when it is asked for (``helios validate`` holds one cell)."""
     universe_dir = Path(universe_dir)
     trained = {c["id"]: c for c in trained_index["cells"]} if trained_index else {}
-    cells = []
     for entry in read_index(universe_dir / "index.json")["cells"]:
         stars = load_cell(universe_dir / entry["file"], velocities=True)
         centre = np.asarray(entry["centre_pc"], np.float64)
@@ -170,8 +176,7 @@ def pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, t
         elif cell is not None:
             records = ply_records(read_ply(Path(trained_dir) / cell["file"]))
             blocks.append(splat_block(records, encoding, float(entry["radius_pc"])))
-        cells.append(PackCell(entry["id"], centre, float(entry["radius_pc"]), len(stars.abs_mag), blocks))
-    return cells
+        yield PackCell(entry["id"], centre, float(entry["radius_pc"]), len(stars.abs_mag), blocks)
 
 
 def pack_universe(universe_dir: str | Path, output: str | Path, trained_dir: str | Path | None = None, encoding: str = "f32",

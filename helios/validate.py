@@ -32,7 +32,7 @@ from helios.errors import HeliosError
 from helios.files import sha256_file, write_json
 from helios.pack import PackError, PackReader
 from helios.partition import read_index
-from helios.trained_index import pack_cells, read_trained_index
+from helios.trained_index import iter_pack_cells, read_trained_index
 
 VALIDATION_FORMAT = "helios-validation"
 METRIC_KEYS = ("loss_initial", "loss_final", "psnr_before", "psnr_after")
@@ -81,16 +81,10 @@ def _check_files(checks: Checks, label: str, root: Path, cells: list[dict[str, A
     checks.add(f"{label} checksums", not bad, detail)
 
 
-def _expected_blocks(universe_root: Path, trained: dict[str, Any], trained_dir: Path,
-                     encoding: str) -> dict[str, list[tuple[str, dict[str, Any], bytes]]]:
-    """Every cell's blocks (kind, directory attributes, bytes), encoded afresh from the universe's cells and the trained files."""
-    return {cell.id: [(block.kind, block.attributes, block.data) for block in cell.blocks]
-            for cell in pack_cells(universe_root, trained, trained_dir, encoding)}
-
-
 def _check_pack(checks: Checks, pack_path: Path, universe_root: Path, trained: dict[str, Any], trained_dir: Path) -> dict[str, Any]:
     """The pack holds exactly the universe's stars and the trained files, encoded as docs/pack-format.md says
-    (re-encoded from the sources and compared byte for byte; the codecs' accuracy is tested on their own)."""
+    (re-encoded from the sources and compared byte for byte, one cell at a time: the reader streams and the sources
+    are encoded cell by cell, so that memory holds one cell, not the pack; the codecs' accuracy is tested on their own)."""
     try:
         reader = PackReader(pack_path)
         reader.verify()
@@ -98,27 +92,31 @@ def _check_pack(checks: Checks, pack_path: Path, universe_root: Path, trained: d
         checks.add("pack round trip", False, str(exc))
         return {}
     encodings = sorted({b["encoding"] for e in reader.cells.values() for b in e["blocks"] if b["kind"] == "splats"})
+    problems, expected_ids = [], set()
     try:
-        expected = _expected_blocks(universe_root, trained, trained_dir, encodings[0] if encodings else "f32")
+        for cell in iter_pack_cells(universe_root, trained, trained_dir, encodings[0] if encodings else "f32"):
+            expected_ids.add(cell.id)
+            entry = reader.cells.get(cell.id)
+            if entry is None:
+                continue
+            blocks = [(block.kind, block.attributes, block.data) for block in cell.blocks]
+            stored = [(block["kind"], {key: block[key] for key in attributes if key in block}, reader.read_block(cell.id, block))
+                      for block, (_, attributes, _) in zip(entry["blocks"], blocks, strict=False)]
+            if len(entry["blocks"]) != len(blocks) or stored != blocks:
+                kinds = [block["kind"] for block in entry["blocks"]]
+                problems.append(f"cell {cell.id}: blocks {kinds} differ from the encoded sources ({len(blocks)} expected)")
+    except PackError as exc:
+        checks.add("pack round trip", False, str(exc))
+        return {}
     except (OSError, HeliosError) as exc:
         checks.add("pack round trip", False, f"cannot re-encode the sources: {exc}")
         return {}
-    problems = []
-    if set(reader.cells) != set(expected):
-        problems.append(f"pack cells differ from the universe's ({len(reader.cells)} in the pack, {len(expected)} in the universe)")
-    for cell_id, blocks in expected.items():
-        entry = reader.cells.get(cell_id)
-        if entry is None:
-            continue
-        stored = [(block["kind"], {key: block[key] for key in attributes if key in block}, reader.read_block(cell_id, block))
-                  for block, (_, attributes, _) in zip(entry["blocks"], blocks, strict=False)]
-        if len(entry["blocks"]) != len(blocks) or stored != blocks:
-            kinds = [block["kind"] for block in entry["blocks"]]
-            problems.append(f"cell {cell_id}: blocks {kinds} differ from the encoded sources ({len(blocks)} expected)")
-    detail = "; ".join(problems[:5]) if problems else (f"{len(reader.cells)} cells, {pack_path.stat().st_size:,} bytes, checksums match "
+    if set(reader.cells) != expected_ids:
+        problems.insert(0, f"pack cells differ from the universe's ({len(reader.cells)} in the pack, {len(expected_ids)} in the universe)")
+    detail = "; ".join(problems[:5]) if problems else (f"{len(reader.cells)} cells, {reader.size:,} bytes, checksums match "
                                                        "and every block and its directory entry are the exact encoding of its source")
     checks.add("pack round trip", not problems, detail)
-    return {"bytes": pack_path.stat().st_size, "splat_encoding": encodings}
+    return {"bytes": reader.size, "splat_encoding": encodings}
 
 
 def check_levels(checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> dict[str, Any]:

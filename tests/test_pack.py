@@ -1,15 +1,30 @@
-"""cells.pack.bin version 2: layout, round trips, and damage caught with a clear PackError."""
+"""cells.pack.bin version 3: layout, round trips, and damage caught with a clear PackError; readers stream."""
 
 import hashlib
 import json
 import math
+import os
+import re
 import struct
+import tracemalloc
 
 import numpy as np
 import pytest
 
-from helios import photometry
-from helios.pack import ALIGNMENT, HEADER_SIZE, PackBlock, PackCell, PackError, PackReader, read_pack, splat_block, write_pack
+from helios import cli, photometry
+from helios.pack import (
+    ALIGNMENT,
+    HEADER_SIZE,
+    MAX_DIRECTORY_BYTES,
+    VERSION,
+    PackBlock,
+    PackCell,
+    PackError,
+    PackReader,
+    read_pack,
+    splat_block,
+    write_pack,
+)
 from helios.pack_records import decode_points, decode_velocities, encode_gaussians, encode_points, encode_velocities
 
 
@@ -44,7 +59,7 @@ def test_round_trip_of_points_and_levels(tmp_path):
     data = cells()
     directory = write_pack(tmp_path / "c.pack", data, meta={"note": "test"})
     reader = read_pack(tmp_path / "c.pack")
-    assert reader.directory == directory and reader.directory["meta"] == {"note": "test"} and reader.directory["version"] == 2
+    assert reader.directory == directory and reader.directory["meta"] == {"note": "test"} and reader.directory["version"] == 3
     for cell in data:
         entry = reader.cells[cell.id]
         assert entry["centre_pc"] == list(cell.centre_pc) and entry["stars"] == cell.stars
@@ -89,7 +104,8 @@ def test_header_and_blocks_read_by_an_independent_reader(tmp_path):
     write_pack(tmp_path / "c.pack", data)
     raw = (tmp_path / "c.pack").read_bytes()
     magic, version, header_size, count, _, dir_offset, dir_length, file_length, digest = struct.unpack_from("<8sIIIIQQQ32s", raw)
-    assert (magic, version, header_size, count, dir_offset, file_length) == (b"HELIOSPK", 2, HEADER_SIZE, 4, HEADER_SIZE, len(raw))
+    assert (magic, version, header_size, count, dir_offset, file_length) == (b"HELIOSPK", 3, HEADER_SIZE, 4, HEADER_SIZE, len(raw))
+    assert raw[80:112] == hashlib.sha256(raw[:80]).digest() and raw[112:128] == bytes(16)
     directory = json.loads(raw[dir_offset:dir_offset + dir_length])
     assert hashlib.sha256(raw[dir_offset:dir_offset + dir_length]).digest() == digest
     assert directory["record_bytes"] == {"points": 16, "velocities": 12, "level": 32, "splats_f32": 56, "splats_f16": 28}
@@ -125,6 +141,11 @@ def test_same_input_same_bytes(tmp_path):
         (lambda raw: raw[:-1], "truncated or extended"),
         (lambda raw: b"NOTAPACK" + raw[8:], "bad magic"),
         (lambda raw: raw[:8] + struct.pack("<I", 1) + raw[12:], "version 1 is not supported"),
+        (lambda raw: seal(raw[:8] + struct.pack("<I", 2) + raw[12:]), "version 2 is not supported.*rebuild the pack"),
+        (lambda raw: seal(raw[:8] + struct.pack("<I", 99) + raw[12:]), "version 99 is not supported"),
+        (lambda raw: raw[:20] + b"\1" + raw[21:], "header checksum"),
+        (lambda raw: raw[:100] + bytes([raw[100] ^ 1]) + raw[101:], "header checksum"),
+        (lambda raw: raw[:127] + b"\1" + raw[128:], "header.*must be zero"),
         (lambda raw: raw[:HEADER_SIZE + 5] + bytes([raw[HEADER_SIZE + 5] ^ 1]) + raw[HEADER_SIZE + 6:], "directory checksum"),
         (lambda raw: raw[:-3] + bytes([raw[-3] ^ 0x40]) + raw[-2:], "block checksum"),
     ],
@@ -134,6 +155,25 @@ def test_damage_is_reported(tmp_path, damage, message):
     (tmp_path / "bad.pack").write_bytes(damage((tmp_path / "c.pack").read_bytes()))
     with pytest.raises(PackError, match=message):
         read_pack(tmp_path / "bad.pack")
+
+
+def seal(raw):
+    """The header's checksum (bytes 80..111: SHA-256 of bytes 0..79) recomputed after an edit."""
+    return bytes(raw[:80]) + hashlib.sha256(bytes(raw[:80])).digest() + bytes(raw[112:])
+
+
+def pack_with_directory(path, directory, cells=0, file_length=None):
+    """A pack of a header and the given directory bytes, checksums right: to reach the directory's checks."""
+    file_length = HEADER_SIZE + len(directory) if file_length is None else file_length
+    header = struct.pack("<8sIIIIQQQ32s", b"HELIOSPK", VERSION, HEADER_SIZE, cells, 0, HEADER_SIZE, len(directory), file_length,
+                         hashlib.sha256(directory).digest())
+    path.write_bytes(seal(header.ljust(HEADER_SIZE, b"\0")) + directory)
+    return path
+
+
+def directory_bytes(**fields):
+    directory = {"format": "helios-pack-directory", "version": VERSION, "cells": [], "meta": {}, **fields}
+    return json.dumps({k: v for k, v in directory.items() if v is not None}, sort_keys=True, separators=(",", ":")).encode()
 
 
 def rewrite_directory(path, change):
@@ -148,7 +188,7 @@ def rewrite_directory(path, change):
     raw[fields[5]:fields[5] + fields[6]] = new
     fields[8] = hashlib.sha256(new).digest()
     raw[:80] = struct.pack("<8sIIIIQQQ32s", *fields)
-    path.write_bytes(bytes(raw))
+    path.write_bytes(seal(raw))
 
 
 def block_of(d, cell, index):
@@ -203,11 +243,157 @@ def test_fuzz_truncations_and_flips_raise_only_pack_errors(tmp_path):
             outcomes["ok"] += 1
         except PackError:
             outcomes["error"] += 1
-    # Every flip lands in a checksummed byte or padding, so damage is almost always caught; nothing else escapes.
-    assert outcomes["error"] > 350
+    # Every flip lands in a checksummed byte or in padding that must be zero, so damage is always caught; nothing else escapes.
+    assert outcomes == {"error": 400, "ok": 0}
 
 
 def test_unknown_cell(tmp_path):
     write_pack(tmp_path / "c.pack", cells())
     with pytest.raises(PackError, match="no cell"):
         PackReader(tmp_path / "c.pack").points("9_9_9")
+
+
+def block_spans(directory):
+    return sorted((b["offset"], b["offset"] + b["length"]) for cell in directory["cells"] for b in cell["blocks"])
+
+
+def test_every_byte_is_checked(tmp_path):
+    """Each byte of a pack is under a SHA-256 (header fields, directory, blocks) or must be zero (padding): flipping any
+    one bit of any byte, padding included, is caught."""
+    directory = write_pack(tmp_path / "c.pack", cells(n_cells=3, seed=7, splat_encoding="f16"))
+    raw = (tmp_path / "c.pack").read_bytes()
+    spans = block_spans(directory)
+    gaps = [i for i in range(HEADER_SIZE + len(json.dumps(directory, sort_keys=True, separators=(",", ":"))), len(raw))
+            if not any(a <= i < b for a, b in spans)]
+    assert gaps and all(raw[i] == 0 for i in gaps)  # the test covers alignment padding
+    target = tmp_path / "flipped.pack"
+    missed = []
+    for position in range(len(raw)):
+        target.write_bytes(raw[:position] + bytes([raw[position] ^ (1 << position % 8)]) + raw[position + 1:])
+        try:
+            read_pack(target)
+            missed.append(position)
+        except PackError:
+            pass
+    assert not missed, f"{len(missed)} of {len(raw)} flipped bytes not caught, e.g. at {missed[:10]} (gaps {gaps[:5]}...)"
+
+
+def test_padding_between_blocks_names_the_problem(tmp_path):
+    directory = write_pack(tmp_path / "c.pack", cells())
+    raw = bytearray((tmp_path / "c.pack").read_bytes())
+    (first, end), _ = block_spans(directory)[1:3]
+    raw[end + 1] = 7
+    (tmp_path / "c.pack").write_bytes(bytes(raw))
+    with pytest.raises(PackError, match=f"padding at byte {end + 1} is not zero"):
+        read_pack(tmp_path / "c.pack")
+
+
+def test_gaps_are_only_alignment_padding(tmp_path):
+    """A block moved 64 bytes further (its bytes too, the gap zero, every checksum right) is refused: nothing but
+    alignment padding lies outside a checksum."""
+    directory = write_pack(tmp_path / "c.pack", cells())
+    last = directory["cells"][-1]["blocks"][-1]
+    rewrite_directory(tmp_path / "c.pack", lambda d: d["cells"][-1]["blocks"][-1].update(offset=last["offset"] + ALIGNMENT))
+    raw = (tmp_path / "c.pack").read_bytes()
+    raw = bytearray(raw[:last["offset"]] + bytes(ALIGNMENT) + raw[last["offset"]:])
+    raw[40:48] = struct.pack("<Q", len(raw))
+    (tmp_path / "c.pack").write_bytes(seal(raw))
+    with pytest.raises(PackError, match=f"{ALIGNMENT + last['offset'] - block_spans(directory)[-2][1]}-byte gap before"):
+        read_pack(tmp_path / "c.pack")
+
+
+@pytest.mark.parametrize(
+    "fields, message",
+    [
+        ({"version": 99}, "directory version 99 is not the header's 3"),
+        ({"version": "3"}, "directory version '3' is not the header's 3"),
+        ({"version": None}, "directory has no 'version'"),
+        ({"format": None}, "not a HELIOS pack directory"),
+        ({"format": "something-else"}, "not a HELIOS pack directory"),
+        ({"cells": None}, "directory has no cell list"),
+        ({"meta": [1]}, "meta"),
+    ],
+)
+def test_directory_format_and_version_are_checked(tmp_path, capsys, fields, message):
+    path = pack_with_directory(tmp_path / "d.pack", directory_bytes(**fields))
+    with pytest.raises(PackError, match=re.escape(message)):
+        read_pack(path)
+    with pytest.raises(SystemExit) as exited:
+        cli.main(["pack-info", str(path)])
+    err = capsys.readouterr().err
+    assert exited.value.code == 1 and err.startswith("helios: error:") and err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_an_empty_directory_is_a_pack(tmp_path):
+    write_pack(tmp_path / "empty.pack", [])
+    assert read_pack(tmp_path / "empty.pack").cells == {}
+
+
+@pytest.mark.parametrize("depth", [17, 1000, 200_000])
+def test_deeply_nested_directory_is_refused_without_recursion(tmp_path, depth):
+    nested = b'{"cells":[],"format":"helios-pack-directory","meta":{"x":' + b"[" * depth + b"]" * depth + b'},"version":%d}' % VERSION
+    path = pack_with_directory(tmp_path / "deep.pack", nested)
+    with pytest.raises(PackError, match="nested deeper than 16"):
+        read_pack(path)
+
+
+def test_brackets_in_strings_do_not_count_as_nesting(tmp_path):
+    path = pack_with_directory(tmp_path / "s.pack", directory_bytes(meta={"note": "[[[[{{{{" * 10 + '\\"[[[' + "\\\\"}))
+    assert read_pack(path).directory["meta"]["note"].startswith("[[[[{{{{")
+
+
+def test_directory_size_is_bounded_before_reading(tmp_path):
+    """A header that claims a directory above MAX_DIRECTORY_BYTES (a sparse file that long) is refused before reading it."""
+    path = tmp_path / "huge.pack"
+    length = MAX_DIRECTORY_BYTES + 1
+    header = struct.pack("<8sIIIIQQQ32s", b"HELIOSPK", VERSION, HEADER_SIZE, 0, 0, HEADER_SIZE, length, HEADER_SIZE + length, bytes(32))
+    with open(path, "wb") as handle:
+        handle.write(seal(header.ljust(HEADER_SIZE, b"\0")))
+        handle.truncate(HEADER_SIZE + length)
+    tracemalloc.start()
+    try:
+        with pytest.raises(PackError, match=f"directory of {length:,} bytes is larger than"):
+            read_pack(path)
+        assert tracemalloc.get_traced_memory()[1] < 1 << 20
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("bad", ["\x1b[31mred", "\x1b]0;title\x07", "a b", "", "x" * 65, "../etc", "4_2_2\n", "caf\u00e9", 42])
+def test_cell_ids_must_be_safe_tokens(tmp_path, capsys, bad):
+    write_pack(tmp_path / "c.pack", cells())
+    rewrite_directory(tmp_path / "c.pack", lambda d: d["cells"][1].update(id=bad))
+    with pytest.raises(PackError, match="directory entry 1: invalid 'id'"):
+        read_pack(tmp_path / "c.pack")
+    with pytest.raises(SystemExit):
+        cli.main(["pack-info", str(tmp_path / "c.pack")])
+    out = capsys.readouterr()
+    assert "\x1b" not in out.out + out.err and "\x07" not in out.out + out.err and out.err.count("\n") == 1
+
+
+def test_child_cell_ids_with_dots_are_read(tmp_path, capsys):
+    data = cells()
+    data[1] = PackCell("6_3_2.1.0", data[1].centre_pc, data[1].radius_pc, data[1].stars, data[1].blocks)
+    write_pack(tmp_path / "c.pack", data)
+    assert "6_3_2.1.0" in read_pack(tmp_path / "c.pack").cells
+    cli.main(["pack-info", str(tmp_path / "c.pack")])
+    assert "6_3_2.1.0" in capsys.readouterr().out
+
+
+def test_readers_stream_memory_independent_of_the_pack_size(tmp_path, capsys):
+    """read_pack and `helios pack-info` hold the directory and one block at a time, never the file: 24 blocks of 1 MiB
+    are checked with well under 24 MiB of Python memory."""
+    rng = np.random.default_rng(0)
+    count = (1 << 20) // 16
+    write_pack(tmp_path / "big.pack", [PackCell(f"{i}_0_0", [i, 0.0, 0.0], 10.0, count, [PackBlock("points", count, rng.bytes(16 * count))])
+                                       for i in range(24)])
+    assert os.path.getsize(tmp_path / "big.pack") > 24 << 20
+    tracemalloc.start()
+    try:
+        read_pack(tmp_path / "big.pack")
+        cli.main(["pack-info", str(tmp_path / "big.pack")])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert "all checksums OK" in capsys.readouterr().out
+    assert peak < 4 << 20, f"peak {peak / 2**20:.1f} MiB"

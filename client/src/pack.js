@@ -1,14 +1,60 @@
 // Reading cells.pack.bin (docs/pack-format.md) over HTTP byte ranges: the header, then the directory,
 // then single blocks.  Every check of the Python reader (helios/pack.py) is made here too, so that a
 // truncated or corrupt pack gives a clear message naming the file and the problem, never a wrong sky.
+// Values read from the file appear in messages escaped (show), never raw.
 
 import { decodeColour } from "./photometry.js";
 
 export const HEADER_BYTES = 128;
 export const MAGIC = "HELIOSPK";
-export const VERSION = 2;
+export const VERSION = 3;
+export const DIRECTORY_FORMAT = "helios-pack-directory";
+export const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
+export const MAX_DIRECTORY_DEPTH = 16;
+const HEADER_FIELDS_BYTES = 80; // then their SHA-256 (32 bytes) and 16 zero bytes
 const RECORD_BYTES = { points: 16, velocities: 12, level: 32 };
+const SPLAT_RECORD_BYTES = { f32: 56, f16: 28 };
 const BLOCK_ALIGN = 64;
+const CELL_ID = /^[0-9A-Za-z_.-]{1,64}$/;
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+const align = (offset) => Math.ceil(offset / BLOCK_ALIGN) * BLOCK_ALIGN;
+
+/** A value read from the file, for a message: JSON with everything outside printable ASCII escaped, and short. */
+export function show(value, limit = 40) {
+  let text;
+  try {
+    text = JSON.stringify(value) ?? String(value);
+  } catch {
+    text = String(typeof value);
+  }
+  text = text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  return text.length <= limit ? text : `${text.slice(0, limit)}...`;
+}
+
+/** How deep the arrays and objects of UTF-8 JSON bytes nest: a linear scan (strings skipped), stopping past limit. */
+export function jsonDepth(bytes, limit = MAX_DIRECTORY_DEPTH) {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i += 1) {
+    const b = bytes[i];
+    if (inString) {
+      if (b === 0x5c) i += 1; // a backslash escapes the next byte
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) {
+      inString = true;
+    } else if (b === 0x5b || b === 0x7b) {
+      depth += 1;
+      if (depth > deepest) deepest = depth;
+      if (deepest > limit) return deepest;
+    } else if (b === 0x5d || b === 0x7d) {
+      depth -= 1;
+    }
+  }
+  return deepest;
+}
 
 export class PackError extends Error {
   constructor(url, message) {
@@ -48,7 +94,7 @@ export async function sha256Hex(bytes) {
   return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-/** The 128-byte header's fields (docs/pack-format.md, "Header"). */
+/** The 128-byte header's fields (docs/pack-format.md, "Header"); its own SHA-256 is checked by checkHeaderDigest. */
 export function parseHeader(bytes, url) {
   if (bytes.length < HEADER_BYTES) {
     throw new PackError(url, `${bytes.length} bytes: too short for a pack header (${HEADER_BYTES} bytes)`);
@@ -60,6 +106,9 @@ export function parseHeader(bytes, url) {
   if (version !== VERSION) {
     throw new PackError(url, `pack version ${version}; this client reads version ${VERSION} (rebuild the pack)`);
   }
+  if (bytes.subarray(HEADER_FIELDS_BYTES + 32, HEADER_BYTES).some((b) => b !== 0)) {
+    throw new PackError(url, `corrupt header: bytes ${HEADER_FIELDS_BYTES + 32}-${HEADER_BYTES - 1} must be zero`);
+  }
   const header = {
     headerBytes: view.getUint32(12, true),
     cellCount: view.getUint32(16, true),
@@ -67,20 +116,38 @@ export function parseHeader(bytes, url) {
     directoryLength: Number(view.getBigUint64(32, true)),
     fileLength: Number(view.getBigUint64(40, true)),
     directorySha256: Array.from(bytes.subarray(48, 80), (b) => b.toString(16).padStart(2, "0")).join(""),
+    headerSha256: Array.from(bytes.subarray(80, 112), (b) => b.toString(16).padStart(2, "0")).join(""),
   };
-  if (header.headerBytes !== HEADER_BYTES || header.directoryOffset !== HEADER_BYTES) {
-    throw new PackError(url, "header size and directory offset must be 128");
+  if (header.headerBytes !== HEADER_BYTES || header.directoryOffset !== HEADER_BYTES || view.getUint32(20, true) !== 0) {
+    throw new PackError(url, "header size and directory offset must be 128, the reserved field 0");
+  }
+  if (header.directoryLength > MAX_DIRECTORY_BYTES) {
+    throw new PackError(url, `a directory of ${header.directoryLength} bytes is larger than the ${MAX_DIRECTORY_BYTES} bytes a reader accepts`);
   }
   return header;
+}
+
+/** The header's own checksum: the SHA-256 of its first 80 bytes, stored in bytes 80-111. */
+export async function checkHeaderDigest(bytes, header, url) {
+  if ((await sha256Hex(bytes.subarray(0, HEADER_FIELDS_BYTES))) !== header.headerSha256) {
+    throw new PackError(url, "the header fails its SHA-256 check (corrupt file)");
+  }
 }
 
 const isInt = (value) => Number.isInteger(value);
 const isFiniteNumber = (value) => typeof value === "number" && Number.isFinite(value);
 
+const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
+
 /** Check a decoded directory against the header and the file length; the cells, checked. */
 export function checkDirectory(directory, header, url) {
   const fail = (message) => { throw new PackError(url, message); };
-  if (!directory || typeof directory !== "object" || !Array.isArray(directory.cells)) fail("the directory has no cells list");
+  if (!isObject(directory)) fail("the directory is not a JSON object");
+  if (directory.format !== DIRECTORY_FORMAT) fail(`not a HELIOS pack directory (format ${show(directory.format)})`);
+  if (!("version" in directory)) fail("the directory has no version");
+  if (directory.version !== VERSION) fail(`directory version ${show(directory.version)} is not the header's ${VERSION}`);
+  if ("meta" in directory && !isObject(directory.meta)) fail("the directory's meta is not an object");
+  if (!Array.isArray(directory.cells)) fail("the directory has no cells list");
   if (directory.cells.length !== header.cellCount) {
     fail(`the directory lists ${directory.cells.length} cells, the header ${header.cellCount}`);
   }
@@ -88,25 +155,29 @@ export function checkDirectory(directory, header, url) {
   const spans = [];
   const ids = new Set();
   for (const [index, cell] of directory.cells.entries()) {
-    const where = `cell ${index} (${cell && cell.id})`;
-    if (typeof cell.id !== "string" || ids.has(cell.id)) fail(`${where}: missing or repeated id`);
+    if (!isObject(cell)) fail(`directory entry ${index} is not an object`);
+    if (typeof cell.id !== "string" || !CELL_ID.test(cell.id)) {
+      fail(`directory entry ${index}: invalid id ${show(cell.id)} (1 to 64 of A-Z a-z 0-9 _ . -)`);
+    }
+    const where = `cell ${cell.id}`;
+    if (ids.has(cell.id)) fail(`${where} appears twice`);
     ids.add(cell.id);
     if (!Array.isArray(cell.centre_pc) || cell.centre_pc.length !== 3 || !cell.centre_pc.every(isFiniteNumber)) {
       fail(`${where}: centre_pc must be 3 finite numbers`);
     }
     if (!(isFiniteNumber(cell.radius_pc) && cell.radius_pc > 0)) fail(`${where}: radius_pc must be positive`);
     if (!(isInt(cell.stars) && cell.stars >= 0)) fail(`${where}: stars must be an integer >= 0`);
-    if (!Array.isArray(cell.blocks)) fail(`${where}: no blocks list`);
+    if (!Array.isArray(cell.blocks) || !cell.blocks.every(isObject)) fail(`${where}: no blocks list`);
     const kinds = cell.blocks.map((block) => block.kind);
     if (kinds.filter((kind) => kind === "points").length !== 1) fail(`${where}: needs exactly one points block`);
     if (kinds.filter((kind) => kind === "velocities").length > 1) fail(`${where}: more than one velocities block`);
     if (kinds.filter((kind) => kind === "splats").length > 1) fail(`${where}: more than one splats block`);
     for (const block of cell.blocks) {
-      const what = `${where}, ${block.kind} block`;
-      let record = RECORD_BYTES[block.kind];
+      const what = `${where}, ${show(block.kind)} block`;
+      let record = Object.hasOwn(RECORD_BYTES, block.kind) ? RECORD_BYTES[block.kind] : undefined;
       if (block.kind === "splats") {
-        record = { f32: 56, f16: 28 }[block.encoding];
-        if (!record) fail(`${what}: unknown encoding ${block.encoding}`);
+        record = Object.hasOwn(SPLAT_RECORD_BYTES, block.encoding) ? SPLAT_RECORD_BYTES[block.encoding] : undefined;
+        if (!record) fail(`${what}: unknown encoding ${show(block.encoding)}`);
         if (!(isFiniteNumber(block.unit_pc) && block.unit_pc > 0)) fail(`${what}: unit_pc must be positive`);
       }
       if (!record) fail(`${what}: unknown block kind`);
@@ -123,21 +194,27 @@ export function checkDirectory(directory, header, url) {
       }
       if (block.kind === "level") {
         if (!(isInt(block.level) && block.level >= 1)) fail(`${what}: level must be an integer >= 1`);
-        if (!(block.fraction > 0 && block.fraction < 1)) fail(`${what}: fraction must lie in (0, 1)`);
+        if (!(isFiniteNumber(block.fraction) && block.fraction > 0 && block.fraction < 1)) fail(`${what}: fraction must lie in (0, 1)`);
         if (!(isInt(block.points) && block.points >= 0 && block.points <= cell.stars)) fail(`${what}: points must lie in [0, stars]`);
         const needsMag = block.points < cell.stars;
         if (needsMag ? !isFiniteNumber(block.remainder_abs_mag) : block.remainder_abs_mag !== null) {
           fail(`${what}: remainder_abs_mag must be ${needsMag ? "a finite number" : "null"}`);
         }
       }
-      if (typeof block.sha256 !== "string") fail(`${what}: no sha256`);
+      if (typeof block.sha256 !== "string" || !SHA256_HEX.test(block.sha256)) fail(`${what}: no sha256 (64 hex digits)`);
       spans.push([block.offset, block.offset + block.length, what]);
     }
   }
-  spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i += 1) {
-    if (spans[i][0] < spans[i - 1][1]) fail(`${spans[i][2]} overlaps ${spans[i - 1][2]}`);
+  // Blocks follow each other, each at the first multiple of 64 bytes after the previous one (the first after the
+  // directory), and the file ends with the last: nothing but zero padding lies outside a checksum.
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let previousEnd = directoryEnd;
+  for (const [offset, end, what] of spans) {
+    if (offset < previousEnd) fail(`${what} overlaps the directory or another block`);
+    if (offset !== align(previousEnd)) fail(`${what}: ${offset - previousEnd}-byte gap before it (only alignment padding may lie between blocks)`);
+    previousEnd = end;
   }
+  if (previousEnd !== header.fileLength) fail(`${header.fileLength - previousEnd} bytes after the last block`);
   return directory.cells;
 }
 
@@ -155,7 +232,10 @@ export class Pack {
 
   /** A whole block's bytes, its SHA-256 checked. */
   async readBlock(block) {
-    if (block.length === 0) return new Uint8Array(0);
+    if (block.length === 0) {
+      if (block.sha256 !== EMPTY_SHA256) throw new PackError(this.url, `an empty ${block.kind} block fails its SHA-256 check`);
+      return new Uint8Array(0);
+    }
     const { bytes } = await fetchRange(this.url, block.offset, block.offset + block.length - 1, this.fetchImpl);
     this.bytesFetched += bytes.length;
     if (bytes.length !== block.length) {
@@ -165,6 +245,29 @@ export class Pack {
       throw new PackError(this.url, `the ${block.kind} block at byte ${block.offset} fails its SHA-256 check (corrupt file)`);
     }
     return bytes;
+  }
+
+  /** Check every byte after the directory, as helios.pack's verify(): each block's SHA-256 and the zero padding
+   * before it, one range (padding and block) at a time.  The viewer does not need it (it checks what it fetches). */
+  async verify() {
+    const blocks = this.cells.flatMap((cell) => cell.blocks).sort((a, b) => a.offset - b.offset || a.length - b.length);
+    let position = this.header.directoryOffset + this.header.directoryLength;
+    for (const block of blocks) {
+      const end = block.offset + block.length;
+      let data = new Uint8Array(0);
+      if (end > position) {
+        const { bytes } = await fetchRange(this.url, position, end - 1, this.fetchImpl);
+        this.bytesFetched += bytes.length;
+        if (bytes.length !== end - position) throw new PackError(this.url, `bytes ${position}-${end - 1} came back short (truncated file)`);
+        const zero = bytes.subarray(0, block.offset - position).findIndex((b) => b !== 0);
+        if (zero >= 0) throw new PackError(this.url, `padding at byte ${position + zero} is not zero (corrupt file)`);
+        data = bytes.subarray(block.offset - position);
+      }
+      if ((await sha256Hex(data)) !== block.sha256) {
+        throw new PackError(this.url, `the ${block.kind} block at byte ${block.offset} fails its SHA-256 check (corrupt file)`);
+      }
+      position = end;
+    }
   }
 
   /** The first `count` records of a block (a prefix: the brightest stars); checked when it is the whole block. */
@@ -183,6 +286,7 @@ export class Pack {
 export async function openPack(url, fetchImpl = globalThis.fetch) {
   const first = await fetchRange(url, 0, HEADER_BYTES - 1, fetchImpl);
   const header = parseHeader(first.bytes, url);
+  await checkHeaderDigest(first.bytes, header, url);
   if (first.total !== null && first.total !== header.fileLength) {
     throw new PackError(url, `the file has ${first.total} bytes, its header says ${header.fileLength} (truncated or damaged)`);
   }
@@ -192,6 +296,9 @@ export async function openPack(url, fetchImpl = globalThis.fetch) {
   if (bytes.length !== header.directoryLength) throw new PackError(url, "the directory came back short (truncated file)");
   if ((await sha256Hex(bytes)) !== header.directorySha256) {
     throw new PackError(url, "the directory fails its SHA-256 check (corrupt file)");
+  }
+  if (jsonDepth(bytes) > MAX_DIRECTORY_DEPTH) {
+    throw new PackError(url, `the directory is nested deeper than ${MAX_DIRECTORY_DEPTH} levels (corrupt file)`);
   }
   let directory;
   try {

@@ -7,7 +7,7 @@ import { Camera, lookAt, norm, sub } from "../src/camera.js";
 import { formatDistance } from "../src/hud.js";
 import { LandmarkError, declutterLabels, findLandmark, minimumDistance, searchLandmarks, viewingDistance } from "../src/landmarks.js";
 import { Navigator, warpDuration } from "../src/navigation.js";
-import { halfToFloat } from "../src/pack.js";
+import { halfToFloat, jsonDepth, show } from "../src/pack.js";
 import { decodeColour, exposureFor } from "../src/photometry.js";
 import { ViewError, formatView, parseView, resolvePoint } from "../src/viewstate.js";
 
@@ -34,6 +34,15 @@ test("half floats decode as IEEE 754 binary16", () => {
   assert.equal(halfToFloat(0x0001), 2 ** -24);
   assert.equal(halfToFloat(0x7c00), Infinity);
   assert.ok(Number.isNaN(halfToFloat(0x7e00)));
+});
+
+test("pack: JSON nesting is counted without parsing, brackets in strings ignored; file values shown escaped", () => {
+  const bytes = (text) => new TextEncoder().encode(text);
+  assert.equal(jsonDepth(bytes('{"cells":[{"blocks":[{"a":1}]}]}')), 5);
+  assert.equal(jsonDepth(bytes('{"note":"[[[[\\"[[[\\\\","x":[]}')), 2);
+  assert.equal(jsonDepth(bytes("[".repeat(200000))), 17, "stops counting past the limit");
+  assert.equal(show("\u001b[31mred"), '"\\u001b[31mred"');
+  assert.equal(show("x".repeat(100)).length, 43);
 });
 
 test("camera: a point on the axis projects to the image centre; up is up, right is right", () => {

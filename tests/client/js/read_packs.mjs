@@ -1,5 +1,6 @@
-// Read pack files with the client's pack.js (client/src), as a browser would by byte range, and print
-// one JSON line per file: {"ok": {...decoded...}} | {"error": PackError message} | {"crash": stack}.
+// Read pack files with the client's pack.js (client/src), as a browser would by byte range (then verify
+// every byte, as helios.pack.read_pack does), and print one JSON line per file:
+// {"ok": {...decoded...}} | {"error": PackError message} | {"crash": stack}.
 // Usage: node read_packs.mjs CLIENT_SRC_URL [--decode] FILE...
 import { readFile } from "node:fs/promises";
 
@@ -28,6 +29,7 @@ for (const file of files) {
   const bytes = new Uint8Array(await readFile(file));
   try {
     const pack = await openPack(file, rangeFetch(bytes));
+    await pack.verify(); // every block and padding byte, as helios.pack.read_pack checks them
     const cells = {};
     for (const cell of pack.cells) {
       const out = {};
