@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import logging
 import re
 import subprocess
 from collections.abc import Sequence
@@ -65,6 +66,19 @@ def planned_jobs(command: Sequence[str]) -> dict[str, int]:
         return {}
     table = text.split("Job stats:")[1].split("total")[0]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+@pytest.fixture(autouse=True)
+def helios_logging_restored():
+    """A command run in-process (``helios.cli.main``) points the ``helios`` logger at the sys.stderr of that
+    moment, a capture stream pytest closes after the test: put the logger back as it was, so that later
+    tests' log records do not go to a closed stream."""
+    logger = logging.getLogger("helios")
+    handlers, level, propagate = list(logger.handlers), logger.level, logger.propagate
+    yield
+    logger.handlers[:] = handlers
+    logger.setLevel(level)
+    logger.propagate = propagate
 
 
 @pytest.fixture
