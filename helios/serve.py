@@ -4,8 +4,10 @@ The web client fetches a pack's header, its directory and then single blocks by 
 would from any static host or CDN.  Starlette answers a range with ``206`` and ``Content-Range``, several ranges
 with ``multipart/byteranges``, an unsatisfiable one with ``416``, honours ``If-Range`` and streams files in
 64 KiB chunks.  ``StaticFiles(follow_symlink=False)`` resolves every path, symlinks included, and serves only
-regular files that resolve inside the root; no directory is listed.  uvicorn (h11) runs one event loop in one
-thread (file reads use anyio's pool of at most 40 threads) and answers a request it cannot parse with a status.
+regular files that resolve inside the root; no directory is listed (``html=True``: a directory holding an
+``index.html`` answers with it, as any static host does, so ``/`` is the planetarium page).  uvicorn (h11)
+runs one event loop in one thread (file reads use anyio's pool of at most 40 threads) and answers a request
+it cannot parse with a status.
 
 What is added here, each small:
 
@@ -178,7 +180,7 @@ class Server:
             self.socket.close()
             raise
         self.server_address = self.socket.getsockname()
-        files = Starlette(routes=[Mount("/", app=_Files(directory=root, follow_symlink=False))])
+        files = Starlette(routes=[Mount("/", app=_Files(directory=root, html=True, follow_symlink=False))])
         files.router.redirect_slashes = False  # a target such as "?" is not found, not redirected to the Host header's URL
         app = _Guard(files)
         config = uvicorn.Config(app, interface="asgi3", http=_Protocol, loop="asyncio", lifespan="off", ws="none",
