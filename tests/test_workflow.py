@@ -1,6 +1,8 @@
 """Real Snakemake runs of the workflow on small configs."""
 
 import json
+import os
+import shutil
 import subprocess
 import sys
 
@@ -186,10 +188,17 @@ def test_invalid_config_is_rejected(tmp_path):
     assert result.returncode != 0 and "0.5 is less than or equal to the minimum of 1" in output
 
 
-def test_synthetic_sky_run(tmp_path):
+def test_synthetic_sky_run_where_node_is_missing(tmp_path):
+    """A machine without the client's npm install (a cluster's login node without Node): everything but the site
+    is built, the run says once how to build the site, and exits 0."""
+    client = tmp_path / "client"
+    shutil.copytree(REPO / "client", client, ignore=shutil.ignore_patterns("node_modules"))
     write_config(tmp_path, catalog={"synthetic": {"stars": 3000, "seed": 2}}, select={"mode": "all"})
-    result = snakemake(tmp_path)
+    result = subprocess.run(command(tmp_path), capture_output=True, text=True, env={**os.environ, "HELIOS_CLIENT": str(client)})
     assert result.returncode == 0, result.stderr
+    output = result.stdout + result.stderr
+    assert output.count("the web site is skipped") == 1 and "npm ci --prefix client" in output, output[-3000:]
+    assert not (tmp_path / "results" / "site").exists() and (tmp_path / "results" / "validation.ok").is_file()
     selection = json.loads((tmp_path / "results" / "selection.json").read_text())
     index = json.loads((tmp_path / "results" / "universe" / "index.json").read_text())
     assert selection["cell_count"] == index["cell_count"] > 0

@@ -1,6 +1,7 @@
 import json
 import os
 
+from snakemake.logging import logger
 from snakemake.utils import validate
 
 from helios.batching import plan_batches
@@ -139,17 +140,41 @@ CONFIG_HASH = config_hash(
 )
 
 
+def site_skipped_because():
+    """Why the planetarium site cannot be built here (the client's npm install is missing, as on a cluster's
+    login node without Node), or None; the rest of the workflow runs either way."""
+    from helios.site import SiteError, client_files
+
+    try:
+        client_files()
+    except SiteError as exc:
+        return str(exc)
+    return None
+
+
+SITE_SKIPPED = site_skipped_because()
+if SITE_SKIPPED and workflow.is_main_process:
+    logger.warning(
+        f"HELIOS: the web site is skipped, everything else is built ({SITE_SKIPPED}). "
+        f"To make it: npm ci --prefix client, then run snakemake again (or: helios site {OUT} --output {OUT}/site)"
+    )
+
+
 def final_targets():
     built = [f"{OUT}/stars.parquet", f"{OUT}/ingest_summary.json", f"{OUT}/universe/index.json"]
-    return (built if config["universe_dir"] is None else []) + [
-        f"{OUT}/selection.json",
-        f"{OUT}/trained/index.json",
-        f"{OUT}/trained/cells.pack.bin",
-        f"{OUT}/report/report.html",
-        f"{OUT}/validation.json",
-        f"{OUT}/validation.ok",
-        f"{OUT}/site",
-    ]
+    site = [] if SITE_SKIPPED else [f"{OUT}/site"]
+    return (
+        (built if config["universe_dir"] is None else [])
+        + [
+            f"{OUT}/selection.json",
+            f"{OUT}/trained/index.json",
+            f"{OUT}/trained/cells.pack.bin",
+            f"{OUT}/report/report.html",
+            f"{OUT}/validation.json",
+            f"{OUT}/validation.ok",
+        ]
+        + site
+    )
 
 
 def site_client_files(wildcards):
