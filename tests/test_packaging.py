@@ -64,3 +64,23 @@ def test_default_config_is_valid_and_complete():
     schema = yaml.safe_load((REPO / "config" / "config.schema.yaml").read_text())
     for section in ("catalog", "grid", "select", "train", "levels", "train_jobs"):
         assert set(config[section]) == set(schema["properties"][section]["properties"]), section
+
+
+def test_a_wheel_carries_every_file_of_the_package(tmp_path):
+    """A non-editable install (a wheel) holds every non-Python file under helios/ (the data, the CUDA kernel's source)."""
+    import shutil
+    import subprocess
+    import sys
+    import zipfile
+
+    source = tmp_path / "source"
+    shutil.copytree(REPO / "helios", source / "helios", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(REPO / name, source / name)
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", str(source),
+                            "-w", str(tmp_path / "wheel")], capture_output=True, text=True, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    names = set(zipfile.ZipFile(next((tmp_path / "wheel").glob("helios-*.whl"))).namelist())
+    wanted = {path.relative_to(source).as_posix() for path in (source / "helios").rglob("*") if path.is_file() and path.suffix != ".py"}
+    assert wanted and "helios/accel/csrc/fused_ssim.cu" in wanted
+    assert wanted <= names, f"missing from the wheel: {sorted(wanted - names)}"
