@@ -48,7 +48,14 @@ def test_psnr_and_image_quality() -> None:
 
 
 def test_ssim_choice_on_the_cpu() -> None:
-    assert ImageLoss(torch.device("cpu")).ssim == "pytorch_msssim"
+    """On the CPU the SSIM term is pytorch_msssim's at data_range 1 (its default, 255, reads about 1 for any pair)."""
+    loss = ImageLoss(torch.device("cpu"))
+    assert loss.ssim == "pytorch_msssim" and loss._kernels is None
+    images, target = _pair()
+    _, dssim = loss(images, target)
+    expected = ssim(nchw(images), nchw(target), data_range=1.0, size_average=False)
+    assert torch.allclose(1 - dssim, expected, atol=1e-7)
+    assert (ssim(nchw(images), nchw(target), size_average=False) - (1 - dssim)).min() > 0.01  # data_range 255 would show
 
 
 def test_regularisers_are_zero_for_round_splats_and_grow_with_elongation():
