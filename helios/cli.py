@@ -39,6 +39,7 @@ from helios.ingest import PARALLAX_POLICIES, IngestOptions
 from helios.inputs import expand_catalog_files
 from helios.jobs import configure_logging, user_errors
 from helios.landmarks import BUILTIN, CATEGORIES, find_landmark, load_landmarks
+from helios.outputs import SOFTWARE, check_file_target
 from helios.partition import read_index
 from helios.selection import select_cells
 
@@ -55,6 +56,12 @@ def _non_negative_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be 0 or more, got {text}")
     return value
+
+
+def _refuse_users_files(*paths: str | Path) -> None:
+    """Before the work starts: an output path holding a file HELIOS did not write is refused, not overwritten."""
+    for path in paths:
+        check_file_target(path)
 
 
 def _finite_float(text: str) -> float:
@@ -272,13 +279,11 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 
 def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.cell import load_cell
-    from helios.outputs import check_file_target
     from helios.training import train_cell
 
     options = _training_options(args)
     output = Path(args.output)
-    for target in (output, output.with_suffix(".json")):
-        check_file_target(target)  # before the work: a user's file of that name is refused, not overwritten
+    _refuse_users_files(output, output.with_suffix(".json"))
     metrics = train_cell(load_cell(args.cell), output, output.with_suffix(".json"), options, progress=logger.info)
     print(f"cell {metrics['cell']}: {metrics['status']}, {metrics['splats_final']} splats written to {output}")
 
@@ -326,11 +331,10 @@ def _add_pack(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_pack(args: argparse.Namespace, logger: logging.Logger) -> None:
-    from helios.outputs import check_file_target
     from helios.render.sky import find_universe
     from helios.trained_index import pack_universe
 
-    check_file_target(args.output)  # before the work: a user's file of that name is refused, not overwritten
+    _refuse_users_files(args.output)
     trained = Path(args.directory) / "trained"
     trained = trained if (trained / "index.json").is_file() else None
     directory = pack_universe(find_universe(args.directory), args.output, trained, "f32" if args.dtype == "float32" else "f16")
@@ -394,7 +398,6 @@ def _run_levels_cell(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.config import section_values
     from helios.lod.cell_job import level_cell
     from helios.lod.levels import LevelOptions
-    from helios.outputs import check_file_target
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -402,8 +405,7 @@ def _run_levels_cell(args: argparse.Namespace, logger: logging.Logger) -> None:
         raise HeliosError("--device cuda: PyTorch sees no CUDA device here")
     options = LevelOptions.from_mapping(section_values(args, "levels"))
     stem = Path(args.output)
-    for target in (f"{stem}.levels.parquet", f"{stem}.levels.json"):
-        check_file_target(target)  # before the work: a user's file of that name is refused, not overwritten
+    _refuse_users_files(f"{stem}.levels.parquet", f"{stem}.levels.json")
     metrics = level_cell(args.cell, f"{stem}.levels.parquet", f"{stem}.levels.json", options, args.seed, device=args.device,
                          progress=logger.info)
     print(f"cell {metrics['cell']}: {len(metrics['levels'])} levels, "
@@ -425,11 +427,10 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
 
 def _run_validate(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.config import section_values
-    from helios.outputs import check_file_target
     from helios.validate import Thresholds, text_summary, validate_run
 
     if args.output:
-        check_file_target(args.output)  # before the work: a user's file of that name is refused, not overwritten
+        _refuse_users_files(args.output)
     result = validate_run(args.directory, args.universe, Thresholds.from_mapping(section_values(args, "validate")))
     if args.output:
         write_json(args.output, result)
@@ -551,8 +552,8 @@ def _camera_point(tokens: list[str], option: str, universe, landmarks_file: str)
         try:
             point = np.array([float(t) for t in tokens])
         except ValueError:
-            point = None
-        if point is not None:
+            pass  # not three numbers: a name
+        else:
             if not np.isfinite(point).all():
                 raise HeliosError(f"{option} {' '.join(tokens)}: give finite coordinates (pc), 'sun' or a landmark name")
             return point
@@ -569,7 +570,6 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.cameras import pinhole
     from helios.files import atomic_path
     from helios.lod.sources import ClusteredLevels, TrainedLevels
-    from helios.outputs import SOFTWARE, check_file_target
     from helios.photometry import display_image, luminance, magnitude_from_flux
     from helios.render.points import check_image_size, check_psf_sigma
     from helios.render.sky import Universe, render_sky, render_sky_levels
@@ -577,7 +577,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     output = Path(args.output)
     if output.suffix.lower() not in (".npy", ".png"):
         raise HeliosError(f"--output {output}: give a .npy (linear flux) or .png (tone mapped) file name")
-    check_file_target(output)  # before the work: a user's file of that name is refused, not overwritten
+    _refuse_users_files(output)
     check_psf_sigma(args.psf_sigma, f"--psf-sigma {args.psf_sigma}")
     check_image_size(*args.size, f"--size {args.size[0]} {args.size[1]}")
     if args.epoch is not None and not -1e6 <= args.epoch <= 1e6:
