@@ -28,9 +28,10 @@ from helios.grid import Grid, cell_id
 from helios.pack import PackReader
 from helios.partition import INDEX_FORMAT, INDEX_VERSION
 from helios.report import build_report
-from helios.splats import write_ply
+from helios.seed.splats import write_ply
 from helios.trained_index import build_trained_index, pack_universe, read_trained_index
-from helios.training import TrainOptions, cell_seed
+from helios.seed.training import TrainOptions
+from helios.seeding import cell_seed
 
 
 def fabricate(root: Path, n_cells: int, n_splats: int) -> tuple[dict, dict]:

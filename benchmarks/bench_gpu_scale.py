@@ -164,8 +164,8 @@ def run_mode(mode: str, args: argparse.Namespace, work: Path) -> dict:
 def build_gsplat(extensions_dir: Path) -> None:
     env = {**os.environ, "TORCH_EXTENSIONS_DIR": str(extensions_dir)}
     started = time.time()
-    subprocess.run([sys.executable, "-c", "from helios.render.backend import gsplat_usable; print(gsplat_usable()); "
-                    "from helios.accel.fused_ssim import extension; extension()"], check=True, env=env)
+    subprocess.run([sys.executable, "-c", "from helios.seed.render.backend import gsplat_usable; print(gsplat_usable()); "
+                    "from helios.seed.accel.fused_ssim import extension; extension()"], check=True, env=env)
     print(f"gsplat and fused SSIM build/load: {time.time() - started:.1f} s", flush=True)
 
 

@@ -11,7 +11,7 @@ work):
 * CPU: 1000 iterations at 128 px, 2 views, 300 splats; and 256 px, 4 views, 500 splats.
 * GPU: 1000 iterations at 256 px, 4 views, 500 splats, with the gsplat backend.
 
-``helios`` is :func:`helios.training.train_cell` (ground truth rendered once into
+``helios`` is :func:`helios.seed.training.train_cell` (ground truth rendered once into
 a pool of views, losses read back every ``curve_every`` steps, fused Adam on
 CUDA); its loop time is reported (``iterations x ms_per_iteration``) next to
 its whole call.  ``plain`` is the straightforward loop: ground truth rendered
@@ -64,7 +64,7 @@ def real_cells(counts: list[int], scratch: Path) -> dict[int, object]:
 
 
 def helios_run(cell, size: int, views: int, backend: str, out: Path, ssim: str = "auto") -> tuple[float, float]:
-    from helios.training import TrainOptions, train_cell
+    from helios.seed.training import TrainOptions, train_cell
 
     options = TrainOptions(iterations=1000, image_size=size, views_per_iter=views, backend=backend, densify_until=0, max_splats=len(cell.positions),
                            ssim=ssim)
@@ -78,9 +78,9 @@ def plain_run(cell, size: int, views: int, backend: str, device: torch.device) -
     from pytorch_msssim import ssim
 
     from helios.cameras import sample_views
-    from helios.render import rasterize
-    from helios.render.reference import render_starfield, starfield_exposure
-    from helios.splats import init_params, sh0_to_rgb
+    from helios.seed.render import rasterize
+    from helios.seed.render.reference import render_starfield, starfield_exposure
+    from helios.seed.splats import init_params, sh0_to_rgb
 
     params = {k: v.to(device).requires_grad_(True) for k, v in init_params(cell.positions, cell.rgb, cell.abs_mag).items()}
     optimizers = [torch.optim.Adam([p], lr=1e-3) for p in params.values()]
@@ -120,11 +120,11 @@ OVERHEAD_STEPS = {
     "python start": "pass",
     "+ import torch": "import torch",
     "+ CUDA init": "import torch; torch.zeros(1, device='cuda'); torch.cuda.synchronize()",
-    "+ helios imports": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.training",
-    "+ gsplat load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.training; "
-    "from helios.render.backend import gsplat_usable; gsplat_usable()",
-    "+ fused SSIM load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.training; "
-    "from helios.render.backend import gsplat_usable; gsplat_usable(); from helios.accel.fused_ssim import extension; extension()",
+    "+ helios imports": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.seed.training",
+    "+ gsplat load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.seed.training; "
+    "from helios.seed.render.backend import gsplat_usable; gsplat_usable()",
+    "+ fused SSIM load (warm cache)": "import torch; torch.zeros(1, device='cuda'); import helios.cli, helios.seed.training; "
+    "from helios.seed.render.backend import gsplat_usable; gsplat_usable(); from helios.seed.accel.fused_ssim import extension; extension()",
 }
 
 

@@ -4,7 +4,7 @@
 
 Takes one batch of a finished workflow run (its ``selection.json`` and
 ``universe/``, batched as ``train_jobs.batch_cells`` would), trains it with
-``helios.training.train_batch`` for ``--iterations`` steps (the best-parameter check every
+``helios.seed.training.train_batch`` for ``--iterations`` steps (the best-parameter check every
 ``select_every`` steps as in a real run) under ``torch.profiler``, and prints
 the GPU kernels that took the most time, grouped into families (rasterisation,
 SSIM, L1 and the rest of the objective, Adam, copies), with the share of each.
@@ -25,7 +25,7 @@ from torch.profiler import ProfilerActivity, profile
 
 from helios.batching import plan_batches
 from helios.cell import load_cell
-from helios.training import TrainOptions, train_batch
+from helios.seed.training import TrainOptions, train_batch
 
 FAMILIES = [
     ("rasterise forward", r"rasterize_to_pixels.*fwd|RasterizeToPixels.*Fwd|rasterize_to_pixels_3dgs_fwd"),

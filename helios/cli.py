@@ -214,7 +214,7 @@ def _add_workflow_options(parser: argparse.ArgumentParser) -> None:
 
 def _run_workflow(args: argparse.Namespace, select: dict) -> None:
     from helios.config import section_values
-    from helios.training import TrainOptions
+    from helios.seed.training import TrainOptions
     from helios.workflow import run_training
 
     train = section_values(args, "train")
@@ -257,7 +257,7 @@ def _training_options(args: argparse.Namespace):
     import torch
 
     from helios.config import section_values
-    from helios.training import TrainOptions
+    from helios.seed.training import TrainOptions
 
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -279,7 +279,7 @@ def _add_train(commands: argparse._SubParsersAction) -> None:
 
 def _run_train(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.cell import load_cell
-    from helios.training import train_cell
+    from helios.seed.training import train_cell
 
     options = _training_options(args)
     output = Path(args.output)
@@ -303,7 +303,7 @@ def _add_train_batch(commands: argparse._SubParsersAction) -> None:
 
 def _run_train_batch(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.cell import load_cell
-    from helios.training import train_batch
+    from helios.seed.training import train_batch
 
     options = _training_options(args)
     cells = [load_cell(path) for path in args.cells]

@@ -4,7 +4,7 @@
 is the one description of every setting: Snakemake validates the config
 against it and fills its defaults, and the command line takes its options,
 their types, choices, defaults and help texts from it.  The option
-dataclasses (:class:`helios.training.TrainOptions`, ...) repeat the defaults
+dataclasses (:class:`helios.seed.training.TrainOptions`, ...) repeat the defaults
 as plain Python, and a test keeps the two equal.
 """
 

@@ -1,4 +1,4 @@
-"""Code versions for rerun triggers.
+"""Code versions for rerun triggers, and the version record a result carries.
 
 Snakemake reruns a rule when its ``params`` change, but not when a module the
 rule's script imports changes.  :func:`code_version` hashes the source of a
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import platform
 from functools import cache
 from pathlib import Path
 
@@ -21,7 +22,7 @@ PACKAGE = "helios"
 _ROOT = Path(helios.__file__).parent
 # Files a module loads at run time (compiled sources, data tables): part of that module's code version.
 RESOURCES = {
-    "helios.accel.fused_ssim": ("accel/csrc/fused_ssim.cu",),
+    "helios.seed.accel.fused_ssim": ("seed/accel/csrc/fused_ssim.cu",),
     "helios.colour": ("data/blackbody_linear_srgb.csv",),
     "helios.landmarks": ("data/landmarks.json",),
     "helios.lod.rule": ("data/level_rule.json",),
@@ -84,3 +85,17 @@ def code_version(*modules: str) -> str:
         for resource in RESOURCES.get(name, ()):
             digest.update(resource.encode() + b"\0" + (_ROOT / resource).read_bytes() + b"\0")
     return digest.hexdigest()[:16]
+
+
+def versions(*packages: str) -> dict[str, str]:
+    """The versions of HELIOS, Python and ``packages`` (distribution names), read from their installed
+    metadata: recording a version imports nothing (a levels job never imports the seed trainer's gsplat)."""
+    from importlib import metadata
+
+    record = {"helios": helios.__version__, "python": platform.python_version()}
+    for package in packages:
+        try:
+            record[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            record[package] = "unknown"
+    return dict(sorted(record.items()))

@@ -32,12 +32,12 @@ from helios.files import atomic_path, write_json  # noqa: E402
 from helios.grid import Grid  # noqa: E402
 from helios.landmarks import find_landmark, load_landmarks  # noqa: E402
 from helios.outputs import SOFTWARE  # noqa: E402
-from helios.render.reference import starfield_exposure  # noqa: E402
+from helios.seed.render.reference import starfield_exposure  # noqa: E402
 from helios.render.sky import Universe, render_sky  # noqa: E402
-from helios.render.torch_raster import rasterize_torch  # noqa: E402
-from helios.splats import init_params, read_ply, sh0_to_rgb  # noqa: E402
-from helios.training.options import TrainOptions  # noqa: E402
-from helios.training.problem import reference_images, training_views  # noqa: E402
+from helios.seed.render.torch_raster import rasterize_torch  # noqa: E402
+from helios.seed.splats import init_params, read_ply, sh0_to_rgb  # noqa: E402
+from helios.seed.training.options import TrainOptions  # noqa: E402
+from helios.seed.training.problem import reference_images, training_views  # noqa: E402
 
 REPORT_FORMAT = "helios-training-metrics"
 

@@ -26,7 +26,7 @@ from helios.lod.store import read_cell_levels
 from helios.pack import PackBlock, PackCell, splat_block, write_pack
 from helios.pack_records import encode_gaussians, encode_points, encode_velocities
 from helios.partition import read_index
-from helios.splats import ply_records, read_ply
+from helios.seed.splats import ply_records, read_ply
 
 TRAINED_FORMAT = "helios-trained-universe"
 TRAINED_VERSION = 2

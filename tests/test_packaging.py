@@ -9,7 +9,7 @@ import yaml
 from helios.grid import Grid
 from helios.ingest import IngestOptions
 from helios.lod.levels import LevelOptions
-from helios.training import TrainOptions
+from helios.seed.training import TrainOptions
 from tests.conftest import REPO
 
 # conda-forge name -> PyPI name where they differ
@@ -82,5 +82,5 @@ def test_a_wheel_carries_every_file_of_the_package(tmp_path):
     assert built.returncode == 0, built.stderr
     names = set(zipfile.ZipFile(next((tmp_path / "wheel").glob("helios-*.whl"))).namelist())
     wanted = {path.relative_to(source).as_posix() for path in (source / "helios").rglob("*") if path.is_file() and path.suffix != ".py"}
-    assert wanted and "helios/accel/csrc/fused_ssim.cu" in wanted
+    assert wanted and "helios/seed/accel/csrc/fused_ssim.cu" in wanted
     assert wanted <= names, f"missing from the wheel: {sorted(wanted - names)}"

@@ -37,16 +37,16 @@ def test_version_changes_only_with_code_the_module_uses(package_copy):
 
 
 def test_version_follows_the_cuda_source_a_module_compiles(package_copy):
-    before_train, before_ingest = code_version("helios.training"), code_version("helios.ingest")
-    append(package_copy / "accel" / "csrc" / "fused_ssim.cu", "\n// a change\n")
-    assert code_version("helios.training") != before_train
+    before_train, before_ingest = code_version("helios.seed.training"), code_version("helios.ingest")
+    append(package_copy / "seed" / "accel" / "csrc" / "fused_ssim.cu", "\n// a change\n")
+    assert code_version("helios.seed.training") != before_train
     assert code_version("helios.ingest") == before_ingest
 
 
 def test_version_follows_the_data_files_a_module_reads(package_copy):
     """The built-in landmarks feed select; the blackbody table feeds ingest's colours."""
-    select, ingest, train = code_version("helios.selection"), code_version("helios.ingest"), code_version("helios.training")
+    select, ingest, train = code_version("helios.selection"), code_version("helios.ingest"), code_version("helios.seed.training")
     append(package_copy / "data" / "landmarks.json", "\n")
     assert code_version("helios.selection") != select and code_version("helios.ingest") == ingest
     append(package_copy / "data" / "blackbody_linear_srgb.csv", "\n")
-    assert code_version("helios.ingest") != ingest and code_version("helios.training") == train
+    assert code_version("helios.ingest") != ingest and code_version("helios.seed.training") == train

@@ -13,8 +13,8 @@ from helios.cell import load_cell
 from helios.grid import Grid
 from helios.lod.levels import LevelOptions, build_cell_levels
 from helios.lod.store import write_cell_levels
-from helios.training.metrics import versions
-from helios.training.problem import cell_seed
+from helios.provenance import versions
+from helios.seeding import cell_seed
 
 
 def level_cell(cell_path: str | Path, table_path: str | Path, metrics_path: str | Path, options: LevelOptions, seed: int,
@@ -31,5 +31,5 @@ def level_cell(cell_path: str | Path, table_path: str | Path, metrics_path: str 
     levels = build_cell_levels(positions, colours, cell.abs_mag, cell.centre_pc, cell.scale_pc, seed_of_cell, options, device,
                                progress)
     extra = {"seed": seed, "cell_seed": seed_of_cell, "options": options.as_dict(), "stars_dropped_nonfinite": cell.dropped_nonfinite,
-             "versions": versions(), "wall_time_s": round(time.perf_counter() - started, 3)}
+             "versions": versions("torch", "numpy"), "wall_time_s": round(time.perf_counter() - started, 3)}
     return write_cell_levels(table_path, metrics_path, cell.cell_id, cell.centre_pc, cell.scale_pc, len(cell.abs_mag), levels, extra)

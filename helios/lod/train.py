@@ -22,12 +22,12 @@ import numpy as np
 import torch
 
 from helios import photometry
-from helios.accel.adam import FusedAdam
+from helios.adam import FusedAdam
 from helios.cameras import sample_views
 from helios.lod.cluster import GlowGaussians
 from helios.render.glow import render_glow
 from helios.render.points import render_points
-from helios.render.torch_raster import quat_scale_to_covar
+from helios.covariance import quat_scale_to_covar
 
 
 @dataclass(frozen=True)

@@ -1,18 +1,8 @@
-"""Renderers.
+"""Renderers of the one photometric scale (:mod:`helios.photometry`), used by ``helios render``, the report and the levels.
 
-* :mod:`helios.render.reference`: ground truth (numpy, float64), independent of
-  the renderers being trained: ``starfield`` (emissive points with a Gaussian
-  PSF) and ``splats`` (a dense, obvious 3DGS rasteriser, also the oracle for
-  the tests of the fast ones).
-* :mod:`helios.render.torch_raster`: our differentiable 3DGS rasteriser in
-  plain PyTorch (CPU or CUDA), evaluating only the (pixel, Gaussian) pairs in
-  each Gaussian's screen footprint.
-* :mod:`helios.render.gsplat_backend`: ``gsplat.rasterization`` (CUDA); for the pinned gsplat
-  version, the same kernels called directly (``helios.accel.gsplat_direct``).
+* :mod:`helios.render.points`: stars as point sources (a pixel-integrated Gaussian PSF), float64 flux.
+* :mod:`helios.render.glow`: Gaussians as optically thin light (normalised EWA projection, PSF widened), differentiable.
+* :mod:`helios.render.sky`: a universe seen from any camera, every cell as points or at the level the rule picks.
 
-:func:`rasterize` is the one interface training uses.
+The seed trainer's splat rasterisers live with it, in :mod:`helios.seed.render`.
 """
-
-from helios.render.backend import BACKENDS, rasterize, rasterize_batch, resolve_backend
-
-__all__ = ["BACKENDS", "rasterize", "rasterize_batch", "resolve_backend"]

@@ -32,7 +32,7 @@ def clustered_start(k, seed=0):
 
 
 def test_scales_and_rotations_reproduce_the_covariances():
-    from helios.render.torch_raster import quat_scale_to_covar
+    from helios.covariance import quat_scale_to_covar
 
     rng = np.random.default_rng(0)
     a = rng.normal(size=(20, 3, 3))

@@ -12,7 +12,7 @@ rule build_cuda_extensions:
         use_gpu=USE_GPU,
         ssim=TRAIN["ssim"],
         # A new kernel source is built here, before the fan-out, not by every job at once.
-        code=code_version("helios.accel.cuda_extensions", "helios.accel.gsplat_direct", "helios.accel.fused_ssim"),
+        code=code_version("helios.seed.accel.cuda_extensions", "helios.seed.accel.gsplat_direct", "helios.seed.accel.fused_ssim"),
     script:
         "../scripts/build_cuda_extensions.py"
 
@@ -90,7 +90,7 @@ rule train_cell:
     params:
         options=canonical(TRAIN),
         grid=canonical(config["grid"]),
-        code=code_version("helios.training", "helios.cell", "helios.accel.gpu_slots"),
+        code=code_version("helios.seed.training", "helios.cell", "helios.seed.accel.gpu_slots"),
     script:
         "../scripts/train_cell.py"
 
@@ -116,6 +116,6 @@ rule train_batch:
         options=canonical(TRAIN),
         grid=canonical(config["grid"]),
         cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
-        code=code_version("helios.training", "helios.cell", "helios.accel.gpu_slots"),
+        code=code_version("helios.seed.training", "helios.cell", "helios.seed.accel.gpu_slots"),
     script:
         "../scripts/train_batch.py"

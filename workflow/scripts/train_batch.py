@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from helios.accel import startup
-from helios.accel.gpu_slots import TrainingJob
+from helios import startup
+from helios.seed.accel.gpu_slots import TrainingJob
 from helios.jobs import configure_logging, user_errors
 
 
@@ -13,7 +13,7 @@ def main(smk) -> None:
     from helios.cell import load_cell
     from helios.files import atomic_path
     from helios.grid import Grid
-    from helios.training import TrainOptions, train_batch
+    from helios.seed.training import TrainOptions, train_batch
 
     startup.mark("HELIOS imports")
     with user_errors(logger):

@@ -1,7 +1,7 @@
 """Snakemake adapter: train one cell's Gaussian splats."""
 
-from helios.accel import startup
-from helios.accel.gpu_slots import TrainingJob
+from helios import startup
+from helios.seed.accel.gpu_slots import TrainingJob
 from helios.jobs import configure_logging, user_errors
 
 
@@ -10,7 +10,7 @@ def main(smk) -> None:
     job = TrainingJob(smk.config["train_jobs"], int(smk.resources.get("gpu", 0)), smk.threads, smk.input.cuda_extensions, logger)
     from helios.cell import load_cell
     from helios.grid import Grid
-    from helios.training import TrainOptions, train_cell
+    from helios.seed.training import TrainOptions, train_cell
 
     startup.mark("HELIOS imports")
     with user_errors(logger):

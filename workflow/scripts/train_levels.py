@@ -8,7 +8,7 @@ from helios.jobs import configure_logging, user_errors
 def main(smk) -> None:
     logger = configure_logging(smk.log[0])
     torch.set_num_threads(smk.threads)
-    from helios.accel.gpu_slots import job_uses_cuda
+    from helios.jobs import job_uses_cuda
     from helios.grid import Grid
     from helios.lod.cell_job import level_cell
     from helios.lod.levels import LevelOptions
