@@ -1,8 +1,11 @@
 """SHA-256 of every file a workflow run wrote, for comparing runs of different code byte for byte.
 
-Logs, Snakemake's markers and the web site's copy of the client are left out; in JSON files the wall-clock
-timings (keys ending in ``_s``, ``ms_per_iteration``, ``timings``) are dropped before hashing, since they differ
-between any two runs. ``python -m tests.digests RESULTS > digests.json`` writes the manifest the tests compare with.
+Logs, Snakemake's markers and the web site's copy of the client are left out.  A trained cell's files are
+keyed by cell id and kind (``trained/<id>/levels.parquet``), not by where its job wrote them, and the
+trained index is hashed without those paths.  In JSON files the wall-clock timings (keys ending in ``_s``,
+``ms_per_iteration``, ``timings``) and the package version records (``versions``) are dropped before
+hashing: they differ between any two runs, or name what a job imported.
+``python -m tests.digests RESULTS`` prints the digests.
 """
 
 from __future__ import annotations
@@ -13,32 +16,46 @@ import sys
 from pathlib import Path
 
 SKIPPED_DIRECTORIES = {"site"}
-TIMING_KEYS = {"ms_per_iteration", "timings"}
+DROPPED_KEYS = {"ms_per_iteration", "timings", "versions", "file", "metrics_file"}
 
 
-def _without_timings(value: object) -> object:
+def _normalised(value: object) -> object:
     if isinstance(value, dict):
-        return {k: _without_timings(v) for k, v in value.items() if k not in TIMING_KEYS and not k.endswith("_s")}
+        return {k: _normalised(v) for k, v in value.items() if k not in DROPPED_KEYS and not k.endswith("_s")}
     if isinstance(value, list):
-        return [_without_timings(v) for v in value]
+        return [_normalised(v) for v in value]
     return value
 
 
 def file_digest(path: Path) -> str:
     data = path.read_bytes()
     if path.suffix == ".json":
-        data = json.dumps(_without_timings(json.loads(data)), sort_keys=True).encode()
+        data = json.dumps(_normalised(json.loads(data)), sort_keys=True).encode()
     return hashlib.sha256(data).hexdigest()
 
 
+def _trained_cell_files(results: Path) -> dict[str, str]:
+    """Path under ``results`` -> ``trained/<cell id>/<kind>`` for every file of a trained cell."""
+    index_path = results / "trained" / "index.json"
+    if not index_path.is_file():
+        return {}
+    keys = {}
+    for cell in json.loads(index_path.read_text())["cells"]:
+        for name in (cell["file"], cell["metrics_file"]):
+            stem = Path(name).name.split(".", 1)
+            keys[(Path("trained") / name).as_posix()] = f"trained/{cell['id']}/{stem[1]}"
+    return keys
+
+
 def run_digests(results: Path) -> dict[str, str]:
-    """Relative path -> SHA-256 of every file under ``results`` except logs, markers and the site."""
+    """Key -> SHA-256 of every file under ``results`` except logs, markers and the site."""
+    trained = _trained_cell_files(results)
     digests = {}
     for path in sorted(results.rglob("*")):
         relative = path.relative_to(results)
         if not path.is_file() or relative.parts[0] in SKIPPED_DIRECTORIES or path.name.startswith(".snakemake"):
             continue
-        digests[relative.as_posix()] = file_digest(path)
+        digests[trained.get(relative.as_posix(), relative.as_posix())] = file_digest(path)
     return digests
 
 

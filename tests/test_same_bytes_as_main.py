@@ -1,0 +1,60 @@
+"""The products refactor (issue 31) changed no result: the test config gives the same bytes on the CPU
+(universe, levels tables, PLYs, trained index, pack, validation, report) as main before it (commit BEFORE,
+run from ``git archive`` with its own Snakefile on this machine, so that the comparison does not depend on
+the CPU that made a stored file).  Only where the jobs write a cell's files changed (one training rule per
+product, a batch of one cell being the per-cell case): files are compared by cell id (``tests/digests.py``)."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, TEST_CONFIG
+from tests.digests import run_digests
+
+pytestmark = pytest.mark.slow
+
+BEFORE = "ca39b88065160ebba5a4aba45a31936ec7581cc6"  # main before the products refactor (issue 31)
+
+
+@pytest.fixture(scope="module")
+def code_before(tmp_path_factory) -> Path:
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", BEFORE, "Snakefile", "workflow", "config", "helios", "data"],
+                             capture_output=True)
+    if archive.returncode != 0:
+        pytest.skip(f"commit {BEFORE[:10]} is not in this clone (shallow?): {archive.stderr.decode().strip()}")
+    root = tmp_path_factory.mktemp("before")
+    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(root, filter="data")
+    return root
+
+
+def run_workflow(snakefile: Path, workdir: Path, product: str, env: dict[str, str]) -> Path:
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["train"]["ground_truth"] = product
+    workdir.mkdir()
+    (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(snakefile), "--directory", str(workdir),
+                           "--configfile", str(workdir / "config.yaml"), "--cores", "2"], capture_output=True, text=True, env=env, cwd=workdir)
+    assert done.returncode == 0, done.stderr[-3000:]
+    return workdir / "results"
+
+
+@pytest.mark.parametrize("product", ["levels", "starfield"])
+def test_same_bytes_as_main_before_the_products(product, code_before, tmp_path):
+    # The old code only: its tree first on the path (an editable install would otherwise fill in from the work tree;
+    # the runs start in their own directory, since python -m puts the current one first).
+    before = run_workflow(code_before / "Snakefile", tmp_path / "before", product, {**os.environ, "PYTHONPATH": str(code_before)})
+    now = run_workflow(REPO / "Snakefile", tmp_path / "now", product, {**os.environ, "HELIOS_CLIENT": str(tmp_path / "no-client")})
+    old, new = run_digests(before), run_digests(now)
+    trained = [key for key in old if key.startswith("trained/") and key.count("/") == 2]
+    assert len(trained) >= 8 and "trained/cells.pack.bin" in old, sorted(old)
+    assert sorted(new) == sorted(old)
+    assert [key for key in old if new[key] != old[key]] == []
