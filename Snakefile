@@ -1,4 +1,4 @@
-# HELIOS: star catalogue -> HLG cells -> selected cells -> trained splats -> index, pack, report, validation.
+# HELIOS: star catalogue -> HLG cells -> selected cells -> trained levels (or splats) -> index, pack, report, validation, site.
 # Run: snakemake --cores 2   (config/config.yaml; see README.md)
 from snakemake.utils import min_version
 
@@ -15,7 +15,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/partition.smk"
 include: "workflow/rules/select.smk"
-include: "workflow/rules/train.smk"
+include: "workflow/rules/levels.smk"
+include: "workflow/rules/splats.smk"
 include: "workflow/rules/gather.smk"
 
 

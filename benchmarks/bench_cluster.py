@@ -25,7 +25,7 @@ import torch
 from helios import photometry
 from helios.lod import cluster
 from helios.lod.ladder import level
-from helios.render.sky import Universe
+from helios.universe import Universe
 
 
 def spread(positions: np.ndarray, luminosity: np.ndarray, labels: np.ndarray) -> float:

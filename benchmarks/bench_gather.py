@@ -26,12 +26,14 @@ import torch
 from helios.files import write_json
 from helios.grid import Grid, cell_id
 from helios.pack import PackReader
+from helios.pack.assembly import pack_universe
 from helios.partition import INDEX_FORMAT, INDEX_VERSION
 from helios.report import build_report
 from helios.seed.splats import write_ply
-from helios.trained_index import build_trained_index, pack_universe, read_trained_index
 from helios.seed.training import TrainOptions
 from helios.seeding import cell_seed
+from helios.trained_index import build_trained_index
+from helios.universe import read_trained_index
 
 
 def fabricate(root: Path, n_cells: int, n_splats: int) -> tuple[dict, dict]:

@@ -25,30 +25,31 @@ import torch
 from helios import photometry
 from helios.lod.cluster import cluster_gaussians
 from helios.lod.ladder import level
-from helios.lod.train import LevelTrainOptions, train_level
-from helios.render.sky import Universe
+from helios.lod.options import LevelOptions
+from helios.lod.train import train_level
+from helios.universe import Universe
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--universe", required=True)
     parser.add_argument("--cells", type=int, default=8)
-    parser.add_argument("--fractions", nargs="+", type=float, default=[0.03, 0.1])
+    parser.add_argument("--fractions", nargs="+", type=float, default=[0.03, 0.1], help="increasing")
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--image-size", type=int, default=96)
-    parser.add_argument("--learning-rates", nargs="+", type=float, default=[LevelTrainOptions().learning_rate])
+    parser.add_argument("--learning-rates", nargs="+", type=float, default=[LevelOptions().learning_rate])
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--json")
     args = parser.parse_args()
     universe = Universe(args.universe)
-    options = LevelTrainOptions(iterations=args.iterations, image_size=args.image_size)
+    options = LevelOptions(fractions=tuple(args.fractions), iterations=args.iterations, image_size=args.image_size)
     rows = []
     print(f"{'cell':>8s} {'stars':>7s} {'f':>5s} {'gauss':>6s} {'lr':>7s} | {'clustered':>9s} {'trained':>8s} {'better':>7s} {'step':>5s} {'s':>6s}",
           flush=True)
     for entry in sorted(universe.cells, key=lambda e: (-e["star_count"], e["id"]))[:args.cells]:
         cell = universe.read(entry)
-        for fraction in args.fractions:
-            chosen = level(len(cell.abs_mag), fraction)
+        for fraction in options.fractions:
+            chosen = level(len(cell.abs_mag), fraction, options.point_share)
             rest = slice(chosen.n_points, None)
             centre, radius = np.asarray(entry["centre_pc"]), float(entry["radius_pc"])
             start = cluster_gaussians(cell.positions[rest], photometry.luminosity(cell.abs_mag[rest]), cell.colours[rest],
@@ -73,7 +74,7 @@ def main() -> None:
                "gpu": torch.cuda.get_device_name() if args.device == "cuda" else None}
     if args.json:
         with open(args.json, "w") as handle:
-            json.dump({"machine": machine, "options": vars(options) | {"distance_range": list(options.distance_range)},
+            json.dump({"machine": machine, "options": options.as_dict() | {"softening": options.softening},
                        "summary": summary, "rows": rows}, handle, indent=1)
 
 

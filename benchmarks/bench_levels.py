@@ -13,8 +13,8 @@ photometric guard at the limiting magnitude; the cut then keeps as many bytes pe
 The clustered Gaussians are computed once per cell and fraction (timed apart).  Several trained
 runs (``LABEL=RESULTS``, e.g. workflows with different ``levels:`` settings) are compared side by
 side in one run, against the same reference, cut and clustered images.  ``--point-share`` changes the
-share of a level's bytes spent on points (``helios.lod.ladder.POINT_SHARE``) for the untrained
-levels of this run only, to measure that split against the cut.
+share of a level's bytes spent on points (default ``helios.lod.ladder.DEFAULT_POINT_SHARE``, the
+config's ``levels.point_share``) for the untrained levels of this run, to measure that split against the cut.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import torch
 from helios.astro import GALACTIC_CENTRE_ICRS, NORTH_GALACTIC_POLE_ICRS
 from helios.cameras import pinhole
 from helios.landmarks import find_landmark, load_landmarks
-from helios.lod import ladder
 from helios.lod.compare import LevelCache, level_images, scores
+from helios.lod.ladder import DEFAULT_POINT_SHARE
 from helios.lod.sources import TrainedLevels
-from helios.render.sky import Universe
+from helios.universe import Universe
 
 
 def landmark(universe: Universe, prefix: str) -> np.ndarray:
@@ -75,7 +75,7 @@ def main() -> None:
     parser.add_argument("--limiting-mag", type=float, nargs="+", default=[6.5], help="one or more exposures (the clustering is shared)")
     parser.add_argument("--device", default="cpu", help="cpu or cuda: where images are drawn and k-means runs")
     parser.add_argument("--point-share", type=float,
-                        help=f"share of each level's bytes spent on points (default {ladder.POINT_SHARE}); clustered levels only")
+                        help=f"share of each level's bytes spent on points (default {DEFAULT_POINT_SHARE}); clustered levels only")
     parser.add_argument("--json")
     args = parser.parse_args()
     if args.point_share is not None:
@@ -83,7 +83,7 @@ def main() -> None:
             parser.error(f"--point-share {args.point_share}: must be between 0 and 1")
         if args.trained:
             parser.error("--point-share applies to the clustered levels; trained levels keep the share they were trained with")
-        ladder.POINT_SHARE = args.point_share
+    point_share = DEFAULT_POINT_SHARE if args.point_share is None else args.point_share
     universe = Universe(args.universe)
     cache = LevelCache(device=args.device)
     trained = {}
@@ -99,7 +99,7 @@ def main() -> None:
         if args.json:
             with open(args.json, "w") as handle:
                 universe_facts = {"root": str(universe.root.name), "stars": universe.index["star_count"], "cells": len(universe.cells)}
-                json.dump({"machine": machine, "point_share": ladder.POINT_SHARE, "universe": universe_facts, "rows": rows}, handle, indent=1)
+                json.dump({"machine": machine, "point_share": point_share, "universe": universe_facts, "rows": rows}, handle, indent=1)
 
     print(f"{'view':12s} {'size':>9s} {'mag':>4s} {'f':>5s} | "
           + " | ".join(f"{m.split(':')[-1][:5]:>5s} PSNR {'SSIM':>6s} {'flux':>7s} {'compl':>6s}" for m in methods)
@@ -113,7 +113,7 @@ def main() -> None:
                 fraction = None if label == "rule" else float(label)
                 started = time.perf_counter()
                 result = level_images(universe, views, fraction, ("points", *methods), limiting_mag=limiting_mag, cache=cache,
-                                      trained=trained, device=args.device)
+                                      trained=trained, device=args.device, point_share=point_share)
                 seconds = time.perf_counter() - started
                 reference = result.images["points"]
                 row = {"view": name, "size": size, "limiting_mag": limiting_mag, "fraction": label if fraction is None else fraction,

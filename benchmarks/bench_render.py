@@ -29,7 +29,8 @@ from helios.astro import GALACTIC_CENTRE_ICRS
 from helios.cameras import pinhole
 from helios.landmarks import find_landmark, load_landmarks
 from helios.measure import sky_photometry
-from helios.render.sky import Universe, render_sky
+from helios.render.sky import render_sky
+from helios.universe import Universe
 
 
 def landmark(universe: Universe, prefix: str) -> np.ndarray:

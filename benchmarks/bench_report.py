@@ -22,7 +22,7 @@ from pathlib import Path
 import torch
 
 from helios.report import build_report
-from helios.trained_index import read_trained_index
+from helios.universe import read_trained_index
 
 
 def main() -> None:

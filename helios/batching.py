@@ -53,3 +53,11 @@ def plan_batches(cells: Iterable[dict[str, Any]], batch_cells: int, class_width:
 
 def _cell_order(cell_id: str) -> tuple[int, ...]:
     return tuple(int(part) for part in cell_id.split("_"))
+
+
+def plan_jobs(cells: Iterable[dict[str, Any]], batch_cells: int, class_width: int = 1) -> dict[str, list[str]]:
+    """Training job name -> cell ids: one job per cell, named by the cell, when ``batch_cells`` is 1; else
+    :func:`plan_batches`.  A batch of one cell is the per-cell case."""
+    if batch_cells == 1:
+        return {cell["id"]: [cell["id"]] for cell in cells}
+    return plan_batches(cells, batch_cells, class_width)

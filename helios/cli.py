@@ -214,12 +214,11 @@ def _add_workflow_options(parser: argparse.ArgumentParser) -> None:
 
 def _run_workflow(args: argparse.Namespace, select: dict) -> None:
     from helios.config import section_values
-    from helios.seed.training import TrainOptions
+    from helios.products import product
     from helios.workflow import run_training
 
     train = section_values(args, "train")
-    if train["ground_truth"] != "levels":
-        TrainOptions.from_mapping(train)  # bad values fail here, with HELIOS's message, before Snakemake starts
+    product(train["ground_truth"]).check_config({"train": train})  # bad values fail here, with HELIOS's message, before Snakemake starts
     validation = run_training(args.input, args.output, select, train, args.cores, dry_run=args.dry_run)
     if validation is not None:
         cells = validation["summary"]["cells"]
@@ -331,8 +330,8 @@ def _add_pack(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_pack(args: argparse.Namespace, logger: logging.Logger) -> None:
-    from helios.render.sky import find_universe
-    from helios.trained_index import pack_universe
+    from helios.pack.assembly import pack_universe
+    from helios.universe import find_universe
 
     _refuse_users_files(args.output)
     trained = Path(args.directory) / "trained"
@@ -426,8 +425,9 @@ def _add_validate(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_validate(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from helios.checks import Thresholds
     from helios.config import section_values
-    from helios.validate import Thresholds, text_summary, validate_run
+    from helios.validate import text_summary, validate_run
 
     if args.output:
         _refuse_users_files(args.output)
@@ -572,7 +572,8 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.lod.sources import ClusteredLevels, TrainedLevels
     from helios.photometry import display_image, luminance, magnitude_from_flux
     from helios.render.points import check_image_size, check_psf_sigma
-    from helios.render.sky import Universe, render_sky, render_sky_levels
+    from helios.render.sky import render_sky, render_sky_levels
+    from helios.universe import Universe
 
     output = Path(args.output)
     if output.suffix.lower() not in (".npy", ".png"):

@@ -22,7 +22,7 @@ PACKAGE = "helios"
 _ROOT = Path(helios.__file__).parent
 # Files a module loads at run time (compiled sources, data tables): part of that module's code version.
 RESOURCES = {
-    "helios.seed.accel.fused_ssim": ("seed/accel/csrc/fused_ssim.cu",),
+    "helios.seed.accel.cuda_extensions": ("seed/accel/csrc/fused_ssim.cu",),
     "helios.colour": ("data/blackbody_linear_srgb.csv",),
     "helios.landmarks": ("data/landmarks.json",),
     "helios.lod.rule": ("data/level_rule.json",),

@@ -1,8 +1,8 @@
-"""The convergence report: plot, metrics JSON, render gallery and one HTML page.
+"""The report's page and the pieces every product's report shares: the figure writer, the camera of a
+report view, the sky seen from a few places, the validation box and the HTML page.
 
-Everything is computed from the trained index, the per-cell metrics and, for
-the gallery only, three cells re-rendered (best, median and worst loss
-reduction), so a report over 1,000 cells takes seconds.
+Each product writes its own figures and metrics (:meth:`helios.products.Product.report`:
+:mod:`helios.lod.report`, :mod:`helios.seed.report`); :func:`build_report` asks the run's product.
 """
 
 from __future__ import annotations
@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import math
-import statistics
 from pathlib import Path
 from typing import Any
 
@@ -20,56 +18,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.collections import LineCollection  # noqa: E402
 
 from helios import photometry  # noqa: E402
 from helios.astro import GALACTIC_CENTRE_ICRS  # noqa: E402
 from helios.cameras import pinhole  # noqa: E402
-from helios.cell import load_cell  # noqa: E402
-from helios.colour import srgb_encode  # noqa: E402
-from helios.files import atomic_path, write_json  # noqa: E402
-from helios.grid import Grid  # noqa: E402
+from helios.files import atomic_path  # noqa: E402
 from helios.landmarks import find_landmark, load_landmarks  # noqa: E402
 from helios.outputs import SOFTWARE  # noqa: E402
-from helios.seed.render.reference import starfield_exposure  # noqa: E402
-from helios.render.sky import Universe, render_sky  # noqa: E402
-from helios.seed.render.torch_raster import rasterize_torch  # noqa: E402
-from helios.seed.splats import init_params, read_ply, sh0_to_rgb  # noqa: E402
-from helios.seed.training.options import TrainOptions  # noqa: E402
-from helios.seed.training.problem import reference_images, training_views  # noqa: E402
+from helios.render.sky import render_sky  # noqa: E402
+from helios.universe import Universe  # noqa: E402
 
 REPORT_FORMAT = "helios-training-metrics"
-
-
-def _median(values: list[float]) -> float | None:
-    values = [v for v in values if v is not None and math.isfinite(v)]
-    return statistics.median(values) if values else None
-
-
-def training_metrics(trained_index: dict[str, Any], curves: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
-    """Aggregate and per-cell figures (what a website shows)."""
-    rows = []
-    for cell in trained_index["cells"]:
-        m = cell["metrics"]
-        gain = (m["psnr_after"] - m["psnr_before"]) if m.get("psnr_after") is not None and m.get("psnr_before") is not None else None
-        rows.append({"id": cell["id"], "status": cell["status"], "stars": m.get("star_count"), "splats": cell["splat_count"],
-                     "loss_initial": m.get("loss_initial"), "loss_final": m.get("loss_final"), "loss_reduction": m.get("loss_reduction"),
-                     "psnr_before": m.get("psnr_before"), "psnr_after": m.get("psnr_after"), "psnr_gain": gain,
-                     "ssim_before": m.get("ssim_before"), "ssim_after": m.get("ssim_after"), "curve_points": len(curves.get(cell["id"], []))})
-    statuses: dict[str, int] = {}
-    for row in rows:
-        statuses[row["status"]] = statuses.get(row["status"], 0) + 1
-    aggregate = {
-        "cells": len(rows),
-        "statuses": statuses,
-        "splats": sum(r["splats"] for r in rows),
-        "median_loss_reduction": _median([r["loss_reduction"] for r in rows]),
-        "min_loss_reduction": min((r["loss_reduction"] for r in rows if r["loss_reduction"] is not None), default=None),
-        "median_psnr_gain_db": _median([r["psnr_gain"] for r in rows]),
-        "cells_psnr_improved": sum(1 for r in rows if r["psnr_gain"] is not None and r["psnr_gain"] > 0),
-    }
-    return {"format": REPORT_FORMAT, "version": 1, "config_hash": trained_index["config_hash"], "aggregate": aggregate, "cells": rows}
 
 
 def save_figure(fig: Any, path: Path, facecolor: str | None = None) -> None:
@@ -77,69 +36,6 @@ def save_figure(fig: Any, path: Path, facecolor: str | None = None) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", metadata={"Software": SOFTWARE}, **({"facecolor": facecolor} if facecolor else {}))
     plt.close(fig)
-
-
-def plot_convergence(curves: dict[str, list[dict[str, float]]], path: Path) -> None:
-    """Loss / initial loss against step for every cell, with the median curve."""
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
-    lines, grid_steps = [], None
-    normalised = []
-    for curve in curves.values():
-        if len(curve) < 2 or not curve[0]["loss"]:
-            continue
-        steps = np.array([p["step"] for p in curve], dtype=float)
-        loss = np.array([p["loss"] for p in curve]) / curve[0]["loss"]
-        lines.append(np.stack([steps, loss], axis=1))
-        normalised.append((steps, loss))
-        grid_steps = steps if grid_steps is None or len(steps) > len(grid_steps) else grid_steps
-    if lines:
-        ax.add_collection(LineCollection(lines, colors="0.6", linewidths=0.6, alpha=0.5, label=f"cells ({len(lines)})"))
-        median = np.median([np.interp(grid_steps, s, loss) for s, loss in normalised], axis=0)
-        ax.plot(grid_steps, median, color="C3", linewidth=2.5, label="median")
-        ax.set_xlim(0, grid_steps.max())
-        ax.set_yscale("log")
-        ax.autoscale(axis="y")
-    ax.set_xlabel("iteration")
-    ax.set_ylabel("training loss / initial loss")
-    ax.set_title("Convergence of every trained cell")
-    ax.legend(loc="upper right")
-    ax.grid(alpha=0.3, which="both")
-    save_figure(fig, path)
-
-
-def render_comparison(cell_file: Path, ply_file: Path, metrics: dict[str, Any], grid: Grid) -> tuple[np.ndarray, np.ndarray]:
-    """Ground truth and trained render of the cell's first evaluation view (linear RGB)."""
-    options = TrainOptions.from_mapping(metrics["options"])
-    cell = load_cell(cell_file, grid)
-    train_views, eval_views = training_views(options, metrics["cell_seed"])
-    exposure = starfield_exposure(cell.positions, cell.luminosity, train_views)
-    view = eval_views.subset(torch.tensor([0]))
-    init = init_params(cell.positions, cell.rgb, cell.abs_mag)
-    truth = reference_images(cell, options, view, exposure, init)[0].numpy()
-    ply = read_ply(ply_file)
-    scale = cell.scale_pc
-    with torch.no_grad():
-        image, _ = rasterize_torch(
-            torch.tensor(ply["means"] / scale, dtype=torch.float32), torch.tensor(ply["quats"]),
-            torch.exp(torch.tensor(ply["scales"]) - math.log(scale)), torch.sigmoid(torch.tensor(ply["opacities"])),
-            sh0_to_rgb(torch.tensor(ply["colors"])), view)
-    return truth, image[0].clamp(0, 1).numpy()
-
-
-def plot_gallery(pairs: list[tuple[str, str, np.ndarray, np.ndarray]], path: Path) -> None:
-    if not pairs:
-        fig = plt.figure(figsize=(6, 2), dpi=110)
-        fig.text(0.5, 0.5, "no trained cell with splats to show", ha="center", va="center")
-        save_figure(fig, path)
-        return
-    fig, axes = plt.subplots(len(pairs), 2, figsize=(6, 3 * len(pairs)), dpi=110, squeeze=False)
-    for row, (label, cell_id, truth, trained) in enumerate(pairs):
-        for col, (image, title) in enumerate(((truth, "ground truth"), (trained, "trained"))):
-            axes[row, col].imshow(srgb_encode(image), interpolation="nearest")
-            axes[row, col].set_title(f"{label} {cell_id}: {title}", fontsize=9, color="white")
-            axes[row, col].axis("off")
-    fig.tight_layout()
-    save_figure(fig, path, "black")
 
 
 #: The report's views of the assembled universe: (title, eye, look-at, up); places are "sun", the start of
@@ -181,31 +77,6 @@ def plot_sky(universe_dir: str | Path, path: Path, size: tuple[int, int] = (640,
         axis.axis("off")
     fig.tight_layout()
     save_figure(fig, path, "black")
-
-
-def _build_levels_report(trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
-                         validation: dict[str, Any] | None) -> dict[str, Any]:
-    """The report of trained levels: the same files, the gallery showing levels beside points."""
-    from helios.report_levels import level_curves, level_metrics, plot_level_convergence, plot_levels_beside_points
-
-    per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
-    aggregate, rows = level_metrics(trained_index)
-    fractions = tuple(sorted({level["fraction"] for cell in trained_index["cells"] for level in cell["levels"]}))
-    aggregate["curves"] = level_curves(universe_dir, trained_dir, fractions) if fractions else []
-    plot_level_convergence(per_cell, report_dir / "convergence.png", aggregate["curves"])
-    aggregate["levels_beside_points"] = plot_levels_beside_points(universe_dir, trained_dir, report_dir / "gallery.png")
-    metrics = {"format": REPORT_FORMAT, "version": 2, "ground_truth": "levels", "config_hash": trained_index["config_hash"],
-               "aggregate": aggregate, "cells": rows}
-    write_json(report_dir / "training_metrics.json", metrics)
-    plot_sky(universe_dir, report_dir / "sky.png")
-    levels = max((row["levels"] for row in rows), default=0)
-    columns = ("id", "stars", "levels", "trained_levels", "gaussians", *(f"improvement_{n}" for n in range(1, levels + 1)), "median_improvement")
-    title = ("<h2>Levels beside points</h2><p>Left: every star a point (<code>helios render --points</code>); right: each trained "
-             "cell at the level the rule picks (<code>helios render</code>), untrained cells as points. Scores on the tone-mapped "
-             "images (docs/levels.md).</p>")
-    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation,
-               report_dir / "sky.png", columns, title)
-    return metrics
 
 
 def _data_uri(path: Path) -> str:
@@ -287,24 +158,8 @@ def build_report(trained_index: dict[str, Any], trained_dir: str | Path, univers
 
     ``validation``: the run's validation.json, shown at the top of the page (passed or not).
     """
-    trained_dir, universe_dir, report_dir = Path(trained_dir), Path(universe_dir), Path(report_dir)
+    from helios.products import product_of
+
+    report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    if trained_index["ground_truth"] == "levels":
-        return _build_levels_report(trained_index, trained_dir, universe_dir, report_dir, validation)
-    per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
-    curves = {cell_id: m.get("loss_curve", []) for cell_id, m in per_cell.items()}
-    metrics = training_metrics(trained_index, curves)
-    write_json(report_dir / "training_metrics.json", metrics)
-    plot_convergence(curves, report_dir / "convergence.png")
-    ranked = sorted((c for c in trained_index["cells"] if c["status"] == "ok" and c["splat_count"] > 0),
-                    key=lambda c: (c["metrics"]["loss_reduction"] or 0.0, c["id"]))
-    picks = [("best", ranked[-1]), ("median", ranked[len(ranked) // 2]), ("worst", ranked[0])] if ranked else []
-    grid = Grid.from_mapping(trained_index["grid"])
-    pairs = []
-    for label, cell in picks:
-        truth, trained = render_comparison(universe_dir / "cells" / f"{cell['id']}.parquet", trained_dir / cell["file"], per_cell[cell["id"]], grid)
-        pairs.append((label, cell["id"], truth, trained))
-    plot_gallery(pairs, report_dir / "gallery.png")
-    plot_sky(universe_dir, report_dir / "sky.png")
-    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation, report_dir / "sky.png")
-    return metrics
+    return product_of(trained_index).report(trained_index, Path(trained_dir), Path(universe_dir), report_dir, validation)

@@ -97,8 +97,8 @@ def make_site(results: str | Path, output: str | Path, landmarks_file: str | Pat
     which has none, is packed here, points only).  An existing ``output`` is replaced only when it is a
     site HELIOS wrote, or with ``force`` (never when it holds an input).  Returns the manifest (``site.json``).
     """
-    from helios.render.sky import Universe
-    from helios.trained_index import pack_universe
+    from helios.pack.assembly import pack_universe
+    from helios.universe import Universe
 
     results, output = Path(results), Path(output)
     universe = Universe(results)

@@ -4,7 +4,10 @@ Logs, Snakemake's markers and the web site's copy of the client are left out.  A
 keyed by cell id and kind (``trained/<id>/levels.parquet``), not by where its job wrote them, and the
 trained index is hashed without those paths.  In JSON files the wall-clock timings (keys ending in ``_s``,
 ``ms_per_iteration``, ``timings``) and the package version records (``versions``) are dropped before
-hashing: they differ between any two runs, or name what a job imported.
+hashing: they differ between any two runs, or name what a job imported.  So are ``levels.point_share``, a config
+key that replaced a constant of the same default (0.8), and the config hashes it enters; a pack is hashed as its
+directory without them and every block's bytes, read through :class:`helios.pack.PackReader`, and the report
+page without the config hash it shows.
 ``python -m tests.digests RESULTS`` prints the digests.
 """
 
@@ -12,11 +15,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import sys
 from pathlib import Path
 
 SKIPPED_DIRECTORIES = {"site"}
-DROPPED_KEYS = {"ms_per_iteration", "timings", "versions", "file", "metrics_file"}
+DROPPED_KEYS = {"ms_per_iteration", "timings", "versions", "file", "metrics_file", "point_share", "config_hash"}
 
 
 def _normalised(value: object) -> object:
@@ -27,8 +31,23 @@ def _normalised(value: object) -> object:
     return value
 
 
+def pack_digest(path: Path) -> str:
+    from helios.pack import PackReader
+
+    reader = PackReader(path)
+    digest = hashlib.sha256(json.dumps(_normalised(reader.directory), sort_keys=True).encode())
+    for cell_id, entry in reader.cells.items():
+        for block in entry["blocks"]:
+            digest.update(reader.read_block(cell_id, block))
+    return digest.hexdigest()
+
+
 def file_digest(path: Path) -> str:
+    if path.name.endswith(".pack.bin"):
+        return pack_digest(path)
     data = path.read_bytes()
+    if path.suffix == ".html":
+        data = re.sub(rb"Config hash [0-9a-f]{16}", b"Config hash", data)
     if path.suffix == ".json":
         data = json.dumps(_normalised(json.loads(data)), sort_keys=True).encode()
     return hashlib.sha256(data).hexdigest()

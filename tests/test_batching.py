@@ -1,6 +1,6 @@
 import pytest
 
-from helios.batching import plan_batches, size_class
+from helios.batching import plan_batches, plan_jobs, size_class
 
 
 def cells(counts):
@@ -50,3 +50,9 @@ def test_a_wider_class_merges_neighbouring_size_classes():
     plan = plan_batches(cells(sizes), 64, class_width=2)
     assert plan == {"s06-000": ["1_0_0"], "s07-000": ["2_0_0", "3_0_0"], "s09-000": ["4_0_0", "5_0_0"], "s13-000": ["6_0_0"]}
     assert len(plan_batches(cells(sizes), 64, class_width=99)) == 2  # the small cells, and all others
+
+
+def test_one_job_per_cell_is_named_by_the_cell():
+    cells = [{"id": "3_0_1", "star_count": 5}, {"id": "2_1_0", "star_count": 900}]
+    assert plan_jobs(cells, 1) == {"3_0_1": ["3_0_1"], "2_1_0": ["2_1_0"]}
+    assert plan_jobs(cells, 2) == plan_batches(cells, 2)

@@ -8,7 +8,7 @@ import pytest
 from helios.build import build
 from helios.grid import Grid
 from helios.ingest import IngestOptions
-from helios.render.sky import Universe
+from helios.universe import Universe
 from tests.conftest import REPO
 
 SAMPLE = [{"kind": "file", "path": str(REPO / "data" / "hipparcos2_hp7.csv.gz")}]

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from helios import cli, photometry
-from helios.pack import (
+from helios.pack.format import (
     ALIGNMENT,
     HEADER_SIZE,
     MAX_DIRECTORY_BYTES,
@@ -25,7 +25,7 @@ from helios.pack import (
     splat_block,
     write_pack,
 )
-from helios.pack_records import decode_points, decode_velocities, encode_gaussians, encode_points, encode_velocities
+from helios.pack.records import decode_points, decode_velocities, encode_gaussians, encode_points, encode_velocities
 
 
 def cells(n_cells=4, seed=0, splat_encoding=None):

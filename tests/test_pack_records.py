@@ -4,7 +4,7 @@ import numpy as np
 
 from helios import photometry
 from helios.colour import blackbody_linear_srgb
-from helios.pack_records import (
+from helios.pack.records import (
     GAUSSIAN_RECORD,
     POINT_RECORD,
     decode_colour,

@@ -11,7 +11,7 @@ import time
 import pytest
 import yaml
 
-from tests.conftest import REPO, TINY_LEVELS, TINY_TRAIN, TINY_VALIDATE, planned_jobs
+from tests.conftest import REPO, TINY_TRAIN, planned_jobs, snakemake_command
 
 pytestmark = pytest.mark.slow
 SKY = {"synthetic": {"stars": 2000, "seed": 6}}
@@ -23,9 +23,10 @@ def configure(work, **overrides):
     (work / "config.yaml").write_text(yaml.safe_dump(config))
 
 
-def snakemake_command(work, *args):
-    return [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
-            "--configfile", str(work / "config.yaml"), "--cores", "2", *args]
+def reconfigure(work, **changes):
+    """``work/config.yaml`` (a copy of a session run's) with whole sections replaced."""
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    (work / "config.yaml").write_text(yaml.safe_dump({**config, **changes}))
 
 
 def snakemake(work, *args, env=None):
@@ -33,7 +34,8 @@ def snakemake(work, *args, env=None):
 
 
 def trained(work):
-    return {p.stem: p.stat().st_mtime_ns for p in (work / "results" / "trained" / "cells").glob("*.ply")}
+    """Cell id -> mtime of its PLY (per-cell jobs: trained/splats/CELL/CELL.ply)."""
+    return {p.stem: p.stat().st_mtime_ns for p in (work / "results" / "trained" / "splats").glob("*/*.ply")}
 
 
 def test_widening_the_neighbourhood_trains_only_the_new_cells(tmp_path):
@@ -47,22 +49,18 @@ def test_widening_the_neighbourhood_trains_only_the_new_cells(tmp_path):
     new = set(after) - set(before)
     assert new and set(before) <= set(after)
     assert all(after[c] == before[c] for c in before)  # old cells untouched
-    ran = result.stderr.count("rule train_cell:")
+    ran = result.stderr.count("rule train_splats:")
     assert ran == len(new)
     for rule in ("trained_index", "pack", "report", "validate"):
         assert f"rule {rule}:" in result.stderr
 
 
-def test_two_clean_runs_give_the_same_bytes(tmp_path):
-    runs = []
-    for name in ("a", "b"):
-        work = tmp_path / name
-        work.mkdir()
-        configure(work, select={"mode": "all"})
-        assert snakemake(work).returncode == 0
-        runs.append(work / "results")
+def test_two_clean_runs_give_the_same_bytes(tiny_starfield_run, tiny_starfield_run_without_node):
+    """The session's two runs of one config from scratch (the second on a machine without Node, which only leaves out
+    the web site, not compared here) write the same bytes."""
+    runs = [tiny_starfield_run.results, tiny_starfield_run_without_node.results]
     files = ["universe/index.json", "stars.parquet", "selection.json", "trained/index.json", "trained/cells.pack.bin"]
-    files += [str(p.relative_to(runs[0])) for p in (runs[0] / "trained" / "cells").glob("*.ply")]
+    files += [str(p.relative_to(runs[0])) for p in (runs[0] / "trained" / "splats").glob("*/*.ply")]
     files += [str(p.relative_to(runs[0])) for p in (runs[0] / "universe" / "cells").glob("*.parquet")]
     assert len(files) > 10
     for name in files:
@@ -73,11 +71,12 @@ def test_killed_run_resumes(tmp_path):
     configure(tmp_path, select={"mode": "all"}, train={**TINY_TRAIN, "iterations": 150})
     process = subprocess.Popen(snakemake_command(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
-    cells = tmp_path / "results" / "trained" / "cells"
-    while time.monotonic() < deadline and len(list(cells.glob("*.ply"))) < 2:
+    cells = tmp_path / "results" / "trained" / "splats"
+    while time.monotonic() < deadline and len(list(cells.glob("*/*.ply"))) < 2:
         time.sleep(0.2)
     os.killpg(process.pid, signal.SIGKILL)  # the whole job tree, mid-training
     process.wait()
+    assert time.monotonic() < deadline, "no two cells trained in 300 s"
     assert not (tmp_path / "results" / "validation.json").exists()
     # The documented resume: a killed Snakemake leaves its lock; unlock, then run again (the default
     # profile has rerun-incomplete, so half-written outputs of the killed jobs are redone).
@@ -102,7 +101,7 @@ def checkout(tmp_path):
 
 
 FAIL_ONCE = """
-def fail_once(cell):  # injected by the test: the first attempt at each cell fails
+def fail_once(cell):  # injected by the test: the first attempt at each cell (one job each) fails
     marker = Path({markers!r}) / cell
     if not marker.exists():
         marker.parent.mkdir(parents=True, exist_ok=True)
@@ -111,13 +110,13 @@ def fail_once(cell):  # injected by the test: the first attempt at each cell fai
 
 
 if "snakemake" in globals():
-    fail_once(snakemake.wildcards.cell)  # noqa: F821
+    fail_once(snakemake.wildcards.batch)  # noqa: F821
 """
 
 
 def test_transient_failures_succeed_with_retries(tmp_path):
     copy = checkout(tmp_path)
-    script = copy / "workflow" / "scripts" / "train_cell.py"
+    script = copy / "workflow" / "scripts" / "train_splats.py"
     markers = tmp_path / "failed-once"
     guard = '\nif "snakemake" in globals():'
     script.write_text("from pathlib import Path\n" + script.read_text().replace(guard, FAIL_ONCE.format(markers=str(markers)) + guard, 1))
@@ -136,38 +135,41 @@ def test_transient_failures_succeed_with_retries(tmp_path):
     assert json.loads((work / "results" / "validation.json").read_text())["ok"]
 
 
-def test_job_knobs_rerun_nothing(tmp_path):
-    """Threads, memory, runtime, GPU sharing and the extensions' directory change how jobs run, not what they make."""
-    configure(tmp_path, select={"mode": "all"})
-    assert snakemake(tmp_path).returncode == 0
-    assert planned_jobs(snakemake_command(tmp_path)) == {}
-    configure(tmp_path, select={"mode": "all"}, train_jobs={"threads": 2, "mem_mb": 3000, "runtime_min": 5, "slots_per_gpu": 3,
-                                                            "extensions_dir": "elsewhere", "startup_timing": True})
-    assert planned_jobs(snakemake_command(tmp_path)) == {}
-    configure(tmp_path, select={"mode": "all"}, train={**TINY_TRAIN, "iterations": 9})
-    assert planned_jobs(snakemake_command(tmp_path)).get("train_cell", 0) >= 1
-    configure(tmp_path, select={"mode": "all"}, epoch=12016.0)  # the stars move: everything from ingest on
-    planned = planned_jobs(snakemake_command(tmp_path))
+def test_job_knobs_rerun_nothing(tiny_starfield_run, tmp_path):
+    """Threads, memory, runtime, GPU sharing and the extensions' directory change how jobs run, not what they make
+    (on a copy of the session's seed-trainer run)."""
+    work = tiny_starfield_run.copy(tmp_path / "work")
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    assert planned_jobs(snakemake_command(work)) == {}
+    reconfigure(work, train_jobs={"threads": 2, "mem_mb": 3000, "runtime_min": 5, "slots_per_gpu": 3, "extensions_dir": "elsewhere",
+                                  "startup_timing": True})
+    assert planned_jobs(snakemake_command(work)) == {}
+    reconfigure(work, train_jobs=config["train_jobs"], train={**config["train"], "iterations": 9})
+    assert planned_jobs(snakemake_command(work)).get("train_splats", 0) >= 1
+    reconfigure(work, train=config["train"], epoch=12016.0)  # the stars move: everything from ingest on
+    planned = planned_jobs(snakemake_command(work))
     assert planned.get("ingest_part") == 1 and planned.get("partition") == 1, planned
 
 
-def test_diverged_cells_fail_validation_unless_allowed(tmp_path):
-    train = {**TINY_TRAIN, "iterations": 30, "learning_rate": 1e30, "curve_every": 5}
-    configure(tmp_path, select={"mode": "all"}, train=train)
-    result = snakemake(tmp_path)
-    assert result.returncode != 0 and "diverged cells" in (tmp_path / "logs" / "gather" / "check_validation.log").read_text()
-    validation = json.loads((tmp_path / "results" / "validation.json").read_text())
-    trained_index = json.loads((tmp_path / "results" / "trained" / "index.json").read_text())
+def test_diverged_cells_fail_validation_unless_allowed(tiny_starfield_run, tmp_path):
+    """On a copy of the session's seed-trainer run, a learning rate that diverges: the training (and what follows) reruns."""
+    work = tiny_starfield_run.copy(tmp_path / "work")
+    train = {**yaml.safe_load((work / "config.yaml").read_text())["train"], "iterations": 30, "learning_rate": 1e30, "curve_every": 5}
+    reconfigure(work, train=train)
+    result = snakemake(work)
+    assert result.returncode != 0 and "diverged cells" in (work / "logs" / "gather" / "check_validation.log").read_text()
+    validation = json.loads((work / "results" / "validation.json").read_text())
+    trained_index = json.loads((work / "results" / "trained" / "index.json").read_text())
     diverged = [c["id"] for c in trained_index["cells"] if c["status"] == "diverged"]
     assert diverged and not validation["ok"] and validation["summary"]["cells"]["diverged"] == len(diverged)
     check = next(c for c in validation["checks"] if c["name"] == "diverged cells")
     assert not check["ok"] and diverged[0] in check["detail"]
     # Allowed by config: only the validation and what shows it rerun; the diverged cells pass, but with every
     # cell diverged nothing was trained, and that still fails.
-    configure(tmp_path, select={"mode": "all"}, train=train, validate={"allow_diverged": True})
-    assert set(planned_jobs(snakemake_command(tmp_path))) == {"validate", "report", "check_validation", "all"}
-    assert snakemake(tmp_path).returncode != 0
-    checks = {c["name"]: c for c in json.loads((tmp_path / "results" / "validation.json").read_text())["checks"]}
+    reconfigure(work, validate={**yaml.safe_load((work / "config.yaml").read_text())["validate"], "allow_diverged": True})
+    assert set(planned_jobs(snakemake_command(work))) == {"validate", "report", "check_validation", "all"}
+    assert snakemake(work).returncode != 0
+    checks = {c["name"]: c for c in json.loads((work / "results" / "validation.json").read_text())["checks"]}
     assert checks["diverged cells"]["ok"] and "allowed by validate.allow_diverged" in checks["diverged cells"]["detail"]
     if len(diverged) == len(trained_index["cells"]):
         assert not checks["loss reduction"]["ok"] and "no trained cell" in checks["loss reduction"]["detail"]
@@ -176,43 +178,45 @@ def test_diverged_cells_fail_validation_unless_allowed(tmp_path):
 SELECT_AND_GATHER = {"select": 1, "trained_index": 1, "pack": 1, "site": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
 
 
-def test_a_package_change_reruns_the_rules_that_use_it(tmp_path):
+def test_a_package_change_reruns_the_rules_that_use_it(tiny_starfield_run, tmp_path):
     """Rules carry a hash of the helios modules they import: editing one reruns exactly its users.
 
     Snakemake puts the Snakefile's directory first on sys.path, so a copy of the
     workflow with its own helios/ runs that copy: edits to it are what is tested.
+    The copy's code is the work tree's, so on a copy of the session's seed-trainer run it has nothing to do.
     """
     copy = checkout(tmp_path)
-    work = tmp_path / "work"
-    work.mkdir()
-    configure(work, select={"mode": "all"})
-    command = [sys.executable, "-m", "snakemake", "-s", str(copy / "Snakefile"), "--directory", str(work),
-               "--configfile", str(work / "config.yaml"), "--cores", "2"]
-    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
-    assert planned_jobs(command) == {}
+    work = tiny_starfield_run.copy(tmp_path / "work")
+    command = snakemake_command(work, snakefile=copy / "Snakefile")
+    env = {**os.environ, "HELIOS_CLIENT": str(REPO / "client")}  # the site's inputs: the client files the run's site was made of
+
+    def run():
+        return subprocess.run(command, capture_output=True, text=True, env=env)
+
+    assert planned_jobs(command, env) == {}
     with open(copy / "helios" / "report.py", "a") as handle:
         handle.write("\n# an edit\n")
-    assert planned_jobs(command) == {"report": 1, "check_validation": 1, "all": 1}
+    assert planned_jobs(command, env) == {"report": 1, "check_validation": 1, "all": 1}
     # A kernel source is code too: build_cuda_extensions rebuilds it before the jobs that use it rerun.
-    kernel = copy / "helios" / "accel" / "csrc" / "fused_ssim.cu"
+    kernel = copy / "helios" / "seed" / "accel" / "csrc" / "fused_ssim.cu"
     original = kernel.read_text()
     kernel.write_text(original + "\n// an edit\n")
-    plan = planned_jobs(command)
-    assert plan.get("build_cuda_extensions") == 1 and plan.get("train_cell", 0) >= 1 and "select" not in plan, plan
+    plan = planned_jobs(command, env)
+    assert plan.get("build_cuda_extensions") == 1 and plan.get("train_splats", 0) >= 1 and "select" not in plan, plan
     kernel.write_text(original)
-    assert planned_jobs(command) == {"report": 1, "check_validation": 1, "all": 1}
+    assert planned_jobs(command, env) == {"report": 1, "check_validation": 1, "all": 1}
     with open(copy / "helios" / "landmarks.py", "a") as handle:
         handle.write("\n# an edit\n")
-    assert planned_jobs(command) == SELECT_AND_GATHER
+    assert planned_jobs(command, env) == SELECT_AND_GATHER
     # Data files are code too: the built-in landmarks rerun select, the blackbody table ingest.
-    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
+    assert run().returncode == 0
     with open(copy / "helios" / "data" / "landmarks.json", "a") as handle:
         handle.write("\n")
-    assert planned_jobs(command) == SELECT_AND_GATHER
-    assert subprocess.run(command, capture_output=True, text=True).returncode == 0
+    assert planned_jobs(command, env) == SELECT_AND_GATHER
+    assert run().returncode == 0
     with open(copy / "helios" / "data" / "blackbody_linear_srgb.csv", "a") as handle:
         handle.write("\n")
-    plan = planned_jobs(command)
+    plan = planned_jobs(command, env)
     assert plan.get("ingest_part") == 1 and plan.get("partition") == 1, plan
 
 
@@ -226,20 +230,16 @@ def reversed_keys(value):
 
 
 @pytest.mark.parametrize("ground_truth", ["starfield", "levels"])
-def test_reordering_the_config_keys_reruns_nothing(tmp_path, ground_truth):
+def test_reordering_the_config_keys_reruns_nothing(tiny_starfield_run, tiny_levels_run, tmp_path, ground_truth):
     """Params are canonical (sorted keys): the same config with its keys in another order is the same run;
-    only a changed value reruns."""
-    copy = checkout(tmp_path)  # the code hashes in the params stay those of this copy
-    work = tmp_path / "work"
-    work.mkdir()
-    command = [sys.executable, "-m", "snakemake", "-s", str(copy / "Snakefile"), "--directory", str(work),
-               "--configfile", str(work / "config.yaml"), "--cores", "2"]
-    config = {"output_dir": "results", "catalog": {**SKY, "max_mag": 30.0, "parallax_policy": "edsd"}, "grid": GRID,
-              "select": {"mode": "all", "neighbors": 1}, "train": {**TINY_TRAIN, "ground_truth": ground_truth},
-              "levels": TINY_LEVELS, "validate": {**TINY_VALIDATE, "allow_diverged": False}, "train_jobs": {"threads": 1}}
+    only a changed value reruns.  On a copy of the session's run of the product."""
+    work = (tiny_levels_run if ground_truth == "levels" else tiny_starfield_run).copy(tmp_path / "work")
+    command = snakemake_command(work)
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    # More keys to reorder, each at its default (the config schema's): the config of the run.
+    config = {**config, "catalog": {**config["catalog"], "max_mag": None, "parallax_policy": "edsd", "min_parallax_over_error": 5.0},
+              "select": {**config["select"], "neighbors": 1, "categories": []}, "validate": {**config["validate"], "allow_diverged": False}}
     (work / "config.yaml").write_text(yaml.safe_dump(config))  # keys sorted at every level
-    result = subprocess.run(command, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
     assert planned_jobs(command) == {}
     (work / "config.yaml").write_text(yaml.safe_dump(reversed_keys(config), sort_keys=False))
     assert yaml.safe_load((work / "config.yaml").read_text()) == config
@@ -247,12 +247,12 @@ def test_reordering_the_config_keys_reruns_nothing(tmp_path, ground_truth):
     assert dry.returncode == 0 and "Nothing to be done" in dry.stdout + dry.stderr, dry.stdout + dry.stderr
     # The controls: one changed value reruns its jobs (the trainer's options: the training; the grid: from
     # the partition on, the jobs past the select checkpoint planned once it has run).
-    section, trainer = ("levels", "train_levels") if ground_truth == "levels" else ("train", "train_cell")
+    section, trainer = ("levels", "train_levels") if ground_truth == "levels" else ("train", "train_splats")
     changed = reversed_keys({**config, section: {**config[section], "iterations": 9}})
     (work / "config.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
     plan = planned_jobs(command)
     assert plan.get(trainer, 0) >= 1 and not {"ingest_part", "partition", "select"} & set(plan), plan
-    changed = reversed_keys({**config, "grid": {**GRID, "base": 12.0}})
+    changed = reversed_keys({**config, "grid": {**config["grid"], "base": 12.0}})
     (work / "config.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
     plan = planned_jobs(command)
     assert plan.get("partition") == 1 and "ingest_part" not in plan, plan

@@ -10,8 +10,8 @@ import pytest
 
 from helios.landmarks import load_landmarks
 from helios.pack import read_pack
-from helios.render.sky import Universe
 from helios.site import SiteError, client_dir, make_site
+from helios.universe import Universe
 
 
 def test_site_of_a_build_output_holds_page_scripts_pack_and_landmarks(sample_universe, tmp_path):

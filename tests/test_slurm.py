@@ -1,15 +1,17 @@
 """The workflow through the SLURM profile on a real one-node SLURM (started here, torn down after)."""
 
+from __future__ import annotations
+
 import importlib.util
 import json
 import re
 import subprocess
-import sys
 
 import pytest
 import yaml
 
-from tests.conftest import REPO, TINY_LEVELS, TINY_TRAIN, TINY_VALIDATE
+from helios.batching import plan_batches
+from tests.conftest import REPO, TEST_CONFIG, TINY_TRAIN, StartedRun
 from tests.slurm_cluster import ClusterUnavailable, start_cluster, stop_cluster
 
 pytestmark = pytest.mark.slow
@@ -17,6 +19,11 @@ pytestmark = pytest.mark.slow
 # the jobs find no CUDA on the node and fall back to the CPU, as the config allows.
 SLURM_TRAIN = {**TINY_TRAIN, "backend": "auto"}
 SLURM_JOBS = {"cpu_fallback": True}
+# The seed trainer per cell: a small sky in 4 cells (a SLURM job starts Snakemake twice and Python once, about 12 s a job here).
+SLURM_SKY = {"output_dir": "results", "catalog": {"synthetic": {"stars": 2000, "seed": 8}}, "select": {"mode": "all"},
+             "grid": {"n_theta": 2, "n_phi": 1, "base": 10.0}, "train": SLURM_TRAIN, "train_jobs": SLURM_JOBS}
+SLURM_OPTIONS = ["--profile", str(REPO / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "3",
+                 "--seconds-between-status-checks", "2", "--latency-wait", "5"]
 
 
 @pytest.fixture(scope="module")
@@ -32,34 +39,56 @@ def cluster(tmp_path_factory):
     stop_cluster(scratch, env)
 
 
-def run(work, *args, env=None):
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
-               "--configfile", str(work / "config.yaml"), *args]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+@pytest.fixture(scope="module")
+def runs(cluster, tiny_levels_run, tmp_path_factory):
+    """Every run of this module, started at once: the SLURM runs' jobs share the one node (2 CPUs) as on any cluster, and
+    fill the CPUs one run's serial steps (ingest, partition, the gather steps) leave idle; the local runs beside them.
+
+    levels: .test/config.yaml through SLURM, against the session's local run of it.  starfield: the seed trainer per
+    cell.  batched: the seed trainer in batches (train_jobs.batch_cells 4) on the session's universe of .test/config.yaml.
+    """
+    root = tmp_path_factory.mktemp("slurm-runs")
+    batched = {**yaml.safe_load(TEST_CONFIG.read_text()), "universe_dir": str(tiny_levels_run.results / "universe"), "train": SLURM_TRAIN,
+               "train_jobs": {**SLURM_JOBS, "batch_cells": 4}}
+    started = {
+        "levels": StartedRun(root / "levels" / "slurm", TEST_CONFIG, *SLURM_OPTIONS, env=cluster),
+        "starfield": StartedRun(root / "starfield" / "slurm", SLURM_SKY, *SLURM_OPTIONS, env=cluster),
+        "starfield-local": StartedRun(root / "starfield" / "local", SLURM_SKY, "--cores", "2"),
+        "batched": StartedRun(root / "batched" / "slurm", batched, *SLURM_OPTIONS, env=cluster),
+        "batched-local": StartedRun(root / "batched" / "local", batched, "--cores", "2"),
+    }
+    yield started
+    for run in started.values():
+        run.stop()
+
+
+def slurm_jobs(cluster, result: subprocess.CompletedProcess) -> list[str]:
+    """The ``scontrol show jobs`` lines of the jobs a run submitted (named by its SLURM run ID; MinJobAge 600 keeps them)."""
+    run_id = re.search(r"SLURM run ID: (\S+)", result.stdout).group(1)
+    lines = subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=cluster).stdout.splitlines()
+    return [line for line in lines if run_id in line]
 
 
 @pytest.mark.parametrize("ground_truth", ["levels", "starfield"])
-def test_slurm_run_matches_a_local_run(cluster, tmp_path, ground_truth):
-    """Levels (the default; CPU jobs) and the seed trainer (a GPU asked for per job): SLURM's outputs are a local run's bytes."""
-    config = {"output_dir": "results", "catalog": {"synthetic": {"stars": 2000, "seed": 8}}, "select": {"mode": "all"},
-              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train_jobs": SLURM_JOBS}
+def test_slurm_run_matches_a_local_run(cluster, runs, tiny_levels_run, ground_truth):
+    """Levels (the default, .test/config.yaml; CPU jobs) and the seed trainer (a GPU asked for per job): SLURM's outputs
+    are a local run's bytes."""
+    slurm = runs[ground_truth]
+    result = slurm.wait()
+    assert result.returncode == 0, result.stdout[-4000:]
     if ground_truth == "levels":
-        config.update(levels=TINY_LEVELS, validate=TINY_VALIDATE)
+        local = tiny_levels_run.results
     else:
-        config.update(train=SLURM_TRAIN)
-    local, slurm = tmp_path / "local", tmp_path / "slurm"
-    for work in (local, slurm):
-        work.mkdir()
-        (work / "config.yaml").write_text(yaml.safe_dump(config))
-    assert run(local, "--cores", "2").returncode == 0
-    result = run(slurm, "--profile", str(REPO / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "3",
-                 "--seconds-between-status-checks", "2", "--latency-wait", "5", env=cluster)
-    assert result.returncode == 0, result.stderr[-4000:]
+        done = runs["starfield-local"].wait()
+        assert done.returncode == 0, done.stdout[-4000:]
+        local = runs["starfield-local"].results
 
-    jobs = subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=cluster).stdout.splitlines()
-    trained = json.loads((slurm / "results" / "trained" / "index.json").read_text())
-    train_jobs = [line for line in jobs if ("rule_train_levels" if ground_truth == "levels" else "rule_train_cell") in line]
+    jobs = slurm_jobs(cluster, result)
+    trained = json.loads((slurm.results / "trained" / "index.json").read_text())
+    train_jobs = [line for line in jobs if ("rule_train_levels" if ground_truth == "levels" else "rule_train_splats") in line]
     assert len(train_jobs) == trained["cell_count"] > 0
+    folder = "levels" if ground_truth == "levels" else "splats"
+    assert all(c["file"].startswith(f"{folder}/{c['id']}/") for c in trained["cells"])  # a job per cell, named by it
     if ground_truth == "levels":  # levels train on CPUs
         assert not any(re.search(r"gres[/:]gpu", line) for line in train_jobs), train_jobs[0]
     else:
@@ -70,30 +99,25 @@ def test_slurm_run_matches_a_local_run(cluster, tmp_path, ground_truth):
     files = ["universe/index.json", "stars.parquet", "selection.json", "trained/index.json", "trained/cells.pack.bin"]
     files += [f"trained/{c['file']}" for c in trained["cells"]]
     for name in files:
-        assert (local / "results" / name).read_bytes() == (slurm / "results" / name).read_bytes(), name
-    assert json.loads((slurm / "results" / "validation.json").read_text())["ok"]
+        assert (local / name).read_bytes() == (slurm.results / name).read_bytes(), name
+    assert json.loads((slurm.results / "validation.json").read_text())["ok"]
 
 
-def test_slurm_batched_mode(cluster, tmp_path):
+def test_slurm_batched_mode(cluster, runs):
     """train_jobs.batch_cells > 1: one SLURM job per batch, each asking for a GPU; same bytes as a local batched run."""
-    config = {"output_dir": "results", "catalog": {"synthetic": {"stars": 2000, "seed": 8}}, "select": {"mode": "all"},
-              "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "train": SLURM_TRAIN, "train_jobs": {**SLURM_JOBS, "batch_cells": 4}}
-    local, slurm = tmp_path / "local", tmp_path / "slurm"
-    for work in (local, slurm):
-        work.mkdir()
-        (work / "config.yaml").write_text(yaml.safe_dump(config))
-    assert run(local, "--cores", "2").returncode == 0
-    before = set(subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=cluster).stdout.splitlines())
-    result = run(slurm, "--profile", str(REPO / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "3",
-                 "--seconds-between-status-checks", "2", "--latency-wait", "5", env=cluster)
-    assert result.returncode == 0, result.stderr[-4000:]
-    jobs = [line for line in subprocess.run(["scontrol", "show", "jobs", "-o"], capture_output=True, text=True, env=cluster).stdout.splitlines()
-            if line not in before]
-    batches = sorted(p.name for p in (slurm / "results" / "trained" / "batches").iterdir())
-    batch_jobs = [line for line in jobs if "rule_train_batch" in line]
-    assert len(batch_jobs) == len(batches) > 0 and not any("rule_train_cell" in line for line in jobs)
+    slurm, local = runs["batched"], runs["batched-local"]
+    result, done = slurm.wait(), local.wait()
+    assert result.returncode == 0, result.stdout[-4000:]
+    assert done.returncode == 0, done.stdout[-4000:]
+    jobs = slurm_jobs(cluster, result)
+    batches = sorted(p.name for p in (slurm.results / "trained" / "splats").iterdir())
+    selection = json.loads((slurm.results / "selection.json").read_text())
+    assert batches == sorted(plan_batches(selection["cells"], 4, class_width=2))
+    batch_jobs = [line for line in jobs if "rule_train_splats" in line]
+    assert len(batch_jobs) == len(batches) > 0 and len(batches) < selection["cell_count"]  # a job per batch, none per cell
     assert all(re.search(r"gres[/:]gpu[:=]1", line) for line in batch_jobs), batch_jobs[0]
-    trained = json.loads((slurm / "results" / "trained" / "index.json").read_text())
-    assert all(c["file"].startswith("batches/") for c in trained["cells"])
+    assert all("JobState=COMPLETED" in line for line in jobs)
+    trained = json.loads((slurm.results / "trained" / "index.json").read_text())
+    assert all(c["file"].startswith("splats/s") for c in trained["cells"])
     for name in ["trained/index.json", "trained/cells.pack.bin"] + [f"trained/{c['file']}" for c in trained["cells"]]:
-        assert (local / "results" / name).read_bytes() == (slurm / "results" / name).read_bytes(), name
+        assert (local.results / name).read_bytes() == (slurm.results / name).read_bytes(), name

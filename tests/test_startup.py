@@ -5,8 +5,7 @@ import time
 
 import pytest
 
-from helios import jobs
-from helios import startup
+from helios import jobs, startup
 
 
 def test_startup_line_reports_each_phase_in_order(tmp_path, monkeypatch):

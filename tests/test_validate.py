@@ -5,13 +5,11 @@ import os
 import shutil
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
-import yaml
 
-from tests.conftest import REPO, TINY_LEVELS, TINY_VALIDATE
+from tests.conftest import REPO, TINY_VALIDATE
 
 pytestmark = pytest.mark.slow
 
@@ -26,16 +24,9 @@ def validate(results, *args):
 
 
 @pytest.fixture(scope="module")
-def finished_run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("run")
-    (work / "config.yaml").write_text(yaml.safe_dump({
-        "output_dir": "results", "catalog": {"synthetic": {"stars": 3000, "seed": 4}},
-        "select": {"mode": "all"}, "grid": {"n_theta": 2, "n_phi": 2, "base": 10.0}, "levels": TINY_LEVELS,
-        "validate": TINY_VALIDATE}))
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
-                             "--configfile", str(work / "config.yaml"), "--cores", "2"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    return work / "results"
+def finished_run(tiny_levels_run):
+    """The results of the session's run of .test/config.yaml (levels); tests that damage them work on a copy."""
+    return tiny_levels_run.results
 
 
 @pytest.fixture
@@ -51,7 +42,8 @@ def test_intact_run_passes(finished_run):
 
 
 def levels_file(results):
-    return max((results / "trained" / "levels").glob("*.levels.parquet"), key=lambda p: p.stat().st_size)
+    """The largest levels table: trained/levels/JOB/CELL.levels.parquet (a job per cell)."""
+    return max((results / "trained" / "levels").glob("*/*.levels.parquet"), key=lambda p: p.stat().st_size)
 
 
 def test_missing_cell_file(run_copy):
@@ -59,7 +51,8 @@ def test_missing_cell_file(run_copy):
     levels.unlink()
     result = validate(run_copy)
     assert result.returncode == 1
-    assert f"[FAIL] trained checksums: levels/{levels.name} missing" in result.stdout
+    cell = levels.name.split(".")[0]
+    assert f"[FAIL] trained checksums: levels/{cell}/{cell}.levels.parquet missing" in result.stdout
 
 
 def test_checksum_mismatch(run_copy):
@@ -68,7 +61,8 @@ def test_checksum_mismatch(run_copy):
     raw[-1] ^= 0xFF
     levels.write_bytes(bytes(raw))
     result = validate(run_copy)
-    assert result.returncode == 1 and f"levels/{levels.name} checksum mismatch" in result.stdout
+    cell = levels.name.split(".")[0]
+    assert result.returncode == 1 and f"levels/{cell}/{cell}.levels.parquet checksum mismatch" in result.stdout
 
 
 @pytest.mark.parametrize("damage", ["gaussian moved", "remainder magnitude"])
@@ -133,10 +127,10 @@ def test_pack_and_pack_info(finished_run, tmp_path):
     assert bad.returncode == 1 and "helios: error:" in bad.stderr and "Traceback" not in bad.stderr
 
 
-def test_a_failed_check_fails_the_workflow_and_keeps_its_record(finished_run, tmp_path):
+def test_a_failed_check_fails_the_workflow_and_keeps_its_record(tiny_levels_run, tmp_path):
     """validation.json (ok: false) and the report showing it stay; the check_validation step fails the run."""
-    work = Path(shutil.copytree(finished_run.parent, tmp_path / "run", symlinks=True))  # the module's run stays intact
-    results = work / finished_run.name
+    work = tiny_levels_run.copy(tmp_path / "run")  # the session's run stays intact
+    results = work / tiny_levels_run.results.name
     levels = levels_file(results)
     stat = levels.stat()
     levels.write_bytes(levels.read_bytes()[:-4] + b"XXXX")

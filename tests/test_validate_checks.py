@@ -1,8 +1,11 @@
-"""The training checks of helios.validate on hand-made cell entries: each can fail, and says why."""
+"""The products' validation checks (helios.lod.product.check_levels, helios.seed.product.check_training) on hand-made
+cell entries: each can fail, and says why."""
 
 import pytest
 
-from helios.validate import Checks, Thresholds, check_levels, check_training
+from helios.checks import Checks, Thresholds
+from helios.lod.product import check_levels
+from helios.seed.product import check_training
 
 
 def cell(cell_id, loss=(1.0, 0.5), psnr=(20.0, 25.0), status="ok"):

@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 
 from helios.build import build
+from helios.checks import Checks
 from helios.grid import Grid
 from helios.ingest import IngestOptions
 from helios.pack import PackBlock, PackCell, PackReader, write_pack
-from helios.trained_index import pack_universe
-from helios.validate import Checks, _check_pack
+from helios.pack.assembly import pack_universe
+from helios.validate import _check_pack
 
 
 @pytest.fixture(scope="module")

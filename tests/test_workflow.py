@@ -1,8 +1,6 @@
 """Real Snakemake runs of the workflow on small configs."""
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 
@@ -13,22 +11,17 @@ import pytest
 import yaml
 
 from helios.batching import plan_batches
-from tests.conftest import REPO, TEST_CONFIG, TINY_TRAIN, archive_csv, bulk_csv, planned_jobs
+from tests.conftest import REPO, TEST_CONFIG, TINY_TRAIN, archive_csv, planned_jobs, snakemake_command
 
 pytestmark = pytest.mark.slow
 
 
-def command(workdir, *args):
-    return [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(workdir),
-            "--configfile", str(workdir / "config.yaml"), "--cores", "2", *args]
-
-
 def snakemake(workdir, *args):
-    return subprocess.run(command(workdir, *args), capture_output=True, text=True)
+    return subprocess.run(snakemake_command(workdir, *args), capture_output=True, text=True)
 
 
 def planned(workdir):
-    return planned_jobs(command(workdir))
+    return planned_jobs(snakemake_command(workdir))
 
 
 def write_config(workdir, **sections):
@@ -36,24 +29,9 @@ def write_config(workdir, **sections):
     (workdir / "config.yaml").write_text(yaml.safe_dump({"output_dir": "results", **sections}))
 
 
-@pytest.fixture(scope="module")
-def two_file_run(tmp_path_factory):
-    work = tmp_path_factory.mktemp("wf")
-    rows = [{"source_id": 100 + i, "ra": (i * 37.0) % 360, "dec": -60 + (i * 11) % 120, "parallax": 2.0 + (i % 50),
-             "parallax_error": 0.05, "phot_g_mean_mag": 5 + (i % 10) * 0.5, "bp_rp": 0.3 + (i % 7) * 0.3} for i in range(400)]
-    bulk_csv(work / "GaiaSource_000000-000001.csv.gz", rows[:250])
-    archive_csv(work / "query.csv", ["SOURCE_ID", "RA", "DEC", "PARALLAX", "PARALLAX_ERROR", "PHOT_G_MEAN_MAG"],
-                [[r["source_id"], r["ra"], r["dec"], r["parallax"], r["parallax_error"], r["phot_g_mean_mag"]] for r in rows[250:]]
-                + [[999, 10.0, 95.0, 1.0, 0.1, 7.0]])  # dec out of range: dropped and counted
-    write_config(work, catalog={"files": ["GaiaSource_*.csv.gz", "query.csv"], "limit": 300},
-                 grid={"n_theta": 6, "n_phi": 3}, select={"neighbors": 0, "categories": ["bright_star"]})
-    result = snakemake(work)
-    assert result.returncode == 0, result.stderr
-    return work
-
-
 def test_outputs_and_counts(two_file_run):
-    out = two_file_run / "results"
+    work = two_file_run.work
+    out = work / "results"
     summary = json.loads((out / "ingest_summary.json").read_text())
     assert summary["rows_read"] == 401 and summary["rows_kept"] == 300
     assert summary["dropped"]["invalid_position"] == 1
@@ -68,19 +46,22 @@ def test_outputs_and_counts(two_file_run):
     selection = json.loads((out / "selection.json").read_text())
     assert selection["cell_count"] > 0 and {c["id"] for c in selection["cells"]} <= {c["id"] for c in index["cells"]}
     for log in ("logs/partition.log", "logs/select.log"):
-        assert (two_file_run / log).read_text().strip()
-    assert len(list((two_file_run / "logs" / "ingest").glob("*.log"))) == 2
-    # Every selected cell was trained, one job (and log) each.
-    trained = sorted(p.stem for p in (out / "trained" / "cells").glob("*.ply"))
-    assert trained == sorted(c["id"] for c in selection["cells"])
-    for cell in trained:
-        metrics = json.loads((out / "trained" / "cells" / f"{cell}.json").read_text())
+        assert (work / log).read_text().strip()
+    assert len(list((work / "logs" / "ingest").glob("*.log"))) == 2
+    # Every selected cell was trained, one job (its folder, named by the cell, and its log) each.
+    jobs = sorted(p.name for p in (out / "trained" / "splats").iterdir())
+    assert jobs == sorted(c["id"] for c in selection["cells"])
+    for cell in jobs:
+        made = sorted(p.name for p in (out / "trained" / "splats" / cell).iterdir() if p.name != ".snakemake_timestamp")  # Snakemake's mark
+        assert made == [f"{cell}.json", f"{cell}.ply"]
+        metrics = json.loads((out / "trained" / "splats" / cell / f"{cell}.json").read_text())
         assert metrics["status"] == "ok" and metrics["backend"] == "torch"
-        assert "loss" in (two_file_run / "logs" / "train" / f"{cell}.log").read_text()
+        assert "loss" in (work / "logs" / "train" / f"{cell}.log").read_text()
 
 
 def test_gather_outputs(two_file_run):
-    out = two_file_run / "results"
+    work = two_file_run.work
+    out = work / "results"
     validation = json.loads((out / "validation.json").read_text())
     assert validation["ok"], validation
     trained = json.loads((out / "trained" / "index.json").read_text())
@@ -106,25 +87,26 @@ def test_gather_outputs(two_file_run):
     assert (site / "index.html").is_file() and (site / "vendor" / "three.module.js").is_file()
 
 
-def test_snakemake_report(two_file_run):
-    result = snakemake(two_file_run, "--report", "report.html")
+def test_snakemake_report(two_file_run, tmp_path):
+    result = snakemake(two_file_run.work, "--report", str(tmp_path / "report.html"))
     assert result.returncode == 0, result.stderr
-    page = (two_file_run / "report.html").read_text()
+    page = (tmp_path / "report.html").read_text()
     assert "convergence.png" in page and "gallery.png" in page and "sky.png" in page
 
 
-def test_config_edits_rerun_what_they_affect(two_file_run):
-    config = yaml.safe_load((two_file_run / "config.yaml").read_text())
-    assert planned(two_file_run) == {}
+def test_config_edits_rerun_what_they_affect(two_file_run, tmp_path):
+    work, edited = two_file_run.work, tmp_path / "config.yaml"  # the session's run; each edit in a config file of its own
+    config = yaml.safe_load((work / "config.yaml").read_text())
+    assert planned(work) == {}
     # Jobs after a checkpoint that must rerun are not in a dry run: a new selection hides the training jobs
-    # (test_selection_change_trains_only_new_cells runs it for real).
+    # (test_widening_the_neighbourhood_trains_only_the_new_cells runs it for real).
     gather = {"trained_index": 1, "pack": 1, "site": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
     edits = [
         ({"grid": {"n_theta": 8, "n_phi": 3}}, {"partition": 1, "select": 1, **gather}),
         ({"select": {"neighbors": 1, "categories": ["bright_star"]}}, {"select": 1, **gather}),
         (
             {"train": {**TINY_TRAIN, "iterations": 9}},
-            {"train_cell": len(list((two_file_run / "results" / "trained" / "cells").glob("*.ply"))), **gather},
+            {"train_splats": len(list((work / "results" / "trained" / "splats").glob("*/*.ply"))), **gather},
         ),
         ({"pack": {"dtype": "float16"}}, {"pack": 1, "site": 1, "validate": 1, "report": 1, "check_validation": 1, "all": 1}),
         ({"validate": {"min_median_loss_reduction": 0.001}}, {"validate": 1, "report": 1, "check_validation": 1, "all": 1}),
@@ -132,42 +114,39 @@ def test_config_edits_rerun_what_they_affect(two_file_run):
         # Each file's ingest keeps only its own `limit` brightest, so the limit reaches back to ingest.
         ({"catalog": {**config["catalog"], "limit": 200}}, {"ingest_part": 2, "partition": 1, "select": 1, **gather}),
     ]
-    try:
-        for change, expected in edits:
-            write_config(two_file_run, **{**config, **change})
-            assert planned(two_file_run) == expected, change
-    finally:
-        write_config(two_file_run, **config)
+    for change, expected in edits:
+        write_config(tmp_path, **{**config, **change})
+        assert planned_jobs(snakemake_command(work, configfile=edited)) == expected, change
 
 
-def test_batched_mode_trains_every_cell_as_per_cell_mode_does(two_file_run):
-    config = yaml.safe_load((two_file_run / "config.yaml").read_text())
-    batched = {**config, "output_dir": "batched", "train": TINY_TRAIN,
+def test_batched_mode_trains_every_cell_as_per_cell_mode_does(two_file_run, tmp_path):
+    """train_jobs.batch_cells > 1 on the universe of the per-cell run (the session's): the same rule, one job per batch,
+    the same cells."""
+    config = yaml.safe_load((two_file_run.work / "config.yaml").read_text())
+    batched = {**config, "output_dir": "batched", "universe_dir": str(two_file_run.results / "universe"), "train": TINY_TRAIN,
                "train_jobs": {"batch_cells": 3, "batch_class_width": 2}}
-    try:
-        write_config(two_file_run, **batched)
-        result = snakemake(two_file_run)
-        assert result.returncode == 0, result.stderr
-        out, per_cell = two_file_run / "batched", two_file_run / "results"
-        assert json.loads((out / "validation.json").read_text())["ok"]
-        selection = json.loads((out / "selection.json").read_text())
-        batches = sorted(p.name for p in (out / "trained" / "batches").iterdir())
-        assert batches == sorted(plan_batches(selection["cells"], 3, class_width=2))
-        assert result.stderr.count("rule train_batch:") == len(batches) < selection["cell_count"]
-        index = json.loads((out / "trained" / "index.json").read_text())
-        reference = {c["id"]: c for c in json.loads((per_cell / "trained" / "index.json").read_text())["cells"]}
-        for cell in index["cells"]:
-            assert cell["file"].startswith("batches/s") and (out / "trained" / cell["file"]).is_file()
-            metrics = json.loads((out / "trained" / cell["metrics_file"]).read_text())
-            assert metrics["status"] == "ok" and metrics["batched"]["batch"] == cell["file"].split("/")[1]
-            assert cell["metrics"]["loss_final"] == pytest.approx(reference[cell["id"]]["metrics"]["loss_final"], rel=1e-3)
-        assert (two_file_run / "logs" / "train" / f"batch-{batches[0]}.log").read_text().count("cells in") == 1
-        assert planned(two_file_run) == {}
-        write_config(two_file_run, **{**batched, "train": {**batched["train"], "iterations": 9}})
-        assert planned(two_file_run) == {"train_batch": len(batches), "trained_index": 1, "pack": 1, "site": 1, "report": 1, "validate": 1,
-                                         "check_validation": 1, "all": 1}
-    finally:
-        write_config(two_file_run, **config)
+    write_config(tmp_path, **batched)
+    result = snakemake(tmp_path)
+    assert result.returncode == 0, result.stderr
+    out, per_cell = tmp_path / "batched", two_file_run.results
+    assert json.loads((out / "validation.json").read_text())["ok"]
+    selection = json.loads((out / "selection.json").read_text())
+    batches = sorted(p.name for p in (out / "trained" / "splats").iterdir())
+    assert batches == sorted(plan_batches(selection["cells"], 3, class_width=2))
+    assert result.stderr.count("rule train_splats:") == len(batches) < selection["cell_count"]
+    index = json.loads((out / "trained" / "index.json").read_text())
+    reference = {c["id"]: c for c in json.loads((per_cell / "trained" / "index.json").read_text())["cells"]}
+    assert sorted(c["id"] for c in index["cells"]) == sorted(reference)
+    for cell in index["cells"]:
+        assert cell["file"].startswith("splats/s") and cell["file"].endswith(f"/{cell['id']}.ply") and (out / "trained" / cell["file"]).is_file()
+        metrics = json.loads((out / "trained" / cell["metrics_file"]).read_text())
+        assert metrics["status"] == "ok" and metrics["batched"]["batch"] == cell["file"].split("/")[1]
+        assert cell["metrics"]["loss_final"] == pytest.approx(reference[cell["id"]]["metrics"]["loss_final"], rel=1e-3)
+    assert (tmp_path / "logs" / "train" / f"{batches[0]}.log").read_text().count("cells in") == 1
+    assert planned(tmp_path) == {}
+    write_config(tmp_path, **{**batched, "train": {**batched["train"], "iterations": 9}})
+    assert planned(tmp_path) == {"train_splats": len(batches), "trained_index": 1, "pack": 1, "site": 1, "report": 1, "validate": 1,
+                                 "check_validation": 1, "all": 1}
 
 
 def test_bad_catalogue_fails_the_workflow_cleanly(tmp_path):
@@ -188,29 +167,22 @@ def test_invalid_config_is_rejected(tmp_path):
     assert result.returncode != 0 and "0.5 is less than or equal to the minimum of 1" in output
 
 
-def test_synthetic_sky_run_where_node_is_missing(tmp_path):
+def test_synthetic_sky_run_where_node_is_missing(tiny_starfield_run_without_node):
     """A machine without the client's npm install (a cluster's login node without Node): everything but the site
-    is built, the run says once how to build the site, and exits 0."""
-    client = tmp_path / "client"
-    shutil.copytree(REPO / "client", client, ignore=shutil.ignore_patterns("node_modules"))
-    write_config(tmp_path, catalog={"synthetic": {"stars": 3000, "seed": 2}}, select={"mode": "all"})
-    result = subprocess.run(command(tmp_path), capture_output=True, text=True, env={**os.environ, "HELIOS_CLIENT": str(client)})
-    assert result.returncode == 0, result.stderr
-    output = result.stdout + result.stderr
-    assert output.count("the web site is skipped") == 1 and "npm ci --prefix client" in output, output[-3000:]
-    assert not (tmp_path / "results" / "site").exists() and (tmp_path / "results" / "validation.ok").is_file()
-    selection = json.loads((tmp_path / "results" / "selection.json").read_text())
-    index = json.loads((tmp_path / "results" / "universe" / "index.json").read_text())
+    is built, the run says once how to build the site, and exits 0 (the fixture's run, from scratch)."""
+    run = tiny_starfield_run_without_node
+    assert run.output.count("the web site is skipped") == 1 and "npm ci --prefix client" in run.output, run.output[-3000:]
+    assert not (run.results / "site").exists() and (run.results / "validation.ok").is_file()
+    selection = json.loads((run.results / "selection.json").read_text())
+    index = json.loads((run.results / "universe" / "index.json").read_text())
     assert selection["cell_count"] == index["cell_count"] > 0
 
 
-def test_the_test_config_runs_end_to_end(tmp_path):
-    """.test/config.yaml (levels of detail, the default) as a new user would run it; helios validate and helios render
-    on what it made; config edits rerun exactly the levels they affect."""
-    run = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "2"]
-    result = subprocess.run([*run, "--configfile", str(TEST_CONFIG)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr
-    results = tmp_path / "results"
+def test_the_test_config_runs_end_to_end(tiny_levels_run, tmp_path):
+    """.test/config.yaml (levels of detail, the default) as a new user would run it (the session's run); helios validate
+    and helios render on what it made; config edits rerun exactly the levels they affect."""
+    results, output = tiny_levels_run.results, tiny_levels_run.output
+    run = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tiny_levels_run.work), "--cores", "2"]
     validation = json.loads((results / "validation.json").read_text())
     assert validation["ok"] and validation["summary"]["cells"]["trained"] == validation["summary"]["cells"]["universe"] > 3
     summary = validation["summary"]
@@ -219,8 +191,9 @@ def test_the_test_config_runs_end_to_end(tmp_path):
                            capture_output=True, text=True)
     assert again.returncode == 0 and "ok" in again.stdout.lower(), again.stdout + again.stderr
     trained = json.loads((results / "trained" / "index.json").read_text())
-    assert trained["ground_truth"] == "levels" and all(c["file"] == f"levels/{c['id']}.levels.parquet" for c in trained["cells"])
-    assert result.stderr.count("rule train_levels:") == trained["cell_count"] and "rule train_cell:" not in result.stderr
+    assert trained["ground_truth"] == "levels" and all(c["file"] == f"levels/{c['id']}/{c['id']}.levels.parquet" for c in trained["cells"])
+    assert sorted(p.name for p in (results / "trained" / "levels").iterdir()) == sorted(c["id"] for c in trained["cells"])
+    assert output.count("rule train_levels:") == trained["cell_count"] and "rule train_splats:" not in output
     assert (results / "site" / "cells.pack.bin").read_bytes() == (results / "trained" / "cells.pack.bin").read_bytes()
     report = json.loads((results / "report" / "training_metrics.json").read_text())
     assert report["ground_truth"] == "levels" and len(report["aggregate"]["levels_beside_points"]) == 4
@@ -247,25 +220,33 @@ def test_the_test_config_runs_end_to_end(tmp_path):
                              ({"train": {**config["train"], "learning_rate": 0.5}}, {})):
         (tmp_path / "edited.yaml").write_text(yaml.safe_dump({**config, **change}, sort_keys=False))  # key order is part of params
         assert planned_jobs([*run, "--configfile", str(tmp_path / "edited.yaml")]) == expected, change
-    # Batched level jobs (train_jobs.batch_cells: 3) on the same universe: fewer jobs, the same levels byte for byte.
+
+
+def test_batched_level_jobs_make_the_same_levels(tiny_levels_run, tmp_path):
+    """Batched level jobs (train_jobs.batch_cells: 3) on the universe of .test/config.yaml's run: the same rule, fewer
+    jobs, the same levels byte for byte."""
+    results = tiny_levels_run.results
+    trained = json.loads((results / "trained" / "index.json").read_text())
+    config = yaml.safe_load(TEST_CONFIG.read_text())
     batched = {**config, "output_dir": "batched", "universe_dir": str(results / "universe"),
                "train_jobs": {**config.get("train_jobs", {}), "batch_cells": 3}}
-    (tmp_path / "batched.yaml").write_text(yaml.safe_dump(batched, sort_keys=False))
-    done = subprocess.run([*run, "--configfile", str(tmp_path / "batched.yaml")], capture_output=True, text=True)
+    (tmp_path / "config.yaml").write_text(yaml.safe_dump(batched, sort_keys=False))
+    done = snakemake(tmp_path)
     assert done.returncode == 0, done.stderr
     out = tmp_path / "batched"
     assert json.loads((out / "validation.json").read_text())["ok"]
     plan = plan_batches(json.loads((out / "selection.json").read_text())["cells"], 3, class_width=2)
-    assert sorted(p.name for p in (out / "trained" / "level_batches").iterdir()) == sorted(plan)
-    assert done.stderr.count("rule train_levels_batch:") == len(plan) < trained["cell_count"] and "rule train_levels:" not in done.stderr
+    assert sorted(p.name for p in (out / "trained" / "levels").iterdir()) == sorted(plan)
+    assert done.stderr.count("rule train_levels:") == len(plan) < trained["cell_count"]
     cells = json.loads((out / "trained" / "index.json").read_text())["cells"]
     assert sorted(c["id"] for c in cells) == sorted(c["id"] for c in trained["cells"])
     for cell in cells:
         batch = next(name for name, ids in plan.items() if cell["id"] in ids)
-        assert cell["file"] == f"level_batches/{batch}/{cell['id']}.levels.parquet"
-        assert (out / "trained" / cell["file"]).read_bytes() == (results / "trained" / "levels" / f"{cell['id']}.levels.parquet").read_bytes()
+        assert cell["file"] == f"levels/{batch}/{cell['id']}.levels.parquet"
+        per_cell = results / "trained" / "levels" / cell["id"] / f"{cell['id']}.levels.parquet"
+        assert (out / "trained" / cell["file"]).read_bytes() == per_cell.read_bytes()
     assert (out / "trained" / "cells.pack.bin").read_bytes() == (results / "trained" / "cells.pack.bin").read_bytes()
-    assert " in batch " in (tmp_path / "logs" / "levels" / f"batch-{sorted(plan)[0]}.log").read_text()
+    assert " in batch " in (tmp_path / "logs" / "levels" / f"{sorted(plan)[0]}.log").read_text()
 
 
 def test_batches_with_densification_are_refused_before_any_job(tmp_path):

@@ -1,5 +1,5 @@
 // Reading cells.pack.bin (docs/pack-format.md) over HTTP byte ranges: the header, then the directory,
-// then single blocks.  Every check of the Python reader (helios/pack.py) is made here too, so that a
+// then single blocks.  Every check of the Python reader (helios/pack/format.py) is made here too, so that a
 // truncated or corrupt pack gives a clear message naming the file and the problem, never a wrong sky.
 // Values read from the file appear in messages escaped (show), never raw.
 

@@ -9,10 +9,11 @@ three methods; with ``f = None`` each cell is drawn at the fraction the level ru
 - ``cut``: the magnitude cut, the ``f N`` brightest stars and nothing for the rest (what Gaia Sky
   and Celestia do);
 - ``clustered``: the level's brightest stars as points and the light of the rest in untrained
-  Gaussians (:mod:`helios.lod.cluster`);
+  Gaussians (:mod:`helios.lod.cluster`), ``point_share`` of its bytes on the points;
 - ``trained``: the same level as the workflow trained it (a :class:`helios.lod.sources.TrainedLevels`
   given as ``trained``; a cell without trained levels is drawn as points).  Several trained runs
-  compare side by side when ``trained`` maps method names to sources (their ladders must agree).
+  compare side by side when ``trained`` maps method names to sources (their ladders must agree: each
+  source's level of the same ``number`` is drawn).
 
 Scores compare tone-mapped images (``docs/photometry.md``): PSNR and SSIM, the total flux's
 relative error, and star completeness (the stars visible in the reference, at or brighter than the
@@ -21,7 +22,8 @@ limiting magnitude, that the level image shows within 1 px at half their referen
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,8 +34,9 @@ from scipy.ndimage import maximum_filter
 
 from helios import photometry
 from helios.cameras import Views, camera_position
+from helios.errors import HeliosError
 from helios.lod.cluster import GlowGaussians, cluster_gaussians
-from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, Level, cell_ladder, level, magnitude_cut
+from helios.lod.ladder import DEFAULT_POINT_SHARE, GAUSSIAN_BYTES, POINT_BYTES, Level, cell_ladder, level, magnitude_cut
 from helios.lod.rule import choose_level_in_view
 from helios.measure import project
 from helios.render.glow import CoarseGrids
@@ -79,21 +82,38 @@ def visible_xy(cell: Any, views: Views, eye: np.ndarray, limiting_mag: float = p
     return np.stack([x[shown], y[shown]], 1)
 
 
-def rule_fraction(cell: Any, entry: dict[str, Any], views: Views, limiting_mag: float, source: Any = None) -> float | None:
-    """The fraction the level rule draws ``cell`` at from camera 0 (``None``: points), chosen from the
-    levels ``source`` has for it (default: the default ladder)."""
-    levels = cell_ladder(cell.abs_mag) if source is None else source.ladder(cell)
-    chosen = choose_level_in_view(levels, entry, views, limiting_mag)
-    return None if chosen is None else chosen.fraction
+def rule_level(cell: Any, entry: dict[str, Any], views: Views, limiting_mag: float, source: Any = None,
+               point_share: float = DEFAULT_POINT_SHARE) -> Level | None:
+    """The level the level rule draws ``cell`` at from camera 0 (``None``: points), chosen from the
+    levels ``source`` has for it (default: the default ladder, ``point_share`` of its bytes on points)."""
+    levels = cell_ladder(cell.abs_mag, point_share) if source is None else source.ladder(cell)
+    return choose_level_in_view(levels, entry, views, limiting_mag)
+
+
+def level_of_fraction(levels: Sequence[Level], fraction: float) -> Level | None:
+    """The level of ``levels`` (a cell's ladder) of ``fraction`` as given (a config's or a command line's number),
+    or ``None``: the cell has none."""
+    return next((lv for lv in levels if math.isclose(lv.fraction, fraction, rel_tol=1e-9, abs_tol=0.0)), None)
+
+
+def same_level(levels: Sequence[Level], planned: Level) -> Level:
+    """The level of ``levels`` (another source's ladder of the same cell) numbered as ``planned``."""
+    found = next((lv for lv in levels if planned.number is not None and lv.number == planned.number), None)
+    if found is None:
+        raise HeliosError(f"no level number {planned.number} (fraction {planned.fraction:g}) among {[lv.number for lv in levels]}: "
+                          "the sources' ladders must agree")
+    return found
 
 
 def level_images(universe: Any, views: Views, fraction: float | None, methods: Iterable[str] = METHODS,
                  near_factor: float = 1.0, limiting_mag: float = photometry.DEFAULT_LIMITING_MAG,
-                 cache: LevelCache | None = None, trained: Any = None, device: str | torch.device = "cpu") -> LevelImages:
+                 cache: LevelCache | None = None, trained: Any = None, device: str | torch.device = "cpu",
+                 point_share: float = DEFAULT_POINT_SHARE) -> LevelImages:
     """Render ``methods`` for camera 0 of ``views`` with every far cell at ``fraction`` (``None``: as the rule picks).
     With ``trained`` (a :class:`helios.lod.sources.LevelSource`, method ``"trained"``, or a mapping of method
     names to sources) only the cells it has that level for are drawn at a level, by every method; the others
-    are points for all, at equal bytes."""
+    are points for all, at equal bytes.  Without, the levels are the ladder of ``point_share`` (the share of
+    each level's bytes spent on points; with ``trained`` the first source's ladder sets it)."""
     methods = list(methods)
     sources = trained if isinstance(trained, dict) else ({} if trained is None else {"trained": trained})
     ladder_source = next(iter(sources.values()), None)  # whose ladder the rule and the equal bytes follow
@@ -109,14 +129,17 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
         cell = universe.read(entry)
         n = len(cell.abs_mag)
         near = np.linalg.norm(eye - np.asarray(entry["centre_pc"])) <= near_factor * float(entry["radius_pc"])
-        # By the rule, from the trained levels when given: every method then draws the same level (equal bytes),
-        # also where the workflow trained fewer fractions than the default ladder has.
-        at = fraction if fraction is not None else rule_fraction(cell, entry, views, limiting_mag, ladder_source)
         visible.append(visible_xy(cell, views, eye, limiting_mag))
         # The level every method spends the bytes of: the one the sources have, so that (b) is their start.  A cell
-        # without it (not selected by the workflow) is points for every method, so the bytes stay equal.
-        planned = None if at is None else (level(n, at) if ladder_source is None
-                                           else next((lv for lv in ladder_source.ladder(cell) if lv.fraction == at), None))
+        # without it (not selected by the workflow) is points for every method, so the bytes stay equal.  By the
+        # rule, from the trained levels when given: every method then draws the same level (equal bytes), also
+        # where the workflow trained fewer fractions than the default ladder has.
+        if fraction is None:
+            planned = rule_level(cell, entry, views, limiting_mag, ladder_source, point_share)
+        elif ladder_source is None:
+            planned = level(n, fraction, point_share)
+        else:
+            planned = level_of_fraction(ladder_source.ladder(cell), fraction)
         if near or planned is None:
             draw_level(cell, n, None, views, every_star, device=device)
             for method in methods:
@@ -128,7 +151,7 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
             elif method == "cut":
                 keep, gaussians = magnitude_cut(n, planned), None
             elif method in sources:
-                chosen = next(lv for lv in sources[method].ladder(cell) if lv.fraction == at)
+                chosen = same_level(sources[method].ladder(cell), planned)
                 keep, gaussians = chosen.n_points, sources[method].gaussians(cell, chosen)
             else:
                 keep, gaussians = cache.get(cell, planned)

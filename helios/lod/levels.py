@@ -1,6 +1,7 @@
 """A cell's ladder of levels, built: the brightest stars as points, the rest clustered and trained.
 
-For each fraction of the ladder (:mod:`helios.lod.ladder`) the stars after the level's point prefix
+For each fraction of the ladder (:mod:`helios.lod.ladder`; ``fractions`` and ``point_share`` of the
+options, :class:`helios.lod.options.LevelOptions`) the stars after the level's point prefix
 are clustered into its Gaussians (:mod:`helios.lod.cluster`), which are then trained to those stars'
 light seen from where the level is used (:mod:`helios.lod.train`).  A level is not trained when
 there is nothing to learn: when it has a Gaussian for every remaining star (each one is then that
@@ -9,66 +10,20 @@ star, exactly) or when training is switched off (``iterations: 0``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import torch
 
 from helios import photometry
-from helios.config import from_mapping
-from helios.errors import HeliosError
 from helios.lod.cluster import GlowGaussians, cluster_gaussians
-from helios.lod.ladder import GAUSSIAN_BYTES, LEVEL_FRACTIONS, POINT_BYTES, Level, level
-from helios.lod.train import LevelTrainOptions, LevelTrainReport, train_level
+from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, Level, ladder
+from helios.lod.options import LevelOptions  # the config's levels: section, also imported from here
+from helios.lod.train import LevelTrainReport, train_level
 
 #: A one-star cluster's Gaussian is a point this small, relative to the cell's bounding radius.
 FLOOR_RELATIVE = 1e-4
-
-
-@dataclass(frozen=True)
-class LevelOptions:
-    """How a cell's levels are made (the config's ``levels:`` section; the schema describes each field)."""
-
-    fractions: tuple[float, ...] = LEVEL_FRACTIONS
-    iterations: int = 200
-    image_size: int = 96
-    views_per_iter: int = 4
-    train_views: int = 24
-    eval_views: int = 8
-    distance_range: tuple[float, float] = (2.0, 6.0)
-    learning_rate: float = 0.01
-    learning_rate_gaussians: int | None = None
-    train_colours: bool = True
-    eval_every: int = 20
-
-    def __post_init__(self) -> None:
-        fractions = tuple(float(f) for f in self.fractions)
-        if not fractions or any(not 0 < f < 1 for f in fractions) or list(fractions) != sorted(set(fractions)):
-            raise HeliosError(f"levels.fractions {list(self.fractions)}: give increasing fractions between 0 and 1")
-        near, far = self.distance_range
-        if not 1 < near <= far:
-            raise HeliosError(f"levels.distance_range {list(self.distance_range)}: give [near, far] bounding radii, 1 < near <= far")
-        if self.views_per_iter > self.train_views:
-            raise HeliosError(f"levels.views_per_iter {self.views_per_iter} is more than levels.train_views {self.train_views}")
-        object.__setattr__(self, "fractions", fractions)
-        object.__setattr__(self, "distance_range", (float(near), float(far)))
-
-    @classmethod
-    def from_mapping(cls, values: dict[str, Any]) -> LevelOptions:
-        values = dict(values)
-        for key in ("fractions", "distance_range"):
-            if key in values:
-                values[key] = tuple(values[key])
-        return from_mapping(cls, values, "levels setting(s)")
-
-    def as_dict(self) -> dict[str, Any]:
-        return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in fields(self)}
-
-    def train_options(self) -> LevelTrainOptions:
-        """The training settings among these options (every field both classes have)."""
-        shared = {f.name for f in fields(LevelTrainOptions)} & {f.name for f in fields(self)}
-        return LevelTrainOptions(**{name: getattr(self, name) for name in shared})
 
 
 @dataclass
@@ -94,8 +49,8 @@ def build_cell_levels(positions: np.ndarray, colours: np.ndarray, abs_mag: np.nd
     radius = float(radius) if radius > 0 else 1.0
     luminosity = photometry.luminosity(abs_mag)
     levels = []
-    for number, fraction in enumerate(options.fractions, 1):
-        chosen = level(len(abs_mag), fraction)
+    for number, chosen in enumerate(ladder(len(abs_mag), options.fractions, options.point_share), 1):  # number == chosen.number
+        fraction = chosen.fraction
         rest = slice(chosen.n_points, None)
         level_seed = (seed + number * 7919) % 2**31
         start = cluster_gaussians(positions[rest], luminosity[rest], colours[rest], chosen.n_gaussians, level_seed,
@@ -110,7 +65,7 @@ def build_cell_levels(positions: np.ndarray, colours: np.ndarray, abs_mag: np.nd
             built.not_trained_because = "training off (iterations 0)"
         else:
             built.gaussians, built.report = train_level(positions[rest], abs_mag[rest], colours[rest], start, centre, radius,
-                                                        level_seed, options.train_options(), device)
+                                                        level_seed, options, device)
         levels.append(built)
         if progress is not None:
             trained = (f"held-out loss {built.report.loss_clustered:.4g} -> {built.report.loss_trained:.4g} "

@@ -12,29 +12,30 @@ import numpy as np
 from helios.errors import HeliosError
 from helios.lod.cluster import GlowGaussians
 from helios.lod.compare import LevelCache
-from helios.lod.ladder import LEVEL_FRACTIONS, Level, with_remainder
+from helios.lod.ladder import DEFAULT_POINT_SHARE, LEVEL_FRACTIONS, Level, with_remainder
 from helios.lod.ladder import ladder as ladder_of
 from helios.lod.store import read_cell_levels
-from helios.trained_index import read_trained_index
+from helios.universe import read_trained_index
 
 
 class LevelSource(Protocol):
     def ladder(self, cell: Any) -> list[Level]:
-        """The levels of ``cell`` (a :class:`helios.render.sky.CellPoints`), each with its
-        ``remainder_abs_mag``; empty: it is drawn as points only."""
+        """The levels of ``cell`` (a :class:`helios.universe.CellPoints`), each with its
+        ``remainder_abs_mag`` and its ``number``; empty: it is drawn as points only."""
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
-        """The Gaussians of one of its levels, in the universe's frame."""
+        """The Gaussians of one of its levels (from :meth:`ladder`), in the universe's frame."""
 
 
 class ClusteredLevels:
-    """Every cell has the default ladder (or ``fractions``), its Gaussians clustered when first drawn (not trained)."""
+    """Every cell has the default ladder (or ``fractions``, ``point_share`` of each level's bytes on points), its
+    Gaussians clustered when first drawn (not trained)."""
 
-    def __init__(self, seed: int = 0, fractions: tuple[float, ...] = LEVEL_FRACTIONS) -> None:
-        self.cache, self.fractions = LevelCache(seed), tuple(fractions)
+    def __init__(self, seed: int = 0, fractions: tuple[float, ...] = LEVEL_FRACTIONS, point_share: float = DEFAULT_POINT_SHARE) -> None:
+        self.cache, self.fractions, self.point_share = LevelCache(seed), tuple(fractions), point_share
 
     def ladder(self, cell: Any) -> list[Level]:
-        return with_remainder(ladder_of(len(cell.abs_mag), self.fractions), cell.abs_mag)
+        return with_remainder(ladder_of(len(cell.abs_mag), self.fractions, self.point_share), cell.abs_mag)
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
         return self.cache.get(cell, chosen)[1]
@@ -68,11 +69,13 @@ class TrainedLevels:
         if entry["star_count"] != len(cell.abs_mag):
             raise HeliosError(f"cell {cell.cell_id}: the trained levels were made from {entry['star_count']} stars, the universe "
                               f"has {len(cell.abs_mag)}; rerun the workflow")
-        return with_remainder([Level(level["fraction"], level["points"], level["gaussians"]) for level in entry["levels"]], cell.abs_mag)
+        return with_remainder([Level(level["fraction"], level["points"], level["gaussians"], number=level["level"])
+                               for level in entry["levels"]], cell.abs_mag)
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
         entry = self.cells[cell.cell_id]
+        if chosen.number not in {level["level"] for level in entry["levels"]}:
+            raise HeliosError(f"cell {cell.cell_id}: no trained level number {chosen.number}; take the level from this source's ladder")
         if cell.cell_id not in self._loaded:
             self._loaded = {cell.cell_id: read_cell_levels(self.root / entry["file"], np.asarray(entry["centre_pc"]))}
-        number = next(level["level"] for level in entry["levels"] if level["fraction"] == chosen.fraction)
-        return self._loaded[cell.cell_id].get(number, GlowGaussians.empty())
+        return self._loaded[cell.cell_id].get(chosen.number, GlowGaussians.empty())  # a level of no Gaussians has no rows

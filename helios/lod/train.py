@@ -5,7 +5,7 @@ in linear flux from cameras outside the cell, ``distance_range`` bounding radii 
 framing it.  The Gaussians start as the clustered level (:mod:`helios.lod.cluster`) and are fitted
 through the additive Gaussian renderer (:mod:`helios.render.glow`), their total luminosity held at
 the stars', with Adam on an L1 loss of
-``asinh(x / softening)``: linear for faint glow, logarithmic for bright pixels, so that the faint
+``asinh(x / softening)`` (:attr:`helios.lod.options.LevelOptions.softening`): linear for faint glow, logarithmic for bright pixels, so that the faint
 light counts.  The best parameters on the held-out views are kept, starting with the clustered
 ones: training never makes a level worse on its held-out views, and says when it adds nothing.
 
@@ -24,40 +24,11 @@ import torch
 from helios import photometry
 from helios.adam import FusedAdam
 from helios.cameras import sample_views
+from helios.covariance import quat_scale_to_covar
 from helios.lod.cluster import GlowGaussians
+from helios.lod.options import LevelOptions
 from helios.render.glow import render_glow
 from helios.render.points import render_points
-from helios.covariance import quat_scale_to_covar
-
-
-@dataclass(frozen=True)
-class LevelTrainOptions:
-    iterations: int = 200
-    image_size: int = 96
-    views_per_iter: int = 4
-    train_views: int = 24
-    eval_views: int = 8
-    distance_range: tuple[float, float] = (2.0, 6.0)  # bounding radii from the centre
-    learning_rate: float = 0.01
-    #: Levels of more Gaussians than this train at ``learning_rate * learning_rate_gaussians / K``
-    #: (None: ``learning_rate`` for all).  Adam moves every parameter by about the rate each step
-    #: whatever its gradient's size, so thousands of sub-pixel Gaussians seen in a few small views
-    #: mostly move by noise at the rate that suits a hundred.
-    learning_rate_gaussians: int | None = None
-    #: False: each Gaussian keeps its cluster's luminosity-weighted colour (only shape, place and share train).
-    train_colours: bool = True
-    eval_every: int = 20
-
-    #: Flux per pixel where the loss turns from linear to logarithmic: a 16th of what a
-    #: display exposed for magnitude 6.5 shows as its faintest grey (docs/photometry.md).
-    softening: float = 1.0 / (255 * 12.92 * 16) / photometry.exposure_for(6.5)
-
-    def rate_for(self, n_gaussians: int) -> float:
-        """The learning rate of a level of ``n_gaussians`` Gaussians."""
-        reference = self.learning_rate_gaussians
-        if reference is None or n_gaussians <= reference:
-            return self.learning_rate
-        return self.learning_rate * reference / n_gaussians
 
 
 @dataclass
@@ -109,9 +80,10 @@ class _Parameters(torch.nn.Module):
 
 
 def train_level(positions: np.ndarray, abs_mag: np.ndarray, colours: np.ndarray, start: GlowGaussians, centre: np.ndarray,
-                radius: float, seed: int, options: LevelTrainOptions = LevelTrainOptions(),
+                radius: float, seed: int, options: LevelOptions = LevelOptions(),
                 device: str | torch.device = "cpu") -> tuple[GlowGaussians, LevelTrainReport]:
-    """Fit ``start`` (Gaussians in pc) to the light of the stars ``positions`` (pc); the kept Gaussians and a report."""
+    """Fit ``start`` (Gaussians in pc) to the light of the stars ``positions`` (pc); the kept Gaussians and a report.
+    Of ``options`` only the training fields count (not ``fractions`` nor ``point_share``, which make the level)."""
     torch.manual_seed(seed)
     norm_positions = (np.asarray(positions) - centre) / radius
     norm_abs_mag = np.asarray(abs_mag) + 5 * math.log10(radius)  # luminosity / radius^2

@@ -194,5 +194,5 @@ def read_ply(path: str | Path) -> dict[str, np.ndarray]:
 
 
 def ply_records(ply: dict[str, np.ndarray]) -> np.ndarray:
-    """``[N, 14]`` values of :func:`read_ply` arrays in the pack's splat order (``helios.pack_records.SPLAT_FIELDS``)."""
+    """``[N, 14]`` values of :func:`read_ply` arrays in the pack's splat order (``helios.pack.records.SPLAT_FIELDS``)."""
     return np.concatenate([ply["means"], ply["scales"], ply["quats"], ply["opacities"][:, None], ply["colors"]], axis=1)

@@ -20,9 +20,10 @@ from helios.cli import _camera_point
 from helios.landmarks import BUILTIN, load_landmarks
 from helios.pack import read_pack
 from helios.photometry import display_image
-from helios.render.sky import Universe, render_sky
+from helios.render.sky import render_sky
 from helios.serve import serve_in_background
 from helios.site import make_site
+from helios.universe import Universe
 from tests.browser.harness import browser
 
 pytestmark = pytest.mark.slow
@@ -298,8 +299,9 @@ def test_gaussians_are_drawn_as_render_glow_draws_them(site, tmp_path):
     from helios.cameras import pinhole
     from helios.lod.cluster import GlowGaussians
     from helios.pack import PackBlock, PackCell, write_pack
-    from helios.pack_records import decode_gaussians, decode_points, encode_gaussians, encode_points
-    from helios.render.sky import CellPoints, draw_level
+    from helios.pack.records import decode_gaussians, decode_points, encode_gaussians, encode_points
+    from helios.render.sky import draw_level
+    from helios.universe import CellPoints
 
     rng = np.random.default_rng(8)
     centre, stars, gaussians = np.array([100.0, 0.0, 0.0]), 200, 30

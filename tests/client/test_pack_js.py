@@ -3,7 +3,7 @@
 import numpy as np
 
 from helios.pack import PackError, read_pack, write_pack
-from helios.trained_index import pack_universe
+from helios.pack.assembly import pack_universe
 from tests.client.node import run_script
 from tests.test_pack import cells
 

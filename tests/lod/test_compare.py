@@ -5,8 +5,10 @@ import numpy as np
 import pytest
 
 from helios.cameras import pinhole
-from helios.lod.compare import LevelCache, level_images, scores
-from helios.render.sky import Universe
+from helios.errors import HeliosError
+from helios.lod.compare import LevelCache, level_images, level_of_fraction, same_level, scores
+from helios.lod.ladder import ladder
+from helios.universe import Universe
 
 
 @pytest.fixture(scope="module")
@@ -116,10 +118,36 @@ def test_cells_without_trained_levels_are_points_for_every_method(above, tmp_pat
         stem.parent.mkdir(exist_ok=True)
         level_cell(universe.root / entry["file"], f"{stem}.levels.parquet", f"{stem}.levels.json", LevelOptions(iterations=0), 0, universe.grid)
     selection = {"cells": [{"id": entry["id"]} for entry in chosen]}
-    build_trained_index(universe.index, selection, tmp_path, tmp_path / "index.json")
+    build_trained_index(universe.index, selection, tmp_path, tmp_path / "index.json",
+                        cell_files={entry["id"]: f"levels/{entry['id']}" for entry in chosen})
     trained = TrainedLevels(tmp_path, json.loads((tmp_path / "index.json").read_text()))
     result = level_images(universe, views, 0.01, ("points", "cut", "clustered", "trained"), limiting_mag=9.0, trained=trained)
     assert result.bytes["trained"] == result.bytes["clustered"] < result.bytes["points"]
     assert abs(result.bytes["clustered"] - result.bytes["cut"]) <= 0.01 * result.bytes["points"]
     # Untrained (iterations 0) levels are clustered as the comparison clusters: from 3 kpc their images agree.
     assert np.allclose(result.images["trained"], result.images["clustered"], rtol=1e-4, atol=1e-12)
+
+
+def test_the_point_share_reaches_the_levels_the_comparison_draws(above):
+    """At a point share of 0.5 the comparison's clustered levels are those of a clustered source of that share (the
+    same images), not the default's, at the same bytes."""
+    from helios.lod.sources import ClusteredLevels
+
+    universe, views, default = above
+    own = level_images(universe, views, 0.01, ("points", "clustered"), limiting_mag=9.0, point_share=0.5)
+    source = level_images(universe, views, 0.01, ("points", "trained"), limiting_mag=9.0, trained=ClusteredLevels(point_share=0.5))
+    assert np.array_equal(own.images["clustered"], source.images["trained"])
+    assert not np.array_equal(own.images["clustered"], default.images["clustered"])
+    assert abs(own.bytes["clustered"] - default.bytes["clustered"]) <= 0.01 * default.bytes["points"]
+
+
+def test_a_level_is_found_in_each_sources_ladder_by_its_number():
+    """Runs' ladders agree level for level though a fraction may differ in its last bits (0.1 + 0.2 is not 0.3):
+    each source's level is the one of the same number; a fraction given to draw at matches to within rounding."""
+    mine = ladder(10_000, (0.01, 0.03, 0.3))
+    theirs = ladder(10_000, (0.01, 0.03, 0.1 + 0.2))
+    assert theirs[2].fraction != mine[2].fraction
+    assert same_level(theirs, mine[2]) is theirs[2]
+    with pytest.raises(HeliosError, match="ladders must agree"):
+        same_level(theirs[:2], mine[2])
+    assert level_of_fraction(theirs, 0.3) is theirs[2] and level_of_fraction(theirs, 0.1) is None

@@ -5,12 +5,15 @@ import json
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from helios import photometry
 from helios.errors import HeliosError
 from helios.lod.cell_job import level_cell
+from helios.lod.ladder import DEFAULT_POINT_SHARE, POINT_BYTES, ladder
 from helios.lod.levels import LevelOptions, build_cell_levels
 from helios.lod.store import COLUMNS, read_cell_levels
+from tests.conftest import REPO
 
 QUICK = LevelOptions(fractions=(0.03, 0.3), iterations=30, image_size=32, train_views=8, eval_views=4, eval_every=10)
 
@@ -58,6 +61,55 @@ def test_bad_options_are_named():
         LevelOptions(views_per_iter=9, train_views=4)
     with pytest.raises(HeliosError, match="unknown levels setting"):
         LevelOptions.from_mapping({"iteration": 3})
+    for share in (0.0, 1.0, 1.2):
+        with pytest.raises(HeliosError, match=f"levels.point_share {share}: give a share"):
+            LevelOptions.from_mapping({"point_share": share})
+
+
+def test_each_levels_split_of_its_bytes_follows_the_point_share():
+    """Half of each level's bytes on points at a share of 0.5, 80 % at the default: the same bytes, split otherwise."""
+    positions, colours, abs_mag, centre, radius = cell_stars(n=3000)
+    split = {}
+    for share in (0.5, DEFAULT_POINT_SHARE):
+        options = LevelOptions(fractions=(0.1, 0.3), iterations=0, point_share=share)
+        built = build_cell_levels(positions, colours, abs_mag, centre, radius, seed=0, options=options)
+        assert [(lv.level.n_points, lv.level.n_gaussians) for lv in built] == [(lv.n_points, lv.n_gaussians)
+                                                                                for lv in ladder(3000, (0.1, 0.3), share)]
+        for lv in built:
+            budget = lv.level.fraction * 3000 * POINT_BYTES
+            assert abs(lv.level.n_points * POINT_BYTES - share * budget) <= POINT_BYTES
+            assert len(lv.gaussians) == lv.level.n_gaussians  # clustered: one Gaussian per cluster asked for
+        split[share] = [(lv.level.n_points, lv.level.n_gaussians) for lv in built]
+    assert all(half[0] < default[0] and half[1] > default[1] for half, default in zip(split[0.5], split[DEFAULT_POINT_SHARE]))
+
+
+def test_the_configs_point_share_reaches_a_cells_levels(sample_universe, tmp_path):
+    """levels.point_share of a config (here the default config's section, changed) is what a cell job's levels follow
+    and record; without the key, the default share."""
+    index = json.loads((sample_universe / "index.json").read_text())
+    entry = max(index["cells"], key=lambda c: c["star_count"])
+    section = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["levels"]
+    assert section["point_share"] == DEFAULT_POINT_SHARE  # the config documents the default it runs with
+    for share in (0.6, None):
+        values = {key: value for key, value in section.items() if key != "point_share"} | {"iterations": 0}
+        options = LevelOptions.from_mapping(values if share is None else {**values, "point_share": share})
+        metrics = level_cell(sample_universe / entry["file"], tmp_path / "c.parquet", tmp_path / "c.json", options, seed=1)
+        expected = DEFAULT_POINT_SHARE if share is None else share
+        assert metrics["options"]["point_share"] == expected
+        assert [(lv["points"], lv["gaussians"]) for lv in metrics["levels"]] == [
+            (lv.n_points, lv.n_gaussians) for lv in ladder(entry["star_count"], options.fractions, expected)]
+
+
+def test_the_options_each_cell_records_keep_their_order_and_read_back():
+    """A cell's levels JSON records the options (``options``): the fields before the point share in the order the
+    runs before it wrote them (their bytes are compared), the point share last, and they read back as the same
+    options.  The loss's softening is a constant, not a setting: not recorded."""
+    options = LevelOptions(fractions=(0.05, 0.2), point_share=0.6, learning_rate_gaussians=50)
+    written = options.as_dict()
+    assert list(written) == ["fractions", "iterations", "image_size", "views_per_iter", "train_views", "eval_views", "distance_range",
+                             "learning_rate", "learning_rate_gaussians", "train_colours", "eval_every", "point_share"]
+    assert LevelOptions.from_mapping(json.loads(json.dumps(written))) == options
+    assert "softening" not in written and options.softening == LevelOptions().softening > 0
 
 
 def test_a_cell_file_gives_its_levels_files_reproducibly(sample_universe, tmp_path):

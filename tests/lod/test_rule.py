@@ -1,17 +1,30 @@
+import json
 import math
+from importlib import resources
 
 import numpy as np
 import pytest
 
 from helios import photometry
+from helios.lod import rule
 from helios.lod.ladder import ladder, with_remainder
 from helios.lod.rule import choose_level, glow_is_faint, hides_no_visible_star, projected_radius_px, rule_constants
 
 
-def test_projected_radius_is_the_bounding_sphere_on_the_screen():
-    assert projected_radius_px(1.0, 0.5, 1000.0) == math.inf
-    assert projected_radius_px(1.0, 2.0, 1000.0) == pytest.approx(1000.0 * math.tan(math.pi / 6))
-    assert projected_radius_px(1.0, 1e6, 1000.0) == pytest.approx(1e-3)
+@pytest.mark.parametrize("radius, distance", [(1.0, 2.0), (10.0, 10.5), (3.0, 1e4)])
+def test_projected_radius_is_the_bounding_sphere_on_the_screen(radius, distance):
+    """Points all over the sphere, seen by a pinhole camera (focal 1000 px) looking at its centre: the farthest of
+    them from the centre's pixel is the projected radius away (its silhouette), none farther."""
+    focal = 1000.0
+    rng = np.random.default_rng(0)
+    directions = rng.normal(size=(200_000, 3))
+    on_sphere = np.array([0.0, 0.0, distance]) + radius * directions / np.linalg.norm(directions, axis=1)[:, None]
+    seen = on_sphere[on_sphere[:, 2] > 0]
+    from_centre_px = focal * np.hypot(seen[:, 0], seen[:, 1]) / seen[:, 2]
+    r = projected_radius_px(radius, distance, focal)
+    assert from_centre_px.max() <= r * (1 + 1e-12)
+    assert from_centre_px.max() >= r * (1 - 1e-3)  # sampled: the silhouette is reached within a thousandth
+    assert projected_radius_px(radius, 0.5 * radius, focal) == math.inf  # inside: it fills the screen
 
 
 def test_the_rule_draws_coarser_levels_as_a_cell_shrinks_on_the_screen_and_points_when_near():
@@ -29,10 +42,21 @@ def test_the_rule_draws_coarser_levels_as_a_cell_shrinks_on_the_screen_and_point
         assert all(other.n_points + other.n_gaussians < needed for other in coarser)
 
 
-def test_the_rule_constants_are_a_versioned_file_the_client_can_read():
-    constants = rule_constants()
-    assert constants["format"] == "helios-level-rule" and constants["version"] == 3 and constants["pixels_per_primitive"] > 0
-    assert 0 < constants["faint_glow_stars_per_pixel"] < 1
+def test_the_rule_constants_are_a_versioned_file_the_client_can_read(monkeypatch):
+    """The rule's constants are plain JSON in the package's data (the site hands the same object to the client),
+    naming their format and an integer version a reader can check, with every constant the rule uses a number; and
+    they are what the Python rule reads: change one and its choice changes."""
+    text = resources.files("helios").joinpath("data/level_rule.json").read_text(encoding="utf-8")
+    constants = json.loads(text)  # what a client's JSON.parse gets: no comments, no Python-only values
+    assert constants == rule_constants()
+    assert isinstance(constants.get("format"), str) and constants["format"]
+    assert isinstance(constants.get("version"), int) and not isinstance(constants["version"], bool) and constants["version"] >= 1
+    for key in ("pixels_per_primitive", "faint_glow_stars_per_pixel"):
+        assert isinstance(constants.get(key), (int, float)) and math.isfinite(constants[key]) and constants[key] > 0, key
+    levels, radius, distance, focal = ladder(100_000), 10.0, 100.0, 1000.0  # r = 100 px: the 10 % level by the file's constants
+    by_the_file = choose_level(levels, radius, distance, focal)
+    monkeypatch.setattr(rule, "rule_constants", lambda: {**constants, "pixels_per_primitive": 4 * constants["pixels_per_primitive"]})
+    assert choose_level(levels, radius, distance, focal).n_gaussians < by_the_file.n_gaussians  # fewer primitives asked
 
 
 def test_the_photometric_guard_keeps_every_star_visible_from_the_cell_as_a_point():
@@ -47,11 +71,16 @@ def test_the_photometric_guard_keeps_every_star_visible_from_the_cell_as_a_point
     assert levels[0].remainder_abs_mag == -5.0 and levels[-1].remainder_abs_mag > 0
     focal, radius = 1000.0, 10.0
     for distance, unguarded, guarded in ((1e4, 0.01, 0.01), (1e3, 0.01, 0.1), (100.0, 0.1, 0.3), (58.0, 0.3, None)):
-        assert choose_level(levels, radius, distance, focal).fraction == unguarded
+        # The stars one would see from some point of the bounding sphere: at 6.5 or brighter from its nearest point.
+        visible = np.flatnonzero(photometry.apparent_magnitude(abs_mag, distance - radius) <= 6.5)
+        without_guard = choose_level(levels, radius, distance, focal)
+        assert without_guard.fraction == unguarded
         chosen = choose_level(levels, radius, distance, focal, limiting_mag=6.5)
         assert (chosen.fraction if chosen else None) == guarded
-        if chosen is not None:  # the brightest star in its Gaussians is below the limit from the cell's nearest point
-            assert photometry.apparent_magnitude(chosen.remainder_abs_mag, distance - radius) > 6.5
+        kept_as_points = len(abs_mag) if chosen is None else chosen.n_points  # a prefix: the brightest stars
+        assert np.all(visible < kept_as_points)  # every visible star is a point, none in a Gaussian
+        if guarded != unguarded:  # where the guard changed the choice, the screen's choice would have hidden some
+            assert np.any(visible >= without_guard.n_points)
     assert hides_no_visible_star(with_remainder(ladder(3), np.zeros(3))[0], 1.0, 2.0, 6.5) is False
     assert hides_no_visible_star(ladder(3)[0], 1.0, 2.0, 6.5)  # magnitude not known: nothing to guard
 

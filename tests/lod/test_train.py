@@ -6,9 +6,10 @@ import torch
 
 from helios import photometry
 from helios.lod.cluster import GlowGaussians, cluster_gaussians
-from helios.lod.train import LevelTrainOptions, train_level
+from helios.lod.options import LevelOptions
+from helios.lod.train import train_level
 
-OPTIONS = LevelTrainOptions(iterations=60, image_size=32, train_views=8, eval_views=4, eval_every=10, learning_rate=0.02)
+OPTIONS = LevelOptions(iterations=60, image_size=32, train_views=8, eval_views=4, eval_every=10, learning_rate=0.02)
 
 
 def flattened_cluster(seed=0, n=400):
@@ -60,7 +61,7 @@ def test_training_fits_the_held_out_views_better_than_the_clustered_start_and_ke
 
 def test_without_improvement_the_clustered_gaussians_are_kept_unchanged():
     positions, abs_mag, colours, start, centre, radius = clustered_start(2, seed=1)
-    options = LevelTrainOptions(iterations=10, image_size=32, train_views=8, eval_views=4, eval_every=10, learning_rate=1e3)  # diverges
+    options = LevelOptions(iterations=10, image_size=32, train_views=8, eval_views=4, eval_every=10, learning_rate=1e3)  # diverges
     kept, report = train_level(positions, abs_mag, colours, start, centre, radius, seed=0, options=options)
     assert report.best_step == 0 and report.loss_trained == report.loss_clustered
     assert np.allclose(kept.means, start.means) and np.allclose(kept.covariances, start.covariances, rtol=1e-9, atol=1e-12)
@@ -68,19 +69,19 @@ def test_without_improvement_the_clustered_gaussians_are_kept_unchanged():
 
 
 def test_the_learning_rate_falls_with_the_number_of_gaussians_above_the_reference():
-    options = LevelTrainOptions(learning_rate=0.01, learning_rate_gaussians=100)
+    options = LevelOptions(learning_rate=0.01, learning_rate_gaussians=100)
     assert options.rate_for(50) == options.rate_for(100) == 0.01
     assert options.rate_for(1000) == pytest.approx(0.001)
-    assert LevelTrainOptions(learning_rate=0.01).rate_for(10**6) == 0.01  # None: one rate for every level
+    assert LevelOptions(learning_rate=0.01).rate_for(10**6) == 0.01  # None: one rate for every level
 
 
 def test_a_big_level_trains_at_its_scaled_rate():
     positions, abs_mag, colours, start, centre, radius = clustered_start(8)
     small = dict(iterations=20, image_size=32, train_views=8, eval_views=4, eval_every=5)
     scaled = train_level(positions, abs_mag, colours, start, centre, radius, 0,
-                         LevelTrainOptions(**small, learning_rate=0.02, learning_rate_gaussians=2))[1]
-    quarter = train_level(positions, abs_mag, colours, start, centre, radius, 0, LevelTrainOptions(**small, learning_rate=0.005))[1]
-    unscaled = train_level(positions, abs_mag, colours, start, centre, radius, 0, LevelTrainOptions(**small, learning_rate=0.02))[1]
+                         LevelOptions(**small, learning_rate=0.02, learning_rate_gaussians=2))[1]
+    quarter = train_level(positions, abs_mag, colours, start, centre, radius, 0, LevelOptions(**small, learning_rate=0.005))[1]
+    unscaled = train_level(positions, abs_mag, colours, start, centre, radius, 0, LevelOptions(**small, learning_rate=0.02))[1]
     assert scaled.curve == quarter.curve  # 0.02 x 2 / 8 Gaussians
     assert scaled.curve != unscaled.curve
 
@@ -92,3 +93,12 @@ def test_with_colours_frozen_each_gaussian_keeps_its_clusters_colour():
     assert report.best_step > 0 and not np.allclose(frozen.means, start.means)  # it trained
     assert np.allclose(frozen.colours, start.colours, rtol=1e-12)
     assert not np.allclose(free.colours, start.colours, rtol=1e-6)
+
+
+def test_a_levels_ladder_settings_do_not_change_its_training():
+    """The levels: section is one options class; training reads its training fields, not the ladder's."""
+    positions, abs_mag, colours, start, centre, radius = clustered_start(2)
+    quick = replace(OPTIONS, iterations=10, eval_every=5)
+    report = train_level(positions, abs_mag, colours, start, centre, radius, 0, quick)[1]
+    other_ladder = train_level(positions, abs_mag, colours, start, centre, radius, 0, replace(quick, fractions=(0.5,), point_share=0.3))[1]
+    assert report.curve == other_ladder.curve and report.best_step > 0

@@ -13,7 +13,8 @@ from helios.errors import HeliosError
 from helios.landmarks import find_landmark, load_landmarks
 from helios.measure import project, sky_photometry
 from helios.render.points import render_points
-from helios.render.sky import Universe, find_universe, render_sky
+from helios.render.sky import render_sky
+from helios.universe import Universe, find_universe
 
 
 @pytest.fixture

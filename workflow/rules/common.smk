@@ -4,9 +4,10 @@ import os
 from snakemake.logging import logger
 from snakemake.utils import validate
 
-from helios.batching import plan_batches
+from helios.batching import plan_jobs
 from helios.trained_index import config_hash
 from helios.inputs import SYNTHETIC_PART, expand_catalog_files, part_name
+from helios.products import product
 from helios.provenance import code_version
 
 validate(config, workflow.source_path("../../config/config.schema.yaml"))
@@ -72,25 +73,20 @@ def landmarks_input(wildcards):
 # What each cell is trained to (the rules' params: an edit retrains) and how the training jobs run (not params).
 TRAIN = config["train"]
 LEVELS = config["levels"]
-# ground_truth levels: each selected cell's levels of detail (rule train_levels, one job per cell, or
-# train_levels_batch, batch_cells cells a job); otherwise the seed trainer's splats (rules train_cell /
-# train_batch, with the train: section).
-LEVELS_MODE = TRAIN["ground_truth"] == "levels"
+# The product a selected cell becomes (train.ground_truth; helios/products.py): its rule trains a batch of
+# cells per job (workflow/rules/levels.smk, splats.smk), one cell per job unless train_jobs.batch_cells > 1.
+PRODUCT = product(TRAIN["ground_truth"])
+PRODUCT.check_config(config)
+# Its module: part of the code version of every gather step that asks it.
+PRODUCT_MODULE = type(PRODUCT).__module__
 JOBS = config["train_jobs"]
 BATCH_CELLS = JOBS["batch_cells"]
-if BATCH_CELLS > 1 and not LEVELS_MODE and TRAIN["densify_until"] > TRAIN["densify_from"]:
-    raise ValueError(
-        f"config: train_jobs.batch_cells {BATCH_CELLS} trains cells in batches, which cannot densify, but train.densify_until "
-        f"{TRAIN['densify_until']} > train.densify_from {TRAIN['densify_from']}: set train.densify_until: 0, or train_jobs.batch_cells: 1"
-    )
-
-
 # GPUs each training job asks for; a job uses CUDA only when it was given a GPU. Nothing here depends on the
 # machine that runs Snakemake (a login node without GPUs submits GPU jobs all the same).
-GPUS_PER_TRAIN_JOB = JOBS["gpus"] if JOBS["gpus"] is not None else int(TRAIN["backend"] != "torch")
-USE_GPU = GPUS_PER_TRAIN_JOB > 0
-# Level jobs run on the CPU unless train_jobs.gpus gives them GPUs (they were built and measured there).
-GPUS_PER_LEVEL_JOB = JOBS["gpus"] or 0
+GPUS_PER_JOB = JOBS["gpus"] if JOBS["gpus"] is not None else PRODUCT.default_gpus(config)
+USE_GPU = GPUS_PER_JOB > 0
+# A training job's name: its cell's id, or its batch's (s06-000).
+JOB_NAME = r"\d+_\d+_\d+|s\d+-\d+"
 
 
 def selected_cells(wildcards):
@@ -99,44 +95,42 @@ def selected_cells(wildcards):
         return [cell["id"] for cell in json.load(handle)["cells"]]
 
 
-_BATCH_PLANS = {}
+_JOB_PLANS = {}
 
 
 def batch_plan(wildcards):
-    """Batch name -> cell ids (batched mode, train_jobs.batch_cells > 1); read once per version of the selection."""
+    """Training job name -> its cell ids (helios.batching.plan_jobs); read once per version of the selection."""
     path = checkpoints.select.get().output[0]
     key = (path, os.stat(path).st_mtime_ns)
-    if key not in _BATCH_PLANS:
+    if key not in _JOB_PLANS:
         with open(path) as handle:
-            _BATCH_PLANS[key] = plan_batches(json.load(handle)["cells"], BATCH_CELLS, JOBS["batch_class_width"])
-    return _BATCH_PLANS[key]
+            _JOB_PLANS[key] = plan_jobs(json.load(handle)["cells"], BATCH_CELLS, JOBS["batch_class_width"])
+    return _JOB_PLANS[key]
+
+
+def job_cells(wildcards):
+    """The cell files of one training job."""
+    return expand(f"{UNIVERSE}/cells/{{cell}}.parquet", cell=batch_plan(wildcards)[wildcards.batch])
 
 
 def trained_outputs(wildcards):
-    if LEVELS_MODE and BATCH_CELLS > 1:
-        return expand(f"{OUT}/trained/level_batches/{{batch}}", batch=batch_plan(wildcards))
-    if LEVELS_MODE:
-        cells = selected_cells(wildcards)
-        return expand(f"{OUT}/trained/levels/{{cell}}.levels.parquet", cell=cells) + expand(f"{OUT}/trained/levels/{{cell}}.levels.json", cell=cells)
-    if BATCH_CELLS > 1:
-        return expand(f"{OUT}/trained/batches/{{batch}}", batch=batch_plan(wildcards))
-    cells = selected_cells(wildcards)
-    return expand(f"{OUT}/trained/cells/{{cell}}.ply", cell=cells) + expand(f"{OUT}/trained/cells/{{cell}}.json", cell=cells)
+    return expand(f"{OUT}/trained/{PRODUCT.folder}/{{batch}}", batch=batch_plan(wildcards))
 
 
 def trained_cell_files(wildcards):
-    """Cell id -> its outputs' path stem under trained/, when batched (per-cell outputs need none)."""
-    if BATCH_CELLS == 1:
-        return {}
-    folder = "level_batches" if LEVELS_MODE else "batches"
-    return {cell: f"{folder}/{batch}/{cell}" for batch, cells in batch_plan(wildcards).items() for cell in cells}
+    """Cell id -> its outputs' path stem under trained/."""
+    return {cell: PRODUCT.stem(batch, cell) for batch, cells in batch_plan(wildcards).items() for cell in cells}
 
 
 # What trained outputs were made from (recorded in trained/index.json).
-# Levels depend on the train: section's seed only (its other keys are the splat trainer's).
-TRAINED_FROM = {"train": {"ground_truth": "levels", "seed": TRAIN["seed"]}, "levels": LEVELS} if LEVELS_MODE else {"train": TRAIN}
 CONFIG_HASH = config_hash(
-    {"catalog": config["catalog"], "epoch": config["epoch"], "grid": config["grid"], "select": config["select"], **TRAINED_FROM}
+    {
+        "catalog": config["catalog"],
+        "epoch": config["epoch"],
+        "grid": config["grid"],
+        "select": config["select"],
+        **PRODUCT.trained_from(config),
+    }
 )
 
 

@@ -14,7 +14,7 @@ rule trained_index:
         config_hash=CONFIG_HASH,
         ground_truth=TRAIN["ground_truth"],
         cell_files=lambda wildcards: canonical(trained_cell_files(wildcards)),
-        code=code_version("helios.trained_index"),
+        code=code_version("helios.trained_index", PRODUCT_MODULE),
     script:
         "../scripts/trained_index.py"
 
@@ -32,7 +32,7 @@ rule pack:
         "../envs/helios.yaml"
     params:
         dtype=config["pack"]["dtype"],
-        code=code_version("helios.trained_index"),
+        code=code_version("helios.pack.assembly", PRODUCT_MODULE),
     script:
         "../scripts/pack.py"
 
@@ -52,7 +52,7 @@ rule validate:
         output_dir=lambda wildcards, output: os.path.dirname(output[0]) or ".",
         universe_dir=UNIVERSE,
         thresholds=canonical(config["validate"]),
-        code=code_version("helios.validate"),
+        code=code_version("helios.validate", PRODUCT_MODULE),
     script:
         "../scripts/validate.py"
 
@@ -74,7 +74,7 @@ rule report:
     conda:
         "../envs/helios.yaml"
     params:
-        code=code_version("helios.report"),
+        code=code_version("helios.report", PRODUCT_MODULE),
     script:
         "../scripts/report.py"
 

@@ -9,7 +9,7 @@ from helios.jobs import configure_logging
 def main(smk) -> None:
     logger = configure_logging(smk.log[0])
     os.environ["TORCH_EXTENSIONS_DIR"] = os.path.abspath(smk.config["train_jobs"]["extensions_dir"])
-    from helios.seed.accel.cuda_extensions import build_cuda_extensions
+    from helios.seed.accel.build_extensions import build_cuda_extensions
 
     write_json(smk.output[0], build_cuda_extensions(smk.params.use_gpu, smk.params.ssim, logger))
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from helios.jobs import configure_logging, user_errors
-from helios.trained_index import pack_universe
+from helios.pack.assembly import pack_universe
 
 
 def main(smk) -> None:

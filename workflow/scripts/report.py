@@ -5,7 +5,7 @@ from pathlib import Path
 
 from helios.jobs import configure_logging, user_errors
 from helios.report import build_report
-from helios.trained_index import read_trained_index
+from helios.universe import read_trained_index
 
 
 def main(smk) -> None:

@@ -1,7 +1,8 @@
 """Snakemake adapter: validation.json, written whether the checks pass or not (rule check_validation fails the run)."""
 
+from helios.checks import Thresholds
 from helios.jobs import configure_logging, user_errors
-from helios.validate import Thresholds, text_summary, validate_and_write
+from helios.validate import text_summary, validate_and_write
 
 
 def main(smk) -> None:

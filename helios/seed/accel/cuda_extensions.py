@@ -6,7 +6,7 @@ file in the build directory, writes a ninja file and runs ninja to confirm that
 nothing needs rebuilding, then imports the library.  Alone that costs a few
 tenths of a second; when a whole fan-out of training jobs starts at once they
 queue on the lock one by one (BENCHMARKS.md).  The workflow builds both
-extensions once, before the fan-out (rule ``build_cuda_extensions``, :func:`build_cuda_extensions`), and records
+extensions once, before the fan-out (rule ``build_cuda_extensions``, :func:`helios.seed.accel.build_extensions.build_cuda_extensions`), and records
 where each library lies together with a fingerprint of what it was built from
 (sources, headers, PyTorch and CUDA versions, flags, the GPU's compute capability).  A training job recomputes
 the fingerprint (hashing ~1 MB of sources, milliseconds) and imports the
@@ -42,10 +42,13 @@ def _gsplat_files() -> tuple[list[Path], str]:
     return sorted(f for f in files if f.is_file()), flags
 
 
-def _fused_ssim_files() -> tuple[list[Path], str]:
-    from helios.seed.accel.fused_ssim import EXTRA_CUDA_CFLAGS, SOURCE
+#: HELIOS's fused L1 + SSIM kernels (:mod:`helios.seed.accel.fused_ssim` compiles them).
+FUSED_SSIM_SOURCE = Path(__file__).with_name("csrc") / "fused_ssim.cu"
+FUSED_SSIM_CFLAGS = ["-O3"]
 
-    return [SOURCE], " ".join(EXTRA_CUDA_CFLAGS)
+
+def _fused_ssim_files() -> tuple[list[Path], str]:
+    return [FUSED_SSIM_SOURCE], " ".join(FUSED_SSIM_CFLAGS)
 
 
 SOURCES = {"gsplat": _gsplat_files, "fused_ssim": _fused_ssim_files}
@@ -140,41 +143,9 @@ def _install(name: str, module: ModuleType) -> None:
 
 
 def use_recorded_file(path: str | Path, logger: Any) -> None:
-    """:func:`use_recorded` on the ``libraries`` of :func:`build_cuda_extensions`'s report, saying what happened in the log."""
+    """:func:`use_recorded` on the ``libraries`` of the ``build_cuda_extensions`` rule's report, saying what happened in the log."""
     import json
 
     manifest = json.loads(Path(path).read_text()).get("libraries", {})
     for name, what in use_recorded(manifest).items():
         logger.info("CUDA extension %s: %s", name, what)
-
-
-def build_cuda_extensions(use_gpu: bool, ssim: str, logger: Any) -> dict[str, Any]:
-    """Build (or load from ``TORCH_EXTENSIONS_DIR``) gsplat's and the fused SSIM's CUDA code; the report to record.
-
-    ``use_gpu``: whether training will use CUDA (nothing is built otherwise);
-    ``ssim``: the training option (no fused SSIM for ``pytorch_msssim``).
-    """
-    from helios.seed.render.backend import gsplat_usable
-
-    if use_gpu:
-        logger.info("building or loading gsplat's CUDA extension in %s", os.environ.get("TORCH_EXTENSIONS_DIR", "PyTorch's default"))
-    usable, why = gsplat_usable() if use_gpu else (False, "training runs on the CPU (torch backend)")
-    logger.info("gsplat usable: %s (%s)", usable, why)
-    report: dict[str, Any] = {"gsplat_usable": usable, "reason": why}
-    built = {}
-    from helios.seed.accel import gsplat_direct
-
-    if usable and gsplat_direct.applies():  # the library is called directly only for the pinned gsplat
-        from gsplat.cuda._backend import _C
-
-        built["gsplat"] = _C
-    if use_gpu and ssim != "pytorch_msssim":
-        from helios.seed.accel.fused_ssim import extension, fused_ssim_usable
-
-        report["fused_ssim_usable"], report["fused_ssim_reason"] = fused_ssim_usable()
-        logger.info("fused SSIM usable: %s (%s)", *fused_ssim_usable())
-        if report["fused_ssim_usable"]:
-            built["fused_ssim"] = extension()
-    if built:
-        report["libraries"] = record(built)  # the training jobs import these directly
-    return report

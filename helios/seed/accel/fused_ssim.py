@@ -22,29 +22,26 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 
 WINDOW_SIZE = 11  # the kernels' window (WIN in csrc/fused_ssim.cu); helios.seed.training.objective uses the same
 SSIM_CHOICES = ("auto", "fused", "pytorch_msssim")
 K1, K2 = 0.01, 0.03
-SOURCE = Path(__file__).with_name("csrc") / "fused_ssim.cu"
-EXTRA_CUDA_CFLAGS = ["-O3"]
 
 
 @functools.cache
 def extension():
     """The compiled kernels: the library the ``build_cuda_extensions`` rule recorded (``helios.seed.accel.cuda_extensions``),
     else built on first use or loaded from the extension cache by PyTorch's JIT builder."""
-    from helios.seed.accel.cuda_extensions import loaded
+    from helios.seed.accel.cuda_extensions import FUSED_SSIM_CFLAGS, FUSED_SSIM_SOURCE, loaded
 
     prebuilt = loaded("fused_ssim")
     if prebuilt is not None:
         return prebuilt
     from torch.utils.cpp_extension import load
 
-    return load(name="helios_fused_ssim", sources=[str(SOURCE)], extra_cuda_cflags=EXTRA_CUDA_CFLAGS, verbose=False)
+    return load(name="helios_fused_ssim", sources=[str(FUSED_SSIM_SOURCE)], extra_cuda_cflags=FUSED_SSIM_CFLAGS, verbose=False)
 
 
 @functools.cache

@@ -1,4 +1,4 @@
-"""A trained cell's metrics record (``trained/cells/{cell}.json``; docs/formats.md)."""
+"""A trained cell's metrics record (``trained/splats/{job}/{cell}.json``; docs/formats.md)."""
 
 from __future__ import annotations
 

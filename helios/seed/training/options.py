@@ -13,9 +13,9 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from helios.seed.accel import SSIM_CHOICES
 from helios.config import from_mapping
 from helios.errors import HeliosError
+from helios.seed.accel import SSIM_CHOICES
 
 GROUND_TRUTHS = ("starfield", "splats")
 

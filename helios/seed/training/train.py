@@ -16,9 +16,9 @@ from typing import Any
 
 import torch
 
-from helios.seed.accel import make_step_runner
 from helios.cell import CellStars
 from helios.errors import HeliosError
+from helios.seed.accel import make_step_runner
 from helios.seed.render import resolve_backend
 from helios.seed.splats import InitOptions, write_ply
 from helios.seed.training import loop
@@ -27,9 +27,9 @@ from helios.seed.training.metrics import metrics_header, training_result, write_
 from helios.seed.training.objective import ImageLoss
 from helios.seed.training.options import TrainOptions
 from helios.seed.training.problem import prepare_cell
-from helios.seeding import cell_seed
 from helios.seed.training.schedule import Schedule
 from helios.seed.training.trainees import CellBatch, OneCell
+from helios.seeding import cell_seed
 
 Progress = Callable[[str], None]
 

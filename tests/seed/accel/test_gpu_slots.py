@@ -1,6 +1,5 @@
 import errno
 import fcntl
-import logging
 import multiprocessing
 import subprocess
 import sys
@@ -10,9 +9,8 @@ import time
 import pytest
 import torch
 
-from helios.jobs import job_uses_cuda
-from helios.seed.accel.gpu_slots import GpuSlot, claim_gpu, default_lock_dir
 from helios.errors import HeliosError
+from helios.seed.accel.gpu_slots import GpuSlot, claim_gpu, default_lock_dir
 
 
 def test_one_gpu_is_shared_by_at_most_slots_per_gpu_jobs(tmp_path):
@@ -45,17 +43,6 @@ def test_locks_are_node_local_by_default_and_os_errors_are_clear(tmp_path, monke
     monkeypatch.setattr(fcntl, "flock", no_locks)
     with pytest.raises(HeliosError, match="cannot take a GPU slot lock .*No locks available.*train_jobs.gpu_lock_dir"), claim_gpu(tmp_path, 1):
         pass
-
-
-def test_a_job_uses_cuda_only_when_given_a_gpu(monkeypatch):
-    logger = logging.getLogger("test")
-    assert job_uses_cuda(0, cpu_fallback=False, logger=logger) is False
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.raises(HeliosError, match="given 1 GPU\\(s\\) but CUDA is not available here"):
-        job_uses_cuda(1, cpu_fallback=False, logger=logger)
-    assert job_uses_cuda(1, cpu_fallback=True, logger=logger) is False
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert job_uses_cuda(1, cpu_fallback=False, logger=logger) is True
 
 
 def test_a_job_given_no_gpu_claims_none(tmp_path):

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
+from helios.cameras import Views, sample_views
 from helios.seed.accel.gsplat_direct import applies
 from helios.seed.accel.gsplat_direct import rasterize_gsplat_direct as rasterize_gsplat
-from helios.cameras import Views, sample_views
 from helios.seed.render import gsplat_backend
 from helios.seed.render.gsplat_backend import EPS2D, NEAR_PLANE, TILE_SIZE
 from tests.seed.render.test_torch_raster import scene

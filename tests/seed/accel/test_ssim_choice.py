@@ -3,8 +3,8 @@
 import pytest
 import torch
 
-from helios.seed.accel import choose_l1_ssim
 from helios.errors import HeliosError
+from helios.seed.accel import choose_l1_ssim
 from helios.seed.training.objective import ImageLoss
 
 

@@ -7,8 +7,8 @@ errors (recorded in BENCHMARKS.md).
 import pytest
 import torch
 
-from helios.seed.accel.gsplat_direct import rasterize_gsplat_direct as rasterize_gsplat  # what training uses with gsplat 1.5.3
 from helios.cameras import sample_views
+from helios.seed.accel.gsplat_direct import rasterize_gsplat_direct as rasterize_gsplat  # what training uses with gsplat 1.5.3
 from helios.seed.render.torch_raster import rasterize_torch
 from tests.seed.render.test_torch_raster import scene
 

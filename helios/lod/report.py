@@ -1,0 +1,198 @@
+"""The report's pages for trained levels (``ground_truth: levels``): figures per level, the held-out
+curves, and the universe drawn by the level rule beside every star as a point."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.collections import LineCollection  # noqa: E402
+
+from helios import photometry  # noqa: E402
+from helios.cameras import camera_position  # noqa: E402
+from helios.files import write_json  # noqa: E402
+from helios.landmarks import load_landmarks  # noqa: E402
+from helios.lod.compare import LevelCache, level_images, scores, visible_xy  # noqa: E402
+from helios.lod.sources import TrainedLevels  # noqa: E402
+from helios.render.sky import render_sky, render_sky_levels  # noqa: E402
+from helios.report import REPORT_FORMAT, plot_sky, save_figure, universe_view, write_html  # noqa: E402
+from helios.universe import Universe  # noqa: E402
+
+#: Views where levels are drawn beside points: (title, eye, look-at, up, limiting magnitude of the exposure);
+#: places as in ``helios.report.SKY_VIEWS``.  Far out the exposure is deeper, or nothing would show.
+LEVEL_VIEWS = (
+    ("from the Sun towards Orion", "sun", "Betelgeuse", (0.0, 0.0, 1.0), 6.5),
+    ("from the Pleiades back to the Sun", "M 45 (Pleiades)", "sun", (0.0, 0.0, 1.0), 6.5),
+    ("from 1 kpc above the Sun (ICRS +z)", (0.0, 0.0, 1000.0), "sun", (1.0, 0.0, 0.0), 12.0),
+    ("from 5 kpc above the Sun (ICRS +z)", (0.0, 0.0, 5000.0), "sun", (1.0, 0.0, 0.0), 15.0),
+)
+
+
+def _median(values: list[float | None]) -> float | None:
+    values = [v for v in values if v is not None and np.isfinite(v)]
+    return float(np.median(values)) if values else None
+
+
+def level_metrics(trained_index: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Aggregate figures and one row per cell (what the report's table and a website show)."""
+    rows = []
+    for cell in trained_index["cells"]:
+        levels = cell["levels"]
+        rows.append({"id": cell["id"], "stars": cell["star_count"], "levels": len(levels), "gaussians": cell["gaussian_count"],
+                     "trained_levels": sum(level["trained"] for level in levels),
+                     **{f"improvement_{level['level']}": level["improvement"] for level in levels},
+                     "median_improvement": _median([level["improvement"] for level in levels if level["trained"]])})
+    by_level: dict[int, list[dict[str, Any]]] = {}
+    for cell in trained_index["cells"]:
+        for level in cell["levels"]:
+            by_level.setdefault(level["level"], []).append(level)
+    aggregate = {
+        "cells": len(rows),
+        "gaussians": sum(r["gaussians"] for r in rows),
+        "levels": {f"{number} ({levels[0]['fraction']:g})": {
+            "trained": sum(level["trained"] for level in levels),
+            "median_held_out_loss_reduction": _median([level["improvement"] for level in levels if level["trained"]]),
+            "kept_clustered": sum(level["trained"] and level["best_step"] == 0 for level in levels),
+            "points": sum(level["points"] for level in levels), "gaussians": sum(level["gaussians"] for level in levels)}
+            for number, levels in sorted(by_level.items())},
+    }
+    return aggregate, rows
+
+
+#: Where the report compares methods at equal bytes: (title, eye, look-at, up, limiting magnitude), far enough out
+#: that levels are drawn (``helios.lod.compare``: every cell not holding the camera at the fraction).
+CURVE_VIEWS = (
+    ("1 kpc above the Sun", (0.0, 0.0, 1000.0), "sun", (1.0, 0.0, 0.0), 12.0),
+    ("5 kpc above the Sun", (0.0, 0.0, 5000.0), "sun", (1.0, 0.0, 0.0), 15.0),
+)
+METHOD_LABELS = {"cut": "(a) magnitude cut", "clustered": "(b) clustered, untrained", "trained": "(c) trained"}
+
+
+def level_curves(universe_dir: str | Path, trained_dir: str | Path, fractions: tuple[float, ...], size: int = 192) -> list[dict[str, Any]]:
+    """PSNR and flux error of the three methods against every star as a point, at each fraction, for :data:`CURVE_VIEWS`."""
+    universe = Universe(universe_dir)
+    source, cache = TrainedLevels(trained_dir), LevelCache()
+    rows = []
+    for title, eye, target, up, limiting_mag in CURVE_VIEWS:
+        views = universe_view(universe, eye, target, up, 60.0, (size, size))
+        reference = None  # every star as a point: the same image at every fraction, drawn once
+        for fraction in fractions:
+            methods = tuple(METHOD_LABELS) if reference is not None else ("points", *METHOD_LABELS)
+            result = level_images(universe, views, fraction, methods, limiting_mag=limiting_mag, cache=cache, trained=source)
+            reference = result.images["points"] if reference is None else reference
+            for method in METHOD_LABELS:
+                score = scores(reference, result.images[method], result.visible_xy, limiting_mag)
+                rows.append({"view": title, "fraction": fraction, "method": method, "bytes": result.bytes[method],
+                             **{k: (v if np.isfinite(v) else None) for k, v in score.items()}})
+    return rows
+
+
+def plot_level_convergence(per_cell: dict[str, dict[str, Any]], path: Path, curves: list[dict[str, Any]] | None = None) -> None:
+    """Held-out loss / the clustered start's against step, every trained cell-level, coloured by level; beside it, with
+    ``curves`` (:func:`level_curves`), PSNR and flux error of the three methods against the fraction."""
+    fig, axes = plt.subplots(1, 3 if curves else 1, figsize=(18 if curves else 8, 5), dpi=110, squeeze=False)
+    ax = axes[0, 0]
+    drawn = 0
+    for number in range(1, 1 + max((len(m["levels"]) for m in per_cell.values()), default=0)):
+        lines = []
+        for metrics in per_cell.values():
+            level = next((lv for lv in metrics["levels"] if lv["level"] == number), None)
+            if level is None or not level["trained"] or not level["curve"] or not level["loss_clustered"]:
+                continue
+            steps = [0] + [p["step"] for p in level["curve"]]
+            loss = [1.0] + [p["held_out"] / level["loss_clustered"] for p in level["curve"]]
+            lines.append(np.stack([steps, loss], axis=1))
+        if lines:
+            fraction = next(lv["fraction"] for m in per_cell.values() for lv in m["levels"] if lv["level"] == number)
+            ax.add_collection(LineCollection(lines, colors=f"C{number - 1}", linewidths=0.7, alpha=0.5,
+                                             label=f"level {number} ({fraction:g}): {len(lines)} cells"))
+            drawn += len(lines)
+    ax.autoscale()
+    ax.set_xlabel("step")
+    ax.set_ylabel("held-out loss / clustered (untrained) loss")
+    ax.set_title("Training of every level: below 1, training beat the clustered Gaussians" if drawn else "No level needed training")
+    if drawn:
+        ax.legend(loc="upper right")
+    ax.grid(alpha=0.3)
+    if curves:
+        for style, (title, *_rest) in zip(("-", "--"), CURVE_VIEWS):
+            for colour, method in zip(("C3", "C0", "C2"), METHOD_LABELS):
+                rows = [r for r in curves if r["view"] == title and r["method"] == method]
+                fractions = [100 * r["fraction"] for r in rows]
+                axes[0, 1].plot(fractions, [r["psnr_db"] for r in rows], style, color=colour, marker="o", label=f"{METHOD_LABELS[method]}, {title}")
+                axes[0, 2].plot(fractions, [100 * r["flux_error"] for r in rows], style, color=colour, marker="o")
+        for axis, label in ((axes[0, 1], "PSNR against every star as a point (dB)"), (axes[0, 2], "total flux error (%)")):
+            axis.set_xscale("log")
+            axis.set_xlabel("level size, % of the cell's all-points bytes")
+            axis.set_ylabel(label)
+            axis.grid(alpha=0.3, which="both")
+        axes[0, 1].set_title("At equal bytes (tone mapped; deeper exposure far out)")
+        axes[0, 1].legend(fontsize=7)
+    fig.tight_layout()
+    save_figure(fig, path)
+
+
+def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path, path: Path, size: tuple[int, int] = (480, 270),
+                              fov: float = 60.0) -> list[dict[str, Any]]:
+    """Each of :data:`LEVEL_VIEWS` drawn with every star as a point and by the level rule with the trained
+    levels (``helios render --points`` and ``helios render``), side by side; returns the scores."""
+    universe = Universe(universe_dir)
+    source = TrainedLevels(trained_dir)
+    marks = load_landmarks()
+    fig, axes = plt.subplots(len(LEVEL_VIEWS), 2, figsize=(2 * size[0] / 100, len(LEVEL_VIEWS) * (size[1] / 100 + 0.45)), dpi=100,
+                             squeeze=False)
+    results = []
+    for row, (title, eye, target, up, limiting_mag) in enumerate(LEVEL_VIEWS):
+        views = universe_view(universe, eye, target, up, fov, size, marks)
+        points = render_sky(universe, views)[0]
+        levels, drawn = render_sky_levels(universe, views, source, limiting_mag=limiting_mag)
+        visible = _visible_stars(universe, views, limiting_mag)
+        score = scores(points, levels[0], visible, limiting_mag)
+        at_levels = sum(count for name, count in drawn.items() if name != "points")
+        psnr = f"PSNR {score['psnr_db']:.1f} dB" if np.isfinite(score["psnr_db"]) else "identical"
+        score["psnr_db"] = score["psnr_db"] if np.isfinite(score["psnr_db"]) else None  # None: the images are identical
+        results.append({"view": title, "limiting_mag": limiting_mag, "cells_by_level": drawn, **score})
+        for col, (image, label) in enumerate(((points, f"every star a point (exposed for mag {limiting_mag:g})"),
+                                              (levels[0], f"levels ({at_levels} cells at a level): {psnr}, "
+                                                          f"flux {score['flux_error']:+.2%}"))):
+            axes[row, col].imshow(photometry.display_image(image, limiting_mag), interpolation="nearest")
+            axes[row, col].set_title(f"{title}: {label}", fontsize=7, color="white")
+            axes[row, col].axis("off")
+    fig.tight_layout()
+    save_figure(fig, path, "black")
+    return results
+
+
+def _visible_stars(universe: Universe, views: Any, limiting_mag: float) -> np.ndarray:
+    eye = camera_position(views)
+    found = [visible_xy(universe.read(entry), views, eye, limiting_mag) for entry in universe.cells_in_view(views)]
+    return np.concatenate(found) if found else np.zeros((0, 2))
+
+
+def build_levels_report(trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
+                         validation: dict[str, Any] | None) -> dict[str, Any]:
+    """The report of trained levels: the same files, the gallery showing levels beside points."""
+    per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
+    aggregate, rows = level_metrics(trained_index)
+    fractions = tuple(sorted({level["fraction"] for cell in trained_index["cells"] for level in cell["levels"]}))
+    aggregate["curves"] = level_curves(universe_dir, trained_dir, fractions) if fractions else []
+    plot_level_convergence(per_cell, report_dir / "convergence.png", aggregate["curves"])
+    aggregate["levels_beside_points"] = plot_levels_beside_points(universe_dir, trained_dir, report_dir / "gallery.png")
+    metrics = {"format": REPORT_FORMAT, "version": 2, "ground_truth": "levels", "config_hash": trained_index["config_hash"],
+               "aggregate": aggregate, "cells": rows}
+    write_json(report_dir / "training_metrics.json", metrics)
+    plot_sky(universe_dir, report_dir / "sky.png")
+    levels = max((row["levels"] for row in rows), default=0)
+    columns = ("id", "stars", "levels", "trained_levels", "gaussians", *(f"improvement_{n}" for n in range(1, levels + 1)), "median_improvement")
+    title = ("<h2>Levels beside points</h2><p>Left: every star a point (<code>helios render --points</code>); right: each trained "
+             "cell at the level the rule picks (<code>helios render</code>), untrained cells as points. Scores on the tone-mapped "
+             "images (docs/levels.md).</p>")
+    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation,
+               report_dir / "sky.png", columns, title)
+    return metrics

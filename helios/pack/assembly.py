@@ -1,0 +1,59 @@
+"""A universe and what was trained for it, cell by cell, as pack blocks: ``helios pack`` and the workflow's rule.
+
+Every cell's stars are its points (brightest first) and velocities; a trained cell adds the blocks its
+product makes (:meth:`helios.products.Product.pack_blocks`: the levels' Gaussians, or the seed trainer's
+splats).  Cells are encoded when asked for, so the validation holds one cell at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from helios import photometry
+from helios.cell import load_cell
+from helios.errors import HeliosError
+from helios.pack.format import PackBlock, PackCell, write_pack
+from helios.pack.records import encode_points, encode_velocities
+from helios.partition import read_index
+from helios.products import product_of
+from helios.universe import read_trained_index
+
+
+def pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, trained_dir: str | Path | None,
+               encoding: str = "f32") -> list[PackCell]:
+    """Every cell of the universe as pack input: its stars as points, and what was trained for it."""
+    return list(iter_pack_cells(universe_dir, trained_index, trained_dir, encoding))
+
+
+def iter_pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, trained_dir: str | Path | None,
+                    encoding: str = "f32") -> Iterator[PackCell]:
+    """:func:`pack_cells` one cell at a time, encoded when it is asked for (``helios validate`` holds one cell)."""
+    universe_dir = Path(universe_dir)
+    trained = {c["id"]: c for c in trained_index["cells"]} if trained_index else {}
+    trained_product = product_of(trained_index) if trained_index else None
+    for entry in read_index(universe_dir / "index.json")["cells"]:
+        stars = load_cell(universe_dir / entry["file"], velocities=True)
+        centre = np.asarray(entry["centre_pc"], np.float64)
+        if stars.dropped_nonfinite:
+            raise HeliosError(f"{universe_dir / entry['file']}: {stars.dropped_nonfinite} star(s) with non-finite values")
+        relative = stars.positions * stars.scale_pc + stars.centre_pc - centre
+        blocks = [PackBlock("points", len(stars.abs_mag), encode_points(relative, stars.abs_mag, photometry.unit_luminance(stars.rgb))),
+                  PackBlock("velocities", len(stars.abs_mag), encode_velocities(stars.velocities))]
+        cell = trained.get(entry["id"])
+        if cell is not None and trained_product is not None:
+            blocks += trained_product.pack_blocks(Path(trained_dir), cell, stars.abs_mag, float(entry["radius_pc"]), encoding)
+        yield PackCell(entry["id"], centre, float(entry["radius_pc"]), len(stars.abs_mag), blocks)
+
+
+def pack_universe(universe_dir: str | Path, output: str | Path, trained_dir: str | Path | None = None, encoding: str = "f32",
+                  index_path: str | Path | None = None) -> dict[str, Any]:
+    """``helios pack``: every cell of a universe, with what was trained for it when ``trained_dir`` has it, into one file."""
+    universe_index = read_index(Path(universe_dir) / "index.json")
+    index = read_trained_index(index_path or Path(trained_dir) / "index.json") if trained_dir is not None else None
+    meta = {"grid": universe_index["grid"], "frame": universe_index["frame"], "epoch": universe_index["epoch"],
+            "ground_truth": index["ground_truth"] if index else None, "config_hash": index["config_hash"] if index else None}
+    return write_pack(output, pack_cells(universe_dir, index, trained_dir, encoding), meta)

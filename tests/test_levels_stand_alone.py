@@ -1,0 +1,66 @@
+"""The levels product stands alone: with the seed trainer (helios.seed) and gsplat not importable, the default
+workflow, ``helios render``, ``helios pack``, ``helios validate`` and ``helios site`` all run (issue 31)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from tests.conftest import REPO, TEST_CONFIG
+
+BLOCKER = REPO / "tests" / "without_seed_trainer"
+#: Every module the levels' commands and workflow steps import at their top.
+LEVELS_SIDE = ("helios.cli", "helios.lod.product", "helios.lod.report", "helios.lod.cell_job", "helios.render.sky", "helios.universe",
+               "helios.pack.assembly", "helios.trained_index", "helios.validate", "helios.report", "helios.site", "helios.serve")
+
+
+def without_seed_trainer() -> dict[str, str]:
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(BLOCKER), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+
+
+def run(*args: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=without_seed_trainer(), cwd=cwd)
+
+
+def test_the_blocker_blocks():
+    for module in ("gsplat", "helios.seed", "helios.seed.training", "helios.seed.product"):
+        done = run("-c", f"import {module}")
+        assert done.returncode != 0 and "blocked: the levels run without the seed trainer" in done.stderr, module
+
+
+def test_the_levels_side_imports_nothing_of_the_seed_trainer():
+    code = "import sys; " + "; ".join(f"import {m}" for m in LEVELS_SIDE) + (
+        "; seed = sorted(m for m in sys.modules if m.split('.')[0] == 'gsplat' or m.split('.')[:2] == ['helios', 'seed'])"
+        "; assert not seed, seed")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)  # not blocked: nothing may even try
+    assert done.returncode == 0, done.stderr
+
+
+@pytest.mark.slow
+def test_the_default_workflow_and_commands_run_without_the_seed_trainer(tmp_path):
+    snakemake = ["-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "2"]
+    done = run(*snakemake, "--configfile", str(TEST_CONFIG), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-3000:]
+    results = tmp_path / "results"
+    assert (results / "validation.ok").is_file() and (results / "site" / "cells.pack.bin").is_file()
+    commands = {
+        "render": ["render", str(results), "--from", "0", "0", "3000", "--look-at", "sun", "--up", "1", "0", "0", "--size", "48", "32",
+                   "--output", str(tmp_path / "view.png")],
+        "pack": ["pack", str(results), "--output", str(tmp_path / "again.pack.bin")],
+        "validate": ["validate", str(results), "--min-median-loss-reduction", "0"],
+        "site": ["site", str(results), "--output", str(tmp_path / "site")],
+    }
+    for name, args in commands.items():
+        done = run("-m", "helios.cli", *args, cwd=tmp_path)
+        assert done.returncode == 0, (name, done.stderr[-2000:])
+    assert (tmp_path / "again.pack.bin").read_bytes() == (results / "trained" / "cells.pack.bin").read_bytes()
+    # The block reaches the workflow: the seed trainer's product cannot even be planned under it.
+    config = yaml.safe_load(TEST_CONFIG.read_text())
+    config["train"]["ground_truth"] = "starfield"
+    (tmp_path / "seed.yaml").write_text(yaml.safe_dump(config))
+    done = run(*snakemake, "--configfile", str(tmp_path / "seed.yaml"), "-n", cwd=tmp_path)
+    assert done.returncode != 0 and "blocked" in done.stdout + done.stderr, (done.stdout + done.stderr)[-2000:]
