@@ -170,85 +170,26 @@ class StartedRun:
 
 #: .test/config.yaml with the seed trainer's product (train.ground_truth: starfield) and its TINY_TRAIN options.
 STARFIELD_CONFIG = {**yaml.safe_load(TEST_CONFIG.read_text()), "train": TINY_TRAIN}
-#: The two-file catalogue's run (tests/test_workflow.py): a Gaia bulk file and an Archive query, 6 x 3 sectors, the cells
-#: of bright stars; the seed trainer's tiny splats.
-TWO_FILE_CONFIG = {"output_dir": "results", "catalog": {"files": ["GaiaSource_*.csv.gz", "query.csv"], "limit": 300},
-                   "grid": {"n_theta": 6, "n_phi": 3}, "select": {"neighbors": 0, "categories": ["bright_star"]}, "train": TINY_TRAIN}
-
-
-def _start_tiny_levels_run(scratch: Path) -> StartedRun:
-    return StartedRun(scratch / "work", TEST_CONFIG, "--cores", "2")
-
-
-def _start_tiny_starfield_run(scratch: Path) -> StartedRun:
-    return StartedRun(scratch / "work", STARFIELD_CONFIG, "--cores", "2")
-
-
-def _start_tiny_starfield_run_without_node(scratch: Path) -> StartedRun:
-    client = scratch / "client"
-    shutil.copytree(REPO / "client", client, ignore=shutil.ignore_patterns("node_modules"))
-    return StartedRun(scratch / "work", STARFIELD_CONFIG, "--cores", "2", env={**os.environ, "HELIOS_CLIENT": str(client)})
-
-
-def _start_two_file_run(scratch: Path) -> StartedRun:
-    work = scratch / "work"
-    work.mkdir()
-    rows = [{"source_id": 100 + i, "ra": (i * 37.0) % 360, "dec": -60 + (i * 11) % 120, "parallax": 2.0 + (i % 50),
-             "parallax_error": 0.05, "phot_g_mean_mag": 5 + (i % 10) * 0.5, "bp_rp": 0.3 + (i % 7) * 0.3} for i in range(400)]
-    bulk_csv(work / "GaiaSource_000000-000001.csv.gz", rows[:250])
-    archive_csv(work / "query.csv", ["SOURCE_ID", "RA", "DEC", "PARALLAX", "PARALLAX_ERROR", "PHOT_G_MEAN_MAG"],
-                [[r["source_id"], r["ra"], r["dec"], r["parallax"], r["parallax_error"], r["phot_g_mean_mag"]] for r in rows[250:]]
-                + [[999, 10.0, 95.0, 1.0, 0.1, 7.0]])  # dec out of range: dropped and counted
-    return StartedRun(work, TWO_FILE_CONFIG, "--cores", "2")
-
-
-#: The session's shared workflow runs: fixture name -> how to start it in a scratch directory.
-SESSION_RUNS = {
-    "tiny_levels_run": _start_tiny_levels_run,
-    "tiny_starfield_run": _start_tiny_starfield_run,
-    "tiny_starfield_run_without_node": _start_tiny_starfield_run_without_node,
-    "two_file_run": _start_two_file_run,
-}
 
 
 @pytest.fixture(scope="session")
-def started_session_runs(request, tmp_path_factory):
-    """Every shared run the session's tests use, started at once when a test first needs one: side by side they fill
-    the CPUs each run's serial steps (ingest, partition, the gather steps) leave idle."""
-    used = {name for item in request.session.items for name in item.fixturenames if name in SESSION_RUNS}
-    runs = {name: SESSION_RUNS[name](tmp_path_factory.mktemp(name.replace("_", "-"))) for name in sorted(used)}
-    yield runs
-    for run in runs.values():
-        run.stop()
-
-
-def _session_run(started_session_runs, tmp_path_factory, name: str) -> WorkflowRun:
-    if name not in started_session_runs:  # asked for by name at run time (request.getfixturevalue): start it now
-        started_session_runs[name] = SESSION_RUNS[name](tmp_path_factory.mktemp(name.replace("_", "-")))
-    return started_session_runs[name].finished()
-
-
-@pytest.fixture(scope="session")
-def tiny_levels_run(started_session_runs, tmp_path_factory) -> WorkflowRun:
+def tiny_levels_run(tmp_path_factory) -> WorkflowRun:
     """.test/config.yaml (levels of detail, the default) run end to end as a new user runs it (``--configfile
     .test/config.yaml``); ``config.yaml`` in its working directory is a copy."""
-    return _session_run(started_session_runs, tmp_path_factory, "tiny_levels_run")
+    return StartedRun(tmp_path_factory.mktemp("tiny-levels-run"), TEST_CONFIG, "--cores", "2").finished()
 
 
 @pytest.fixture(scope="session")
-def tiny_starfield_run(started_session_runs, tmp_path_factory) -> WorkflowRun:
+def tiny_starfield_run(tmp_path_factory) -> WorkflowRun:
     """The seed trainer's product on .test/config.yaml (STARFIELD_CONFIG), run end to end."""
-    return _session_run(started_session_runs, tmp_path_factory, "tiny_starfield_run")
+    return StartedRun(tmp_path_factory.mktemp("tiny-starfield-run"), STARFIELD_CONFIG, "--cores", "2").finished()
 
 
 @pytest.fixture(scope="session")
-def tiny_starfield_run_without_node(started_session_runs, tmp_path_factory) -> WorkflowRun:
+def tiny_starfield_run_without_node(tmp_path_factory) -> WorkflowRun:
     """STARFIELD_CONFIG run again from scratch on a machine without the client's npm install (a cluster's login node
     without Node): HELIOS_CLIENT is a copy of client/ without node_modules."""
-    return _session_run(started_session_runs, tmp_path_factory, "tiny_starfield_run_without_node")
-
-
-@pytest.fixture(scope="session")
-def two_file_run(started_session_runs, tmp_path_factory) -> WorkflowRun:
-    """TWO_FILE_CONFIG on its two catalogue files (in the working directory), run end to end."""
-    return _session_run(started_session_runs, tmp_path_factory, "two_file_run")
+    scratch = tmp_path_factory.mktemp("tiny-starfield-run-without-node")
+    client = scratch / "client"
+    shutil.copytree(REPO / "client", client, ignore=shutil.ignore_patterns("node_modules"))
+    return StartedRun(scratch / "work", STARFIELD_CONFIG, "--cores", "2", env={**os.environ, "HELIOS_CLIENT": str(client)}).finished()

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from helios.batching import plan_batches
-from tests.conftest import REPO, TEST_CONFIG, TINY_TRAIN, archive_csv, planned_jobs, snakemake_command
+from tests.conftest import REPO, TEST_CONFIG, TINY_TRAIN, StartedRun, WorkflowRun, archive_csv, bulk_csv, planned_jobs, snakemake_command
 
 pytestmark = pytest.mark.slow
 
@@ -27,6 +27,22 @@ def planned(workdir):
 def write_config(workdir, **sections):
     sections.setdefault("train", TINY_TRAIN)
     (workdir / "config.yaml").write_text(yaml.safe_dump({"output_dir": "results", **sections}))
+
+
+@pytest.fixture(scope="module")
+def two_file_run(tmp_path_factory) -> WorkflowRun:
+    """A Gaia bulk file (250 stars) and an Archive query (150, and one with a bad position), 6 x 3 sectors, the cells of
+    bright stars, the seed trainer's tiny splats: run end to end once for this module's tests (which leave it as it is)."""
+    work = tmp_path_factory.mktemp("wf")
+    rows = [{"source_id": 100 + i, "ra": (i * 37.0) % 360, "dec": -60 + (i * 11) % 120, "parallax": 2.0 + (i % 50),
+             "parallax_error": 0.05, "phot_g_mean_mag": 5 + (i % 10) * 0.5, "bp_rp": 0.3 + (i % 7) * 0.3} for i in range(400)]
+    bulk_csv(work / "GaiaSource_000000-000001.csv.gz", rows[:250])
+    archive_csv(work / "query.csv", ["SOURCE_ID", "RA", "DEC", "PARALLAX", "PARALLAX_ERROR", "PHOT_G_MEAN_MAG"],
+                [[r["source_id"], r["ra"], r["dec"], r["parallax"], r["parallax_error"], r["phot_g_mean_mag"]] for r in rows[250:]]
+                + [[999, 10.0, 95.0, 1.0, 0.1, 7.0]])  # dec out of range: dropped and counted
+    config = {"output_dir": "results", "catalog": {"files": ["GaiaSource_*.csv.gz", "query.csv"], "limit": 300},
+              "grid": {"n_theta": 6, "n_phi": 3}, "select": {"neighbors": 0, "categories": ["bright_star"]}, "train": TINY_TRAIN}
+    return StartedRun(work, config, "--cores", "2").finished()
 
 
 def test_outputs_and_counts(two_file_run):
@@ -119,16 +135,16 @@ def test_config_edits_rerun_what_they_affect(two_file_run, tmp_path):
         assert planned_jobs(snakemake_command(work, configfile=edited)) == expected, change
 
 
-def test_batched_mode_trains_every_cell_as_per_cell_mode_does(two_file_run, tmp_path):
-    """train_jobs.batch_cells > 1 on the universe of the per-cell run (the session's): the same rule, one job per batch,
-    the same cells."""
-    config = yaml.safe_load((two_file_run.work / "config.yaml").read_text())
-    batched = {**config, "output_dir": "batched", "universe_dir": str(two_file_run.results / "universe"), "train": TINY_TRAIN,
+def test_batched_mode_trains_every_cell_as_per_cell_mode_does(tiny_starfield_run, tmp_path):
+    """train_jobs.batch_cells > 1 on the universe of a per-cell run (the session's seed-trainer run of .test/config.yaml):
+    the same rule, one job per batch, the same cells."""
+    config = yaml.safe_load((tiny_starfield_run.work / "config.yaml").read_text())
+    batched = {**config, "output_dir": "batched", "universe_dir": str(tiny_starfield_run.results / "universe"), "train": TINY_TRAIN,
                "train_jobs": {"batch_cells": 3, "batch_class_width": 2}}
     write_config(tmp_path, **batched)
     result = snakemake(tmp_path)
     assert result.returncode == 0, result.stderr
-    out, per_cell = tmp_path / "batched", two_file_run.results
+    out, per_cell = tmp_path / "batched", tiny_starfield_run.results
     assert json.loads((out / "validation.json").read_text())["ok"]
     selection = json.loads((out / "selection.json").read_text())
     batches = sorted(p.name for p in (out / "trained" / "splats").iterdir())
