@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import statistics
 from pathlib import Path
 from typing import Any
@@ -72,9 +73,9 @@ class LevelsProduct(Product):
 
     def report(self, trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
                validation: dict[str, Any] | None) -> dict[str, Any]:
-        from helios.lod.report import build_levels_report
-
-        return build_levels_report(trained_index, trained_dir, universe_dir, report_dir, validation)
+        # Imported by name: the report is not code the trained index, the pack or the validation run
+        # (helios.provenance follows import statements into their code versions).
+        return importlib.import_module("helios.lod.report").build_levels_report(trained_index, trained_dir, universe_dir, report_dir, validation)
 
 
 def check_levels(checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> dict[str, Any]:

