@@ -41,8 +41,6 @@ class Product(ABC):
     suffixes: tuple[str, str]
     #: The trained index's total of what the cells hold (``gaussian_count``, ``splat_count``).
     count_key: str
-    #: Module names whose source is the training job's code version (a change reruns the jobs).
-    code: tuple[str, ...]
 
     def check_config(self, config: dict[str, Any]) -> None:
         """Refuse a workflow config this product cannot run (a :class:`HeliosError` naming the keys), before any job.

@@ -33,7 +33,6 @@ class LevelsProduct(Product):
     folder = "levels"
     suffixes = (".levels.parquet", ".levels.json")
     count_key = "gaussian_count"
-    code = ("helios.lod.cell_job",)
 
     def __init__(self, name: str = "levels") -> None:
         self.name = name

@@ -30,7 +30,6 @@ class SplatsProduct(Product):
     folder = "splats"
     suffixes = (".ply", ".json")
     count_key = "splat_count"
-    code = ("helios.seed.training", "helios.cell", "helios.seed.accel.gpu_slots")
 
     def __init__(self, name: str) -> None:
         self.name = name
