@@ -12,12 +12,11 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from helios.outputs import OutputError, check_file_target
+from helios.outputs import OutputError, check_file_target, temporary_beside
 
 
 @contextlib.contextmanager
@@ -30,18 +29,12 @@ def atomic_path(final: str | os.PathLike, *, directory: bool = False) -> Iterato
     ``final`` may only be missing or empty (whole output directories that
     replace older ones go through :func:`helios.outputs.output_directory`).
     On any exception the temporary path is removed and ``final`` is left
-    untouched.
+    untouched; what a killed earlier write of ``final`` left is removed first.
     """
     final = Path(final)
     _check_target(final, directory)
     final.parent.mkdir(parents=True, exist_ok=True)
-    prefix = f".{final.name}.tmp-"
-    if directory:
-        tmp = Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
-    else:
-        fd, name = tempfile.mkstemp(prefix=prefix, dir=final.parent)
-        os.close(fd)
-        tmp = Path(name)
+    tmp = temporary_beside(final, "dir" if directory else "file")
     try:
         yield tmp
         _check_target(final, directory)

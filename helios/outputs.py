@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import shutil
 import struct
 import tempfile
@@ -175,6 +176,36 @@ def claim_directory(target: str | os.PathLike, kind: str, *, force: bool = False
                       "directory, move this one away yourself, or give --force to replace it")
 
 
+def temporary_beside(final: Path, kind: str) -> Path:
+    """A new, uniquely named temporary file or directory (``kind``: ``"file"``, ``"dir"``) beside ``final``,
+    named ``.NAME.tmp-XXXXXXXX``, after removing the ones an earlier write of ``final`` left.
+
+    A process killed outright (SIGKILL, out of memory, a cluster's time limit) runs no cleanup, so its temporary
+    stays; one job writes a given target at a time (a Snakemake output is one job's), so a temporary of the same
+    target found here is stale, and recognisably HELIOS's by its name.
+    """
+    prefix = f".{final.name}.tmp-"
+    remove_stale(final.parent, prefix)
+    if kind == "dir":
+        return Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
+    fd, name = tempfile.mkstemp(prefix=prefix, dir=final.parent)
+    os.close(fd)
+    return Path(name)
+
+
+def remove_stale(parent: Path, prefix: str) -> int:
+    """Remove ``parent``'s entries named ``PREFIX`` + the 8 characters :mod:`tempfile` adds; returns how many."""
+    pattern = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}")
+    stale = [p for p in parent.iterdir() if pattern.fullmatch(p.name)] if parent.is_dir() else []
+    for path in stale:
+        log.warning("%s: removing what an interrupted earlier write left", path)
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    return len(stale)
+
+
 @contextlib.contextmanager
 def output_directory(target: str | os.PathLike, kind: str, *, force: bool = False,
                      inputs: Iterable[str | os.PathLike] = ()) -> Iterator[Path]:
@@ -187,7 +218,8 @@ def output_directory(target: str | os.PathLike, kind: str, *, force: bool = Fals
     inputs = list(inputs)
     resolved = claim_directory(target, kind, force=force, inputs=inputs)
     resolved.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{resolved.name}.tmp-", dir=resolved.parent))
+    remove_stale(resolved.parent, f".{resolved.name}.old-")
+    tmp = temporary_beside(resolved, "dir")
     try:
         yield tmp
         write_marker(tmp, kind)

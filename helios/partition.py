@@ -37,6 +37,7 @@ from helios import ingest
 from helios.errors import CatalogError, HeliosError
 from helios.files import atomic_path, sha256_file, write_json
 from helios.grid import Grid, cell_id
+from helios.outputs import remove_stale
 
 log = logging.getLogger(__name__)
 
@@ -305,6 +306,7 @@ def build_universe(
     ]
     entries: list[dict[str, Any]] = []
     cells_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(cells_dir.parent, ".helios-spill-")  # a killed partition's spilled rows
     with tempfile.TemporaryDirectory(prefix=".helios-spill-", dir=cells_dir.parent) as scratch:
         buffers = _CellBuffers(Path(scratch), buffer_rows, max_cell_rows)
         for file_index, part in enumerate(parts):

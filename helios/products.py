@@ -73,6 +73,11 @@ class Product(ABC):
                validation: dict[str, Any] | None) -> dict[str, Any]:
         """Write the report (convergence.png, gallery.png, sky.png, training_metrics.json, report.html)."""
 
+    def cell_files(self, stem: str) -> tuple[str, str]:
+        """A cell's trained result and metrics files: ``stem`` plus the product's :attr:`suffixes`."""
+        result, metrics = self.suffixes
+        return f"{stem}{result}", f"{stem}{metrics}"
+
     def stem(self, batch: str, cell_id: str) -> str:
         """A cell's files under ``trained/``, without suffix, as the training job of ``batch`` writes them."""
         return f"{self.folder}/{batch}/{cell_id}"

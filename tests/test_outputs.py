@@ -230,3 +230,30 @@ def test_training_commands_refuse_before_the_work(tmp_path, capsys, universe):
     code, err = helios(capsys, "levels-cell", "--cell", cell, "--output", tmp_path / "lv")
     assert code == 1 and "lv.levels.parquet: exists and was not written by HELIOS" in err
     assert (tmp_path / "out.json").read_text() == "my notes" and (tmp_path / "lv.levels.parquet").read_bytes() == b"PAR1 not ours"
+
+
+KILLED_WRITE = """
+import os, signal, sys
+from helios.files import atomic_path
+with atomic_path(sys.argv[1], directory=sys.argv[2] == "dir") as tmp:
+    (tmp / "half.ply").write_text("half") if sys.argv[2] == "dir" else tmp.write_text("half")
+    os.kill(os.getpid(), signal.SIGKILL)  # as the out-of-memory killer or a cluster's time limit would
+"""
+
+
+@pytest.mark.parametrize("kind", ["file", "dir"])
+def test_a_killed_writes_temporary_is_removed_by_the_next_write(tmp_path, kind):
+    import subprocess
+    import sys
+
+    target = tmp_path / ("cell.json" if kind == "file" else "job")
+    killed = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(target), kind])
+    assert killed.returncode == -9
+    stale = [p.name for p in tmp_path.iterdir()]
+    assert len(stale) == 1 and stale[0].startswith(f".{target.name}.tmp-")
+    # Beside it, names that are not a temporary of this target: another target's, and a user's file.
+    (tmp_path / ".other.json.tmp-abcd1234").write_text("another target's")
+    (tmp_path / f".{target.name}.tmp-notes.txt").write_text("the user's")
+    with atomic_path(target, directory=kind == "dir") as tmp:
+        (tmp / "cell.ply").write_text("whole") if kind == "dir" else tmp.write_text("{}")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".other.json.tmp-abcd1234", f".{target.name}.tmp-notes.txt", target.name])

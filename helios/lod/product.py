@@ -42,9 +42,10 @@ class LevelsProduct(Product):
         return {"train": {"ground_truth": "levels", "seed": config["train"]["seed"]}, "levels": config["levels"]}
 
     def index_entry(self, trained_dir: Path, stem: str) -> dict[str, Any]:
-        metrics = load_json(trained_dir / f"{stem}.levels.json", "cell levels metrics")
-        return {**file_entry(trained_dir / f"{stem}.levels.parquet", f"{stem}.levels.parquet", "cell levels"),
-                "metrics_file": f"{stem}.levels.json",
+        result, metrics_file = self.cell_files(stem)
+        metrics = load_json(trained_dir / metrics_file, "cell levels metrics")
+        return {**file_entry(trained_dir / result, result, "cell levels"),
+                "metrics_file": metrics_file,
                 "gaussian_count": sum(level["gaussians"] for level in metrics["levels"]),
                 "levels": [{key: level.get(key) for key in LEVEL_KEYS} for level in metrics["levels"]]}
 

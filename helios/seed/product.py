@@ -53,10 +53,11 @@ class SplatsProduct(Product):
         return {"train": config["train"]}
 
     def index_entry(self, trained_dir: Path, stem: str) -> dict[str, Any]:
-        metrics = load_json(trained_dir / f"{stem}.json", "cell metrics")
+        result, metrics_file = self.cell_files(stem)
+        metrics = load_json(trained_dir / metrics_file, "cell metrics")
         evaluation = metrics.get("eval") or {}
-        return {**file_entry(trained_dir / f"{stem}.ply", f"{stem}.ply", "trained cell"),
-                "metrics_file": f"{stem}.json",
+        return {**file_entry(trained_dir / result, result, "trained cell"),
+                "metrics_file": metrics_file,
                 "splat_count": metrics["splats_final"],
                 "status": metrics["status"],
                 "backend": metrics["backend"],

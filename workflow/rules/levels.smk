@@ -21,6 +21,7 @@ rule train_levels:
         seed=TRAIN["seed"],
         grid=canonical(config["grid"]),
         cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
+        suffixes=list(PRODUCT.suffixes),
         code=code_version("helios.lod.cell_job"),
     script:
         "../scripts/train_levels.py"

@@ -41,6 +41,7 @@ rule train_splats:
         options=canonical(TRAIN),
         grid=canonical(config["grid"]),
         cells=lambda wildcards: batch_plan(wildcards)[wildcards.batch],
+        suffixes=list(PRODUCT.suffixes),
         code=code_version("helios.seed.training", "helios.cell", "helios.seed.accel.gpu_slots"),
     script:
         "../scripts/train_splats.py"

@@ -22,8 +22,8 @@ def main(smk) -> None:
         cells = smk.params.cells
         with atomic_path(smk.output[0], directory=True) as out:
             for number, (cell_id, path) in enumerate(zip(cells, smk.input.cells, strict=True), 1):
-                stem = Path(out) / cell_id
-                metrics = level_cell(path, f"{stem}.levels.parquet", f"{stem}.levels.json", options, smk.params.seed, grid,
+                levels_file, metrics_file = (Path(out) / f"{cell_id}{suffix}" for suffix in smk.params.suffixes)
+                metrics = level_cell(path, levels_file, metrics_file, options, smk.params.seed, grid,
                                      device=device, progress=logger.info)
                 where = f" ({number} of {len(cells)} in batch {smk.wildcards.batch})" if len(cells) > 1 else ""
                 logger.info("cell %s%s: %d levels written in %.1f s (%s)", cell_id, where, len(metrics["levels"]), metrics["wall_time_s"],

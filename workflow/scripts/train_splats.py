@@ -23,7 +23,7 @@ def main(smk) -> None:
         cells = [load_cell(path, grid) for path in smk.input.cells]
         startup.mark("cell input")
         with job.device(options.backend) as cuda, atomic_path(smk.output[0], directory=True) as out:
-            outputs = [(Path(out) / f"{c.cell_id}.ply", Path(out) / f"{c.cell_id}.json") for c in cells]
+            outputs = [tuple(Path(out) / f"{c.cell_id}{suffix}" for suffix in smk.params.suffixes) for c in cells]
             if smk.config["train_jobs"]["batch_cells"] == 1:  # a job per cell, with densification
                 train_cell(cells[0], *outputs[0], options, progress=logger.info, cuda=cuda)
             else:
