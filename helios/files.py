@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from helios.errors import HeliosError
 from helios.outputs import OutputError, check_file_target, temporary_beside
 
 
@@ -64,6 +65,17 @@ def write_json(path: str | os.PathLike, data: Any) -> None:
     text = json.dumps(data, indent=2, sort_keys=True, allow_nan=False) + "\n"
     with atomic_path(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
+
+
+def load_json(path: str | os.PathLike, what: str) -> Any:
+    """The JSON document at ``path``; a missing or unreadable one is a :class:`HeliosError` naming the file and ``what``."""
+    path = Path(path)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise HeliosError(f"{path}: missing {what}") from None
+    except (OSError, ValueError) as exc:
+        raise HeliosError(f"{path}: unreadable {what} ({exc})") from None
 
 
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:

@@ -17,6 +17,8 @@ from helios.colour import srgb_encode
 
 #: Rec. 709 / sRGB luminance weights of linear R, G, B (IEC 61966-2-1).
 LUMINANCE_WEIGHTS = np.array([0.2126, 0.7152, 0.0722])
+#: The point-spread function's standard deviation in pixels (docs/photometry.md).
+DEFAULT_PSF_SIGMA_PX = 0.8
 #: Naked-eye limit under a dark sky (``../notes``: about 6 to 6.5 mag).
 DEFAULT_LIMITING_MAG = 6.5
 #: The exposed flux of a star at the limiting magnitude: its total, before the tone map.

@@ -46,7 +46,8 @@ def _source_path(module: str) -> Path:
     return path
 
 
-def _helios_imports(module: str, path: Path) -> set[str]:
+@cache  # a module's imports are read once per process, as its closure is (module_closure)
+def _helios_imports(module: str, path: Path) -> frozenset[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
     found: set[str] = set()
     for node in ast.walk(tree):
@@ -60,7 +61,7 @@ def _helios_imports(module: str, path: Path) -> set[str]:
             if name == PACKAGE or name.startswith(PACKAGE + "."):
                 if name != module and _module_file(name) is not None:
                     found.add(name)
-    return found
+    return frozenset(found)
 
 
 @cache

@@ -29,9 +29,7 @@ import helios
 from helios import photometry
 from helios.errors import HeliosError
 from helios.landmarks import BUILTIN, load_landmarks
-from helios.lod.rule import rule_constants
 from helios.outputs import output_directory
-from helios.render.points import DEFAULT_PSF_SIGMA_PX
 
 #: Files of three.js's npm package the page loads (``three.module.js`` imports ``three.core.js``).
 VENDOR_FILES = {"three/build/three.module.js": "three.module.js", "three/build/three.core.js": "three.core.js",
@@ -79,6 +77,11 @@ def frame_landmarks(landmarks_file: str | Path, universe) -> dict[str, Any]:
 
 
 def site_manifest(universe) -> dict[str, Any]:
+    # Imported here: the workflow imports this module when it reads the Snakefile (to see whether the client's
+    # files are installed), and these bring in torch.
+    from helios.lod.rule import rule_constants
+    from helios.render.points import DEFAULT_PSF_SIGMA_PX
+
     return {
         "format": "helios-site", "version": 1, "helios": helios.__version__,
         "pack": "cells.pack.bin", "index": "index.json", "landmarks": "landmarks.json",

@@ -17,7 +17,9 @@ from typing import Any
 from helios.errors import HeliosError
 from helios.files import sha256_file, write_json
 from helios.products import product
-from helios.universe import TRAINED_FORMAT, TRAINED_VERSION
+
+TRAINED_FORMAT = "helios-trained-universe"
+TRAINED_VERSION = 2
 
 
 def config_hash(config: dict[str, Any]) -> str:

@@ -10,22 +10,22 @@ import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import yaml
 
 from helios import photometry
-from helios.cameras import Views
 from helios.cell import load_cell
 from helios.errors import HeliosError
+from helios.files import load_json
 from helios.grid import Grid
 from helios.landmarks import Landmark
 from helios.partition import INDEX_FORMAT, read_index
-from helios.render.points import DEFAULT_PSF_SIGMA_PX
+from helios.trained_index import TRAINED_FORMAT, TRAINED_VERSION
 
-TRAINED_FORMAT = "helios-trained-universe"
-TRAINED_VERSION = 2
+if TYPE_CHECKING:
+    from helios.cameras import Views
 
 
 def _universe_format(path: Path) -> bool:
@@ -87,7 +87,7 @@ class Universe:
         """A landmark's position (ICRS in the file) in this universe's frame."""
         return self.grid.to_frame(np.asarray([landmark.xyz]))[0]
 
-    def cells_in_view(self, views: Views, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX) -> list[dict[str, Any]]:
+    def cells_in_view(self, views: Views, psf_sigma_px: float = photometry.DEFAULT_PSF_SIGMA_PX) -> list[dict[str, Any]]:
         """The cells whose bounding sphere can touch the image of any of ``views`` (with the light of a
         point-spread function of ``psf_sigma_px``)."""
         return [entry for entry in self.cells if any(_sphere_in_view(entry, views, c, psf_sigma_px) for c in range(len(views)))]
@@ -104,7 +104,7 @@ class Universe:
             yield self.read(entry)
 
 
-def _sphere_in_view(entry: dict[str, Any], views: Views, c: int, psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX) -> bool:
+def _sphere_in_view(entry: dict[str, Any], views: Views, c: int, psf_sigma_px: float = photometry.DEFAULT_PSF_SIGMA_PX) -> bool:
     """Whether a cell's bounding sphere (widened by the point-spread function's reach) meets camera ``c``'s frustum."""
     view = views.viewmats[c].double().numpy()
     K = views.Ks[c].double().numpy()
@@ -112,21 +112,12 @@ def _sphere_in_view(entry: dict[str, Any], views: Views, c: int, psf_sigma_px: f
     radius = float(entry["radius_pc"])
     if float(np.linalg.norm(centre)) <= radius:
         return True  # the camera is inside the sphere
-    reach_px = 4 * max(psf_sigma_px, DEFAULT_PSF_SIGMA_PX) + 1
+    reach_px = 4 * max(psf_sigma_px, photometry.DEFAULT_PSF_SIGMA_PX) + 1
     half_x = math.atan((max(K[0, 2], views.width - K[0, 2]) + reach_px) / K[0, 0])
     half_y = math.atan((max(K[1, 2], views.height - K[1, 2]) + reach_px) / K[1, 1])
     half_diagonal = math.atan(math.hypot(math.tan(half_x), math.tan(half_y)))
     angle_to_centre = math.acos(max(-1.0, min(1.0, centre[2] / np.linalg.norm(centre))))
     return angle_to_centre - math.asin(min(1.0, radius / np.linalg.norm(centre))) <= half_diagonal
-
-
-def load_json(path: Path, what: str) -> dict[str, Any]:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise HeliosError(f"{path}: missing {what}") from None
-    except (OSError, ValueError) as exc:
-        raise HeliosError(f"{path}: unreadable {what} ({exc})") from None
 
 
 def read_trained_index(path: str | Path) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Real Snakemake runs of the workflow on small configs."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -286,3 +287,17 @@ def test_level_jobs_given_a_gpu_train_there(tmp_path):
     logs = list((tmp_path / "logs" / "levels").glob("*.log"))
     assert logs and all("levels written in" in log.read_text() and "(cuda)" in log.read_text() for log in logs)
     assert json.loads((tmp_path / "results" / "validation.json").read_text())["ok"]
+
+
+def test_the_snakefile_is_read_without_torch(tmp_path):
+    """Snakemake reads the Snakefile at every start (twice for each SLURM job): doing so imports no torch (about 2 s),
+    for levels and for the seed trainer's products alike; a dry run plans the whole default workflow."""
+    blocker = REPO / "tests" / "blocked_imports"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+           "HELIOS_BLOCKED_IMPORTS": "torch,gsplat"}
+    blocked = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True, text=True, env=env)
+    assert blocked.returncode != 0 and "blocked by tests/blocked_imports" in blocked.stderr
+    for product in ("levels", "starfield"):
+        config = {**yaml.safe_load(TEST_CONFIG.read_text()), "train": {**TINY_TRAIN, "ground_truth": product}}
+        (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
+        assert planned_jobs(snakemake_command(tmp_path), env=env)["partition"] == 1, product

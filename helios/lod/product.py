@@ -12,13 +12,10 @@ import numpy as np
 from helios import photometry
 from helios.checks import Checks, Thresholds, finite
 from helios.errors import HeliosError
-from helios.lod.cluster import GlowGaussians
-from helios.lod.store import read_cell_levels
+from helios.files import load_json
 from helios.pack.format import PackBlock
-from helios.pack.records import encode_gaussians
 from helios.products import Product
 from helios.trained_index import file_entry
-from helios.universe import load_json
 
 #: What the trained index keeps of each level's metrics.
 LEVEL_KEYS = ("level", "fraction", "points", "gaussians", "bytes", "trained", "luminosity_ratio", "loss_clustered", "loss_trained",
@@ -52,6 +49,12 @@ class LevelsProduct(Product):
     def pack_blocks(self, trained_dir: Path, cell: dict[str, Any], abs_mag: np.ndarray, radius_pc: float,
                     encoding: str) -> list[PackBlock]:
         """One ``level`` block per level, for a cell whose stars' absolute magnitudes (brightest first) are ``abs_mag``."""
+        # Imported here, not at the top: the workflow reads the product when it parses the Snakefile (every
+        # Snakemake start, twice per SLURM job), and these bring in torch, about 2 s.
+        from helios.lod.cluster import GlowGaussians
+        from helios.lod.store import read_cell_levels
+        from helios.pack.records import encode_gaussians
+
         centre = np.asarray(cell["centre_pc"], np.float64)
         gaussians = read_cell_levels(trained_dir / cell["file"], centre)
         blocks = []

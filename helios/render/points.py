@@ -23,9 +23,8 @@ import torch
 
 from helios.cameras import Views
 from helios.errors import HeliosError
+from helios.photometry import DEFAULT_PSF_SIGMA_PX
 
-#: The point-spread function's standard deviation in pixels (docs/photometry.md).
-DEFAULT_PSF_SIGMA_PX = 0.8
 #: Widest point-spread function drawn: a star's stamp reaches 4 sigma, 513 x 513 px at 64 px.
 MAX_PSF_SIGMA_PX = 64.0
 #: Largest image side and pixel count (8K UHD, 7680 x 4320, is 33 M px; a float64 RGB image of

@@ -11,11 +11,10 @@ import numpy as np
 
 from helios.checks import Checks, Thresholds, finite
 from helios.errors import HeliosError
+from helios.files import load_json
 from helios.pack.format import PackBlock, splat_block
 from helios.products import Product
-from helios.seed.splats import ply_records, read_ply
 from helios.trained_index import file_entry
-from helios.universe import load_json
 
 #: What the trained index keeps of a cell's metrics.
 SUMMARY_KEYS = ("loss_initial", "loss_final", "loss_reduction", "iterations_run", "best_step", "splats_initial", "star_count")
@@ -67,6 +66,8 @@ class SplatsProduct(Product):
     def pack_blocks(self, trained_dir: Path, cell: dict[str, Any], abs_mag: np.ndarray, radius_pc: float,
                     encoding: str) -> list[PackBlock]:
         """One ``splats`` block: the cell's PLY in the pack's splat records."""
+        from helios.seed.splats import ply_records, read_ply  # torch: not at the Snakefile's parse (see LevelsProduct)
+
         return [splat_block(ply_records(read_ply(trained_dir / cell["file"])), encoding, radius_pc)]
 
     def validate(self, checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> dict[str, Any]:

@@ -20,12 +20,12 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # also tells helios.provenance which modules these names come from
-    from helios.seed.accel.fused_ssim import SSIM_CHOICES, choose_l1_ssim
+    from helios.seed.accel.fused_ssim import choose_l1_ssim
     from helios.seed.accel.step_runner import StepRunner, make_step_runner
 
 # Imported on first use: a training job starts its GPU claim (gpu_slots) and its
 # start-up clock (startup) before PyTorch is imported.
-_LAZY = {"SSIM_CHOICES": "fused_ssim", "choose_l1_ssim": "fused_ssim", "StepRunner": "step_runner", "make_step_runner": "step_runner"}
+_LAZY = {"choose_l1_ssim": "fused_ssim", "StepRunner": "step_runner", "make_step_runner": "step_runner"}
 __all__ = sorted(_LAZY)
 
 

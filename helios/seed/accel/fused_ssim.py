@@ -25,8 +25,9 @@ from collections.abc import Callable
 
 import torch
 
+from helios.seed.training.options import SSIM_CHOICES
+
 WINDOW_SIZE = 11  # the kernels' window (WIN in csrc/fused_ssim.cu); helios.seed.training.objective uses the same
-SSIM_CHOICES = ("auto", "fused", "pytorch_msssim")
 K1, K2 = 0.01, 0.03
 
 

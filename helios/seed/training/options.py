@@ -15,9 +15,10 @@ from typing import Any
 
 from helios.config import from_mapping
 from helios.errors import HeliosError
-from helios.seed.accel import SSIM_CHOICES
 
 GROUND_TRUTHS = ("starfield", "splats")
+#: ``train.ssim``: HELIOS's fused kernels where they run, or pytorch-msssim (helios.seed.accel.fused_ssim).
+SSIM_CHOICES = ("auto", "fused", "pytorch_msssim")
 
 
 @dataclass(frozen=True)
