@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.conftest import REPO, TEST_CONFIG
+from tests.conftest import REPO, STARFIELD_CONFIG, TEST_CONFIG
 from tests.digests import run_digests
 
 pytestmark = pytest.mark.slow
@@ -36,9 +36,7 @@ def code_before(tmp_path_factory) -> Path:
     return root
 
 
-def run_workflow(snakefile: Path, workdir: Path, product: str, env: dict[str, str]) -> Path:
-    config = yaml.safe_load(TEST_CONFIG.read_text())
-    config["train"]["ground_truth"] = product
+def run_workflow(snakefile: Path, workdir: Path, config: dict, env: dict[str, str]) -> Path:
     workdir.mkdir()
     (workdir / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
     done = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(snakefile), "--directory", str(workdir),
@@ -48,11 +46,15 @@ def run_workflow(snakefile: Path, workdir: Path, product: str, env: dict[str, st
 
 
 @pytest.mark.parametrize("product", ["levels", "starfield"])
-def test_same_bytes_as_main_before_the_products(product, code_before, tmp_path):
+def test_same_bytes_as_main_before_the_products(product, code_before, tmp_path, request):
+    """The old code runs here; the new code's run is the session's run of the same config (tiny_levels_run,
+    tiny_starfield_run)."""
+    config = yaml.safe_load(TEST_CONFIG.read_text()) if product == "levels" else STARFIELD_CONFIG
+    assert config["train"].get("ground_truth", "levels") == product
     # The old code only: its tree first on the path (an editable install would otherwise fill in from the work tree;
-    # the runs start in their own directory, since python -m puts the current one first).
-    before = run_workflow(code_before / "Snakefile", tmp_path / "before", product, {**os.environ, "PYTHONPATH": str(code_before)})
-    now = run_workflow(REPO / "Snakefile", tmp_path / "now", product, {**os.environ, "HELIOS_CLIENT": str(tmp_path / "no-client")})
+    # the run starts in its own directory, since python -m puts the current one first).
+    before = run_workflow(code_before / "Snakefile", tmp_path / "before", config, {**os.environ, "PYTHONPATH": str(code_before)})
+    now = request.getfixturevalue(f"tiny_{product}_run").results
     old, new = run_digests(before), run_digests(now)
     trained = [key for key in old if key.startswith("trained/") and key.count("/") == 2]
     assert len(trained) >= 8 and "trained/cells.pack.bin" in old, sorted(old)

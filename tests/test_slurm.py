@@ -19,9 +19,6 @@ pytestmark = pytest.mark.slow
 # the jobs find no CUDA on the node and fall back to the CPU, as the config allows.
 SLURM_TRAIN = {**TINY_TRAIN, "backend": "auto"}
 SLURM_JOBS = {"cpu_fallback": True}
-# The seed trainer per cell: a small sky in 4 cells (a SLURM job starts Snakemake twice and Python once, about 12 s a job here).
-SLURM_SKY = {"output_dir": "results", "catalog": {"synthetic": {"stars": 2000, "seed": 8}}, "select": {"mode": "all"},
-             "grid": {"n_theta": 2, "n_phi": 1, "base": 10.0}, "train": SLURM_TRAIN, "train_jobs": SLURM_JOBS}
 SLURM_OPTIONS = ["--profile", str(REPO / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "3",
                  "--seconds-between-status-checks", "2", "--latency-wait", "5"]
 
@@ -44,16 +41,16 @@ def runs(cluster, tiny_levels_run, tmp_path_factory):
     """Every run of this module, started at once: the SLURM runs' jobs share the one node (2 CPUs) as on any cluster, and
     fill the CPUs one run's serial steps (ingest, partition, the gather steps) leave idle; the local runs beside them.
 
-    levels: .test/config.yaml through SLURM, against the session's local run of it.  starfield: the seed trainer per
-    cell.  batched: the seed trainer in batches (train_jobs.batch_cells 4) on the session's universe of .test/config.yaml.
+    levels: .test/config.yaml through SLURM (a job per cell), against the session's local run of it.  batched: the seed
+    trainer in batches (train_jobs.batch_cells 4, a GPU asked for per job) on the session's universe of .test/config.yaml.
+    The seed trainer's jobs per cell are the same rule as its batches (a batch of one cell), so they are not run again
+    here (a SLURM job starts Snakemake twice and Python once).
     """
     root = tmp_path_factory.mktemp("slurm-runs")
     batched = {**yaml.safe_load(TEST_CONFIG.read_text()), "universe_dir": str(tiny_levels_run.results / "universe"), "train": SLURM_TRAIN,
                "train_jobs": {**SLURM_JOBS, "batch_cells": 4}}
     started = {
         "levels": StartedRun(root / "levels" / "slurm", TEST_CONFIG, *SLURM_OPTIONS, env=cluster),
-        "starfield": StartedRun(root / "starfield" / "slurm", SLURM_SKY, *SLURM_OPTIONS, env=cluster),
-        "starfield-local": StartedRun(root / "starfield" / "local", SLURM_SKY, "--cores", "2"),
         "batched": StartedRun(root / "batched" / "slurm", batched, *SLURM_OPTIONS, env=cluster),
         "batched-local": StartedRun(root / "batched" / "local", batched, "--cores", "2"),
     }
@@ -69,30 +66,17 @@ def slurm_jobs(cluster, result: subprocess.CompletedProcess) -> list[str]:
     return [line for line in lines if run_id in line]
 
 
-@pytest.mark.parametrize("ground_truth", ["levels", "starfield"])
-def test_slurm_run_matches_a_local_run(cluster, runs, tiny_levels_run, ground_truth):
-    """Levels (the default, .test/config.yaml; CPU jobs) and the seed trainer (a GPU asked for per job): SLURM's outputs
-    are a local run's bytes."""
-    slurm = runs[ground_truth]
+def test_slurm_levels_run_matches_a_local_run(cluster, runs, tiny_levels_run):
+    """Levels (the default, .test/config.yaml): a CPU job per cell, named by it; SLURM's outputs are a local run's bytes."""
+    slurm, local = runs["levels"], tiny_levels_run.results
     result = slurm.wait()
     assert result.returncode == 0, result.stdout[-4000:]
-    if ground_truth == "levels":
-        local = tiny_levels_run.results
-    else:
-        done = runs["starfield-local"].wait()
-        assert done.returncode == 0, done.stdout[-4000:]
-        local = runs["starfield-local"].results
-
     jobs = slurm_jobs(cluster, result)
     trained = json.loads((slurm.results / "trained" / "index.json").read_text())
-    train_jobs = [line for line in jobs if ("rule_train_levels" if ground_truth == "levels" else "rule_train_splats") in line]
+    train_jobs = [line for line in jobs if "rule_train_levels" in line]
     assert len(train_jobs) == trained["cell_count"] > 0
-    folder = "levels" if ground_truth == "levels" else "splats"
-    assert all(c["file"].startswith(f"{folder}/{c['id']}/") for c in trained["cells"])  # a job per cell, named by it
-    if ground_truth == "levels":  # levels train on CPUs
-        assert not any(re.search(r"gres[/:]gpu", line) for line in train_jobs), train_jobs[0]
-    else:
-        assert all(re.search(r"gres[/:]gpu[:=]1", line) for line in train_jobs), train_jobs[0]
+    assert all(c["file"].startswith(f"levels/{c['id']}/") for c in trained["cells"])  # a job per cell, named by it
+    assert not any(re.search(r"gres[/:]gpu", line) for line in train_jobs), train_jobs[0]  # levels train on CPUs
     assert all("JobState=COMPLETED" in line for line in jobs)
     assert any("rule_partition" in line for line in jobs) and not any("rule_validate" in line for line in jobs)  # local rules stay local
 
@@ -104,7 +88,8 @@ def test_slurm_run_matches_a_local_run(cluster, runs, tiny_levels_run, ground_tr
 
 
 def test_slurm_batched_mode(cluster, runs):
-    """train_jobs.batch_cells > 1: one SLURM job per batch, each asking for a GPU; same bytes as a local batched run."""
+    """The seed trainer with train_jobs.batch_cells > 1: one SLURM job per batch, each asking for a GPU (backend auto; the
+    node has none, and the jobs fall back to the CPU); same bytes as a local batched run."""
     slurm, local = runs["batched"], runs["batched-local"]
     result, done = slurm.wait(), local.wait()
     assert result.returncode == 0, result.stdout[-4000:]
