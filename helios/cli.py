@@ -505,8 +505,7 @@ def _run_view(args: argparse.Namespace, logger: logging.Logger) -> None:
 
 
 def _add_render(commands: argparse._SubParsersAction) -> None:
-    from helios.photometry import DEFAULT_LIMITING_MAG
-    from helios.render.points import DEFAULT_PSF_SIGMA_PX
+    from helios.photometry import DEFAULT_LIMITING_MAG, DEFAULT_PSF_SIGMA_PX
 
     parser = commands.add_parser(
         "render", help="draw the assembled universe from any camera, on one photometric scale",

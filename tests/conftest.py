@@ -16,6 +16,11 @@ from pathlib import Path
 import pytest
 import yaml
 
+# Two test workers on two cores, each starting Snakemake jobs that use both: OpenMP threads that wait for work
+# sleep rather than spin (GNU OpenMP's default spins), or they burn the other worker's CPU time.  Set before
+# torch is imported here or in any process the tests start.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 DATA = Path(__file__).parent / "data"
 REPO = Path(__file__).resolve().parent.parent
 GAIA_COLUMNS = (DATA / "gaia_dr3_gaia_source_columns.csvheader").read_text().strip().split(",")
@@ -76,6 +81,25 @@ def planned_jobs(command: Sequence[str], env: dict[str, str] | None = None) -> d
         return {}
     table = text.split("Job stats:")[1].split("total")[0]
     return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+#: Runs that tests share, and the group of the tests that use each (a parameter value naming one, for a test
+#: that takes it with request.getfixturevalue, counts as using it).  With pytest-xdist (``-n 2``, ``--dist
+#: loadgroup``, as the README's test command runs) each group runs on one worker, so each run is made once;
+#: the other tests spread over the workers.  The two seed-trainer runs go together (a test compares them).
+SHARED_RUNS = {"tiny_levels_run": "tiny_levels_run", "tiny_starfield_run": "tiny_starfield_run",
+               "tiny_starfield_run_without_node": "tiny_starfield_run", "two_file_run": "two_file_run"}
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        params = getattr(item, "callspec", None)
+        used = set(item.fixturenames) | {v for v in (params.params.values() if params else ()) if isinstance(v, str)}
+        groups = {SHARED_RUNS[name] for name in used if name in SHARED_RUNS}
+        assert len(groups) <= 1, f"{item.nodeid} uses runs of different groups {sorted(groups)}: put them in one group"
+        if groups:
+            item.add_marker(pytest.mark.xdist_group(groups.pop()))
 
 
 @pytest.fixture(autouse=True)

@@ -229,11 +229,12 @@ def reversed_keys(value):
     return value
 
 
-@pytest.mark.parametrize("ground_truth", ["starfield", "levels"])
-def test_reordering_the_config_keys_reruns_nothing(tiny_starfield_run, tiny_levels_run, tmp_path, ground_truth):
+@pytest.mark.parametrize("run", ["tiny_starfield_run", "tiny_levels_run"])  # by name: one shared run per test (tests/conftest.py)
+def test_reordering_the_config_keys_reruns_nothing(request, tmp_path, run):
     """Params are canonical (sorted keys): the same config with its keys in another order is the same run;
     only a changed value reruns.  On a copy of the session's run of the product."""
-    work = (tiny_levels_run if ground_truth == "levels" else tiny_starfield_run).copy(tmp_path / "work")
+    work = request.getfixturevalue(run).copy(tmp_path / "work")
+    ground_truth = "levels" if run == "tiny_levels_run" else "starfield"
     command = snakemake_command(work)
     config = yaml.safe_load((work / "config.yaml").read_text())
     # More keys to reorder, each at its default (the config schema's): the config of the run.

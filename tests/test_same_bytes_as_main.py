@@ -45,16 +45,17 @@ def run_workflow(snakefile: Path, workdir: Path, config: dict, env: dict[str, st
     return workdir / "results"
 
 
-@pytest.mark.parametrize("product", ["levels", "starfield"])
-def test_same_bytes_as_main_before_the_products(product, code_before, tmp_path, request):
+@pytest.mark.parametrize("run", ["tiny_levels_run", "tiny_starfield_run"])  # by name: one shared run per test (tests/conftest.py)
+def test_same_bytes_as_main_before_the_products(run, code_before, tmp_path, request):
     """The old code runs here; the new code's run is the session's run of the same config (tiny_levels_run,
     tiny_starfield_run)."""
+    product = "levels" if run == "tiny_levels_run" else "starfield"
     config = yaml.safe_load(TEST_CONFIG.read_text()) if product == "levels" else STARFIELD_CONFIG
     assert config["train"].get("ground_truth", "levels") == product
     # The old code only: its tree first on the path (an editable install would otherwise fill in from the work tree;
     # the run starts in its own directory, since python -m puts the current one first).
     before = run_workflow(code_before / "Snakefile", tmp_path / "before", config, {**os.environ, "PYTHONPATH": str(code_before)})
-    now = request.getfixturevalue(f"tiny_{product}_run").results
+    now = request.getfixturevalue(run).results
     old, new = run_digests(before), run_digests(now)
     trained = [key for key in old if key.startswith("trained/") and key.count("/") == 2]
     assert len(trained) >= 8 and "trained/cells.pack.bin" in old, sorted(old)

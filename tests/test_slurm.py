@@ -19,7 +19,8 @@ pytestmark = pytest.mark.slow
 # the jobs find no CUDA on the node and fall back to the CPU, as the config allows.
 SLURM_TRAIN = {**TINY_TRAIN, "backend": "auto"}
 SLURM_JOBS = {"cpu_fallback": True}
-SLURM_OPTIONS = ["--profile", str(REPO / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "3",
+# The plugin checks 1 s after a job finishes, then waits 10 s longer after each check that finds none (its own rule).
+SLURM_OPTIONS = ["--profile", str(REPO / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "1",
                  "--seconds-between-status-checks", "2", "--latency-wait", "5"]
 
 

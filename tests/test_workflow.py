@@ -30,7 +30,7 @@ def write_config(workdir, **sections):
     (workdir / "config.yaml").write_text(yaml.safe_dump({"output_dir": "results", **sections}))
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # not module: a pytest-xdist worker may run other modules' tests between this one's
 def two_file_run(tmp_path_factory) -> WorkflowRun:
     """A Gaia bulk file (250 stars) and an Archive query (150, and one with a bad position), 6 x 3 sectors, the cells of
     bright stars, the seed trainer's tiny splats: run end to end once for this module's tests (which leave it as it is)."""
