@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 class Product(ABC):
     """One thing a cell can become.  Subclasses set the class attributes and implement the methods."""
 
-    #: ``train.ground_truth`` value(s) that choose it.
+    #: The ``train.ground_truth`` value that chose it.
     name: str
     #: The workflow rule that trains a batch of cells (``workflow/rules/<rule>.smk``).
     rule: str
@@ -41,6 +41,9 @@ class Product(ABC):
     suffixes: tuple[str, str]
     #: The trained index's total of what the cells hold (``gaussian_count``, ``splat_count``).
     count_key: str
+
+    def __init__(self, name: str) -> None:
+        self.name = name
 
     def check_config(self, config: dict[str, Any]) -> None:
         """Refuse a workflow config this product cannot run (a :class:`HeliosError` naming the keys), before any job.

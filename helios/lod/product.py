@@ -31,9 +31,6 @@ class LevelsProduct(Product):
     suffixes = (".levels.parquet", ".levels.json")
     count_key = "gaussian_count"
 
-    def __init__(self, name: str = "levels") -> None:
-        self.name = name
-
     def trained_from(self, config: dict[str, Any]) -> dict[str, Any]:
         # The levels depend on the train: section's seed only (its other keys are the seed trainer's).
         return {"train": {"ground_truth": "levels", "seed": config["train"]["seed"]}, "levels": config["levels"]}

@@ -30,9 +30,6 @@ class SplatsProduct(Product):
     suffixes = (".ply", ".json")
     count_key = "splat_count"
 
-    def __init__(self, name: str) -> None:
-        self.name = name
-
     def check_config(self, config: dict[str, Any]) -> None:
         """Bad train: values fail here, with HELIOS's message; batched jobs cannot densify."""
         from helios.seed.training import TrainOptions

@@ -89,12 +89,6 @@ USE_GPU = GPUS_PER_JOB > 0
 JOB_NAME = r"\d+_\d+_\d+|s\d+-\d+"
 
 
-def selected_cells(wildcards):
-    """Cell ids chosen by the select checkpoint."""
-    with open(checkpoints.select.get().output[0]) as handle:
-        return [cell["id"] for cell in json.load(handle)["cells"]]
-
-
 _JOB_PLANS = {}
 
 
