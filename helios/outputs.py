@@ -178,13 +178,13 @@ def claim_directory(target: str | os.PathLike, kind: str, *, force: bool = False
 
 def temporary_beside(final: Path, kind: str) -> Path:
     """A new, uniquely named temporary file or directory (``kind``: ``"file"``, ``"dir"``) beside ``final``,
-    named ``.NAME.tmp-XXXXXXXX``, after removing the ones an earlier write of ``final`` left.
+    named ``.NAME.tmp-helios-XXXXXXXX``, after removing the ones an earlier write of ``final`` left.
 
     A process killed outright (SIGKILL, out of memory, a cluster's time limit) runs no cleanup, so its temporary
     stays; one job writes a given target at a time (a Snakemake output is one job's), so a temporary of the same
     target found here is stale, and recognisably HELIOS's by its name.
     """
-    prefix = f".{final.name}.tmp-"
+    prefix = f".{final.name}.tmp-helios-"
     remove_stale(final.parent, prefix)
     if kind == "dir":
         return Path(tempfile.mkdtemp(prefix=prefix, dir=final.parent))
@@ -193,8 +193,8 @@ def temporary_beside(final: Path, kind: str) -> Path:
     return Path(name)
 
 
-def remove_stale(parent: Path, prefix: str) -> int:
-    """Remove ``parent``'s entries named ``PREFIX`` + the 8 characters :mod:`tempfile` adds; returns how many."""
+def remove_stale(parent: Path, prefix: str) -> None:
+    """Remove ``parent``'s entries named ``PREFIX`` + the 8 characters :mod:`tempfile` adds."""
     pattern = re.compile(re.escape(prefix) + r"[a-z0-9_]{8}")
     stale = [p for p in parent.iterdir() if pattern.fullmatch(p.name)] if parent.is_dir() else []
     for path in stale:
@@ -203,7 +203,6 @@ def remove_stale(parent: Path, prefix: str) -> int:
             shutil.rmtree(path)
         else:
             path.unlink()
-    return len(stale)
 
 
 @contextlib.contextmanager
@@ -218,7 +217,7 @@ def output_directory(target: str | os.PathLike, kind: str, *, force: bool = Fals
     inputs = list(inputs)
     resolved = claim_directory(target, kind, force=force, inputs=inputs)
     resolved.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(resolved.parent, f".{resolved.name}.old-")
+    remove_stale(resolved.parent, f".{resolved.name}.old-helios-")
     tmp = temporary_beside(resolved, "dir")
     try:
         yield tmp
@@ -226,7 +225,7 @@ def output_directory(target: str | os.PathLike, kind: str, *, force: bool = Fals
         claim_directory(target, kind, force=force, inputs=inputs)
         old = None
         if resolved.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{resolved.name}.old-", dir=resolved.parent))
+            old = Path(tempfile.mkdtemp(prefix=f".{resolved.name}.old-helios-", dir=resolved.parent))
             os.replace(resolved, old / resolved.name)
         os.replace(tmp, resolved)
         if old is not None:

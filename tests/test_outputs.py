@@ -250,10 +250,15 @@ def test_a_killed_writes_temporary_is_removed_by_the_next_write(tmp_path, kind):
     killed = subprocess.run([sys.executable, "-c", KILLED_WRITE, str(target), kind])
     assert killed.returncode == -9
     stale = [p.name for p in tmp_path.iterdir()]
-    assert len(stale) == 1 and stale[0].startswith(f".{target.name}.tmp-")
+    assert len(stale) == 1 and stale[0].startswith(f".{target.name}.tmp-helios-")
     # Beside it, names that are not a temporary of this target: another target's, and a user's file.
-    (tmp_path / ".other.json.tmp-abcd1234").write_text("another target's")
+    (tmp_path / ".other.json.tmp-helios-abcd1234").write_text("another target's")
     (tmp_path / f".{target.name}.tmp-notes.txt").write_text("the user's")
+    mine = tmp_path / f".{target.name}.tmp-mybackup"  # a user's directory (8 characters after tmp-), holding a user's file
+    mine.mkdir()
+    (mine / "thesis.tex").write_text("precious")
     with atomic_path(target, directory=kind == "dir") as tmp:
         (tmp / "cell.ply").write_text("whole") if kind == "dir" else tmp.write_text("{}")
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".other.json.tmp-abcd1234", f".{target.name}.tmp-notes.txt", target.name])
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([".other.json.tmp-helios-abcd1234", f".{target.name}.tmp-notes.txt",
+                                                                 mine.name, target.name])
+    assert (mine / "thesis.tex").read_text() == "precious"
