@@ -72,7 +72,7 @@ def run_helios(csv: Path, out: Path) -> int:
     ingest_file(csv, out / "part.parquet", out / "part.json", IngestOptions())
     index = build_universe(
         [out / "part.parquet"], [out / "part.json"], Grid(),
-        stars_path=out / "stars.parquet", summary_path=out / "ingest_summary.json",
+        summary_path=out / "ingest_summary.json",
         cells_dir=out / "universe" / "cells", index_path=out / "universe" / "index.json",
     )
     return index["star_count"]

@@ -22,6 +22,7 @@ import hashlib
 import http.client
 import json
 import platform
+import shutil
 import statistics
 import struct
 import subprocess
@@ -109,9 +110,10 @@ def main() -> None:
         site = Path(scratch) / "site"
         site.mkdir()
         for command in (["build", "--synthetic", str(args.stars), "--output", f"{scratch}/universe"],
-                        ["pack", f"{scratch}/universe", "--output", str(site / "cells.pack.bin")]):
+                        ["pack", f"{scratch}/universe", "--output", f"{scratch}/pack"]):
             subprocess.run([sys.executable, "-m", "helios.cli", *command], check=True, capture_output=True)
-        pack = site / "cells.pack.bin"
+        pack = site / "cells.pack.bin"  # the sky is one shard: its pack file
+        shutil.copyfile(Path(scratch) / "pack" / "shard-0000.pack.bin", pack)
         requests = 2 + sum(1 for cell in json.loads(_directory(pack))["cells"] for block in cell["blocks"] if block["length"])
         pack_bytes = pack.stat().st_size
         children = {which: subprocess.Popen([sys.executable, __file__, "--serve", which, str(site), "--old-ref", args.old_ref],

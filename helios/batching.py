@@ -20,6 +20,8 @@ import math
 from collections.abc import Iterable
 from typing import Any
 
+from helios.cell_tree import leaf_order
+
 SMALL_CELLS_CLASS = 6  # 1..63 stars
 
 
@@ -45,14 +47,10 @@ def plan_batches(cells: Iterable[dict[str, Any]], batch_cells: int, class_width:
         classes.setdefault(size_class(int(cell["star_count"]), class_width), []).append(cell["id"])
     plan = {}
     for klass in sorted(classes):
-        ids = sorted(classes[klass], key=_cell_order)
+        ids = sorted(classes[klass], key=leaf_order)
         for chunk, start in enumerate(range(0, len(ids), batch_cells)):
             plan[f"s{klass:02d}-{chunk:03d}"] = ids[start:start + batch_cells]
     return plan
-
-
-def _cell_order(cell_id: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in cell_id.split("_"))
 
 
 def plan_jobs(cells: Iterable[dict[str, Any]], batch_cells: int, class_width: int = 1) -> dict[str, list[str]]:

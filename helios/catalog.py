@@ -277,7 +277,20 @@ SYNTHETIC_BATCH_ROWS = 250_000
 SYNTHETIC_MODELS = ("disc", "milky-way")
 
 
-def synthetic_batches(n_stars: int, seed: int, batch_rows: int = SYNTHETIC_BATCH_ROWS, model: str = "disc") -> Iterator[pa.RecordBatch]:
+def synthetic_part(n_stars: int, seed: int, part: int, parts: int) -> tuple[int, int | list[int], int]:
+    """Part ``part`` of a synthetic sky cut into ``parts``: its star count, its generator's seed and its first
+    source_id.  One part is the whole sky from ``seed``; parts draw from ``[seed, part]`` and number their
+    stars on from the parts before them, so every star's source_id is unique."""
+    if not 0 <= part < parts:
+        raise ValueError(f"part {part} of {parts}")
+    size, extra = divmod(n_stars, parts)
+    count = size + (part < extra)
+    first = part * size + min(part, extra) + 1
+    return count, (seed if parts == 1 else [seed, part]), first
+
+
+def synthetic_batches(n_stars: int, seed: int | list[int], batch_rows: int = SYNTHETIC_BATCH_ROWS, model: str = "disc",
+                      first_id: int = 1) -> Iterator[pa.RecordBatch]:
     """A deterministic synthetic sky in the Gaia Archive column layout.
 
     ``model="milky-way"``: :mod:`helios.galaxy` (thin and thick discs, a bulge, a luminosity function;
@@ -288,12 +301,12 @@ def synthetic_batches(n_stars: int, seed: int, batch_rows: int = SYNTHETIC_BATCH
     main-sequence-like relation between absolute magnitude and BP-RP, Gaia-like
     parallax errors, and the derived apparent G.  Meant for tests, benchmarks
     and demos, not for science.  The same ``(n_stars, seed, batch_rows)`` gives the
-    same rows (batches are drawn from one generator in order).
+    same rows (batches are drawn from one generator in order); source_ids run from ``first_id``.
     """
     if model == "milky-way":
         from helios.galaxy import milky_way_batches
 
-        yield from milky_way_batches(n_stars, seed, batch_rows)
+        yield from milky_way_batches(n_stars, seed, batch_rows, first_id)
         return
     if model != "disc":
         raise ValueError(f"unknown synthetic model {model!r}; choose one of {', '.join(SYNTHETIC_MODELS)}")
@@ -316,7 +329,7 @@ def synthetic_batches(n_stars: int, seed: int, batch_rows: int = SYNTHETIC_BATCH
         parallax = 1000.0 / dist + rng.normal(0.0, 1.0, n) * parallax_error - 0.017
         yield pa.RecordBatch.from_pydict(
             {
-                "source_id": pa.array(np.arange(produced, produced + n, dtype=np.int64) + 1),
+                "source_id": pa.array(np.arange(produced, produced + n, dtype=np.int64) + first_id),
                 "ra": ra,
                 "dec": dec,
                 "parallax": parallax,

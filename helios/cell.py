@@ -12,8 +12,9 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from helios import cell_tree
 from helios.errors import HeliosError
-from helios.grid import Grid, parse_cell_id
+from helios.grid import Grid
 
 log = logging.getLogger(__name__)
 REQUIRED = ("x_pc", "y_pc", "z_pc", "abs_mag_g", "red", "green", "blue")
@@ -40,12 +41,16 @@ class CellStars:
 
 
 def _index_entry(path: Path, cell_id: str) -> dict | None:
-    index_path = path.parent.parent / "index.json"
-    try:
-        stat = index_path.stat()
-    except OSError:
-        return None
-    return _index_entries(str(index_path), stat.st_ino, stat.st_mtime_ns, stat.st_size).get(cell_id)
+    """The cell's entry in the universe index above its file (``cells/SHARD/CELL.parquet``, or ``cells/CELL.parquet``)."""
+    for index_path in (path.parent.parent.parent / "index.json", path.parent.parent / "index.json"):
+        try:
+            stat = index_path.stat()
+        except OSError:
+            continue
+        entry = _index_entries(str(index_path), stat.st_ino, stat.st_mtime_ns, stat.st_size).get(cell_id)
+        if entry is not None:
+            return entry
+    return None
 
 
 @functools.lru_cache(maxsize=4)
@@ -119,12 +124,12 @@ def load_cell(path: str | Path, grid: Grid | None = None, velocities: bool = Fal
     centre, radius = None, None
     if grid is not None:
         try:
-            cell = parse_cell_id(cell_id)
+            node = cell_tree.node_of(grid, cell_id)
         except HeliosError:
-            cell = None
-        if cell is not None and grid.contains(cell):
+            node = None
+        if node is not None:
             far = float(np.linalg.norm(xyz, axis=1).max()) * (1 + 1e-9) if len(xyz) else None
-            centre, radius = grid.centre_and_radius(cell, r_max_override=far)
+            centre, radius = cell_tree.centre_and_radius(grid, node, r_max_override=far)
     if centre is None:
         entry = _index_entry(path, cell_id)
         if entry is not None:

@@ -41,6 +41,7 @@ from helios.jobs import configure_logging, user_errors
 from helios.landmarks import BUILTIN, CATEGORIES, find_landmark, load_landmarks
 from helios.outputs import SOFTWARE, check_file_target
 from helios.partition import read_index
+from helios.partition.plan import DEFAULT_SHARD_ROWS
 from helios.selection import select_cells
 
 
@@ -80,12 +81,14 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
         "build",
         help="ingest a catalogue (or a synthetic sky) and partition it into HLG cells",
         description="Ingest star catalogue CSV files (Gaia DR3 bulk or Archive layout, plain or gzipped) or a "
-        "synthetic sky, and write DIR/stars.parquet, DIR/ingest_summary.json, DIR/cells/*.parquet and DIR/index.json.",
+        "synthetic sky, and write DIR/ingest_summary.json, DIR/cells/SHARD/CELL.parquet and DIR/index.json (docs/cells.md).",
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--stars", nargs="+", metavar="FILE", help="catalogue CSV(.gz) files or glob patterns (quote globs)")
     source.add_argument("--synthetic", type=_positive_int, metavar="N", help="generate a synthetic sky of N stars instead")
     parser.add_argument("--seed", type=int, default=0, help="seed of the synthetic sky (default: %(default)s)")
+    parser.add_argument("--parts", type=_positive_int, default=1,
+                        help="make the synthetic sky in N parts, as N files would be (default: %(default)s)")
     parser.add_argument("--model", choices=["disc", "milky-way"], default="disc",
                         help="synthetic sky: disc (a toy disc around the Sun, 1.5 kpc) or milky-way (thin and thick discs and a bulge "
                         "with a luminosity function, the whole Galaxy) (default: %(default)s)")
@@ -125,6 +128,12 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
     group.add_argument("--n-phi", type=_positive_int, default=grid.n_phi, help="polar bands (default: %(default)s)")
     group.add_argument("--polar-spacing", default=grid.polar_spacing, choices=POLAR_SPACINGS, help="polar band spacing (default: %(default)s)")
     group.add_argument("--frame", default=grid.frame, choices=FRAMES, help="axes of the grid (default: %(default)s)")
+    group.add_argument("--max-stars", type=_positive_int, default=grid.max_stars,
+                       help="the most stars a cell holds; a fuller cell splits into 8 children (default: %(default)s)")
+    group.add_argument("--max-depth", type=_non_negative_int, default=grid.max_depth,
+                       help="how many times a cell may split (default: %(default)s)")
+    group.add_argument("--shard-rows", type=_positive_int, default=DEFAULT_SHARD_ROWS,
+                       help="the most stars a shard holds (the partition's unit of work; default: %(default)s)")
     parser.set_defaults(run=_run_build)
 
 
@@ -141,12 +150,14 @@ def _run_build(args: argparse.Namespace, logger: logging.Logger) -> None:
         ref_epoch=args.ref_epoch,
         epoch=args.epoch,
     )
-    grid = Grid(args.r0_pc, args.base, args.n_shells, args.n_theta, args.n_phi, args.polar_spacing, args.frame)
+    grid = Grid(args.r0_pc, args.base, args.n_shells, args.n_theta, args.n_phi, args.polar_spacing, args.frame,
+                args.max_stars, args.max_depth)
     if args.synthetic:
-        sources = [{"kind": "synthetic", "stars": args.synthetic, "seed": args.seed, "model": args.model}]
+        sources = [{"kind": "synthetic", "stars": args.synthetic, "seed": args.seed, "model": args.model, "part": part, "parts": args.parts}
+                   for part in range(args.parts)]
     else:
         sources = [{"kind": "file", "path": path} for path in expand_catalog_files(args.stars)]
-    index = build(sources, args.output, options, grid, progress=logger.info, force=args.force)
+    index = build(sources, args.output, options, grid, progress=logger.info, force=args.force, shard_rows=args.shard_rows)
     print(f"{index['star_count']:,} stars in {index['cell_count']} cells written to {args.output}")
 
 
@@ -233,7 +244,7 @@ def _add_train_all(commands: argparse._SubParsersAction) -> None:
         "train-all",
         help="train every cell of a built universe, then gather index, pack, report and validation (the workflow)",
         description="Run the workflow's training and gather on every cell of a universe from `helios build`: "
-        "OUTPUT/trained/ (PLYs, index.json, cells.pack.bin), OUTPUT/report/, OUTPUT/validation.json, logs under OUTPUT/logs/.",
+        "OUTPUT/trained/ (PLYs, index.json, pack/), OUTPUT/report/, OUTPUT/validation.json, logs under OUTPUT/logs/.",
     )
     _add_workflow_options(parser)
     parser.set_defaults(run=lambda args, logger: _run_workflow(args, {"mode": "all"}))
@@ -318,54 +329,73 @@ def _run_train_batch(args: argparse.Namespace, logger: logging.Logger) -> None:
 
 
 def _add_pack(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("pack", help="pack a universe (its stars, and its trained levels or splats) into one file for a web client",
-                                 description="Write every cell of a universe into one pack file (docs/pack-format.md): its stars as "
-                                 "points, brightest first, and, for a workflow output, each trained cell's levels (or the seed "
-                                 "trainer's splats).")
+    parser = commands.add_parser("pack", help="pack a universe (its stars, and its trained levels or splats) for a web client",
+                                 description="Write every cell of a universe into a pack (docs/pack-format.md): a pack file per shard "
+                                 "of the universe and the index that lists them; each cell's stars as points, brightest first, and, "
+                                 "for a workflow output, each trained cell's levels (or the seed trainer's splats).")
     parser.add_argument("directory", metavar="DIR", help="workflow output directory (results) or `helios build` output (points only)")
-    parser.add_argument("--output", required=True, metavar="FILE", help="pack file to write (cells.pack.bin)")
+    parser.add_argument("--output", required=True, metavar="OUTDIR", help="folder to write the pack into (OUTDIR/index.json, OUTDIR/SHARD.pack.bin)")
     parser.add_argument("--dtype", choices=("float32", "float16"), default="float32",
                         help="splats only: float32 keeps the PLY values exactly; float16 halves their size (default: %(default)s)")
     parser.set_defaults(run=_run_pack)
 
 
 def _run_pack(args: argparse.Namespace, logger: logging.Logger) -> None:
-    from helios.pack.assembly import pack_universe
+    from helios.outputs import output_directory
+    from helios.pack.shards import pack_universe
     from helios.universe import find_universe
 
-    _refuse_users_files(args.output)
     trained = Path(args.directory) / "trained"
     trained = trained if (trained / "index.json").is_file() else None
-    directory = pack_universe(find_universe(args.directory), args.output, trained, "f32" if args.dtype == "float32" else "f16")
-    blocks = [block["kind"] for cell in directory["cells"] for block in cell["blocks"]]
-    print(f"{len(directory['cells'])} cells packed into {args.output}: "
+    universe = find_universe(args.directory)
+    with output_directory(args.output, "pack", inputs=[args.directory, universe]) as output:
+        index = pack_universe(universe, output, trained, "f32" if args.dtype == "float32" else "f16")
+    blocks = [block["kind"] for cell in index["cells"] for block in cell["blocks"]]
+    print(f"{len(index['cells'])} cells packed into {len(index['shards'])} shard(s) in {args.output}: "
           + ", ".join(f"{blocks.count(kind)} {kind} blocks" for kind in ("points", "level", "splats") if kind in blocks))
 
 
 def _add_pack_info(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser("pack-info", help="list and check the cells of a pack file",
-                                 description="Validate a pack file completely (header, directory, every block's checksum) and list its cells.")
-    parser.add_argument("pack", metavar="FILE")
+    parser = commands.add_parser("pack-info", help="list and check the cells of a pack",
+                                 description="Validate a pack completely (header, directory, every block's checksum) and list its "
+                                 "cells: a pack index (every shard's file checked against it) or one pack file.")
+    parser.add_argument("pack", metavar="FILE", help="a pack index (pack/index.json) or a pack file (SHARD.pack.bin)")
     parser.set_defaults(run=_run_pack_info)
 
 
 def _run_pack_info(args: argparse.Namespace, logger: logging.Logger) -> None:
-    from helios.pack import PackReader
+    from helios.files import sha256_file
+    from helios.pack import PackError, PackReader
+    from helios.pack.shards import read_pack_index
 
-    reader = PackReader(args.pack)  # header and directory, checked: every id a plain token, every field printed below validated
-    reader.verify()  # every block and padding byte, streamed: memory does not grow with the pack
-    entries = list(reader.cells.values())
-    blocks = [block for entry in entries for block in entry["blocks"]]
-    print(f"{args.pack}: HELIOS pack version {reader.directory['version']}, {len(entries)} cells, "
-          f"{sum(e['stars'] for e in entries):,} stars, {sum(b['count'] for b in blocks if b['kind'] == 'level'):,} level Gaussians, "
-          f"{sum(b['count'] for b in blocks if b['kind'] == 'splats'):,} splats, {reader.size:,} bytes; "
+    path = Path(args.pack)
+    if path.suffix == ".json":
+        index = read_pack_index(path)
+        readers = []
+        for shard in index["shards"]:
+            reader = PackReader(path.parent / shard["file"])
+            reader.verify()
+            if reader.size != shard["bytes"] or sha256_file(reader.path) != shard["sha256"]:
+                raise PackError(f"{reader.path}: size or checksum differs from {path}")
+            readers.append(reader)
+        title = f"{path}: HELIOS pack index version {index['version']}, {len(readers)} shard(s)"
+    else:
+        readers = [PackReader(path)]  # header and directory, checked: every id a plain token, every field printed below validated
+        readers[0].verify()  # every block and padding byte, streamed: memory does not grow with the pack
+        title = f"{path}: HELIOS pack version {readers[0].directory['version']}"
+    entries = [(reader.path.name, entry) for reader in readers for entry in reader.cells.values()]
+    blocks = [block for _, entry in entries for block in entry["blocks"]]
+    print(f"{title}, {len(entries)} cells, "
+          f"{sum(e['stars'] for _, e in entries):,} stars, {sum(b['count'] for b in blocks if b['kind'] == 'level'):,} level Gaussians, "
+          f"{sum(b['count'] for b in blocks if b['kind'] == 'splats'):,} splats, {sum(r.size for r in readers):,} bytes; "
           "all checksums OK")
-    print(f"{'cell':>10} {'stars':>8} {'block':>10} {'records':>8} {'points':>8} {'offset':>12} {'bytes':>10}")
-    for entry in entries:
+    print(f"{'cell':>12} {'stars':>8} {'block':>10} {'records':>8} {'points':>8} {'offset':>12} {'bytes':>10}  file")
+    for name, entry in entries:
         for block in entry["blocks"]:
-            name = f"level {block['level']}" if block["kind"] == "level" else block["kind"]
+            kind = f"level {block['level']}" if block["kind"] == "level" else block["kind"]
             points = block.get("points", block["count"] if block["kind"] == "points" else "")
-            print(f"{entry['id']:>10} {entry['stars']:>8} {name:>10} {block['count']:>8} {points:>8} {block['offset']:>12} {block['length']:>10}")
+            print(f"{entry['id']:>12} {entry['stars']:>8} {kind:>10} {block['count']:>8} {points:>8} {block['offset']:>12} "
+                  f"{block['length']:>10}  {name}")
 
 
 def _add_levels_cell(commands: argparse._SubParsersAction) -> None:
@@ -450,7 +480,7 @@ def _add_site(commands: argparse._SubParsersAction) -> None:
                         help="directory to write: new, empty, or a site HELIOS wrote before (replaced)")
     parser.add_argument("--force", action="store_true",
                         help="replace SITE even when it is not a HELIOS site (never a directory holding an input)")
-    parser.add_argument("--pack", metavar="FILE", help="pack to serve (default: DIR/trained/cells.pack.bin)")
+    parser.add_argument("--pack", metavar="FILE", help="the pack index to serve (default: DIR/trained/pack/index.json)")
     parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file (default: the built-in set)")
     parser.set_defaults(run=_run_site)
 

@@ -82,7 +82,7 @@ def absolute_mag_and_colour(rng: np.random.Generator, component: np.ndarray) -> 
     return abs_mag, np.clip(bp_rp, -0.4, 4.5)
 
 
-def milky_way_batches(n_stars: int, seed: int, batch_rows: int) -> Iterator[pa.RecordBatch]:
+def milky_way_batches(n_stars: int, seed: int | list[int], batch_rows: int, first_id: int = 1) -> Iterator[pa.RecordBatch]:
     """The model's stars in the Gaia Archive layout with a ``dist`` column (pc), seen from the Sun.
 
     The same ``(n_stars, seed, batch_rows)`` gives the same rows."""
@@ -99,7 +99,7 @@ def milky_way_batches(n_stars: int, seed: int, batch_rows: int) -> Iterator[pa.R
         abs_mag, bp_rp = absolute_mag_and_colour(rng, component)
         yield pa.RecordBatch.from_pydict(
             {
-                "source_id": pa.array(np.arange(produced, produced + n, dtype=np.int64) + 1),
+                "source_id": pa.array(np.arange(produced, produced + n, dtype=np.int64) + first_id),
                 "ra": np.degrees(np.arctan2(icrs[:, 1], icrs[:, 0])) % 360.0,
                 "dec": np.degrees(np.arcsin(np.clip(icrs[:, 2] / dist, -1.0, 1.0))),
                 "dist": dist,

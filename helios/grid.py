@@ -24,6 +24,8 @@ from helios.errors import HeliosError
 
 POLAR_SPACINGS = ("equal_area", "uniform")
 FRAMES = ("icrs", "galactic")
+#: The deepest a cell may split: a point's place in its cell is kept to 3 x MAX_DEPTH bits (helios.cell_tree).
+MAX_DEPTH = 10
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,8 @@ class Grid:
     n_phi: polar bands.
     polar_spacing: ``equal_area`` (uniform in cos phi) or ``uniform`` (in phi).
     frame: ``icrs`` or ``galactic`` axes (Hipparcos rotation).
+    max_stars: the most stars a cell holds; a fuller cell splits into children (:mod:`helios.cell_tree`).
+    max_depth: how many times a cell may split (each split halves its shell and both angles).
     """
 
     r0_pc: float = 1.0
@@ -58,6 +62,8 @@ class Grid:
     n_phi: int = 3
     polar_spacing: str = "equal_area"
     frame: str = "icrs"
+    max_stars: int = 120_000
+    max_depth: int = 8
 
     def __post_init__(self) -> None:
         problems = []
@@ -65,10 +71,12 @@ class Grid:
             problems.append(f"r0_pc must be a positive number, got {self.r0_pc}")
         if not (self.base > 1 and math.isfinite(self.base)):
             problems.append(f"base must be greater than 1, got {self.base}")
-        for name in ("n_shells", "n_theta", "n_phi"):
+        for name in ("n_shells", "n_theta", "n_phi", "max_stars"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or value < 1:
                 problems.append(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.max_depth, (int, np.integer)) or not 0 <= self.max_depth <= MAX_DEPTH:
+            problems.append(f"max_depth must be an integer from 0 to {MAX_DEPTH}, got {self.max_depth!r}")
         if self.polar_spacing not in POLAR_SPACINGS:
             problems.append(f"polar_spacing must be one of {', '.join(POLAR_SPACINGS)}, got {self.polar_spacing!r}")
         if self.frame not in FRAMES:
@@ -92,21 +100,39 @@ class Grid:
 
     def cell_indices(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """``(l, t, p)`` integer arrays for points ``[N, 3]`` already in the grid frame."""
+        shell, t, p, _ = self.cell_positions(xyz)
+        return shell, t, p
+
+    def cell_positions(self, xyz: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """``(l, t, p, u)``: each point's cell and its place inside it, ``u [N, 3]`` in [0, 1).
+
+        ``u`` is the fraction of the way across the cell in log radius (linear in
+        radius for shell 0, the open last shell's beyond its nominal outer radius
+        clamped), azimuth and the polar coordinate of the spacing (cos phi or phi):
+        the coordinates in which a cell splits into children (:mod:`helios.cell_tree`).
+        """
         xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
         r = np.linalg.norm(xyz, axis=1)
         with np.errstate(divide="ignore", invalid="ignore"):
-            shell = 1 + np.floor(np.log(r / self.r0_pc) / math.log(self.base))
+            decades = np.log(r / self.r0_pc) / math.log(self.base)
+        shell = 1 + np.floor(decades)
         shell = np.where(r < self.r0_pc, 0, np.clip(np.nan_to_num(shell, nan=0.0), 0, self.n_shells - 1)).astype(np.int64)
+        u_r = np.where(r < self.r0_pc, r / self.r0_pc, decades - (shell - 1))
         theta = np.mod(np.arctan2(xyz[:, 1], xyz[:, 0]), 2 * math.pi)
-        t = np.floor(theta / (2 * math.pi) * self.n_theta).astype(np.int64) % self.n_theta
+        sectors = theta / (2 * math.pi) * self.n_theta
+        t_raw = np.floor(sectors)
+        t = t_raw.astype(np.int64) % self.n_theta
         cos_phi = np.divide(xyz[:, 2], r, out=np.ones_like(r), where=r > 0)
         cos_phi = np.clip(cos_phi, -1.0, 1.0)
         if self.polar_spacing == "equal_area":
             frac = (1.0 - cos_phi) / 2.0
         else:
             frac = np.arccos(cos_phi) / math.pi
-        p = np.clip(np.floor(frac * self.n_phi), 0, self.n_phi - 1).astype(np.int64)
-        return shell, t, p
+        bands = frac * self.n_phi
+        p = np.clip(np.floor(bands), 0, self.n_phi - 1).astype(np.int64)
+        u = np.stack([u_r, sectors - t_raw, bands - p], axis=1)
+        u = np.clip(np.nan_to_num(u, nan=0.0), 0.0, np.nextafter(1.0, 0.0))
+        return shell, t, p, u
 
     def cell_keys(self, xyz: np.ndarray) -> np.ndarray:
         """One sortable int64 key per point: ``(l * n_theta + t) * n_phi + p``."""

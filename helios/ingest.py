@@ -472,20 +472,27 @@ def ingest_synthetic(
     options: IngestOptions = IngestOptions(),
     progress: Callable[[str], None] | None = None,
     model: str = "disc",
+    part: int = 0,
+    parts: int = 1,
 ) -> dict[str, Any]:
-    """Generate the synthetic sky (see :func:`helios.catalog.synthetic_batches`) as a part."""
+    """Generate the synthetic sky (see :func:`helios.catalog.synthetic_batches`), or its part ``part`` of
+    ``parts`` (:func:`helios.catalog.synthetic_part`), as an ingest part."""
     if n_stars < 1:
         raise HeliosError(f"synthetic sky needs at least one star, got {n_stars}")
     if model not in catalog.SYNTHETIC_MODELS:
         raise HeliosError(f"unknown synthetic model {model!r}; choose one of {', '.join(catalog.SYNTHETIC_MODELS)}")
 
+    if not 0 <= part < parts or parts > n_stars:
+        raise HeliosError(f"synthetic sky of {n_stars:,} stars: part {part} of {parts} does not exist (at most one part a star)")
+    count, part_seed, first_id = catalog.synthetic_part(n_stars, seed, part, parts)
+
     def numbered() -> Iterator[tuple[pa.RecordBatch, int]]:
         line = 1
-        for batch in catalog.synthetic_batches(n_stars, seed, model=model):
+        for batch in catalog.synthetic_batches(count, part_seed, model=model, first_id=first_id):
             yield batch, line
             line += batch.num_rows
 
-    name = f"synthetic:{n_stars}:{seed}" + ("" if model == "disc" else f":{model}")
+    name = f"synthetic:{n_stars}:{seed}" + ("" if model == "disc" else f":{model}") + ("" if parts == 1 else f":part{part + 1}of{parts}")
     distance_source = "parallax" if model == "disc" else "dist"
     return _write_part(numbered(), name, distance_source, options, part_path, summary_path, progress)
 
@@ -502,5 +509,5 @@ def ingest_source(
         return ingest_file(source["path"], part_path, summary_path, options, progress)
     if source.get("kind") == "synthetic":
         return ingest_synthetic(int(source["stars"]), int(source["seed"]), part_path, summary_path, options, progress,
-                                source.get("model", "disc"))
+                                source.get("model", "disc"), int(source.get("part", 0)), int(source.get("parts", 1)))
     raise HeliosError(f"unknown catalogue source {source!r}")

@@ -1,8 +1,10 @@
 """Choose the cells to train: those near landmarks, or all of them.
 
-A landmark selects every cell within ``neighbors`` steps of its own cell (see
-:meth:`helios.grid.Grid.neighbours`) that exists in the universe index.  Each
-selected cell records the landmarks that caused it and their step distance.
+A landmark selects every cell within ``neighbors`` steps of its own cell that
+exists in the universe index.  Cells are the leaves of the cell tree, and a step is
+the size of the landmark's own leaf (:meth:`helios.cell_tree.Leaves.near`; where no
+cell splits, these are :meth:`helios.grid.Grid.neighbours`).  Each selected cell
+records the landmarks that caused it and their step distance.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from typing import Any
 
 import numpy as np
 
+from helios.cell_tree import Leaves, fine_keys
 from helios.errors import HeliosError
-from helios.grid import Grid, cell_id
+from helios.grid import Grid
 from helios.landmarks import CATEGORIES, Landmark
 
 SELECTION_FORMAT = "helios-selection"
@@ -61,21 +64,19 @@ def select_cells(
         landmarks = [lm for lm in landmarks if lm.category in wanted]
     caused: dict[str, list[dict[str, Any]]] = {}
     unmatched = []
+    leaves = Leaves.from_ids(grid, [entry["id"] for entry in index["cells"]])
     if landmarks:
-        xyz = grid.to_frame(np.array([lm.xyz for lm in landmarks], dtype=np.float64))
-        shells, thetas, polars = grid.cell_indices(xyz)
+        keys = fine_keys(grid, grid.to_frame(np.array([lm.xyz for lm in landmarks], dtype=np.float64)))
     for i, landmark in enumerate(landmarks):
-        home = (int(shells[i]), int(thetas[i]), int(polars[i]))
+        home = leaves.home(int(keys[i]))
         hits = 0
-        for cell, distance in grid.neighbours(home, neighbors):
-            name = cell_id(cell)
-            if name in existing:
-                caused.setdefault(name, []).append(
-                    {"name": landmark.name, "category": landmark.category, "home_cell": cell_id(home), "distance": distance}
-                )
-                hits += 1
+        for leaf, distance in leaves.near(home, neighbors):
+            caused.setdefault(leaves.ids[leaf], []).append(
+                {"name": landmark.name, "category": landmark.category, "home_cell": home.id(grid), "distance": distance}
+            )
+            hits += 1
         if not hits:
-            unmatched.append({"name": landmark.name, "category": landmark.category, "home_cell": cell_id(home)})
+            unmatched.append({"name": landmark.name, "category": landmark.category, "home_cell": home.id(grid)})
     cells = []
     for entry in index["cells"]:
         if entry["id"] in caused:

@@ -9,7 +9,8 @@ serves it (``helios view`` does, locally).  Layout::
     SITE/vendor/               three.js from the client's npm install, with its licence
     SITE/site.json             what the page reads first: file names, photometry, level rule
     SITE/index.json            the universe's index (frame, epoch, cells, their fastest stars)
-    SITE/cells.pack.bin        the pack (docs/pack-format.md)
+    SITE/pack/index.json       the pack: its index and a file per shard (docs/pack-format.md)
+    SITE/pack/SHARD.pack.bin
     SITE/landmarks.json        the landmarks, positions in the universe's frame
 
 The site is written into a temporary directory next to ``SITE`` and renamed into place, so a failed
@@ -84,7 +85,7 @@ def site_manifest(universe) -> dict[str, Any]:
 
     return {
         "format": "helios-site", "version": 1, "helios": helios.__version__,
-        "pack": "cells.pack.bin", "index": "index.json", "landmarks": "landmarks.json",
+        "pack": "pack/index.json", "index": "index.json", "landmarks": "landmarks.json",
         "frame": universe.index.get("frame", "icrs"), "epoch": universe.index.get("epoch"),
         "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
                        "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX},
@@ -92,32 +93,43 @@ def site_manifest(universe) -> dict[str, Any]:
     }
 
 
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link where the file system allows (a shard's pack file can be gigabytes), else a copy."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
+
+
 def make_site(results: str | Path, output: str | Path, landmarks_file: str | Path = BUILTIN,
               pack: str | Path | None = None, client: Path | None = None, force: bool = False) -> dict[str, Any]:
     """Write the site of ``results`` (a workflow output directory, or a ``helios build`` output) to ``output``.
 
-    ``pack``: the pack to serve (default ``results/trained/cells.pack.bin``; a ``helios build`` output,
-    which has none, is packed here, points only).  An existing ``output`` is replaced only when it is a
+    ``pack``: the pack index to serve (default ``results/trained/pack/index.json``; a ``helios build`` output,
+    which has none, is packed here, points only); its files are linked into the site where the file system
+    allows, else copied.  An existing ``output`` is replaced only when it is a
     site HELIOS wrote, or with ``force`` (never when it holds an input).  Returns the manifest (``site.json``).
     """
-    from helios.pack.assembly import pack_universe
+    from helios.pack.shards import pack_files, pack_universe
     from helios.universe import Universe
 
     results, output = Path(results), Path(output)
     universe = Universe(results)
     files = client_files(client)
-    pack = Path(pack) if pack is not None else results / "trained" / "cells.pack.bin"
+    pack = Path(pack) if pack is not None else results / "trained" / "pack" / "index.json"
     inputs = [results, universe.root, pack] + ([] if landmarks_file == BUILTIN else [Path(landmarks_file)])
     with output_directory(output, SITE_KIND, force=force, inputs=inputs) as build:
         for name, source in files.items():
             (build / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(source, build / name)
+        (build / "pack").mkdir()
         if pack.is_file():
-            shutil.copyfile(pack, build / "cells.pack.bin")
+            for source in pack_files(pack):
+                _link_or_copy(source, build / "pack" / source.name)
         elif (results / "trained").exists():
-            raise SiteError(f"{pack}: no pack in this workflow output; run the workflow's pack rule (or give --pack FILE)")
+            raise SiteError(f"{pack}: no pack in this workflow output; run the workflow's pack rules (or give --pack INDEX)")
         else:
-            pack_universe(universe.root, build / "cells.pack.bin", None, "f32")
+            pack_universe(universe.root, build / "pack", None, "f32")
         shutil.copyfile(universe.root / "index.json", build / "index.json")
         (build / "landmarks.json").write_text(json.dumps(frame_landmarks(landmarks_file, universe), indent=1), encoding="utf-8")
         manifest = site_manifest(universe)

@@ -29,11 +29,13 @@ from helios.errors import HeliosError
 from helios.files import sha256_file, write_json
 from helios.pack import PackError, PackReader
 from helios.pack.assembly import iter_pack_cells
+from helios.pack.shards import INDEX_FILE, magnitude_steps, read_pack_index
 from helios.partition import read_index
 from helios.products import product_of
 from helios.universe import read_trained_index
 
 VALIDATION_FORMAT = "helios-validation"
+SHARD_VALIDATION_FORMAT = "helios-shard-validation"
 
 
 def _check_files(checks: Checks, label: str, root: Path, cells: list[dict[str, Any]]) -> None:
@@ -48,21 +50,41 @@ def _check_files(checks: Checks, label: str, root: Path, cells: list[dict[str, A
     checks.add(f"{label} checksums", not bad, detail)
 
 
-def _check_pack(checks: Checks, pack_path: Path, universe_root: Path, trained: dict[str, Any], trained_dir: Path) -> dict[str, Any]:
-    """The pack holds exactly the universe's stars and the trained files, encoded as docs/pack-format.md says
-    (re-encoded from the sources and compared byte for byte, one cell at a time: the reader streams and the sources
-    are encoded cell by cell, so that memory holds one cell, not the pack; the codecs' accuracy is tested on their own)."""
+def check_shard(pack_dir: str | Path, shard: str, universe_root: str | Path, trained_dir: str | Path | None) -> dict[str, Any]:
+    """One shard of a run: its cell files against the universe index, and its pack file (``pack_dir/SHARD.pack.bin``)
+    against the pack index and the sources: every block re-encoded and compared byte for byte, one cell at a time
+    (the reader streams; memory holds one cell, not the shard).  Returns ``{"shard", "checks", "pack_bytes"}``."""
+    pack_dir, universe_root = Path(pack_dir), Path(universe_root)
+    checks = Checks()
+    universe = read_index(universe_root / "index.json")
+    mine = [cell for cell in universe["cells"] if cell["shard"] == shard]
+    _check_files(checks, "universe", universe_root, mine)
+    trained = read_trained_index(Path(trained_dir) / "index.json") if trained_dir is not None else None
+    size = _check_pack(checks, pack_dir, shard, mine, universe_root, trained, trained_dir)
+    return {"format": SHARD_VALIDATION_FORMAT, "shard": shard, "ok": checks.ok, "checks": checks.items, "pack_bytes": size}
+
+
+def _check_pack(checks: Checks, pack_dir: Path, shard: str, cells: list[dict[str, Any]], universe_root: Path,
+                trained: dict[str, Any] | None, trained_dir: str | Path | None) -> int | None:
+    """The shard's pack holds exactly its cells' stars and trained files, encoded as docs/pack-format.md says, and the
+    pack index states its file, blocks and magnitude steps as they are."""
     try:
-        reader = PackReader(pack_path)
+        index = read_pack_index(pack_dir / INDEX_FILE)
+        number = [entry["id"] for entry in index["shards"]].index(shard)
+        reader = PackReader(pack_dir / index["shards"][number]["file"])
         reader.verify()
-    except PackError as exc:
-        checks.add("pack round trip", False, str(exc))
-        return {}
+    except (PackError, HeliosError, ValueError) as exc:
+        checks.add("pack round trip", False, str(exc) if not isinstance(exc, ValueError) else f"shard {shard} is not in the pack index")
+        return None
+    stated = index["shards"][number]
+    problems = []
+    if stated["bytes"] != reader.size or stated["sha256"] != sha256_file(reader.path):
+        problems.append(f"{reader.path.name}: size or checksum differs from the pack index's")
+    listed = {cell["id"]: cell for cell in index["cells"] if cell["shard"] == number}
     encodings = sorted({b["encoding"] for e in reader.cells.values() for b in e["blocks"] if b["kind"] == "splats"})
-    problems, expected_ids = [], set()
     try:
-        for cell in iter_pack_cells(universe_root, trained, trained_dir, encodings[0] if encodings else "f32"):
-            expected_ids.add(cell.id)
+        for cell in iter_pack_cells(universe_root, trained, trained_dir, encodings[0] if encodings else "f32",
+                                    only={c["id"] for c in cells}):
             entry = reader.cells.get(cell.id)
             if entry is None:
                 continue
@@ -72,22 +94,33 @@ def _check_pack(checks: Checks, pack_path: Path, universe_root: Path, trained: d
             if len(entry["blocks"]) != len(blocks) or stored != blocks:
                 kinds = [block["kind"] for block in entry["blocks"]]
                 problems.append(f"cell {cell.id}: blocks {kinds} differ from the encoded sources ({len(blocks)} expected)")
+            points = next(data for kind, _, data in blocks if kind == "points")
+            indexed = listed.get(cell.id, {})
+            if {k: v for k, v in indexed.items() if k not in ("shard", "magnitudes", "max_speed_pc_kyr")} != entry \
+                    or indexed.get("magnitudes") != magnitude_steps(points):
+                problems.append(f"cell {cell.id}: the pack index's entry differs from the shard's directory or its stars")
     except PackError as exc:
         checks.add("pack round trip", False, str(exc))
-        return {}
+        return None
     except (OSError, HeliosError) as exc:
         checks.add("pack round trip", False, f"cannot re-encode the sources: {exc}")
-        return {}
-    if set(reader.cells) != expected_ids:
-        problems.insert(0, f"pack cells differ from the universe's ({len(reader.cells)} in the pack, {len(expected_ids)} in the universe)")
+        return None
+    expected = {c["id"] for c in cells}
+    if set(reader.cells) != expected or set(listed) != expected:
+        problems.insert(0, f"shard {shard}: the pack's cells differ from the universe's ({len(reader.cells)} in its file, "
+                           f"{len(listed)} in the pack index, {len(expected)} in the universe)")
     detail = "; ".join(problems[:5]) if problems else (f"{len(reader.cells)} cells, {reader.size:,} bytes, checksums match "
                                                        "and every block and its directory entry are the exact encoding of its source")
     checks.add("pack round trip", not problems, detail)
-    return {"bytes": reader.size, "splat_encoding": encodings}
+    return reader.size
 
 
-def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None, thresholds: Thresholds = Thresholds()) -> dict[str, Any]:
-    """Validate a workflow output directory (``results/`` by default) and the universe it trained (default: its ``universe/``)."""
+def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None, thresholds: Thresholds = Thresholds(),
+                 shard_results: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """Validate a workflow output directory (``results/`` by default) and the universe it trained (default: its ``universe/``).
+
+    ``shard_results``: each shard's :func:`check_shard` (the workflow's ``validate_shard`` jobs); without them each
+    shard is checked here, one after another."""
     root = Path(output_dir)
     universe_root = Path(universe_dir) if universe_dir is not None else root / "universe"
     checks = Checks()
@@ -102,7 +135,9 @@ def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None,
     selected = {c["id"] for c in selection["cells"]}
     checks.add("cell counts", {c["id"] for c in cells} == selected and selected <= {c["id"] for c in universe["cells"]},
                f"universe {universe['cell_count']}, selected {len(selected)}, trained {len(cells)}")
-    _check_files(checks, "universe", universe_root, universe["cells"])
+    if shard_results is None:
+        shard_results = [check_shard(root / "trained" / "pack", shard["id"], universe_root, root / "trained") for shard in universe["shards"]]
+    _merge_shard_checks(checks, "universe checksums", shard_results, universe, f"{universe['cell_count']} files match the index")
     _check_files(checks, "trained", root / "trained", cells)
     summary: dict[str, Any] = {
         "ground_truth": trained["ground_truth"],
@@ -112,10 +147,29 @@ def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None,
     counts = {"universe": universe["cell_count"], "selected": len(selected), "trained": len(cells)}
     checked = product_of(trained).validate(checks, cells, thresholds)
     summary.update({**checked, "cells": {**counts, **checked.get("cells", {})}})
-    pack = _check_pack(checks, root / "trained" / "cells.pack.bin", universe_root, trained, root / "trained")
+    sizes = [result["pack_bytes"] for result in shard_results]
+    pack_bytes = sum(sizes) if None not in sizes else None
+    _merge_shard_checks(checks, "pack round trip", shard_results, universe,
+                        f"{universe['cell_count']} cells in {len(shard_results)} shard(s), {pack_bytes or 0:,} bytes, checksums match "
+                        "and every block and its directory entry are the exact encoding of its source")
     summary["sizes_bytes"] = {"trained_total": sum(c["bytes"] for c in cells),
-                              "universe_cells_total": sum(c["bytes"] for c in universe["cells"]), "pack": pack.get("bytes")}
+                              "universe_cells_total": sum(c["bytes"] for c in universe["cells"]), "pack": pack_bytes}
     return {"format": VALIDATION_FORMAT, "version": 2, "ok": checks.ok, "summary": summary, "checks": checks.items}
+
+
+def _merge_shard_checks(checks: Checks, name: str, shard_results: list[dict[str, Any]], universe: dict[str, Any], passed: str) -> None:
+    """One check from every shard's check of that name (a shard without a result for it fails it)."""
+    expected = [shard["id"] for shard in universe["shards"]]
+    if [result["shard"] for result in shard_results] != expected:
+        checks.add(name, False, f"shard checks {[r['shard'] for r in shard_results][:5]} are not the universe's shards {expected[:5]}")
+        return
+    failed = []
+    for result in shard_results:
+        items = [item for item in result["checks"] if item["name"] == name]
+        if not items:
+            failed.append(f"shard {result['shard']}: not checked")
+        failed += [f"shard {result['shard']}: {item['detail']}" for item in items if not item["ok"]]
+    checks.add(name, not failed, "; ".join(failed[:5]) + (f" (+{len(failed) - 5} more)" if len(failed) > 5 else "") if failed else passed)
 
 
 def text_summary(result: dict[str, Any]) -> str:
@@ -134,8 +188,8 @@ def text_summary(result: dict[str, Any]) -> str:
 
 
 def validate_and_write(output_dir: str | Path, path: str | Path, universe_dir: str | Path | None = None,
-                       thresholds: Thresholds = Thresholds()) -> dict[str, Any]:
+                       thresholds: Thresholds = Thresholds(), shard_results: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """:func:`validate_run`, its result written to ``path`` whether it passed or not."""
-    result = validate_run(output_dir, universe_dir, thresholds)
+    result = validate_run(output_dir, universe_dir, thresholds, shard_results)
     write_json(path, result)
     return result

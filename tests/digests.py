@@ -19,8 +19,12 @@ import re
 import sys
 from pathlib import Path
 
-SKIPPED_DIRECTORIES = {"site"}
-DROPPED_KEYS = {"ms_per_iteration", "timings", "versions", "file", "metrics_file", "point_share", "config_hash"}
+# the client's copy; the partition's intermediate files; timings; each shard's checks (validation.json has their verdicts)
+SKIPPED_DIRECTORIES = {"site", "partition", "benchmarks", "validation"}
+SKIPPED_FILES = {"stars.parquet"}  # every star again, which nothing read: gone since the cell tree (issue 32)
+DROPPED_KEYS = {"ms_per_iteration", "timings", "versions", "file", "metrics_file", "point_share", "config_hash",
+                # what the cell tree (issue 32) added: a cell's depth and shard, the grid's bound, the index's version
+                "depth", "shard", "shards", "max_stars", "max_depth"}
 
 
 def _normalised(value: object) -> object:
@@ -35,21 +39,34 @@ def pack_digest(path: Path) -> str:
     from helios.pack import PackReader
 
     reader = PackReader(path)
-    digest = hashlib.sha256(json.dumps(_normalised(reader.directory), sort_keys=True).encode())
+    # The blocks' bytes are hashed below in directory order; their offsets move with the directory's length (the grid
+    # in its meta gained two keys with the cell tree, issue 32).
+    directory = _normalised(reader.directory)
+    for cell in directory["cells"]:
+        for block in cell["blocks"]:
+            block.pop("offset")
+    digest = hashlib.sha256(json.dumps(directory, sort_keys=True).encode())
     for cell_id, entry in reader.cells.items():
         for block in entry["blocks"]:
             digest.update(reader.read_block(cell_id, block))
     return digest.hexdigest()
 
 
-def file_digest(path: Path) -> str:
+def file_digest(path: Path, name: str = "") -> str:
     if path.name.endswith(".pack.bin"):
         return pack_digest(path)
     data = path.read_bytes()
+    if path.suffix == ".html" or name == "validation.json":  # the pack's size in bytes (its directory, above)
+        data = re.sub(rb"([0-9]+) cells(?: in [0-9]+ shard\(s\))?, [0-9,]+ bytes, checksums match", rb"\1 cells, checksums match", data)
     if path.suffix == ".html":
         data = re.sub(rb"Config hash [0-9a-f]{16}", b"Config hash", data)
     if path.suffix == ".json":
-        data = json.dumps(_normalised(json.loads(data)), sort_keys=True).encode()
+        document = _normalised(json.loads(data))
+        if name == "universe/index.json":
+            document.pop("version")  # 3 since the cell tree
+        if name == "validation.json":
+            document["summary"]["sizes_bytes"].pop("pack")
+        data = json.dumps(document, sort_keys=True).encode()
     return hashlib.sha256(data).hexdigest()
 
 
@@ -66,15 +83,36 @@ def _trained_cell_files(results: Path) -> dict[str, str]:
     return keys
 
 
+def _universe_cell_files(results: Path) -> dict[str, str]:
+    """Path under ``results`` -> ``universe/cells/<cell id>.parquet`` for every cell file (in a shard's folder or not)."""
+    return {f"universe/{path.relative_to(results / 'universe').as_posix()}": f"universe/cells/{path.name}"
+            for path in (results / "universe" / "cells").rglob("*.parquet")}
+
+
+def _pack_files(results: Path) -> dict[str, str | None]:
+    """A sharded pack (issue 32) of one shard is compared as the one pack file before it (its blocks and directory);
+    the pack index and the shards' entries are new (their content is checked by the validation and its tests)."""
+    pack = results / "trained" / "pack"
+    if not pack.is_dir():
+        return {}
+    shards = sorted(pack.glob("*.pack.bin"))
+    keys: dict[str, str | None] = {f"trained/pack/{path.name}": None for path in pack.glob("*.json")}
+    keys.update({f"trained/pack/{path.name}": "trained/cells.pack.bin" if len(shards) == 1 else None for path in shards})
+    return keys
+
+
 def run_digests(results: Path) -> dict[str, str]:
-    """Key -> SHA-256 of every file under ``results`` except logs, markers and the site."""
-    trained = _trained_cell_files(results)
+    """Key -> SHA-256 of every file under ``results`` except logs, markers, the site and the partition's intermediates."""
+    renamed = {**_trained_cell_files(results), **_universe_cell_files(results), **_pack_files(results)}
     digests = {}
     for path in sorted(results.rglob("*")):
         relative = path.relative_to(results)
-        if not path.is_file() or relative.parts[0] in SKIPPED_DIRECTORIES or path.name.startswith(".snakemake"):
+        if (not path.is_file() or relative.parts[0] in SKIPPED_DIRECTORIES or relative.as_posix() in SKIPPED_FILES
+                or path.name.startswith(".snakemake")):
             continue
-        digests[trained.get(relative.as_posix(), relative.as_posix())] = file_digest(path)
+        key = renamed.get(relative.as_posix(), relative.as_posix())
+        if key is not None:
+            digests[key] = file_digest(path, relative.as_posix())
     return digests
 
 

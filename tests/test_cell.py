@@ -36,8 +36,9 @@ def test_frame_from_grid(tmp_path):
     assert np.allclose(stars.positions, [[0, 0, 0], [0.5, 0.5, 0.5]])
 
 
-def test_frame_from_index_then_from_data(tmp_path):
-    path = write_cell(tmp_path / "cells" / "5_1_1.parquet", [[10.0, 0, 0], [14.0, 0, 0]])
+@pytest.mark.parametrize("folder", ["cells", "cells/shard-0003"])  # a cell file with or without its shard's folder
+def test_frame_from_index_then_from_data(tmp_path, folder):
+    path = write_cell(tmp_path / folder / "5_1_1.parquet", [[10.0, 0, 0], [14.0, 0, 0]])
     stars = load_cell(path)
     assert np.allclose(stars.centre_pc, [12, 0, 0]) and stars.scale_pc == pytest.approx(2.0)
     (tmp_path / "index.json").write_text(json.dumps({"cells": [{"id": "5_1_1", "centre_pc": [0, 0, 0], "radius_pc": 20.0}]}))

@@ -33,12 +33,12 @@ def test_build_and_select_from_a_catalogue(tmp_path, repo):
                         "--max-mag", "6", "--limit", "3000", "--output", out)
     assert result.returncode == 0, result.stderr
     assert "stars in" in result.stdout
-    for name in ("stars.parquet", "ingest_summary.json", "index.json"):
+    for name in ("ingest_summary.json", "index.json"):
         assert (out / name).is_file()
-    stars = pd.read_parquet(out / "stars.parquet")
-    assert len(stars) == 3000 and stars["phot_g_mean_mag"].max() <= 6
     index = json.loads((out / "index.json").read_text())
-    assert len(list((out / "cells").glob("*.parquet"))) == index["cell_count"] > 10
+    stars = pd.concat([pd.read_parquet(out / cell["file"]) for cell in index["cells"]])
+    assert len(stars) == 3000 and stars["phot_g_mean_mag"].max() <= 6
+    assert len(list((out / "cells").glob("shard-0000/*.parquet"))) == index["cell_count"] > 10
     assert [p.name for p in out.iterdir() if p.name.startswith(".")] == [".helios-output.json"]  # the marker, no scratch
 
     selection = tmp_path / "selection.json"
@@ -52,7 +52,8 @@ def test_build_and_select_from_a_catalogue(tmp_path, repo):
 def test_build_synthetic_is_reproducible(tmp_path):
     for name in ("a", "b"):
         assert helios_cli("build", "--synthetic", 5000, "--seed", 9, "--output", tmp_path / name).returncode == 0
-    for name in ("stars.parquet", "index.json", "ingest_summary.json"):
+    index = json.loads((tmp_path / "a" / "index.json").read_text())
+    for name in ("index.json", "ingest_summary.json", *(cell["file"] for cell in index["cells"])):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
@@ -60,7 +61,7 @@ def test_build_a_synthetic_milky_way(tmp_path):
     for name in ("a", "b"):
         result = helios_cli("build", "--synthetic", 20000, "--model", "milky-way", "--seed", 3, "--frame", "galactic", "--output", tmp_path / name)
         assert result.returncode == 0, result.stderr
-    assert (tmp_path / "a" / "stars.parquet").read_bytes() == (tmp_path / "b" / "stars.parquet").read_bytes()
+    assert (tmp_path / "a" / "index.json").read_bytes() == (tmp_path / "b" / "index.json").read_bytes()
     summary = json.loads((tmp_path / "a" / "ingest_summary.json").read_text())
     assert summary["rows_kept"] == 20000 and summary["distance_method"] == {"column": 20000} and summary["files"][0]["source"].endswith(":milky-way")
     index = json.loads((tmp_path / "a" / "index.json").read_text())
@@ -73,7 +74,7 @@ def test_user_errors_are_one_paragraph_without_traceback(tmp_path):
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert f"helios: error: {bad}: line 3, column 'dec': value 'x' is not a number" in result.stderr
-    assert not (tmp_path / "out" / "index.json").exists() and not (tmp_path / "out" / "stars.parquet").exists()
+    assert not (tmp_path / "out" / "index.json").exists() and not (tmp_path / "out" / "cells").exists()
 
 
 def test_select_needs_a_built_universe(tmp_path):
@@ -96,7 +97,7 @@ def test_argument_errors():
 
 def test_train_cell_and_train_batch(tmp_path):
     assert helios_cli("build", "--synthetic", 3000, "--output", tmp_path / "u").returncode == 0
-    cells = sorted((tmp_path / "u" / "cells").glob("*.parquet"), key=lambda p: p.stat().st_size)[-2:]
+    cells = sorted((tmp_path / "u" / "cells").glob("*/*.parquet"), key=lambda p: p.stat().st_size)[-2:]
     tiny = ["--iterations", "6", "--image-size", "24", "--views-per-iter", "1", "--train-views", "2", "--eval-views", "1",
             "--select-every", "3", "--backend", "torch"]
     result = helios_cli("train-cell", "--cell", cells[0], "--output", tmp_path / "one.ply", "--densify-until", "0", *tiny)
@@ -145,7 +146,7 @@ def test_train_all_and_train_landmarks_run_the_workflow(tmp_path):
     index = json.loads((universe / "index.json").read_text())
     validation = json.loads((tmp_path / "all" / "validation.json").read_text())
     assert validation["ok"] and validation["summary"]["cells"]["trained"] == index["cell_count"]
-    assert (tmp_path / "all" / "trained" / "cells.pack.bin").is_file() and (tmp_path / "all" / "report" / "report.html").is_file()
+    assert (tmp_path / "all" / "trained" / "pack" / "index.json").is_file() and (tmp_path / "all" / "report" / "report.html").is_file()
     assert (tmp_path / "all" / "helios-config.yaml").is_file() and list((tmp_path / "all" / "logs" / "train").glob("*.log"))
     rerun = (tmp_path / "all" / "helios-config.yaml").read_text().splitlines()[0]
     assert "snakemake -s" in rerun and "config.yaml" in rerun and "helios-config.yaml" in rerun
@@ -204,7 +205,7 @@ def test_view_serves_a_results_directory_with_byte_ranges(tmp_path):
 
 def test_levels_cell_builds_one_cells_levels_and_names_bad_options(tmp_path):
     assert helios_cli("build", "--synthetic", 2000, "--output", tmp_path / "u").returncode == 0
-    cell = max((tmp_path / "u" / "cells").glob("*.parquet"), key=lambda p: p.stat().st_size)
+    cell = max((tmp_path / "u" / "cells").glob("*/*.parquet"), key=lambda p: p.stat().st_size)
     tiny = ["--iterations", "4", "--image-size", "16", "--train-views", "2", "--eval-views", "1", "--views-per-iter", "1", "--eval-every", "2"]
     result = helios_cli("levels-cell", "--cell", cell, "--output", tmp_path / "one", "--fractions", "0.05", "0.2", *tiny)
     assert result.returncode == 0, result.stderr

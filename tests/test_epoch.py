@@ -18,7 +18,7 @@ LATER = 1991.25 + 20_000.0
 def star_positions(root, velocities=False):
     """source_id -> position (pc, the universe's frame), from every cell file."""
     ids, xyz, v = [], [], []
-    for path in sorted((root / "cells").glob("*.parquet")):
+    for path in sorted((root / "cells").glob("*/*.parquet")):
         table = pq.read_table(path)
         ids.append(table.column("source_id").to_numpy())
         xyz.append(np.stack([table.column(c).to_numpy() for c in ("x_pc", "y_pc", "z_pc")], 1))

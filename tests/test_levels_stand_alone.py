@@ -46,18 +46,19 @@ def test_the_default_workflow_and_commands_run_without_the_seed_trainer(tmp_path
     done = run(*snakemake, "--configfile", str(TEST_CONFIG), cwd=tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     results = tmp_path / "results"
-    assert (results / "validation.ok").is_file() and (results / "site" / "cells.pack.bin").is_file()
+    assert (results / "validation.ok").is_file() and (results / "site" / "pack" / "index.json").is_file()
     commands = {
         "render": ["render", str(results), "--from", "0", "0", "3000", "--look-at", "sun", "--up", "1", "0", "0", "--size", "48", "32",
                    "--output", str(tmp_path / "view.png")],
-        "pack": ["pack", str(results), "--output", str(tmp_path / "again.pack.bin")],
+        "pack": ["pack", str(results), "--output", str(tmp_path / "again")],
         "validate": ["validate", str(results), "--min-median-loss-reduction", "0"],
         "site": ["site", str(results), "--output", str(tmp_path / "site")],
     }
     for name, args in commands.items():
         done = run("-m", "helios.cli", *args, cwd=tmp_path)
         assert done.returncode == 0, (name, done.stderr[-2000:])
-    assert (tmp_path / "again.pack.bin").read_bytes() == (results / "trained" / "cells.pack.bin").read_bytes()
+    for name in ("index.json", "shard-0000.pack.bin"):
+        assert (tmp_path / "again" / name).read_bytes() == (results / "trained" / "pack" / name).read_bytes()
     # The block reaches the workflow: the seed trainer's product cannot even be planned under it.
     config = yaml.safe_load(TEST_CONFIG.read_text())
     config["train"]["ground_truth"] = "starfield"

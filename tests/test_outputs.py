@@ -123,12 +123,13 @@ def test_site_refuses_a_directory_of_the_users_and_replaces_its_own(tmp_path, ca
 
 
 def test_file_outputs_replace_only_helios_files(tmp_path, capsys, universe):
-    pack = tmp_path / "mine.bin"
-    pack.write_bytes(b"a user's binary")
+    pack = tmp_path / "mine"
+    pack.mkdir()
+    (pack / "notes.bin").write_bytes(b"a user's binary")
     code, err = helios(capsys, "pack", universe, "--output", pack)
-    assert code == 1 and "not written by HELIOS" in err and pack.read_bytes() == b"a user's binary"
-    fresh = tmp_path / "cells.pack.bin"
-    assert helios(capsys, "pack", universe, "--output", fresh)[0] == 0 and is_helios_file(fresh)
+    assert code == 1 and "not a HELIOS pack" in err and (pack / "notes.bin").read_bytes() == b"a user's binary"
+    fresh = tmp_path / "pack"
+    assert helios(capsys, "pack", universe, "--output", fresh)[0] == 0 and is_helios_file(fresh / "shard-0000.pack.bin")
     assert helios(capsys, "pack", universe, "--output", fresh)[0] == 0  # its own pack: replaced
     selection = tmp_path / "selection.json"
     selection.write_text('{"format": "my-own"}')
@@ -222,7 +223,7 @@ def test_training_runs_go_only_into_new_empty_or_earlier_run_directories(tmp_pat
 
 
 def test_training_commands_refuse_before_the_work(tmp_path, capsys, universe):
-    cell = sorted((universe / "cells").glob("*.parquet"))[0]
+    cell = sorted((universe / "cells").glob("*/*.parquet"))[0]
     (tmp_path / "out.json").write_text("my notes")
     code, err = helios(capsys, "train-cell", "--cell", cell, "--output", tmp_path / "out.ply")
     assert code == 1 and "out.json: exists and was not written by HELIOS" in err

@@ -29,10 +29,14 @@ def build(tmp_path, parts, tallies, grid=Grid(), out="u", **kwargs):
     root = tmp_path / out
     index = build_universe(
         parts, tallies, grid,
-        stars_path=root / "stars.parquet", summary_path=root / "ingest_summary.json",
-        cells_dir=root / "cells", index_path=root / "index.json", **kwargs,
+        summary_path=root / "ingest_summary.json", cells_dir=root / "cells", index_path=root / "index.json", **kwargs,
     )
     return root, index
+
+
+def all_stars(root, index) -> pd.DataFrame:
+    """Every star of a universe, read from its cell files through the index (cells in index order)."""
+    return pd.concat([pd.read_parquet(root / entry["file"]) for entry in index["cells"]], ignore_index=True)
 
 
 @pytest.fixture(scope="module")
@@ -58,11 +62,12 @@ def independent_cell(ra, dec, d, grid):
 def test_cells_partition_the_stars(synthetic_universe):
     _, root, index = synthetic_universe
     grid = Grid.from_mapping(index["grid"])
-    stars = pd.read_parquet(root / "stars.parquet")
+    stars = all_stars(root, index)
     summary = json.loads((root / "ingest_summary.json").read_text())
-    assert len(stars) == index["star_count"] == summary["rows_kept"]
+    assert len(stars) == index["star_count"] == summary["rows_kept"] == 20_000
+    assert len(set(stars["source_id"])) == len(stars)
     assert sum(c["star_count"] for c in index["cells"]) == len(stars)
-    assert index["cell_count"] == len(index["cells"]) == len(list((root / "cells").iterdir()))
+    assert index["cell_count"] == len(index["cells"]) == len(list((root / "cells").rglob("*.parquet")))
     seen = 0
     for entry in index["cells"]:
         path = root / entry["file"]
@@ -83,19 +88,45 @@ def test_index_is_sorted_and_self_describing(synthetic_universe):
     _, root, index = synthetic_universe
     keys = [(c["l"], c["t"], c["p"]) for c in index["cells"]]
     assert keys == sorted(keys)
-    assert index["format"] == "helios-universe" and index["version"] == 2 and index["epoch"] == 2016.0
+    assert index["format"] == "helios-universe" and index["version"] == 3 and index["epoch"] == 2016.0
     assert index["units"]["position"] == "pc" and index["frame"] == "icrs"
-    assert set(index["grid"]) == {"r0_pc", "base", "n_shells", "n_theta", "n_phi", "polar_spacing", "frame"}
+    assert set(index["grid"]) == {"r0_pc", "base", "n_shells", "n_theta", "n_phi", "polar_spacing", "frame", "max_stars", "max_depth"}
+    assert [s["id"] for s in index["shards"]] == ["shard-0000"] and all(c["depth"] == 0 for c in index["cells"])
     assert read_index(root / "index.json") == index
 
 
-def test_spilling_gives_the_same_bytes(synthetic_universe, tmp_path):
+def test_cells_over_the_bound_split_and_shards_give_the_same_cells(synthetic_universe, tmp_path):
+    """The same stars with a bound that splits cells, in one shard and in many: the same cells, byte for byte."""
     tmp, root, index = synthetic_universe
-    other, other_index = build(tmp_path, [tmp / "s.arrow"], [tmp / "s.json"], Grid.from_mapping(index["grid"]), buffer_rows=1000)
-    assert other_index == index
-    assert (other / "stars.parquet").read_bytes() == (root / "stars.parquet").read_bytes()
-    for entry in index["cells"]:
-        assert (other / entry["file"]).read_bytes() == (root / entry["file"]).read_bytes()
+    grid = Grid.from_mapping({**index["grid"], "max_stars": 700})
+    one, one_index = build(tmp_path, [tmp / "s.arrow"], [tmp / "s.json"], grid, out="one")
+    many, many_index = build(tmp_path, [tmp / "s.arrow"], [tmp / "s.json"], grid, out="many", shard_rows=2000)
+    counts = [c["star_count"] for c in one_index["cells"]]
+    assert max(counts) <= 700 < max(c["star_count"] for c in index["cells"])
+    assert sum(counts) == 20_000 and max(c["depth"] for c in one_index["cells"]) >= 1
+    assert len(many_index["shards"]) >= 10 and all(s["star_count"] <= 2000 for s in many_index["shards"])
+    assert [c["id"] for c in many_index["cells"]] == [c["id"] for c in one_index["cells"]]
+    for a, b in zip(one_index["cells"], many_index["cells"]):
+        assert a["sha256"] == b["sha256"] and (one / a["file"]).read_bytes() == (many / b["file"]).read_bytes()
+        assert b["file"] == f"cells/{b['shard']}/{b['id']}.parquet"
+    # a split cell's children hold its stars, each inside its own bounding sphere
+    split_roots = {c["id"].split("-")[0] for c in one_index["cells"] if c["depth"]}
+    for root_id in split_roots:
+        parent = next(c for c in index["cells"] if c["id"] == root_id)
+        children = [c for c in one_index["cells"] if c["id"].split("-")[0] == root_id]
+        assert sum(c["star_count"] for c in children) == parent["star_count"]
+        for child in children:
+            xyz = pd.read_parquet(one / child["file"], columns=["x_pc", "y_pc", "z_pc"]).to_numpy()
+            assert (np.linalg.norm(xyz - child["centre_pc"], axis=1) <= child["radius_pc"]).all()
+            assert child["radius_pc"] < parent["radius_pc"]
+
+
+def test_a_region_too_dense_to_split_is_a_clear_error(tmp_path):
+    rows = [[i, 10.0, 10.0, 10.0, 0.1, 5.0, 1.0] for i in range(300)]  # 300 stars at one point
+    parts, tallies = make_parts(tmp_path, [archive_csv(tmp_path / "same.csv", COLUMNS, rows, gz=True)])
+    with pytest.raises(HeliosError, match=r"cell \d+_\d+_\d+-[0-7]{3} holds 300 stars, more than grid.max_stars \(100\)"):
+        build(tmp_path, parts, tallies, Grid(max_stars=100, max_depth=3))
+    assert not (tmp_path / "u").exists() or sorted(p.name for p in (tmp_path / "u").iterdir()) == []
 
 
 def test_limit_is_exact_across_files(tmp_path):
@@ -107,7 +138,7 @@ def test_limit_is_exact_across_files(tmp_path):
         files.append(archive_csv(tmp_path / f"f{f}.csv", COLUMNS, rows))
     parts, tallies = make_parts(tmp_path, files, IngestOptions(limit=150))
     root, index = build(tmp_path, parts, tallies, limit=150)
-    kept = set(pd.read_parquet(root / "stars.parquet")["source_id"])
+    kept = set(all_stars(root, index)["source_id"])
     everything = pd.concat([pd.read_csv(f).assign(file=i, line=np.arange(2, 202)) for i, f in enumerate(files)])
     expected = set(everything.sort_values(["phot_g_mean_mag", "file", "line"]).head(150)["source_id"])
     assert kept == expected
@@ -124,13 +155,14 @@ def test_duplicate_source_ids_are_an_error_and_leave_nothing(tmp_path):
     parts, tallies = make_parts(tmp_path, [a, b])
     with pytest.raises(CatalogError, match=r"source_id 2 appears more than once: .*a\.csv line 3 and .*b\.csv line 3"):
         build(tmp_path, parts, tallies)
-    assert sorted(p.name for p in (tmp_path / "u").iterdir()) == []
+    assert not (tmp_path / "u").exists() or sorted(p.name for p in (tmp_path / "u").iterdir()) == []
 
 
 def test_galactic_frame_cells_hold_galactic_coordinates(tmp_path):
     ingest_synthetic(2000, 3, tmp_path / "s.arrow", tmp_path / "s.json")
     root, index = build(tmp_path, [tmp_path / "s.arrow"], [tmp_path / "s.json"], Grid(frame="galactic"))
-    stars = pd.read_parquet(root / "stars.parquet").set_index(["file_index", "line"])
+    icrs_root, icrs_index = build(tmp_path, [tmp_path / "s.arrow"], [tmp_path / "s.json"], Grid(), out="icrs")
+    stars = all_stars(icrs_root, icrs_index).set_index(["file_index", "line"])
     entry = max(index["cells"], key=lambda c: c["star_count"])
     cell = pd.read_parquet(root / entry["file"]).set_index(["file_index", "line"])
     icrs = stars.loc[cell.index, ["x_pc", "y_pc", "z_pc"]].to_numpy()
@@ -142,8 +174,8 @@ def test_galactic_frame_cells_hold_galactic_coordinates(tmp_path):
 
 def test_cells_dir_must_sit_beside_index(tmp_path):
     ingest_synthetic(100, 3, tmp_path / "s.arrow", tmp_path / "s.json")
-    with pytest.raises(HeliosError, match="must sit beside"):
-        build_universe([tmp_path / "s.arrow"], [tmp_path / "s.json"], Grid(), stars_path=tmp_path / "x.parquet",
+    with pytest.raises(HeliosError, match="must be the 'cells' directory beside"):
+        build_universe([tmp_path / "s.arrow"], [tmp_path / "s.json"], Grid(),
                        summary_path=tmp_path / "x.json", cells_dir=tmp_path / "a" / "cells", index_path=tmp_path / "b" / "index.json")
 
 
@@ -155,13 +187,20 @@ def test_read_index_errors(tmp_path):
         read_index(tmp_path / "index.json")
 
 
-def test_a_cell_over_the_bound_is_a_clear_error_before_the_rest_is_read(tmp_path):
-    """The issue's input in small: a .gz of one row repeated (33 M times there), all in one cell."""
-    rows = [[7, 10.0, 10.0, 10.0, 0.1, 5.0, 1.0]] * 3000
-    parts, tallies = make_parts(tmp_path, [archive_csv(tmp_path / "same.csv", COLUMNS, rows, gz=True)])
-    with pytest.raises(HeliosError, match=r"cell \d+_\d+_\d+ holds more than 1,000 stars \(reached while reading .*same\.csv\)"
-                       r".*--max-mag, --limit"):
-        build(tmp_path, parts, tallies, buffer_rows=400, max_cell_rows=1000)
-    assert sorted(p.name for p in (tmp_path / "u").iterdir()) == []
-    with pytest.raises(CatalogError, match="appears more than once"):  # at the bound the merge goes on to the next check
-        build(tmp_path, parts, tallies, out="v", buffer_rows=400, max_cell_rows=3000)
+def test_a_clump_denser_than_the_first_pass_is_planned_from_its_full_keys(tmp_path):
+    """2,000 stars within about 0.02 pc at 10 pc: the plan's first pass (5 levels) leaves their node over the bound, the
+    second splits it deeper; the leaves are those one pass over every full key would give."""
+    from helios.cell_tree import count_keys, fine_keys, plan_leaves
+
+    rng = np.random.default_rng(9)
+    n = 2000
+    rows = [[i + 1, 10 + rng.normal(0, 0.1), 10 + rng.normal(0, 0.1), 100 + rng.normal(0, 0.2), 0.1, 8.0, 1.0] for i in range(n)]
+    parts, tallies = make_parts(tmp_path, [archive_csv(tmp_path / "clump.csv", COLUMNS, rows)])
+    grid = Grid(max_stars=300, max_depth=10)
+    root, index = build(tmp_path, parts, tallies, grid)
+    depths = [c["depth"] for c in index["cells"]]
+    assert max(depths) > 5 and max(c["star_count"] for c in index["cells"]) <= 300
+    xyz = all_stars(root, index)[["x_pc", "y_pc", "z_pc"]].to_numpy()
+    one_pass, _ = plan_leaves(grid, *count_keys(fine_keys(grid, xyz)))
+    assert [c["id"] for c in index["cells"]] == [node.id(grid) for node, _ in one_pass]
+    assert [c["star_count"] for c in index["cells"]] == [stars for _, stars in one_pass]

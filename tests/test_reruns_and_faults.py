@@ -51,7 +51,7 @@ def test_widening_the_neighbourhood_trains_only_the_new_cells(tmp_path):
     assert all(after[c] == before[c] for c in before)  # old cells untouched
     ran = result.stderr.count("rule train_splats:")
     assert ran == len(new)
-    for rule in ("trained_index", "pack", "report", "validate"):
+    for rule in ("trained_index", "pack_shard", "pack_index", "validate_shard", "report", "validate"):
         assert f"rule {rule}:" in result.stderr
 
 
@@ -59,9 +59,10 @@ def test_two_clean_runs_give_the_same_bytes(tiny_starfield_run, tiny_starfield_r
     """The session's two runs of one config from scratch (the second on a machine without Node, which only leaves out
     the web site, not compared here) write the same bytes."""
     runs = [tiny_starfield_run.results, tiny_starfield_run_without_node.results]
-    files = ["universe/index.json", "stars.parquet", "selection.json", "trained/index.json", "trained/cells.pack.bin"]
+    files = ["universe/index.json", "ingest_summary.json", "selection.json", "trained/index.json", "trained/pack/index.json",
+             "trained/pack/shard-0000.pack.bin"]
     files += [str(p.relative_to(runs[0])) for p in (runs[0] / "trained" / "splats").glob("*/*.ply")]
-    files += [str(p.relative_to(runs[0])) for p in (runs[0] / "universe" / "cells").glob("*.parquet")]
+    files += [str(p.relative_to(runs[0])) for p in (runs[0] / "universe" / "cells").glob("*/*.parquet")]
     assert len(files) > 10
     for name in files:
         assert (runs[0] / name).read_bytes() == (runs[1] / name).read_bytes(), name
@@ -148,7 +149,7 @@ def test_job_knobs_rerun_nothing(tiny_starfield_run, tmp_path):
     assert planned_jobs(snakemake_command(work)).get("train_splats", 0) >= 1
     reconfigure(work, train=config["train"], epoch=12016.0)  # the stars move: everything from ingest on
     planned = planned_jobs(snakemake_command(work))
-    assert planned.get("ingest_part") == 1 and planned.get("partition") == 1, planned
+    assert planned.get("ingest_part") == 1 and planned.get("partition_plan") == 1, planned
 
 
 def test_diverged_cells_fail_validation_unless_allowed(tiny_starfield_run, tmp_path):
@@ -175,7 +176,8 @@ def test_diverged_cells_fail_validation_unless_allowed(tiny_starfield_run, tmp_p
         assert not checks["loss reduction"]["ok"] and "no trained cell" in checks["loss reduction"]["detail"]
 
 
-SELECT_AND_GATHER = {"select": 1, "trained_index": 1, "pack": 1, "site": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
+SELECT_AND_GATHER = {"select": 1, "trained_index": 1, "pack_shard": 1, "pack_index": 1, "validate_shard": 1, "site": 1, "report": 1,
+                     "validate": 1, "check_validation": 1, "all": 1}
 
 
 def test_a_package_change_reruns_the_rules_that_use_it(tiny_starfield_run, tmp_path):
@@ -217,7 +219,7 @@ def test_a_package_change_reruns_the_rules_that_use_it(tiny_starfield_run, tmp_p
     with open(copy / "helios" / "data" / "blackbody_linear_srgb.csv", "a") as handle:
         handle.write("\n")
     plan = planned_jobs(command, env)
-    assert plan.get("ingest_part") == 1 and plan.get("partition") == 1, plan
+    assert plan.get("ingest_part") == 1 and plan.get("partition_plan") == 1, plan
 
 
 def reversed_keys(value):
@@ -252,8 +254,8 @@ def test_reordering_the_config_keys_reruns_nothing(request, tmp_path, run):
     changed = reversed_keys({**config, section: {**config[section], "iterations": 9}})
     (work / "config.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
     plan = planned_jobs(command)
-    assert plan.get(trainer, 0) >= 1 and not {"ingest_part", "partition", "select"} & set(plan), plan
+    assert plan.get(trainer, 0) >= 1 and not {"ingest_part", "partition_count", "partition_plan", "select"} & set(plan), plan
     changed = reversed_keys({**config, "grid": {**config["grid"], "base": 12.0}})
     (work / "config.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
     plan = planned_jobs(command)
-    assert plan.get("partition") == 1 and "ingest_part" not in plan, plan
+    assert plan.get("partition_count") == 1 and plan.get("partition_plan") == 1 and "ingest_part" not in plan, plan

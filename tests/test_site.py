@@ -23,7 +23,7 @@ def test_site_of_a_build_output_holds_page_scripts_pack_and_landmarks(sample_uni
     for name in ("index.html", "app/main.js", "app/pack.js", "app/style.css", "vendor/three.module.js", "vendor/three.core.js",
                  "vendor/three.LICENSE.txt", "index.json"):
         assert (site / name).is_file(), name
-    pack = read_pack(site / "cells.pack.bin")  # packed here: points only
+    pack = read_pack(site / "pack" / "shard-0000.pack.bin")  # packed here: points only
     pack.verify()
     assert sum(cell["stars"] for cell in pack.cells.values()) == 13943
     assert (site / "index.json").read_bytes() == (sample_universe / "index.json").read_bytes()

@@ -79,9 +79,11 @@ def test_slurm_levels_run_matches_a_local_run(cluster, runs, tiny_levels_run):
     assert all(c["file"].startswith(f"levels/{c['id']}/") for c in trained["cells"])  # a job per cell, named by it
     assert not any(re.search(r"gres[/:]gpu", line) for line in train_jobs), train_jobs[0]  # levels train on CPUs
     assert all("JobState=COMPLETED" in line for line in jobs)
-    assert any("rule_partition" in line for line in jobs) and not any("rule_validate" in line for line in jobs)  # local rules stay local
+    assert any("rule_partition_reduce" in line for line in jobs) and any("rule_validate_shard" in line for line in jobs)
+    assert not any(re.search(r"rule_(?:validate(?!_shard)|pack_index|report)(?![a-z])", line) for line in jobs)  # local rules stay local
 
-    files = ["universe/index.json", "stars.parquet", "selection.json", "trained/index.json", "trained/cells.pack.bin"]
+    files = ["universe/index.json", "ingest_summary.json", "selection.json", "trained/index.json", "trained/pack/index.json",
+             "trained/pack/shard-0000.pack.bin"]
     files += [f"trained/{c['file']}" for c in trained["cells"]]
     for name in files:
         assert (local / name).read_bytes() == (slurm.results / name).read_bytes(), name
@@ -105,5 +107,6 @@ def test_slurm_batched_mode(cluster, runs):
     assert all("JobState=COMPLETED" in line for line in jobs)
     trained = json.loads((slurm.results / "trained" / "index.json").read_text())
     assert all(c["file"].startswith("splats/s") for c in trained["cells"])
-    for name in ["trained/index.json", "trained/cells.pack.bin"] + [f"trained/{c['file']}" for c in trained["cells"]]:
+    for name in ["trained/index.json", "trained/pack/index.json",
+             "trained/pack/shard-0000.pack.bin"] + [f"trained/{c['file']}" for c in trained["cells"]]:
         assert (local.results / name).read_bytes() == (slurm.results / name).read_bytes(), name

@@ -71,7 +71,8 @@ def test_a_pack_that_is_sound_but_not_the_runs_fails(run_copy, tmp_path, damage)
     magnitude of the brightest star a level's Gaussians carry 1 mag off) fails the round trip."""
     from helios.pack import PackBlock, PackCell, PackReader, write_pack
 
-    reader = PackReader(run_copy / "trained" / "cells.pack.bin")
+    shard = run_copy / "trained" / "pack" / "shard-0000.pack.bin"  # the test run is one shard
+    reader = PackReader(shard)
     cells, moved = [], False
     for cell_id, entry in reader.cells.items():
         blocks = []
@@ -86,7 +87,7 @@ def test_a_pack_that_is_sound_but_not_the_runs_fails(run_copy, tmp_path, damage)
                 moved = True
             blocks.append(PackBlock(block["kind"], block["count"], bytes(data), attributes))
         cells.append(PackCell(cell_id, entry["centre_pc"], entry["radius_pc"], entry["stars"], blocks))
-    write_pack(run_copy / "trained" / "cells.pack.bin", cells, reader.directory["meta"])
+    write_pack(shard, cells, reader.directory["meta"])
     result = validate(run_copy)
     assert result.returncode == 1 and "[FAIL] pack round trip" in result.stdout and "differ from the encoded sources" in result.stdout
 
@@ -102,7 +103,7 @@ def test_levels_that_lose_light_fail(run_copy):
 
 
 def test_corrupt_pack(run_copy):
-    pack = run_copy / "trained" / "cells.pack.bin"
+    pack = run_copy / "trained" / "pack" / "shard-0000.pack.bin"
     pack.write_bytes(pack.read_bytes()[:-7])
     result = validate(run_copy, "--output", run_copy / "v.json")
     assert result.returncode == 1 and "[FAIL] pack round trip" in result.stdout and "truncated" in result.stdout
@@ -110,21 +111,27 @@ def test_corrupt_pack(run_copy):
 
 
 def test_pack_and_pack_info(finished_run, tmp_path):
-    result = helios_cli("pack", finished_run, "--output", tmp_path / "again.pack")
+    result = helios_cli("pack", finished_run, "--output", tmp_path / "again")
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "again.pack").read_bytes() == (finished_run / "trained" / "cells.pack.bin").read_bytes()
-    info = helios_cli("pack-info", tmp_path / "again.pack")
+    for name in ("index.json", "shard-0000.pack.bin"):
+        assert (tmp_path / "again" / name).read_bytes() == (finished_run / "trained" / "pack" / name).read_bytes()
     trained = json.loads((finished_run / "trained" / "index.json").read_text())
     universe = json.loads((finished_run / "universe" / "index.json").read_text())
-    assert info.returncode == 0 and f"{universe['cell_count']} cells" in info.stdout and "all checksums OK" in info.stdout
-    blocks = [" ".join(line.split()[2:-4]) for line in info.stdout.splitlines()[2:]]  # cell, stars, BLOCK, records, points, offset, bytes
-    assert blocks.count("points") == universe["cell_count"]
-    assert blocks.count("level 1") == blocks.count("level 2") == trained["cell_count"]
-    points_only = helios_cli("pack", finished_run / "universe", "--output", tmp_path / "points.pack")
+    for target in ("index.json", "shard-0000.pack.bin"):  # the pack index (every shard) or one pack file
+        info = helios_cli("pack-info", tmp_path / "again" / target)
+        assert info.returncode == 0 and f"{universe['cell_count']} cells" in info.stdout and "all checksums OK" in info.stdout
+        blocks = [" ".join(line.split()[2:-5]) for line in info.stdout.splitlines()[2:]]  # cell, stars, BLOCK, records, points, offset, bytes, file
+        assert blocks.count("points") == universe["cell_count"]
+        assert blocks.count("level 1") == blocks.count("level 2") == trained["cell_count"]
+    points_only = helios_cli("pack", finished_run / "universe", "--output", tmp_path / "points")
     assert points_only.returncode == 0 and "level" not in points_only.stdout, points_only.stderr
     (tmp_path / "bad.pack").write_bytes(b"HELIOSPK" + b"\0" * 200)
     bad = helios_cli("pack-info", tmp_path / "bad.pack")
     assert bad.returncode == 1 and "helios: error:" in bad.stderr and "Traceback" not in bad.stderr
+    shard = tmp_path / "again" / "shard-0000.pack.bin"
+    shard.write_bytes(shard.read_bytes()[:-64] + bytes(64))  # a shard file whose last bytes changed: its index says otherwise
+    bad = helios_cli("pack-info", tmp_path / "again" / "index.json")
+    assert bad.returncode == 1 and "shard-0000.pack.bin" in bad.stderr, bad.stderr
 
 
 def test_a_failed_check_fails_the_workflow_and_keeps_its_record(tiny_levels_run, tmp_path):
@@ -136,6 +143,7 @@ def test_a_failed_check_fails_the_workflow_and_keeps_its_record(tiny_levels_run,
     levels.write_bytes(levels.read_bytes()[:-4] + b"XXXX")
     os.utime(levels, ns=(stat.st_atime_ns, stat.st_mtime_ns))  # damage Snakemake cannot see: only validation reruns
     (results / "validation.json").unlink()
+    shutil.rmtree(results / "validation")  # each shard's checks too: they rerun, and the pack no longer matches its sources
     result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
                              "--configfile", str(work / "config.yaml"), "--cores", "1"], capture_output=True, text=True)
     assert result.returncode != 0, result.stdout + result.stderr

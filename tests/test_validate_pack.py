@@ -1,4 +1,4 @@
-"""helios validate's pack round trip (helios.validate._check_pack): cell by cell, never every block at once."""
+"""helios validate's pack round trip of a shard (helios.validate.check_shard): cell by cell, never every block at once."""
 
 import json
 import tracemalloc
@@ -7,12 +7,11 @@ import numpy as np
 import pytest
 
 from helios.build import build
-from helios.checks import Checks
 from helios.grid import Grid
 from helios.ingest import IngestOptions
 from helios.pack import PackBlock, PackCell, PackReader, write_pack
-from helios.pack.assembly import pack_universe
-from helios.validate import _check_pack
+from helios.pack.shards import pack_universe
+from helios.validate import check_shard
 
 
 @pytest.fixture(scope="module")
@@ -21,23 +20,23 @@ def universe(tmp_path_factory):
     root = tmp_path_factory.mktemp("validate_pack")
     build([{"kind": "synthetic", "stars": 400_000, "seed": 1}], root / "universe", IngestOptions(),
           Grid(n_shells=16, n_theta=12, n_phi=6))
-    pack_universe(root / "universe", root / "u.pack")
+    pack_universe(root / "universe", root / "pack")
     return root
 
 
-def check(pack, universe):
-    checks = Checks()
-    _check_pack(checks, pack, universe, None, None)
-    [item] = checks.items
+def check(pack_dir, universe):
+    """The shard's pack round trip (the universe is one shard)."""
+    result = check_shard(pack_dir, "shard-0000", universe, None)
+    [item] = [item for item in result["checks"] if item["name"] == "pack round trip"]
     return item
 
 
 def test_the_round_trip_holds_one_cell_at_a_time(universe):
-    pack = universe / "u.pack"
+    pack = universe / "pack" / "shard-0000.pack.bin"
     largest = max(c["star_count"] for c in json.loads((universe / "universe" / "index.json").read_text())["cells"])
     tracemalloc.start()
     try:
-        item = check(pack, universe / "universe")
+        item = check(universe / "pack", universe / "universe")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
@@ -50,7 +49,7 @@ def test_the_round_trip_holds_one_cell_at_a_time(universe):
 
 
 def test_a_changed_star_or_a_missing_cell_still_fails(universe, tmp_path):
-    reader = PackReader(universe / "u.pack")
+    reader = PackReader(universe / "pack" / "shard-0000.pack.bin")
     ids = list(reader.cells)
     cells = []
     for cell_id, entry in reader.cells.items():
@@ -61,9 +60,12 @@ def test_a_changed_star_or_a_missing_cell_still_fails(universe, tmp_path):
                 data = (np.frombuffer(data[:4], "<f4") + 1).astype("<f4").tobytes() + data[4:]
             blocks.append(PackBlock(block["kind"], block["count"], data))
         cells.append(PackCell(cell_id, entry["centre_pc"], entry["radius_pc"], entry["stars"], blocks))
-    write_pack(tmp_path / "moved.pack", cells, reader.directory["meta"])
-    item = check(tmp_path / "moved.pack", universe / "universe")
-    assert not item["ok"] and item["detail"] == f"cell {ids[5]}: blocks ['points', 'velocities'] differ from the encoded sources (2 expected)"
-    write_pack(tmp_path / "short.pack", cells[:-1], reader.directory["meta"])
-    item = check(tmp_path / "short.pack", universe / "universe")
-    assert not item["ok"] and item["detail"].startswith(f"pack cells differ from the universe's ({len(ids) - 1} in the pack, {len(ids)} in")
+    (tmp_path / "pack").mkdir()
+    (tmp_path / "pack" / "index.json").write_bytes((universe / "pack" / "index.json").read_bytes())
+    write_pack(tmp_path / "pack" / "shard-0000.pack.bin", cells, reader.directory["meta"])
+    item = check(tmp_path / "pack", universe / "universe")
+    assert not item["ok"] and f"cell {ids[5]}: blocks ['points', 'velocities'] differ from the encoded sources (2 expected)" in item["detail"]
+    write_pack(tmp_path / "pack" / "shard-0000.pack.bin", cells[:-1], reader.directory["meta"])
+    item = check(tmp_path / "pack", universe / "universe")
+    differ = f"the pack's cells differ from the universe's ({len(ids) - 1} in its file, {len(ids)} in the pack index"
+    assert not item["ok"] and differ in item["detail"]

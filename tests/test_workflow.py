@@ -54,15 +54,15 @@ def test_outputs_and_counts(two_file_run):
     assert summary["dropped"]["invalid_position"] == 1
     assert summary["rows_read"] == summary["rows_kept"] + sum(summary["dropped"].values())
     assert [f["source"] for f in summary["files"]] == ["GaiaSource_000000-000001.csv.gz", "query.csv"]
-    stars = pd.read_parquet(out / "stars.parquet")
-    assert len(stars) == 300 and stars["source_id"].is_unique
     index = json.loads((out / "universe" / "index.json").read_text())
+    stars = pd.concat([pd.read_parquet(out / "universe" / cell["file"]) for cell in index["cells"]])
+    assert len(stars) == 300 and stars["source_id"].is_unique
     assert sum(c["star_count"] for c in index["cells"]) == 300
     for entry in index["cells"]:
         assert pq.read_metadata(out / "universe" / entry["file"]).num_rows == entry["star_count"]
     selection = json.loads((out / "selection.json").read_text())
     assert selection["cell_count"] > 0 and {c["id"] for c in selection["cells"]} <= {c["id"] for c in index["cells"]}
-    for log in ("logs/partition.log", "logs/select.log"):
+    for log in ("logs/partition/plan.log", "logs/partition/index.log", "logs/select.log"):
         assert (work / log).read_text().strip()
     assert len(list((work / "logs" / "ingest").glob("*.log"))) == 2
     # Every selected cell was trained, one job (its folder, named by the cell, and its log) each.
@@ -94,13 +94,15 @@ def test_gather_outputs(two_file_run):
     assert "The universe, every star a point" in page
     from helios.pack import read_pack
 
-    pack = read_pack(out / "trained" / "cells.pack.bin")
+    pack = read_pack(out / "trained" / "pack" / "shard-0000.pack.bin")  # the run's universe is one shard
     universe = json.loads((out / "universe" / "index.json").read_text())
+    assert [s["id"] for s in universe["shards"]] == ["shard-0000"]
     assert set(pack.cells) == {c["id"] for c in universe["cells"]}
     assert {cell_id for cell_id in pack.cells if pack.block(cell_id, "splats")} == {c["id"] for c in trained["cells"]}
     site = out / "site"
-    assert (site / "cells.pack.bin").read_bytes() == (out / "trained" / "cells.pack.bin").read_bytes()
-    assert json.loads((site / "site.json").read_text())["pack"] == "cells.pack.bin"
+    for name in ("index.json", "shard-0000.pack.bin"):
+        assert (site / "pack" / name).read_bytes() == (out / "trained" / "pack" / name).read_bytes()
+    assert json.loads((site / "site.json").read_text())["pack"] == "pack/index.json"
     assert (site / "index.html").is_file() and (site / "vendor" / "three.module.js").is_file()
 
 
@@ -117,19 +119,29 @@ def test_config_edits_rerun_what_they_affect(two_file_run, tmp_path):
     assert planned(work) == {}
     # Jobs after a checkpoint that must rerun are not in a dry run: a new selection hides the training jobs
     # (test_widening_the_neighbourhood_trains_only_the_new_cells runs it for real).
-    gather = {"trained_index": 1, "pack": 1, "site": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
+    gather = {"trained_index": 1, "pack_shard": 1, "pack_index": 1, "validate_shard": 1, "site": 1, "report": 1, "validate": 1,
+              "check_validation": 1, "all": 1}
+    # The partition of the run's two parts; its reduce jobs, and each shard's pack and checks, come after the plan
+    # checkpoint, so not in a dry run.
+    plan = {"partition_plan": 1, "partition_split": 2, "partition_index": 1, "select": 1}
+    partition = {"partition_count": 2, **plan}
+    replanned = {key: count for key, count in gather.items() if key not in ("pack_shard", "validate_shard")}
     edits = [
-        ({"grid": {"n_theta": 8, "n_phi": 3}}, {"partition": 1, "select": 1, **gather}),
+        ({"grid": {"n_theta": 8, "n_phi": 3}}, {**partition, **replanned}),
+        ({"grid": {"n_theta": 6, "n_phi": 3, "max_stars": 50}}, {**plan, **replanned}),  # a new bound replans, no recount
+        ({"partition": {"shard_rows": 120_000}}, {**plan, **replanned}),
         ({"select": {"neighbors": 1, "categories": ["bright_star"]}}, {"select": 1, **gather}),
         (
             {"train": {**TINY_TRAIN, "iterations": 9}},
             {"train_splats": len(list((work / "results" / "trained" / "splats").glob("*/*.ply"))), **gather},
         ),
-        ({"pack": {"dtype": "float16"}}, {"pack": 1, "site": 1, "validate": 1, "report": 1, "check_validation": 1, "all": 1}),
+        ({"pack": {"dtype": "float16"}}, {"pack_shard": 1, "pack_index": 1, "validate_shard": 1, "site": 1, "validate": 1, "report": 1,
+                                          "check_validation": 1, "all": 1}),
         ({"validate": {"min_median_loss_reduction": 0.001}}, {"validate": 1, "report": 1, "check_validation": 1, "all": 1}),
-        ({"catalog": {**config["catalog"], "max_mag": 8.0}}, {"ingest_part": 2, "partition": 1, "select": 1, **gather}),
+        # The run's catalogue has a limit: its threshold is found again from the new parts.
+        ({"catalog": {**config["catalog"], "max_mag": 8.0}}, {"ingest_part": 2, "partition_limit": 1, **partition, **replanned}),
         # Each file's ingest keeps only its own `limit` brightest, so the limit reaches back to ingest.
-        ({"catalog": {**config["catalog"], "limit": 200}}, {"ingest_part": 2, "partition": 1, "select": 1, **gather}),
+        ({"catalog": {**config["catalog"], "limit": 200}}, {"ingest_part": 2, "partition_limit": 1, **partition, **replanned}),
     ]
     for change, expected in edits:
         write_config(tmp_path, **{**config, **change})
@@ -162,8 +174,8 @@ def test_batched_mode_trains_every_cell_as_per_cell_mode_does(tiny_starfield_run
     assert (tmp_path / "logs" / "train" / f"{batches[0]}.log").read_text().count("cells in") == 1
     assert planned(tmp_path) == {}
     write_config(tmp_path, **{**batched, "train": {**batched["train"], "iterations": 9}})
-    assert planned(tmp_path) == {"train_splats": len(batches), "trained_index": 1, "pack": 1, "site": 1, "report": 1, "validate": 1,
-                                 "check_validation": 1, "all": 1}
+    assert planned(tmp_path) == {"train_splats": len(batches), "trained_index": 1, "pack_shard": 1, "pack_index": 1, "validate_shard": 1,
+                                 "site": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
 
 
 def test_bad_catalogue_fails_the_workflow_cleanly(tmp_path):
@@ -211,7 +223,7 @@ def test_the_test_config_runs_end_to_end(tiny_levels_run, tmp_path):
     assert trained["ground_truth"] == "levels" and all(c["file"] == f"levels/{c['id']}/{c['id']}.levels.parquet" for c in trained["cells"])
     assert sorted(p.name for p in (results / "trained" / "levels").iterdir()) == sorted(c["id"] for c in trained["cells"])
     assert output.count("rule train_levels:") == trained["cell_count"] and "rule train_splats:" not in output
-    assert (results / "site" / "cells.pack.bin").read_bytes() == (results / "trained" / "cells.pack.bin").read_bytes()
+    assert (results / "site" / "pack" / "index.json").read_bytes() == (results / "trained" / "pack" / "index.json").read_bytes()
     report = json.loads((results / "report" / "training_metrics.json").read_text())
     assert report["ground_truth"] == "levels" and len(report["aggregate"]["levels_beside_points"]) == 4
     curves = report["aggregate"]["curves"]  # 2 views x 2 fractions x 3 methods, at equal bytes
@@ -232,8 +244,8 @@ def test_the_test_config_runs_end_to_end(tiny_levels_run, tmp_path):
     # Reruns: a levels edit retrains every cell's levels; the splat trainer's options change nothing.
     config = yaml.safe_load(TEST_CONFIG.read_text())
     for change, expected in (({"levels": {**config["levels"], "iterations": 9}},
-                              {"train_levels": trained["cell_count"], "trained_index": 1, "pack": 1, "site": 1, "report": 1,
-                               "validate": 1, "check_validation": 1, "all": 1}),
+                              {"train_levels": trained["cell_count"], "trained_index": 1, "pack_shard": 1, "pack_index": 1,
+                               "validate_shard": 1, "site": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}),
                              ({"train": {**config["train"], "learning_rate": 0.5}}, {})):
         (tmp_path / "edited.yaml").write_text(yaml.safe_dump({**config, **change}, sort_keys=False))  # key order is part of params
         assert planned_jobs([*run, "--configfile", str(tmp_path / "edited.yaml")]) == expected, change
@@ -262,7 +274,8 @@ def test_batched_level_jobs_make_the_same_levels(tiny_levels_run, tmp_path):
         assert cell["file"] == f"levels/{batch}/{cell['id']}.levels.parquet"
         per_cell = results / "trained" / "levels" / cell["id"] / f"{cell['id']}.levels.parquet"
         assert (out / "trained" / cell["file"]).read_bytes() == per_cell.read_bytes()
-    assert (out / "trained" / "cells.pack.bin").read_bytes() == (results / "trained" / "cells.pack.bin").read_bytes()
+    for name in ("index.json", "shard-0000.pack.bin"):
+        assert (out / "trained" / "pack" / name).read_bytes() == (results / "trained" / "pack" / name).read_bytes()
     assert " in batch " in (tmp_path / "logs" / "levels" / f"{sorted(plan)[0]}.log").read_text()
 
 
@@ -300,4 +313,4 @@ def test_the_snakefile_is_read_without_torch(tmp_path):
     for product in ("levels", "starfield"):
         config = {**yaml.safe_load(TEST_CONFIG.read_text()), "train": {**TINY_TRAIN, "ground_truth": product}}
         (tmp_path / "config.yaml").write_text(yaml.safe_dump(config))
-        assert planned_jobs(snakemake_command(tmp_path), env=env)["partition"] == 1, product
+        assert planned_jobs(snakemake_command(tmp_path), env=env)["partition_plan"] == 1, product

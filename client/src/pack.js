@@ -1,4 +1,5 @@
-// Reading cells.pack.bin (docs/pack-format.md) over HTTP byte ranges: the header, then the directory,
+// Reading a pack (docs/pack-format.md) over HTTP byte ranges: a pack index whole (then byte ranges of its shard
+// files), or a pack file's header, then its directory,
 // then single blocks.  Every check of the Python reader (helios/pack/format.py) is made here too, so that a
 // truncated or corrupt pack gives a clear message naming the file and the problem, never a wrong sky.
 // Values read from the file appear in messages escaped (show), never raw.
@@ -9,6 +10,10 @@ export const HEADER_BYTES = 128;
 export const MAGIC = "HELIOSPK";
 export const VERSION = 3;
 export const DIRECTORY_FORMAT = "helios-pack-directory";
+export const INDEX_FORMAT = "helios-pack-index";
+export const INDEX_VERSION = 1;
+const SHARD_FILE = /^[0-9A-Za-z_.-]{1,80}\.pack\.bin$/;
+const MAX_MAGNITUDE_STEPS = 64;
 export const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
 export const MAX_DIRECTORY_DEPTH = 16;
 const HEADER_FIELDS_BYTES = 80; // then their SHA-256 (32 bytes) and 16 zero bytes
@@ -220,29 +225,56 @@ export function checkDirectory(directory, header, url) {
 
 /** An open pack: its directory and cells; blocks are fetched on demand. */
 export class Pack {
-  constructor(url, header, directory, fetchImpl) {
+  /** A pack file (header and directory read) or a sharded pack (its index read: header null, every block naming its
+   * shard's file in `url`); `firstBytes` is what opening it fetched. */
+  constructor(url, header, directory, fetchImpl, firstBytes = HEADER_BYTES + (header ? header.directoryLength : 0)) {
     this.url = url;
     this.header = header;
     this.directory = directory;
     this.meta = directory.meta || {};
     this.cells = directory.cells;
     this.fetchImpl = fetchImpl;
-    this.bytesFetched = HEADER_BYTES + header.directoryLength;
+    this.bytesFetched = firstBytes;
+    this.shardHeaders = new Map(); // shard file URL -> the check of its header (one 128-byte range, once)
+  }
+
+  /** A sharded pack's block: check its shard file's header once (magic, version, its own SHA-256, and the length of
+   * the file and its directory against the index), so that a truncated or replaced shard file is named as such. */
+  async checkShard(block) {
+    if (!block.shard) return;
+    const { url, bytes: fileLength, directory_bytes: directoryLength } = block.shard;
+    if (!this.shardHeaders.has(url)) {
+      this.shardHeaders.set(url, (async () => {
+        const first = await fetchRange(url, 0, HEADER_BYTES - 1, this.fetchImpl);
+        this.bytesFetched += first.bytes.length;
+        const header = parseHeader(first.bytes, url);
+        await checkHeaderDigest(first.bytes, header, url);
+        if (first.total !== null && first.total !== header.fileLength) {
+          throw new PackError(url, `the file has ${first.total} bytes, its header says ${header.fileLength} (truncated or damaged)`);
+        }
+        if (header.fileLength !== fileLength || header.directoryLength !== directoryLength) {
+          throw new PackError(url, "the file is not the one the pack index lists (its lengths differ)");
+        }
+      })());
+    }
+    await this.shardHeaders.get(url);
   }
 
   /** A whole block's bytes, its SHA-256 checked. */
   async readBlock(block) {
+    await this.checkShard(block);
+    const url = block.url || this.url;
     if (block.length === 0) {
-      if (block.sha256 !== EMPTY_SHA256) throw new PackError(this.url, `an empty ${block.kind} block fails its SHA-256 check`);
+      if (block.sha256 !== EMPTY_SHA256) throw new PackError(url, `an empty ${block.kind} block fails its SHA-256 check`);
       return new Uint8Array(0);
     }
-    const { bytes } = await fetchRange(this.url, block.offset, block.offset + block.length - 1, this.fetchImpl);
+    const { bytes } = await fetchRange(url, block.offset, block.offset + block.length - 1, this.fetchImpl);
     this.bytesFetched += bytes.length;
     if (bytes.length !== block.length) {
-      throw new PackError(this.url, `a ${block.kind} block came back with ${bytes.length} of its ${block.length} bytes`);
+      throw new PackError(url, `a ${block.kind} block came back with ${bytes.length} of its ${block.length} bytes`);
     }
     if ((await sha256Hex(bytes)) !== block.sha256) {
-      throw new PackError(this.url, `the ${block.kind} block at byte ${block.offset} fails its SHA-256 check (corrupt file)`);
+      throw new PackError(url, `the ${block.kind} block at byte ${block.offset} fails its SHA-256 check (corrupt file)`);
     }
     return bytes;
   }
@@ -250,6 +282,7 @@ export class Pack {
   /** Check every byte after the directory, as helios.pack's verify(): each block's SHA-256 and the zero padding
    * before it, one range (padding and block) at a time.  The viewer does not need it (it checks what it fetches). */
   async verify() {
+    if (!this.header) throw new PackError(this.url, "verify reads one pack file: open a shard's file to verify it");
     const blocks = this.cells.flatMap((cell) => cell.blocks).sort((a, b) => a.offset - b.offset || a.length - b.length);
     let position = this.header.directoryOffset + this.header.directoryLength;
     for (const block of blocks) {
@@ -275,15 +308,19 @@ export class Pack {
     const record = RECORD_BYTES[block.kind];
     if (count >= block.count) return this.readBlock(block);
     if (count <= 0) return new Uint8Array(0);
-    const { bytes } = await fetchRange(this.url, block.offset, block.offset + count * record - 1, this.fetchImpl);
+    await this.checkShard(block);
+    const url = block.url || this.url;
+    const { bytes } = await fetchRange(url, block.offset, block.offset + count * record - 1, this.fetchImpl);
     this.bytesFetched += bytes.length;
-    if (bytes.length !== count * record) throw new PackError(this.url, `a ${block.kind} prefix came back short`);
+    if (bytes.length !== count * record) throw new PackError(url, `a ${block.kind} prefix came back short`);
     return bytes;
   }
 }
 
-/** Open a pack by URL: header (one range), directory (one range), both checked. */
+/** Open a pack by URL: a pack index (`.json`, docs/pack-format.md "Sharded packs": one request) or a pack file
+ * (header and directory, one range each), checked. */
 export async function openPack(url, fetchImpl = globalThis.fetch) {
+  if (/\.json(\?|#|$)/.test(url)) return openPackIndex(url, fetchImpl);
   const first = await fetchRange(url, 0, HEADER_BYTES - 1, fetchImpl);
   const header = parseHeader(first.bytes, url);
   await checkHeaderDigest(first.bytes, header, url);
@@ -308,6 +345,90 @@ export async function openPack(url, fetchImpl = globalThis.fetch) {
   }
   checkDirectory(directory, header, url);
   return new Pack(url, header, directory, fetchImpl);
+}
+
+/** Open a sharded pack by its index's URL: the index fetched whole and checked (every shard's cells as a pack
+ * directory of that shard's file), each block told its shard's URL. */
+export async function openPackIndex(url, fetchImpl = globalThis.fetch) {
+  let response;
+  try {
+    response = await fetchImpl(url);
+  } catch (error) {
+    throw new PackError(url, `cannot fetch the pack index (${error.message})`);
+  }
+  if (!response.ok) throw new PackError(url, `HTTP ${response.status} for the pack index`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  if (bytes.length > MAX_DIRECTORY_BYTES) {
+    throw new PackError(url, `a pack index of ${bytes.length} bytes is larger than the ${MAX_DIRECTORY_BYTES} bytes a reader accepts`);
+  }
+  if (jsonDepth(bytes) > MAX_DIRECTORY_DEPTH) throw new PackError(url, `the pack index is nested deeper than ${MAX_DIRECTORY_DEPTH} levels`);
+  let index;
+  try {
+    index = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new PackError(url, `the pack index is not valid JSON (${error.message})`);
+  }
+  const cells = checkPackIndex(index, url);
+  return new Pack(url, null, { meta: index.meta, cells }, fetchImpl, bytes.length);
+}
+
+/** Check a pack index: its shards, and each shard's cells as that shard's directory (checkDirectory: ids, blocks,
+ * their layout in the shard's file); every block gets its shard file's URL.  The cells, in the index's order. */
+export function checkPackIndex(index, url) {
+  const fail = (message) => { throw new PackError(url, message); };
+  if (!isObject(index)) fail("the pack index is not a JSON object");
+  if (index.format !== INDEX_FORMAT) fail(`not a HELIOS pack index (format ${show(index.format)})`);
+  if (index.version !== INDEX_VERSION) fail(`pack index version ${show(index.version)}; this client reads version ${INDEX_VERSION}`);
+  if ("meta" in index && !isObject(index.meta)) fail("the pack index's meta is not an object");
+  if (!Array.isArray(index.shards) || !Array.isArray(index.cells)) fail("the pack index needs shards and cells lists");
+  const base = url.slice(0, url.lastIndexOf("/") + 1);
+  const groups = index.shards.map(() => []);
+  for (const [number, shard] of index.shards.entries()) {
+    if (!isObject(shard) || typeof shard.file !== "string" || !SHARD_FILE.test(shard.file)) {
+      fail(`shard ${number}: file must be a name like shard-0000.pack.bin (got ${show(shard && shard.file)})`);
+    }
+    for (const key of ["bytes", "directory_bytes", "cells"]) {
+      if (!(isInt(shard[key]) && shard[key] >= 0)) fail(`shard ${number}: ${key} must be an integer >= 0`);
+    }
+  }
+  const ids = new Set();
+  for (const [number, cell] of index.cells.entries()) {
+    if (!isObject(cell)) fail(`cell entry ${number} is not an object`);
+    if (!(isInt(cell.shard) && cell.shard >= 0 && cell.shard < groups.length)) fail(`cell entry ${number}: no such shard ${show(cell.shard)}`);
+    if (ids.has(cell.id)) fail(`cell ${show(cell.id)} appears twice`);
+    ids.add(cell.id);
+    const steps = cell.magnitudes;
+    if (steps !== undefined && !(Array.isArray(steps) && steps.length <= MAX_MAGNITUDE_STEPS && steps.every(isFiniteNumber)
+        && steps.every((m, i) => i === 0 || m >= steps[i - 1]))) {
+      fail(`cell ${show(cell.id)}: magnitudes must be at most ${MAX_MAGNITUDE_STEPS} finite numbers, faintest last`);
+    }
+    groups[cell.shard].push(cell);
+  }
+  for (const [number, shard] of index.shards.entries()) {
+    const shardUrl = base + shard.file;
+    const header = { cellCount: shard.cells, directoryOffset: HEADER_BYTES, directoryLength: shard.directory_bytes, fileLength: shard.bytes };
+    checkDirectory({ format: DIRECTORY_FORMAT, version: VERSION, meta: index.meta, cells: groups[number] }, header, shardUrl);
+    const record = { url: shardUrl, bytes: shard.bytes, directory_bytes: shard.directory_bytes };
+    for (const cell of groups[number]) {
+      for (const block of cell.blocks) {
+        block.url = shardUrl;
+        block.shard = record;
+      }
+    }
+  }
+  return index.cells;
+}
+
+/** How many of a cell's stars (a prefix of its points block, brightest first) may show when the faintest that shows
+ * has absolute magnitude `faintest`: from the index's magnitude steps (stars 1, 2, 4, ... and the last), at most
+ * twice as many as needed; every star when the pack has no steps. */
+export function starsBrighterThan(cell, faintest) {
+  const steps = cell.magnitudes;
+  if (!steps || !steps.length) return cell.stars;
+  for (let k = 0; k < steps.length; k += 1) {
+    if (steps[k] > faintest) return k === steps.length - 1 ? cell.stars - 1 : 2 ** k - 1;
+  }
+  return cell.stars;
 }
 
 /** IEEE half precision to a JS number. */

@@ -7,10 +7,14 @@
 
 import { CellCache } from "./cache.js";
 import { norm, sub } from "./camera.js";
-import { decodeLevel, decodePoints, decodeVelocities } from "./pack.js";
+import { decodeLevel, decodePoints, decodeVelocities, starsBrighterThan } from "./pack.js";
 import { chooseLevel } from "./rule.js";
 
 const MAX_IN_FLIGHT = 6;
+// A star this many magnitudes fainter than the limiting magnitude shows as less than half a grey level on its
+// brightest pixel (docs/photometry.md: the limit's exposed flux 0.02, 22 % of it in the brightest pixel): the
+// client fetches no star fainter than that, seen from the nearest point of its cell's bounding sphere.
+export const FETCH_MARGIN_MAG = 4;
 // Decoded bytes per record (the GPU holds the same): a star's position, magnitude and colour (28), its
 // velocity (12); a Gaussian's mean, covariance and light (48).
 const BYTES_PER_STAR = 28;
@@ -51,7 +55,10 @@ export class Streamer {
       .map(({ cell, distance }) => {
         const levels = kyr === 0 ? cell.blocks.filter((block) => block.kind === "level") : [];
         const level = levels.length ? chooseLevel(levels, cell.stars, cell.radius_pc, distance, camera.focal, limitingMag, this.ruleConstants) : null;
-        return { cell, level, points: level ? level.points : cell.stars, velocities: kyr !== 0 && hasBlock(cell, "velocities") };
+        const nearest = Math.max(distance - this.radius(cell, kyr), 1e-6);
+        const visible = starsBrighterThan(cell, limitingMag + FETCH_MARGIN_MAG - 5 * Math.log10(nearest / 10));
+        const points = Math.min(level ? level.points : cell.stars, visible);
+        return { cell, level, points, velocities: kyr !== 0 && hasBlock(cell, "velocities") };
       });
   }
 
@@ -107,7 +114,9 @@ export class Streamer {
 
   start(key, extra, keep, load) {
     if (this.pending.has(key) || this.pending.size >= MAX_IN_FLIGHT) return;
-    if (!this.cache.makeRoom(extra + this.reservedBytes, keep)) {
+    // A load in flight counted on what its cell already holds (a shorter prefix it grows): never evict that.
+    const protect = this.pending.size ? new Set([...keep, ...this.pending.keys()]) : keep;
+    if (!this.cache.makeRoom(extra + this.reservedBytes, protect)) {
       this.overBudget = true;
       return;
     }

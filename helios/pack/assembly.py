@@ -30,12 +30,15 @@ def pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, t
 
 
 def iter_pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, trained_dir: str | Path | None,
-                    encoding: str = "f32") -> Iterator[PackCell]:
-    """:func:`pack_cells` one cell at a time, encoded when it is asked for (``helios validate`` holds one cell)."""
+                    encoding: str = "f32", only: set[str] | None = None) -> Iterator[PackCell]:
+    """:func:`pack_cells` one cell at a time, encoded when it is asked for (``helios validate`` holds one cell);
+    ``only``: these cells (a shard's), in the universe's order."""
     universe_dir = Path(universe_dir)
     trained = {c["id"]: c for c in trained_index["cells"]} if trained_index else {}
     trained_product = product_of(trained_index) if trained_index else None
     for entry in read_index(universe_dir / "index.json")["cells"]:
+        if only is not None and entry["id"] not in only:
+            continue
         stars = load_cell(universe_dir / entry["file"], velocities=True)
         centre = np.asarray(entry["centre_pc"], np.float64)
         if stars.dropped_nonfinite:
@@ -54,6 +57,11 @@ def pack_universe(universe_dir: str | Path, output: str | Path, trained_dir: str
     """``helios pack``: every cell of a universe, with what was trained for it when ``trained_dir`` has it, into one file."""
     universe_index = read_index(Path(universe_dir) / "index.json")
     index = read_trained_index(index_path or Path(trained_dir) / "index.json") if trained_dir is not None else None
-    meta = {"grid": universe_index["grid"], "frame": universe_index["frame"], "epoch": universe_index["epoch"],
-            "ground_truth": index["ground_truth"] if index else None, "config_hash": index["config_hash"] if index else None}
-    return write_pack(output, pack_cells(universe_dir, index, trained_dir, encoding), meta)
+    return write_pack(output, pack_cells(universe_dir, index, trained_dir, encoding), pack_meta(universe_index, index))
+
+
+def pack_meta(universe_index: dict[str, Any], trained_index: dict[str, Any] | None) -> dict[str, Any]:
+    """A pack's ``meta``: the universe's grid, frame and epoch, and what was trained for it."""
+    return {"grid": universe_index["grid"], "frame": universe_index["frame"], "epoch": universe_index["epoch"],
+            "ground_truth": trained_index["ground_truth"] if trained_index else None,
+            "config_hash": trained_index["config_hash"] if trained_index else None}

@@ -1,4 +1,4 @@
-"""``cells.pack.bin``: the universe in one file for a web client (``docs/pack-format.md``).
+"""A pack file (``SHARD.pack.bin``): cells of the universe in one file for a web client (``docs/pack-format.md``).
 
 Layout (all integers little-endian):
 

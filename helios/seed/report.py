@@ -22,6 +22,7 @@ from helios.cell import load_cell
 from helios.colour import srgb_encode
 from helios.files import write_json
 from helios.grid import Grid
+from helios.partition import read_index
 from helios.report import REPORT_FORMAT, plot_sky, save_figure, write_html
 from helios.seed.render.reference import starfield_exposure
 from helios.seed.render.torch_raster import rasterize_torch
@@ -136,9 +137,10 @@ def build_splats_report(trained_index: dict[str, Any], trained_dir: Path, univer
                     key=lambda c: (c["metrics"]["loss_reduction"] or 0.0, c["id"]))
     picks = [("best", ranked[-1]), ("median", ranked[len(ranked) // 2]), ("worst", ranked[0])] if ranked else []
     grid = Grid.from_mapping(trained_index["grid"])
+    cell_files = {c["id"]: c["file"] for c in read_index(universe_dir / "index.json")["cells"]}
     pairs = []
     for label, cell in picks:
-        truth, trained = render_comparison(universe_dir / "cells" / f"{cell['id']}.parquet", trained_dir / cell["file"], per_cell[cell["id"]], grid)
+        truth, trained = render_comparison(universe_dir / cell_files[cell["id"]], trained_dir / cell["file"], per_cell[cell["id"]], grid)
         pairs.append((label, cell["id"], truth, trained))
     plot_gallery(pairs, report_dir / "gallery.png")
     plot_sky(universe_dir, report_dir / "sky.png")

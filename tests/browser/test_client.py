@@ -7,6 +7,7 @@ with `helios render` at the same camera and size; the server's log shows what th
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import re
 import shutil
@@ -167,7 +168,9 @@ def test_time_control_moves_stars_as_helios_render_does(site, sample_universe, t
     assert not errors, errors
 
 
-def test_page_fetches_only_the_directory_and_the_cells_in_view(site, sample_universe, caplog):
+def test_page_fetches_only_the_index_and_the_stars_in_view(site, sample_universe, caplog):
+    """The pack index whole, each shard file's header once, then only byte ranges of the cells in view: every cell in
+    view with a star that can show (seen from the nearest point of its bounding sphere), and only the stars that can."""
     width, height, eye, target, fov = 320, 180, "M 45 (Pleiades)", "Betelgeuse", 30.0
     with caplog.at_level(logging.INFO, logger="helios.serve"), served(site) as url, \
             client_page(url, width, height, query(eye, target, fov)) as (page, errors):
@@ -175,19 +178,28 @@ def test_page_fetches_only_the_directory_and_the_cells_in_view(site, sample_univ
     universe = Universe(sample_universe)
     views = pinhole(point(universe, eye), point(universe, target), fov, width, height)
     in_view = {entry["id"] for entry in universe.cells_in_view(views)}
-    reader = read_pack(site / "cells.pack.bin")
-    block_owner = {(block["offset"], block["offset"] + block["length"] - 1): cell_id
-                   for cell_id, entry in reader.cells.items() for block in entry["blocks"]}
-    directory_length = int.from_bytes((site / "cells.pack.bin").read_bytes()[32:40], "little")
+    index = json.loads((site / "pack" / "index.json").read_text())
+    reader = read_pack(site / "pack" / "shard-0000.pack.bin")  # the sample is one shard
+    owner = {block["offset"]: (cell_id, block) for cell_id, entry in reader.cells.items() for block in entry["blocks"]}
+    assert any("GET /pack/index.json -> 200" in message for message in caplog.messages), "the pack index first"
     ranges = [tuple(map(int, match.groups())) for message in caplog.messages
-              if (match := re.search(r"GET /cells\.pack\.bin \[bytes=(\d+)-(\d+)\] -> 206", message))]
-    assert ranges[0] == (0, 127), "the header first"
-    fetched_cells = {block_owner[r] for r in ranges[2:]}
-    assert ranges[1] == (128, 128 + directory_length - 1), "then the directory"
-    assert fetched_cells <= in_view, f"cells fetched out of view: {sorted(fetched_cells - in_view)}"
-    assert fetched_cells == {cell for cell in in_view if reader.cells[cell]["stars"] > 0}, "every cell in view with stars"
+              if (match := re.search(r"GET /pack/shard-0000\.pack\.bin \[bytes=(\d+)-(\d+)\] -> 206", message))]
+    assert ranges[0] == (0, 127), "the shard file's header, once"
+    assert (0, 127) not in ranges[1:]
+    fetched = {owner[first][0]: last - first + 1 for first, last in ranges[1:]}
+    assert set(fetched) <= in_view, f"cells fetched out of view: {sorted(set(fetched) - in_view)}"
+    eye_pc = point(universe, eye)
+    for cell in index["cells"]:
+        if cell["id"] not in in_view or not cell["stars"]:
+            continue
+        nearest = max(float(np.linalg.norm(np.asarray(cell["centre_pc"]) - eye_pc)) - cell["radius_pc"], 1e-6)
+        faintest = 6.5 + 4 - 5 * np.log10(nearest / 10)  # the default limiting magnitude and the client's margin
+        shows = int((np.asarray(reader.points(cell["id"])[1]) <= faintest).sum())
+        assert (cell["id"] in fetched) == (shows > 0), (cell["id"], shows)
+        if shows:
+            assert shows * 16 <= fetched[cell["id"]] <= max(2 * shows, 1) * 16 or fetched[cell["id"]] == cell["stars"] * 16
     assert len(in_view) < len(reader.cells) / 2, "the view leaves most of the universe out"
-    assert not any("GET /cells.pack.bin ->" in message for message in caplog.messages), "never the whole pack"
+    assert not any("GET /pack/shard-0000.pack.bin ->" in message for message in caplog.messages), "never a whole shard"
     assert not errors, errors
 
 
@@ -214,12 +226,12 @@ def test_tour_of_every_landmark_stays_under_the_memory_budget(site):
 def test_damaged_pack_shows_a_clear_message(site, tmp_path, damage, message):
     broken = tmp_path / "site"
     shutil.copytree(site, broken)
-    pack = broken / "cells.pack.bin"
+    pack = broken / "pack" / "shard-0000.pack.bin"
     data = bytearray(pack.read_bytes())
     if damage == "truncate":
         data = data[: len(data) - 1000]
     else:
-        for entry in read_pack(site / "cells.pack.bin").cells.values():  # every cell's stars
+        for entry in read_pack(site / "pack" / "shard-0000.pack.bin").cells.values():  # every cell's stars
             points = entry["blocks"][0]
             if points["length"]:
                 data[points["offset"] + 3] ^= 0x10
@@ -228,7 +240,7 @@ def test_damaged_pack_shows_a_clear_message(site, tmp_path, damage, message):
         with pytest.raises(PlaywrightError, match=message):
             page.evaluate("window.helios.ready")
         shown = page.locator("#error").inner_text()
-    assert "cells.pack.bin" in shown and message in shown, shown
+    assert "shard-0000.pack.bin" in shown and message in shown, shown
     assert not errors, errors
 
 
@@ -267,20 +279,22 @@ def test_levels_of_detail_are_drawn_as_helios_render_draws_them(levels_run, tmp_
     views = pinhole(np.asarray(eye), np.zeros(3), fov, width, height)
     image, drawn = render_sky_levels(universe, views, TrainedLevels.find(levels_run), limiting_mag=mag)
     expected = display_image(image[0], mag).astype(np.float64)
-    reader = read_pack(levels_run / "site" / "cells.pack.bin")
+    reader = read_pack(levels_run / "site" / "pack" / "shard-0000.pack.bin")  # the run is one shard
     assert sum(1 for level in choices.values() if level) == sum(count for name, count in drawn.items() if name != "points")
     assert sum(1 for level in choices.values() if level) >= 4, choices
     assert psnr(shown, expected) >= 30.0, psnr(shown, expected)
     assert shown.mean() == pytest.approx(expected.mean(), rel=0.02)
     ranges = [tuple(map(int, m.groups())) for message in caplog.messages
-              if (m := re.search(r"GET /cells\.pack\.bin \[bytes=(\d+)-(\d+)\] -> 206", message))]
+              if (m := re.search(r"GET /pack/shard-0000\.pack\.bin \[bytes=(\d+)-(\d+)\] -> 206", message))]
     level_blocks = {(b["offset"], b["offset"] + b["length"] - 1) for entry in reader.cells.values() for b in entry["blocks"] if b["kind"] == "level"}
-    prefixes = {(b["offset"], b["offset"] + 16 * lvl["points"] - 1) for entry in reader.cells.values() for b in entry["blocks"][:1]
-                for lvl in entry["blocks"] if lvl["kind"] == "level"}
+    # a chosen level's stars: a prefix of the points block, at most its points (only those that can show come)
+    prefixes = {first: 16 * lvl["points"] for cell, number in choices.items() if number
+                for first in [reader.cells[cell]["blocks"][0]["offset"]] for lvl in reader.levels(cell) if lvl["level"] == number}
     chosen = {(b["offset"], b["offset"] + b["length"] - 1) for cell, number in choices.items() if number
               for b in reader.levels(cell) if b["level"] == number and b["length"]}
     assert set(ranges) & level_blocks == chosen, "exactly the level blocks the rule picked"
-    assert set(ranges) & prefixes, "a level's stars come as a prefix of the points block"
+    stars = [(first, last - first + 1) for first, last in ranges if first in prefixes]
+    assert stars and all(length <= prefixes[first] for first, length in stars), "a level's stars come as a prefix of the points block"
     assert not errors, errors
 
 
@@ -320,6 +334,7 @@ def test_gaussians_are_drawn_as_render_glow_draws_them(site, tmp_path):
         PackBlock("level", gaussians, level, {"level": 1, "fraction": 0.1, "points": 1, "remainder_abs_mag": float(np.float16(abs_mag[1]))})])],
         meta={"frame": "icrs", "epoch": 2016.0})
     manifest = json.loads((broken / "site.json").read_text())
+    manifest["pack"] = "cells.pack.bin"  # a pack file: the client reads one as it reads a pack index's shards
     manifest["level_rule"]["pixels_per_primitive"] = 1e12
     (broken / "site.json").write_text(json.dumps(manifest))
     (broken / "index.json").write_text(json.dumps({"cells": []}))

@@ -41,14 +41,11 @@ def catalog_sources():
         if CATALOG["files"]:
             raise ValueError("config: give either catalog.files or catalog.synthetic, not both")
         synthetic = CATALOG["synthetic"]
-        return {
-            SYNTHETIC_PART: {
-                "kind": "synthetic",
-                "stars": synthetic["stars"],
-                "seed": synthetic.get("seed", 0),
-                "model": synthetic.get("model", "disc"),
-            }
-        }
+        sky = {"kind": "synthetic", "stars": synthetic["stars"], "seed": synthetic.get("seed", 0), "model": synthetic.get("model", "disc")}
+        parts = synthetic.get("parts", 1)
+        if parts == 1:
+            return {SYNTHETIC_PART: sky}
+        return {f"{SYNTHETIC_PART}-{part:04d}": {**sky, "part": part, "parts": parts} for part in range(parts)}
     return {part_name(path): {"kind": "file", "path": path} for path in expand_catalog_files(CATALOG["files"])}
 
 
@@ -86,25 +83,53 @@ BATCH_CELLS = JOBS["batch_cells"]
 GPUS_PER_JOB = JOBS["gpus"] if JOBS["gpus"] is not None else PRODUCT.default_gpus(config)
 USE_GPU = GPUS_PER_JOB > 0
 # A training job's name: its cell's id, or its batch's (s06-000).
-JOB_NAME = r"\d+_\d+_\d+|s\d+-\d+"
+JOB_NAME = r"\d+_\d+_\d+(-[0-7]+)?|s\d+-\d+"
 
 
-_JOB_PLANS = {}
+_SELECTIONS = {}
+
+
+def selection():
+    """The selection document (the select checkpoint's output); read once per version of it."""
+    path = checkpoints.select.get().output[0]
+    key = (path, os.stat(path).st_mtime_ns)
+    if key not in _SELECTIONS:
+        with open(path) as handle:
+            document = json.load(handle)
+        jobs = plan_jobs(document["cells"], BATCH_CELLS, JOBS["batch_class_width"])
+        _SELECTIONS[key] = (jobs, {cell["id"]: cell["file"] for cell in document["cells"]})
+    return _SELECTIONS[key]
 
 
 def batch_plan(wildcards):
-    """Training job name -> its cell ids (helios.batching.plan_jobs); read once per version of the selection."""
-    path = checkpoints.select.get().output[0]
-    key = (path, os.stat(path).st_mtime_ns)
-    if key not in _JOB_PLANS:
-        with open(path) as handle:
-            _JOB_PLANS[key] = plan_jobs(json.load(handle)["cells"], BATCH_CELLS, JOBS["batch_class_width"])
-    return _JOB_PLANS[key]
+    """Training job name -> its cell ids (helios.batching.plan_jobs)."""
+    return selection()[0]
 
 
 def job_cells(wildcards):
-    """The cell files of one training job."""
-    return expand(f"{UNIVERSE}/cells/{{cell}}.parquet", cell=batch_plan(wildcards)[wildcards.batch])
+    """The cell files of one training job (a cell's file is named in the universe index, cells/SHARD/CELL.parquet)."""
+    files = selection()[1]
+    return [f"{UNIVERSE}/{files[cell]}" for cell in batch_plan(wildcards)[wildcards.batch]]
+
+
+# The partition (workflow/rules/partition.smk): the parts in catalogue order, and the limit's threshold file.
+PARTS = list(SOURCES)
+PARTITION = config["partition"]
+LIMIT_FILE = [f"{OUT}/partition/limit.json"] if CATALOG["limit"] else []
+
+
+def plan_shards(wildcards):
+    """The shard ids of the partition's plan (known once the plan checkpoint has run)."""
+    with open(checkpoints.partition_plan.get().output[0]) as handle:
+        return [shard["id"] for shard in json.load(handle)["shards"]]
+
+
+def universe_shards(wildcards):
+    """The universe's shards: from the partition's plan (a checkpoint), or the index of a universe given."""
+    if config["universe_dir"] is not None:
+        with open(f"{UNIVERSE}/index.json") as handle:
+            return [shard["id"] for shard in json.load(handle)["shards"]]
+    return plan_shards(wildcards)
 
 
 def trained_outputs(wildcards):
@@ -149,14 +174,14 @@ if SITE_SKIPPED and workflow.is_main_process:
 
 
 def final_targets():
-    built = [f"{OUT}/stars.parquet", f"{OUT}/ingest_summary.json", f"{OUT}/universe/index.json"]
+    built = [f"{OUT}/ingest_summary.json", f"{OUT}/universe/index.json"]
     site = [] if SITE_SKIPPED else [f"{OUT}/site"]
     return (
         (built if config["universe_dir"] is None else [])
         + [
             f"{OUT}/selection.json",
             f"{OUT}/trained/index.json",
-            f"{OUT}/trained/cells.pack.bin",
+            f"{OUT}/trained/pack/index.json",
             f"{OUT}/report/report.html",
             f"{OUT}/validation.json",
             f"{OUT}/validation.ok",

@@ -7,6 +7,8 @@ rule trained_index:
         f"{OUT}/trained/index.json",
     log:
         "logs/gather/trained_index.log",
+    benchmark:
+        f"{OUT}/benchmarks/gather/trained_index.tsv"
     localrule: True
     conda:
         "../envs/helios.yaml"
@@ -19,32 +21,89 @@ rule trained_index:
         "../scripts/trained_index.py"
 
 
-rule pack:
+# The pack, a file per shard of the universe (one job each, holding one shard) and the index that lists them.
+rule pack_shard:
     input:
         index=f"{OUT}/trained/index.json",
         universe=f"{UNIVERSE}/index.json",
     output:
-        f"{OUT}/trained/cells.pack.bin",
+        pack=f"{OUT}/trained/pack/{{shard}}.pack.bin",
+        entries=f"{OUT}/trained/pack/{{shard}}.json",
     log:
-        "logs/gather/pack.log",
+        "logs/pack/{shard}.log",
+    benchmark:
+        f"{OUT}/benchmarks/pack/{{shard}}.tsv"
+    wildcard_constraints:
+        shard=r"shard-\d+",
+    conda:
+        "../envs/helios.yaml"
+    resources:
+        # a shard's blocks are held until its file is written: about 0.3 kB a star at the peak (BENCHMARKS.md)
+        mem_mb=500 + config["partition"]["shard_rows"] * 3 // 10000,
+        runtime=60,
+    params:
+        dtype=config["pack"]["dtype"],
+        code=code_version("helios.pack.shards", PRODUCT_MODULE),
+    script:
+        "../scripts/pack_shard.py"
+
+
+rule pack_index:
+    input:
+        entries=lambda wildcards: expand(f"{OUT}/trained/pack/{{shard}}.json", shard=universe_shards(wildcards)),
+        index=f"{OUT}/trained/index.json",
+        universe=f"{UNIVERSE}/index.json",
+    output:
+        f"{OUT}/trained/pack/index.json",
+    log:
+        "logs/pack/index.log",
+    benchmark:
+        f"{OUT}/benchmarks/pack/index.tsv"
     localrule: True
     conda:
         "../envs/helios.yaml"
     params:
-        dtype=config["pack"]["dtype"],
-        code=code_version("helios.pack.assembly", PRODUCT_MODULE),
+        code=code_version("helios.pack.shards"),
     script:
-        "../scripts/pack.py"
+        "../scripts/pack_index.py"
+
+
+# Each shard checked by its own job (its cell files, its pack file re-encoded from the sources), then the run.
+rule validate_shard:
+    input:
+        index=f"{OUT}/trained/index.json",
+        pack_index=f"{OUT}/trained/pack/index.json",
+        pack=f"{OUT}/trained/pack/{{shard}}.pack.bin",
+        universe=f"{UNIVERSE}/index.json",
+    output:
+        f"{OUT}/validation/{{shard}}.json",
+    log:
+        "logs/validate/{shard}.log",
+    benchmark:
+        f"{OUT}/benchmarks/validate/{{shard}}.tsv"
+    wildcard_constraints:
+        shard=r"shard-\d+",
+    conda:
+        "../envs/helios.yaml"
+    resources:
+        mem_mb=1000,
+        runtime=60,
+    params:
+        code=code_version("helios.validate", PRODUCT_MODULE),
+    script:
+        "../scripts/validate_shard.py"
 
 
 rule validate:
     input:
         index=f"{OUT}/trained/index.json",
-        pack=f"{OUT}/trained/cells.pack.bin",
+        shards=lambda wildcards: expand(f"{OUT}/validation/{{shard}}.json", shard=universe_shards(wildcards)),
     output:
         f"{OUT}/validation.json",
     log:
         "logs/gather/validate.log",
+    benchmark:
+        f"{OUT}/benchmarks/gather/validate.tsv"
     localrule: True
     conda:
         "../envs/helios.yaml"
@@ -70,6 +129,8 @@ rule report:
         html=f"{OUT}/report/report.html",
     log:
         "logs/gather/report.log",
+    benchmark:
+        f"{OUT}/benchmarks/gather/report.tsv"
     localrule: True
     conda:
         "../envs/helios.yaml"
@@ -88,6 +149,8 @@ rule check_validation:
         f"{OUT}/validation.ok",
     log:
         "logs/gather/check_validation.log",
+    benchmark:
+        f"{OUT}/benchmarks/gather/check_validation.tsv"
     localrule: True
     conda:
         "../envs/helios.yaml"
@@ -97,7 +160,7 @@ rule check_validation:
 
 rule site:
     input:
-        pack=f"{OUT}/trained/cells.pack.bin",
+        pack=f"{OUT}/trained/pack/index.json",
         universe=f"{UNIVERSE}/index.json",
         client=site_client_files,
         landmarks=landmarks_input,
@@ -105,6 +168,8 @@ rule site:
         directory(f"{OUT}/site"),
     log:
         "logs/gather/site.log",
+    benchmark:
+        f"{OUT}/benchmarks/gather/site.tsv"
     localrule: True
     conda:
         "../envs/helios.yaml"

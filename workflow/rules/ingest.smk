@@ -6,6 +6,8 @@ rule ingest_part:
         tally=f"{OUT}/ingest/parts/{{part}}.json",
     log:
         "logs/ingest/{part}.log",
+    benchmark:
+        f"{OUT}/benchmarks/ingest/{{part}}.tsv"
     wildcard_constraints:
         part="|".join(SOURCES),
     conda:

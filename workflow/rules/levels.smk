@@ -7,6 +7,8 @@ rule train_levels:
         directory(f"{OUT}/trained/levels/{{batch}}"),
     log:
         "logs/levels/{batch}.log",
+    benchmark:
+        f"{OUT}/benchmarks/levels/{{batch}}.tsv"
     wildcard_constraints:
         batch=JOB_NAME,
     conda:

@@ -6,6 +6,8 @@ checkpoint select:
         f"{OUT}/selection.json",
     log:
         "logs/select.log",
+    benchmark:
+        f"{OUT}/benchmarks/select.tsv"
     localrule: True
     conda:
         "../envs/helios.yaml"

@@ -6,6 +6,8 @@ rule build_cuda_extensions:
         f"{OUT}/trained/cuda_extensions.json",
     log:
         "logs/train/build_cuda_extensions.log",
+    benchmark:
+        f"{OUT}/benchmarks/train/build_cuda_extensions.tsv"
     conda:
         "../envs/helios.yaml"
     resources:
@@ -28,6 +30,8 @@ rule train_splats:
         directory(f"{OUT}/trained/splats/{{batch}}"),
     log:
         "logs/train/{batch}.log",
+    benchmark:
+        f"{OUT}/benchmarks/train/{{batch}}.tsv"
     wildcard_constraints:
         batch=JOB_NAME,
     conda:

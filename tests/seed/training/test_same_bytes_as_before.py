@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -61,11 +62,17 @@ def test_same_ply_bytes_as_before_the_refactor(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # the promise is for the CPU
     before = old_code(tmp_path)
     build([{"kind": "file", "path": str(REPO / "data" / "hipparcos2_hp7.csv.gz")}], tmp_path / "universe")
-    cells = tmp_path / "universe" / "cells"
+    cells = tmp_path / "universe" / "cells" / "shard-0000"  # the sample is one shard
+    # The code before reads a cell's frame from the index beside its folder (cells/CELL.parquet): give it that layout.
+    flat = tmp_path / "flat"
+    (flat / "cells").mkdir(parents=True)
+    shutil.copyfile(tmp_path / "universe" / "index.json", flat / "index.json")
+    for cell in [ALONE, *BATCHED]:
+        shutil.copyfile(cells / f"{cell}.parquet", flat / "cells" / f"{cell}.parquet")
     (tmp_path / "old").mkdir()
     script = f"ALONE = {ALONE!r}\nBATCHED = {BATCHED!r}\nALONE_OPTIONS = {ALONE_OPTIONS!r}\nBATCH_OPTIONS = {BATCH_OPTIONS!r}\n" + OLD_RUN
     env = {**os.environ, "PYTHONPATH": str(before), "CUDA_VISIBLE_DEVICES": ""}
-    result = subprocess.run([sys.executable, "-c", script, str(before), str(cells), str(tmp_path / "old")],
+    result = subprocess.run([sys.executable, "-c", script, str(before), str(flat / "cells"), str(tmp_path / "old")],
                             capture_output=True, text=True, env=env, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
 
