@@ -22,6 +22,10 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
+#: Benchmark folders of the rules with a wildcard (a file per job) -> the rule.
+WILDCARD_FOLDERS = {"ingest": "ingest_part", "partition/count": "partition_count", "partition/split": "partition_split",
+                    "partition/reduce": "partition_reduce", "levels": "train_levels", "train": "train_splats", "pack": "pack_shard",
+                    "validate": "validate_shard"}
 
 
 def run(stars: int, parts: int, target: str, out: Path, cores: int, extra: dict) -> float:
@@ -32,9 +36,9 @@ def run(stars: int, parts: int, target: str, out: Path, cores: int, extra: dict)
     (out / "config.yaml").write_text(yaml.safe_dump(config))
     targets = {"universe": [str(out / "results" / "universe" / "index.json")], "all": []}[target]
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(out),
-                    "--configfile", str(REPO / "config" / "config.yaml"), str(out / "config.yaml"), "--cores", str(cores),
-                    "--quiet", "rules", *targets], check=True, cwd=out)
+    subprocess.run([sys.executable, "-m", "snakemake", *targets, "-s", str(REPO / "Snakefile"), "--directory", str(out),
+                    "--cores", str(cores), "--quiet", "rules", "--configfile", str(REPO / "config" / "config.yaml"),
+                    str(out / "config.yaml")], check=True, cwd=out)
     return time.perf_counter() - started
 
 
@@ -42,9 +46,9 @@ def per_rule(results: Path) -> dict[str, dict[str, float]]:
     """Rule -> jobs, total and longest wall time (s), the largest peak RSS of a job (MB), from the benchmark files."""
     rules: dict[str, dict[str, float]] = defaultdict(lambda: {"jobs": 0, "total_s": 0.0, "max_s": 0.0, "max_rss_mb": 0.0})
     for path in sorted((results / "benchmarks").rglob("*.tsv")):
-        relative = path.relative_to(results / "benchmarks")
-        rule = "/".join(relative.parts[:-1]) if len(relative.parts) > 1 else relative.stem
-        rule = {"ingest": "ingest_part", "levels": "train_levels", "train": "train_splats"}.get(rule, rule)
+        relative = path.relative_to(results / "benchmarks").with_suffix("")
+        folder = relative.parent.as_posix()
+        rule = WILDCARD_FOLDERS.get(folder, relative.as_posix().replace("/", "_"))
         with open(path) as handle:
             row = next(csv.DictReader(handle, delimiter="\t"))
         entry = rules[rule]

@@ -1,6 +1,8 @@
 """A real one-node SLURM cluster for the tests (Debian's slurm 22.05 + munge, as root, no systemd).
 
-:func:`start_cluster` writes a slurm.conf with two scheduling-only fake GPUs
+:func:`start_cluster` writes a slurm.conf with two scheduling-only fake GPUs and memory enforced (each job's
+processes sampled every second, a job over its ``--mem`` killed: ``JobAcctGatherParams=OverMemoryKill``, as a
+cluster without cgroups does it)
 (state, spool, logs and the fake devices in a scratch directory; the two
 configuration files in /etc/slurm, where job steps look), starts munged, slurmctld and slurmd, waits for the
 node to be idle and returns the environment that points SLURM's clients at it.
@@ -38,7 +40,9 @@ ProctrackType=proctrack/linuxproc
 TaskPlugin=task/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core_Memory
-JobAcctGatherType=jobacct_gather/none
+JobAcctGatherType=jobacct_gather/linux
+JobAcctGatherFrequency=task=1
+JobAcctGatherParams=OverMemoryKill
 AccountingStorageType=accounting_storage/none
 GresTypes=gpu
 StateSaveLocation={scratch}/state

@@ -6,6 +6,7 @@ import importlib.util
 import json
 import re
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -22,6 +23,13 @@ SLURM_JOBS = {"cpu_fallback": True}
 # The plugin checks 1 s after a job finishes, then waits 10 s longer after each check that finds none (its own rule).
 SLURM_OPTIONS = ["--profile", str(REPO / "profiles" / "slurm"), "--slurm-init-seconds-before-status-checks", "1",
                  "--seconds-between-status-checks", "2", "--latency-wait", "5"]
+
+
+# A synthetic Milky Way in 4 parts, cut into cells of at most 4,000 stars and shards of at most 16,000: a scattered
+# partition of more than 8 shards.
+PARTITION_CONFIG = {"catalog": {"files": [], "synthetic": {"stars": 160_000, "parts": 4, "seed": 3, "model": "milky-way"},
+                                "ref_epoch": 2016.0},
+                    "grid": {"max_stars": 4000}, "partition": {"shard_rows": 16_000}}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +59,8 @@ def runs(cluster, tiny_levels_run, tmp_path_factory):
     batched = {**yaml.safe_load(TEST_CONFIG.read_text()), "universe_dir": str(tiny_levels_run.results / "universe"), "train": SLURM_TRAIN,
                "train_jobs": {**SLURM_JOBS, "batch_cells": 4}}
     started = {
+        "partition": StartedRun(root / "partition" / "slurm", PARTITION_CONFIG, *SLURM_OPTIONS, "--until", "partition_index", env=cluster),
+        "partition-local": StartedRun(root / "partition" / "local", PARTITION_CONFIG, "--cores", "2", "--until", "partition_index"),
         "levels": StartedRun(root / "levels" / "slurm", TEST_CONFIG, *SLURM_OPTIONS, env=cluster),
         "batched": StartedRun(root / "batched" / "slurm", batched, *SLURM_OPTIONS, env=cluster),
         "batched-local": StartedRun(root / "batched" / "local", batched, "--cores", "2"),
@@ -110,3 +120,46 @@ def test_slurm_batched_mode(cluster, runs):
     for name in ["trained/index.json", "trained/pack/index.json",
              "trained/pack/shard-0000.pack.bin"] + [f"trained/{c['file']}" for c in trained["cells"]]:
         assert (local.results / name).read_bytes() == (slurm.results / name).read_bytes(), name
+
+
+def test_a_scattered_partition_on_slurm_gives_the_local_bytes(cluster, runs):
+    """The partition's jobs (a count and a split per part, a reduce per shard) as SLURM jobs, each under the memory it
+    declares (the cluster kills a job over it): the same cells, byte for byte, as the local run."""
+    slurm, local = runs["partition"], runs["partition-local"]
+    result, done = slurm.wait(), local.wait()
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert done.returncode == 0, done.stdout[-3000:]
+    jobs = slurm_jobs(cluster, result)
+    index = json.loads((slurm.results / "universe" / "index.json").read_text())
+    assert len(index["shards"]) >= 8 and max(c["star_count"] for c in index["cells"]) <= 4000
+    assert sum("rule_partition_reduce" in line for line in jobs) == len(index["shards"])
+    assert sum("rule_partition_split" in line for line in jobs) == sum("rule_partition_count" in line for line in jobs) == 4
+    assert all("JobState=COMPLETED" in line for line in jobs)
+    files = ["universe/index.json", "ingest_summary.json", "partition/plan.json"] + [f"universe/{c['file']}" for c in index["cells"]]
+    for name in files:
+        assert (slurm.results / name).read_bytes() == (local.results / name).read_bytes(), name
+
+
+def test_a_job_over_its_memory_fails_visibly(cluster, tmp_path):
+    """A rule that declares 200 MB and holds 768 MB is killed by the cluster and the run fails naming it; the same
+    rule declaring 2,000 MB runs (so the check can pass)."""
+    hog = "python3 -c 'import time; b = bytearray(range(256)) * 3_000_000; time.sleep(4)'"  # 768 MB, every page written
+    outcomes = {}
+    for mem_mb in (200, 2000):
+        work = tmp_path / str(mem_mb)
+        work.mkdir()
+        (work / "Snakefile").write_text(f"""rule hog:
+    output: "hog.txt"
+    resources: mem_mb={mem_mb}, runtime=5
+    shell: "{hog} && touch {{output}}"
+""")
+        outcomes[mem_mb] = subprocess.run([sys.executable, "-m", "snakemake", "--directory", str(work), "-s", str(work / "Snakefile"),
+                                           *SLURM_OPTIONS], capture_output=True, text=True, env=cluster, cwd=work, timeout=300)
+    failed, passed = outcomes[200], outcomes[2000]
+    assert passed.returncode == 0, passed.stderr[-3000:]
+    assert failed.returncode != 0 and "Error in rule hog" in failed.stderr, failed.stderr[-3000:]
+    jobs = slurm_jobs(cluster, subprocess.CompletedProcess(failed.args, failed.returncode, failed.stdout + failed.stderr, ""))
+    assert jobs and all(re.search(r"JobState=(OUT_OF_MEMORY|FAILED|CANCELLED)", line) for line in jobs), jobs
+    assert not (tmp_path / "200" / "hog.txt").exists()
+    logs = "".join(path.read_text() for path in (tmp_path / "200" / ".snakemake" / "slurm_logs").rglob("*.log"))
+    assert "exceeded memory limit" in logs, logs[-2000:]  # the reason, in the job's log
