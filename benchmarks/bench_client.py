@@ -74,7 +74,8 @@ def main() -> None:
     parser.add_argument("--size", nargs=2, type=int, default=[1280, 720])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--warp-seconds", type=float, default=2.0)
-    parser.add_argument("--view", default="?from=sun&lookat=M 42&fov=60", help="the first view's URL query")
+    parser.add_argument("--view", action="append", help="a first view's URL query, repeatable (default: ?from=sun&lookat=M 42&fov=60)")
+    parser.add_argument("--no-tour", action="store_true", help="first frames only")
     parser.add_argument("--json", help="write the results here")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
@@ -84,13 +85,16 @@ def main() -> None:
         site = Path(scratch) / "site"
         make_site(args.universe, site)
         server, url = serve_in_background(site)
-        results: dict = {"universe": str(args.universe), "size": [width, height], "view": args.view}
+        views = args.view or ["?from=sun&lookat=M 42&fov=60"]
+        results: dict = {"universe": str(args.universe), "size": [width, height], "views": views, "first_frame": {}}
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=chromium_path(), headless=True, args=CHROMIUM_ARGS)
-            firsts = [first_frame(browser, url, width, height, args.view) for _ in range(args.repeats)]
-            results["first_frame"] = firsts
-            results["first_frame_median_s"] = statistics.median(f["seconds"] for f in firsts)
-            results["tour"] = tour(browser, url, width, height, TOUR, args.warp_seconds)
+            for view in views:
+                firsts = [first_frame(browser, url, width, height, view) for _ in range(args.repeats)]
+                results["first_frame"][view] = {"runs": firsts, "median_s": statistics.median(f["seconds"] for f in firsts),
+                                                "pack_bytes": firsts[-1]["pack_bytes"], "bytes_total": firsts[-1]["bytes_total"]}
+            if not args.no_tour:
+                results["tour"] = tour(browser, url, width, height, TOUR, args.warp_seconds)
             browser.close()
         server.shutdown()
     print(json.dumps(results, indent=1))
