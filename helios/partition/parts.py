@@ -7,6 +7,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
@@ -52,8 +53,6 @@ def iter_part(path: str | Path, columns: Sequence[str] | None = None) -> Iterato
         raise HeliosError(f"{path}: cannot read the ingest part ({exc}); rerun the ingest step") from exc
 
 
-def positions(table: pa.Table) -> Any:
+def positions(table: pa.Table) -> np.ndarray:
     """The ``[N, 3]`` heliocentric ICRS positions (pc) of a part's rows."""
-    import numpy as np
-
     return np.stack([table.column(c).to_numpy() for c in ("x_pc", "y_pc", "z_pc")], axis=1)
