@@ -259,3 +259,44 @@ def test_reordering_the_config_keys_reruns_nothing(request, tmp_path, run):
     (work / "config.yaml").write_text(yaml.safe_dump(changed, sort_keys=False))
     plan = planned_jobs(command)
     assert plan.get("partition_count") == 1 and plan.get("partition_plan") == 1 and "ingest_part" not in plan, plan
+
+
+# A scattered partition in little: 12,000 stars in 2 parts, cells of at most 800 stars, shards of at most 2,000.
+PARTITION_RUN = {"output_dir": "results", "catalog": {"files": [], "synthetic": {"stars": 12_000, "parts": 2, "seed": 4, "model": "milky-way"},
+                                                      "ref_epoch": 2016.0},
+                 "grid": {"max_stars": 800}, "partition": {"shard_rows": 2000}}
+
+
+def universe_bytes(work):
+    """Path -> bytes of the universe a run made (its index, plan, summary and every cell file)."""
+    results = work / "results"
+    files = [results / "universe" / "index.json", results / "partition" / "plan.json", results / "ingest_summary.json"]
+    files += sorted((results / "universe" / "cells").rglob("*.parquet"))
+    return {str(path.relative_to(results)): path.read_bytes() for path in files}
+
+
+def test_a_partition_killed_in_its_split_or_its_reduce_resumes_to_the_same_bytes(tmp_path):
+    reference = tmp_path / "reference"
+    reference.mkdir()
+    (reference / "config.yaml").write_text(yaml.safe_dump(PARTITION_RUN))
+    assert snakemake(reference, "--until", "partition_index").returncode == 0
+    expected = universe_bytes(reference)
+    assert len([name for name in expected if name.endswith(".parquet")]) > 10
+    for stage, sign in (("split", "partition/split/*"), ("reduce", "universe/cells/shard-*")):
+        work = tmp_path / stage
+        work.mkdir()
+        (work / "config.yaml").write_text(yaml.safe_dump(PARTITION_RUN))
+        process = subprocess.Popen(snakemake_command(work, "--until", "partition_index"), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and not list((work / "results").glob(sign)) and process.poll() is None:
+            time.sleep(0.05)
+        os.killpg(process.pid, signal.SIGKILL)  # the whole job tree, once the first of the stage's outputs is there
+        process.wait()
+        assert list((work / "results").glob(sign)), f"the run ended before its {stage}"
+        assert not (work / "results" / "universe" / "index.json").exists(), f"killed too late to test the {stage}"
+        assert snakemake(work, "--unlock").returncode == 0
+        result = snakemake(work, "--until", "partition_index")
+        assert result.returncode == 0, result.stderr[-3000:]
+        assert universe_bytes(work) == expected, stage
+        assert not [p for p in (work / "results").rglob("*") if "tmp-helios" in p.name or ".helios-partition-" in p.name]
