@@ -11,7 +11,6 @@ fainter than M (at most twice the stars it needs, in one byte range from the sta
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -108,10 +107,6 @@ def read_pack_index(path: str | Path) -> dict[str, Any]:
         raise HeliosError(f"{path}: not a HELIOS pack index version {INDEX_VERSION} (format {index.get('format')!r}, "
                           f"version {index.get('version')!r})")
     return index
-
-
-def index_digest(path: str | Path) -> str:
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 def pack_universe(universe_dir: str | Path, output_dir: str | Path, trained_dir: str | Path | None = None,

@@ -33,7 +33,8 @@ def split_part(part: str | Path, file_index: int, source: str, plan: dict[str, A
     grid = plan_grid(plan)
     leaves = plan_leaves_index(plan)
     shard_names = sorted({leaf["shard"] for leaf in plan["leaves"]})
-    shard_of_leaf = np.array([shard_names.index(leaf["shard"]) for leaf in plan["leaves"]], dtype=np.int64)
+    number = {name: i for i, name in enumerate(shard_names)}
+    shard_of_leaf = np.array([number[leaf["shard"]] for leaf in plan["leaves"]], dtype=np.int64)
     tally: dict[str, Any] = {"source": source, "stars": 0, "limit_dropped": 0, **{name: defaultdict(int) for name in METHOD_COLUMNS}}
     with atomic_path(output_dir, directory=True) as tmp:
         writers: dict[int, ipc.RecordBatchFileWriter] = {}
