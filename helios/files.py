@@ -78,6 +78,19 @@ def load_json(path: str | os.PathLike, what: str) -> Any:
         raise HeliosError(f"{path}: unreadable {what} ({exc})") from None
 
 
+def load_document(path: str | os.PathLike, what: str, format: str, version: int | None = None, remedy: str = "") -> dict[str, Any]:
+    """A HELIOS JSON document: :func:`load_json`, then its ``format`` tag and (when given) its ``version`` checked,
+    either mismatch a :class:`HeliosError` naming the file, what was found and ``remedy`` (what to do about it)."""
+    document = load_json(path, what)
+    found = document.get("format") if isinstance(document, dict) else None
+    then = f"; {remedy}" if remedy else ""
+    if found != format:
+        raise HeliosError(f"{path}: not a HELIOS {what} (format {found!r}){then}")
+    if version is not None and document.get("version") != version:
+        raise HeliosError(f"{path}: {what} version {document.get('version')!r} is not supported (this HELIOS reads {version}){then}")
+    return document
+
+
 def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
     """Hex SHA-256 of a file, read in chunks."""
     digest = hashlib.sha256()

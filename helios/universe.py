@@ -18,7 +18,7 @@ import yaml
 from helios import photometry
 from helios.cell import load_cell
 from helios.errors import HeliosError
-from helios.files import load_json
+from helios.files import load_document
 from helios.grid import Grid
 from helios.landmarks import Landmark
 from helios.partition import INDEX_FORMAT, read_index
@@ -121,13 +121,7 @@ def _sphere_in_view(entry: dict[str, Any], views: Views, c: int, psf_sigma_px: f
 
 
 def read_trained_index(path: str | Path) -> dict[str, Any]:
-    index = load_json(Path(path), "trained index")
-    if index.get("format") != TRAINED_FORMAT:
-        raise HeliosError(f"{path}: not a HELIOS trained index (format {index.get('format')!r})")
-    if index.get("version") != TRAINED_VERSION:
-        raise HeliosError(f"{path}: trained index version {index.get('version')} is not supported (this HELIOS reads "
-                          f"{TRAINED_VERSION}; rerun the workflow's gather steps)")
-    return index
+    return load_document(path, "trained index", TRAINED_FORMAT, TRAINED_VERSION, remedy="rerun the workflow's gather steps")
 
 
 def find_trained(results: str | Path) -> tuple[Path, dict[str, Any]] | None:

@@ -83,8 +83,7 @@ def _check_pack(checks: Checks, pack_dir: Path, shard: str, cells: list[dict[str
     listed = {cell["id"]: cell for cell in index["cells"] if cell["shard"] == number}
     encodings = sorted({b["encoding"] for e in reader.cells.values() for b in e["blocks"] if b["kind"] == "splats"})
     try:
-        for cell in iter_pack_cells(universe_root, trained, trained_dir, encodings[0] if encodings else "f32",
-                                    only={c["id"] for c in cells}):
+        for cell in iter_pack_cells(universe_root, trained, trained_dir, encodings[0] if encodings else "f32", cells=cells):
             entry = reader.cells.get(cell.id)
             if entry is None:
                 continue

@@ -204,3 +204,18 @@ def test_a_clump_denser_than_the_first_pass_is_planned_from_its_full_keys(tmp_pa
     one_pass, _ = plan_leaves(grid, *count_keys(fine_keys(grid, xyz)))
     assert [c["id"] for c in index["cells"]] == [node.id(grid) for node, _ in one_pass]
     assert [c["star_count"] for c in index["cells"]] == [stars for _, stars in one_pass]
+
+
+def test_a_killed_builds_scratch_is_removed_and_a_users_folder_kept(tmp_path):
+    """build_universe removes what a killed build left beside the cells (.helios-partition-XXXXXXXX, tempfile's
+    name) and nothing else: a user's folders beside it, one named like HELIOS's but not of its shape, keep their files."""
+    ingest_synthetic(500, 3, tmp_path / "s.arrow", tmp_path / "s.json")
+    root = tmp_path / "u"
+    stale = root / ".helios-partition-a1b2c3d4"
+    for folder in (stale, root / "mine", root / ".helios-partition-backup"):
+        folder.mkdir(parents=True)
+        (folder / "notes.txt").write_text("kept?")
+    build(tmp_path, [tmp_path / "s.arrow"], [tmp_path / "s.json"])
+    assert not stale.exists()
+    assert (root / "mine" / "notes.txt").read_text() == "kept?"
+    assert (root / ".helios-partition-backup" / "notes.txt").read_text() == "kept?"

@@ -30,15 +30,13 @@ def pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, t
 
 
 def iter_pack_cells(universe_dir: str | Path, trained_index: dict[str, Any] | None, trained_dir: str | Path | None,
-                    encoding: str = "f32", only: set[str] | None = None) -> Iterator[PackCell]:
+                    encoding: str = "f32", cells: list[dict[str, Any]] | None = None) -> Iterator[PackCell]:
     """:func:`pack_cells` one cell at a time, encoded when it is asked for (``helios validate`` holds one cell);
-    ``only``: these cells (a shard's), in the universe's order."""
+    ``cells``: these entries of the universe's index (a shard's) instead of all of them."""
     universe_dir = Path(universe_dir)
     trained = {c["id"]: c for c in trained_index["cells"]} if trained_index else {}
     trained_product = product_of(trained_index) if trained_index else None
-    for entry in read_index(universe_dir / "index.json")["cells"]:
-        if only is not None and entry["id"] not in only:
-            continue
+    for entry in read_index(universe_dir / "index.json")["cells"] if cells is None else cells:
         stars = load_cell(universe_dir / entry["file"], velocities=True)
         centre = np.asarray(entry["centre_pc"], np.float64)
         if stars.dropped_nonfinite:

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from helios.errors import HeliosError
-from helios.files import load_json, sha256_file, write_json
+from helios.files import load_document, sha256_file, write_json
 from helios.pack.assembly import iter_pack_cells, pack_meta
 from helios.pack.format import DIRECTORY_FORMAT, HEADER_SIZE, PackCell, PackReader, write_pack
 from helios.pack.records import RECORD_BYTES, SPLAT_FIELDS
@@ -50,22 +50,22 @@ def write_shard(universe_dir: str | Path, shard: str, trained_dir: str | Path | 
     ``output_dir/SHARD.json``; returns that document."""
     universe_dir, output_dir = Path(universe_dir), Path(output_dir)
     universe = read_index(universe_dir / "index.json")
-    ids = [cell["id"] for cell in universe["cells"] if cell["shard"] == shard]
-    if not ids:
+    mine = [cell for cell in universe["cells"] if cell["shard"] == shard]
+    if not mine:
         raise HeliosError(f"{universe_dir / 'index.json'}: no cells in shard {shard!r}")
     trained = read_trained_index(trained_index_path or Path(trained_dir) / "index.json") if trained_dir is not None else None
     steps: dict[str, list[float]] = {}
 
     def cells() -> list[PackCell]:
         out = []
-        for cell in iter_pack_cells(universe_dir, trained, trained_dir, encoding, only=set(ids)):
+        for cell in iter_pack_cells(universe_dir, trained, trained_dir, encoding, cells=mine):
             steps[cell.id] = magnitude_steps(next(block.data for block in cell.blocks if block.kind == "points"))
             out.append(cell)
         return out
 
     pack_path = output_dir / shard_file(shard)
     directory = write_pack(pack_path, cells(), pack_meta(universe, trained))
-    speeds = {cell["id"]: cell["max_speed_pc_kyr"] for cell in universe["cells"] if cell["shard"] == shard}
+    speeds = {cell["id"]: cell["max_speed_pc_kyr"] for cell in mine}
     document = {
         "format": SHARD_FORMAT,
         "shard": shard,
@@ -86,9 +86,7 @@ def write_index(shard_documents: Sequence[str | Path], universe_dir: str | Path,
     trained = read_trained_index(trained_index_path) if trained_index_path is not None else None
     shards, cells = [], []
     for number, path in enumerate(shard_documents):
-        document = load_json(path, "pack shard entries (the workflow's pack_shard step)")
-        if document.get("format") != SHARD_FORMAT:
-            raise HeliosError(f"{path}: not a HELIOS pack shard's entries (format {document.get('format')!r})")
+        document = load_document(path, "pack shard's entries", SHARD_FORMAT, remedy="rerun the pack_shard step")
         shards.append({key: document[key] for key in ("file", "bytes", "sha256", "directory_bytes")} | {"id": document["shard"],
                                                                                                       "cells": len(document["cells"])})
         cells += [{**cell, "shard": number} for cell in document["cells"]]
@@ -102,11 +100,7 @@ def write_index(shard_documents: Sequence[str | Path], universe_dir: str | Path,
 
 
 def read_pack_index(path: str | Path) -> dict[str, Any]:
-    index = load_json(path, "pack index")
-    if index.get("format") != INDEX_FORMAT or index.get("version") != INDEX_VERSION:
-        raise HeliosError(f"{path}: not a HELIOS pack index version {INDEX_VERSION} (format {index.get('format')!r}, "
-                          f"version {index.get('version')!r})")
-    return index
+    return load_document(path, "pack index", INDEX_FORMAT, INDEX_VERSION, remedy="repack (helios pack, or the workflow's pack rules)")
 
 
 def pack_universe(universe_dir: str | Path, output_dir: str | Path, trained_dir: str | Path | None = None,

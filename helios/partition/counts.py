@@ -9,7 +9,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.ipc as ipc
 
-from helios.cell_tree import add_counts, count_keys, fine_keys
+from helios.cell_tree import Leaves, add_counts, count_keys, fine_keys
 from helios.errors import HeliosError
 from helios.files import atomic_path
 from helios.grid import Grid
@@ -28,20 +28,15 @@ def count_part(part: str | Path, file_index: int, grid: Grid, threshold: Thresho
     metadata says how many stars were counted and how many the limit dropped.
     """
     kept = dropped = 0
-    pending: list[tuple[np.ndarray, np.ndarray]] = []
-    counts = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    held = 0
+    counts = CountSum()
     for table in iter_part(part, ["x_pc", "y_pc", "z_pc", "phot_g_mean_mag", "line"]):
         mask = within(table, file_index, threshold)
         dropped += int((~mask).sum())
         table = table.filter(mask)
         kept += table.num_rows
         if table.num_rows:
-            pending.append(count_keys(fine_keys(grid, grid.to_frame(positions(table)))))
-            held += len(pending[-1][0])
-        if held > MERGE_ENTRIES:
-            counts, pending, held = add_counts([counts, *pending]), [], 0
-    keys, stars = add_counts([counts, *pending])
+            counts.add(*count_keys(fine_keys(grid, grid.to_frame(positions(table)))))
+    keys, stars = counts.result()
     metadata = {"helios.stars": str(kept), "helios.limit_dropped": str(dropped)}
     with atomic_path(output) as tmp:
         with ipc.new_file(str(tmp), COUNTS_SCHEMA.with_metadata(metadata)) as writer:
@@ -62,25 +57,36 @@ def read_counts(path: str | Path) -> tuple[np.ndarray, np.ndarray, dict[str, int
     return table.column("fine_key").to_numpy(), table.column("stars").to_numpy(), tallies
 
 
-def sum_counts(paths: Iterable[str | Path], shift: int = 0, within: np.ndarray | None = None
+def sum_counts(paths: Iterable[str | Path], shift: int = 0, under: Leaves | None = None
                ) -> tuple[np.ndarray, np.ndarray, list[dict[str, int]]]:
-    """Every part's counts summed, keys cut by ``shift`` bits (``key >> shift``: fewer levels of the tree), only those
-    in ``within`` (sorted, non-overlapping ``[start, end)`` ranges of full keys) when given.  Memory: one entry per
-    distinct key kept, plus a bounded buffer."""
-    total = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
-    pending: list[tuple[np.ndarray, np.ndarray]] = []
-    held = 0
+    """Every part's counts summed, keys cut by ``shift`` bits (``key >> shift``: fewer levels of the tree), only the
+    keys under the nodes ``under`` when given.  Memory: one entry per distinct key kept, plus a bounded buffer."""
+    total = CountSum()
     tallies = []
     for path in paths:
         keys, stars, tally = read_counts(path)
         tallies.append(tally)
-        if within is not None:
-            where = np.searchsorted(within[:, 0], keys, side="right") - 1
-            inside = (where >= 0) & (keys < within[np.maximum(where, 0), 1])
+        if under is not None:
+            inside = under.locate(keys) >= 0
             keys, stars = keys[inside], stars[inside]
-        pending.append((keys >> shift, stars))
-        held += len(keys)
-        if held > MERGE_ENTRIES:
-            total, pending, held = add_counts([total, *pending]), [], 0
-    keys, stars = add_counts([total, *pending])
+        total.add(keys >> shift, stars)
+    keys, stars = total.result()
     return keys, stars, tallies
+
+
+class CountSum:
+    """Counts summed as they come: one entry per distinct key, plus at most :data:`MERGE_ENTRIES` not yet summed."""
+
+    def __init__(self) -> None:
+        self.total = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+        self.pending: list[tuple[np.ndarray, np.ndarray]] = []
+        self.held = 0
+
+    def add(self, keys: np.ndarray, stars: np.ndarray) -> None:
+        self.pending.append((keys, stars))
+        self.held += len(keys)
+        if self.held > MERGE_ENTRIES:
+            self.total, self.pending, self.held = add_counts([self.total, *self.pending]), [], 0
+
+    def result(self) -> tuple[np.ndarray, np.ndarray]:
+        return add_counts([self.total, *self.pending])

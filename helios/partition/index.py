@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from helios.errors import HeliosError
-from helios.files import load_json, write_json
+from helios.files import load_document, load_json, write_json
 from helios.partition.parts import METHOD_COLUMNS, options_epoch, read_tally
 from helios.partition.plan import plan_grid
 from helios.partition.reduce import SHARD_FORMAT
@@ -27,8 +27,8 @@ def gather_index(plan: dict[str, Any], shard_files: Sequence[str | Path], ingest
     grid = plan_grid(plan)
     cells = []
     for shard, path in zip(plan["shards"], shard_files):
-        document = load_json(path, "shard entries (the partition's reduce step)")
-        if document.get("format") != SHARD_FORMAT or document.get("shard") != shard["id"]:
+        document = load_document(path, "partition shard's entries", SHARD_FORMAT, remedy="rerun the partition's reduce step")
+        if document.get("shard") != shard["id"]:
             raise HeliosError(f"{path}: not the entries of shard {shard['id']}; rerun the partition's reduce step")
         for entry in document["cells"]:
             cells.append({**entry, "shard": shard["id"]})

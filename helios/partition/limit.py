@@ -9,13 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from helios.errors import HeliosError
-from helios.files import load_json, write_json
+from helios.files import load_document, write_json
 from helios.partition.parts import iter_part
 
 LIMIT_FORMAT = "helios-limit"
@@ -64,8 +62,6 @@ def read_threshold(path: str | Path | None) -> Threshold | None:
     """The threshold a limit job wrote; None for no file (no limit) or a limit all stars fit."""
     if path is None:
         return None
-    document: dict[str, Any] = load_json(path, "limit threshold (the partition's limit step)")
-    if document.get("format") != LIMIT_FORMAT:
-        raise HeliosError(f"{path}: not a HELIOS limit threshold (format {document.get('format')!r})")
+    document = load_document(path, "limit threshold", LIMIT_FORMAT, remedy="rerun the partition's limit step")
     threshold = document["threshold"]
     return None if threshold is None else (float(threshold[0]), int(threshold[1]), int(threshold[2]))

@@ -10,11 +10,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from helios.cell_tree import Leaves, Node, node_of, plan_leaves
 from helios.errors import HeliosError
-from helios.files import load_json, write_json
+from helios.files import load_document, write_json
 from helios.grid import Grid
 from helios.partition.counts import sum_counts
 from helios.partition.parts import read_tally
@@ -75,8 +73,7 @@ def plan_tree(grid: Grid, count_files: Sequence[str | Path]) -> tuple[list[tuple
     leaves, dense = plan_leaves(grid, keys, stars, key_depth=coarse)
     if not dense:
         return leaves, tallies
-    within = np.array(sorted(node.key_range(grid) for node, _ in dense), dtype=np.int64)
-    keys, stars, _ = sum_counts(count_files, within=within)
+    keys, stars, _ = sum_counts(count_files, under=Leaves(grid, [node for node, _ in dense]))
     refined = {node: plan_leaves(grid, keys, stars, below=node)[0] for node, _ in dense}
     return [leaf for node, count in leaves for leaf in refined.get(node, [(node, count)])], tallies
 
@@ -98,11 +95,7 @@ def write_plan(path: str | Path, plan: dict[str, Any]) -> None:
 
 
 def read_plan(path: str | Path) -> dict[str, Any]:
-    plan = load_json(path, "partition plan (the partition's plan step)")
-    if plan.get("format") != PLAN_FORMAT or plan.get("version") != PLAN_VERSION:
-        raise HeliosError(f"{path}: not a HELIOS partition plan version {PLAN_VERSION} (format {plan.get('format')!r}, "
-                          f"version {plan.get('version')!r}); rerun the partition's plan step")
-    return plan
+    return load_document(path, "partition plan", PLAN_FORMAT, PLAN_VERSION, remedy="rerun the partition's plan step")
 
 
 def plan_grid(plan: dict[str, Any]) -> Grid:
