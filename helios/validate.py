@@ -82,6 +82,7 @@ def _check_pack(checks: Checks, pack_dir: Path, shard: str, cells: list[dict[str
         problems.append(f"{reader.path.name}: size or checksum differs from the pack index's")
     listed = {cell["id"]: cell for cell in index["cells"] if cell["shard"] == number}
     encodings = sorted({b["encoding"] for e in reader.cells.values() for b in e["blocks"] if b["kind"] == "splats"})
+    by_id = {c["id"]: c for c in cells}
     try:
         for cell in iter_pack_cells(universe_root, trained, trained_dir, encodings[0] if encodings else "f32", cells=cells):
             entry = reader.cells.get(cell.id)
@@ -95,8 +96,10 @@ def _check_pack(checks: Checks, pack_dir: Path, shard: str, cells: list[dict[str
                 problems.append(f"cell {cell.id}: blocks {kinds} differ from the encoded sources ({len(blocks)} expected)")
             points = next(data for kind, _, data in blocks if kind == "points")
             indexed = listed.get(cell.id, {})
-            if {k: v for k, v in indexed.items() if k not in ("shard", "magnitudes", "max_speed_pc_kyr")} != entry \
-                    or indexed.get("magnitudes") != magnitude_steps(points):
+            source = by_id[cell.id]
+            if {k: v for k, v in indexed.items() if k not in ("shard", "magnitudes", "max_speed_pc_kyr", "bounds")} != entry \
+                    or indexed.get("magnitudes") != magnitude_steps(points) or indexed.get("bounds") != source["bounds"] \
+                    or indexed.get("max_speed_pc_kyr") != source["max_speed_pc_kyr"]:
                 problems.append(f"cell {cell.id}: the pack index's entry differs from the shard's directory or its stars")
     except PackError as exc:
         checks.add("pack round trip", False, str(exc))

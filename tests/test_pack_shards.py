@@ -38,8 +38,10 @@ def test_a_pack_file_per_shard_and_an_index_of_every_cell(sharded):
         assert reader.size == shard["bytes"] and reader.directory_end - 128 == shard["directory_bytes"]
         mine = [c for c in index["cells"] if c["shard"] == number]
         assert len(mine) == shard["cells"] == len(reader.cells)
+        bounds = {c["id"]: c["bounds"] for c in universe["cells"]}
         for cell in mine:
-            stored = {k: v for k, v in cell.items() if k not in ("shard", "magnitudes", "max_speed_pc_kyr")}
+            assert cell["bounds"] == bounds[cell["id"]]
+            stored = {k: v for k, v in cell.items() if k not in ("shard", "magnitudes", "max_speed_pc_kyr", "bounds")}
             assert stored == reader.cells[cell["id"]]
             _, abs_mag, _ = reader.points(cell["id"])
             stars = len(abs_mag)
@@ -81,6 +83,11 @@ def test_the_client_refuses_a_damaged_index_or_shard(sharded, tmp_path):
     (copy / "index.json").write_text(json.dumps(index))
     [outcome] = run_script("read_pack_index.mjs", str(copy / "index.json"))
     assert "error" in outcome and "shard-" in outcome["error"], outcome
+    index = json.loads((root / "pack" / "index.json").read_text())
+    index["cells"][2]["bounds"]["r_max_pc"] = index["cells"][2]["bounds"]["r_min_pc"] - 1
+    (copy / "index.json").write_text(json.dumps(index))
+    [outcome] = run_script("read_pack_index.mjs", str(copy / "index.json"))
+    assert "error" in outcome and index["cells"][2]["id"] in outcome["error"] and "bounds" in outcome["error"], outcome
     shutil.copy(root / "pack" / "index.json", copy / "index.json")
     data = bytearray((copy / "shard-0001.pack.bin").read_bytes())
     data[-5] ^= 0xFF
@@ -101,6 +108,11 @@ def test_a_shard_is_checked_against_its_sources_and_the_index(sharded, tmp_path)
     (copy / "index.json").write_text(json.dumps(damaged))
     result = check_shard(copy, index["shards"][0]["id"], root / "universe", None)
     assert not result["ok"] and "pack index's entry differs" in json.dumps(result["checks"])
+    damaged = json.loads((root / "pack" / "index.json").read_text())
+    damaged["cells"][0]["bounds"]["r_min_pc"] += 1.0  # a cell said farther than it is: a client would miss its stars
+    (copy / "index.json").write_text(json.dumps(damaged))
+    result = check_shard(copy, index["shards"][0]["id"], root / "universe", None)
+    assert not result["ok"] and f"cell {damaged['cells'][0]['id']}: the pack index's entry differs" in json.dumps(result["checks"])
     shutil.copy(root / "pack" / "index.json", copy / "index.json")
     (copy / "shard-0002.pack.bin").write_bytes((copy / "shard-0001.pack.bin").read_bytes())  # a shard's file swapped
     result = check_shard(copy, "shard-0002", root / "universe", None)

@@ -1,4 +1,4 @@
-// The HELIOS planetarium page: reads site.json, the landmarks, index.json and the pack's directory,
+// The HELIOS planetarium page: reads site.json, the landmarks and the pack's index (or a pack file's directory),
 // opens the view the URL asks for, streams the cells in view and draws them as light every frame the
 // view changes.  window.helios is the page's test and scripting interface (docs/client.md).
 
@@ -58,9 +58,9 @@ class App {
     this.site = await fetchJson("site.json");
     const marks = await fetchJson(this.site.landmarks);
     this.landmarks = marks.landmarks.map((mark) => ({ ...mark, position: [mark.x_pc, mark.y_pc, mark.z_pc] }));
-    const index = await fetchJson(this.site.index);
-    const maxSpeed = new Map((index.cells || []).map((cell) => [cell.id, cell.max_speed_pc_kyr || 0]));
     this.pack = await openPack(this.site.pack);
+    // A sharded pack's index gives each cell's fastest star (the universe's index.json need not be fetched).
+    const maxSpeed = new Map(this.pack.cells.map((cell) => [cell.id, cell.max_speed_pc_kyr || 0]));
     const view = parseView(location.search);
     this.hudVisible = view.hud;
     this.hud.setVisible(view.hud);

@@ -402,6 +402,10 @@ export function checkPackIndex(index, url) {
         && steps.every((m, i) => i === 0 || m >= steps[i - 1]))) {
       fail(`cell ${show(cell.id)}: magnitudes must be at most ${MAX_MAGNITUDE_STEPS} finite numbers, faintest last`);
     }
+    if (cell.bounds !== undefined && !validBounds(cell.bounds)) {
+      fail(`cell ${show(cell.id)}: bounds must give r_min_pc <= r_max_pc (or null), theta_min_rad <= theta_max_rad and `
+        + "0 <= phi_min_rad <= phi_max_rad <= pi, finite numbers");
+    }
     groups[cell.shard].push(cell);
   }
   for (const [number, shard] of index.shards.entries()) {
@@ -417,6 +421,14 @@ export function checkPackIndex(index, url) {
     }
   }
   return index.cells;
+}
+
+/** Whether `bounds` is a cell's extent in the grid (docs/cells.md) that cellbox.js can measure. */
+function validBounds(bounds) {
+  if (!isObject(bounds)) return false;
+  const { r_min_pc: rMin, r_max_pc: rMax, theta_min_rad: t0, theta_max_rad: t1, phi_min_rad: p0, phi_max_rad: p1 } = bounds;
+  return [rMin, t0, t1, p0, p1].every(isFiniteNumber) && rMin >= 0 && (rMax === null || (isFiniteNumber(rMax) && rMax >= rMin))
+    && t0 <= t1 && p0 >= 0 && p0 <= p1 && p1 <= Math.PI + 1e-12;
 }
 
 /** How many of a cell's stars (a prefix of its points block, brightest first) may show when the faintest that shows

@@ -7,6 +7,7 @@
 
 import { CellCache } from "./cache.js";
 import { norm, sub } from "./camera.js";
+import { nearestDistance } from "./cellbox.js";
 import { decodeLevel, decodePoints, decodeVelocities, starsBrighterThan } from "./pack.js";
 import { chooseLevel } from "./rule.js";
 
@@ -46,6 +47,14 @@ export class Streamer {
     return cell.radius_pc + (this.maxSpeed.get(cell.id) || 0) * Math.abs(kyr);
   }
 
+  /** How near `eye` any star of the cell may be (pc): from its bounding sphere, and from its extent in the grid where
+   * the index gives it (exact; the sphere is loose near the Sun), less the distance its fastest star moves in `kyr`. */
+  nearest(cell, eye, distance, kyr) {
+    const sphere = distance - this.radius(cell, kyr);
+    const box = cell.bounds ? nearestDistance(cell.bounds, eye) - (this.maxSpeed.get(cell.id) || 0) * Math.abs(kyr) : -Infinity;
+    return Math.max(sphere, box, 1e-6);
+  }
+
   /** What to draw of each cell a camera sees, nearest first: {cell, level (a level block or null), points}. */
   plan(camera, kyr, limitingMag) {
     return this.pack.cells
@@ -55,7 +64,7 @@ export class Streamer {
       .map(({ cell, distance }) => {
         const levels = kyr === 0 ? cell.blocks.filter((block) => block.kind === "level") : [];
         const level = levels.length ? chooseLevel(levels, cell.stars, cell.radius_pc, distance, camera.focal, limitingMag, this.ruleConstants) : null;
-        const nearest = Math.max(distance - this.radius(cell, kyr), 1e-6);
+        const nearest = this.nearest(cell, camera.eye, distance, kyr);
         const visible = starsBrighterThan(cell, limitingMag + FETCH_MARGIN_MAG - 5 * Math.log10(nearest / 10));
         const points = Math.min(level ? level.points : cell.stars, visible);
         return { cell, level, points, velocities: kyr !== 0 && hasBlock(cell, "velocities") };

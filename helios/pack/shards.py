@@ -6,7 +6,8 @@ writing, checking and serving hold one shard at a time.  The index gathers the s
 reads it first and then fetches byte ranges of the shard files.  Each cell's entry adds ``magnitudes``, the
 absolute magnitude (as stored) of its stars number 1, 2, 4, 8, ... and its last: a client that can see stars
 down to absolute magnitude M from the cell's nearest point fetches only the stars before the first entry
-fainter than M (at most twice the stars it needs, in one byte range from the start of the points block).
+fainter than M (at most twice the stars it needs, in one byte range from the start of the points block), and
+``bounds``, the cell's extent in the grid (radii and angles), from which a client finds the cell's nearest point.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def write_shard(universe_dir: str | Path, shard: str, trained_dir: str | Path | 
 
     pack_path = output_dir / shard_file(shard)
     directory = write_pack(pack_path, cells(), pack_meta(universe, trained))
-    speeds = {cell["id"]: cell["max_speed_pc_kyr"] for cell in mine}
+    universe_cells = {cell["id"]: cell for cell in mine}
     document = {
         "format": SHARD_FORMAT,
         "shard": shard,
@@ -73,7 +74,8 @@ def write_shard(universe_dir: str | Path, shard: str, trained_dir: str | Path | 
         "bytes": pack_path.stat().st_size,
         "sha256": sha256_file(pack_path),
         "directory_bytes": PackReader(pack_path).directory_end - HEADER_SIZE,
-        "cells": [{**cell, "max_speed_pc_kyr": speeds[cell["id"]], "magnitudes": steps[cell["id"]]} for cell in directory["cells"]],
+        "cells": [{**cell, "bounds": universe_cells[cell["id"]]["bounds"], "max_speed_pc_kyr": universe_cells[cell["id"]]["max_speed_pc_kyr"],
+                   "magnitudes": steps[cell["id"]]} for cell in directory["cells"]],
     }
     write_json(output_dir / f"{shard}.json", document)
     return document

@@ -337,7 +337,6 @@ def test_gaussians_are_drawn_as_render_glow_draws_them(site, tmp_path):
     manifest["pack"] = "cells.pack.bin"  # a pack file: the client reads one as it reads a pack index's shards
     manifest["level_rule"]["pixels_per_primitive"] = 1e12
     (broken / "site.json").write_text(json.dumps(manifest))
-    (broken / "index.json").write_text(json.dumps({"cells": []}))
     width, height, fov, mag = 480, 270, 60.0, 16.0
     with served(broken) as url, client_page(url, width, height, query([0.0, 0.0, 0.0], centre, fov, f"&mag={mag}")) as (page, errors):
         page.evaluate("window.helios.ready")
