@@ -179,14 +179,22 @@ def test_batched_mode_trains_every_cell_as_per_cell_mode_does(tiny_starfield_run
 
 
 def test_bad_catalogue_fails_the_workflow_cleanly(tmp_path):
-    archive_csv(tmp_path / "bad.csv", ["ra", "dec", "parallax", "phot_g_mean_mag"], [[1, 2, 3, 4], [1, 2, "??", 4]])
-    write_config(tmp_path, catalog={"files": ["bad.csv"]})
-    result = snakemake(tmp_path)
+    """A part that fails to ingest fails its job naming the file, row and column, leaves nothing of itself behind,
+    and once fixed a rerun ingests only it (the other part's ingest stands)."""
+    columns = ["ra", "dec", "parallax", "phot_g_mean_mag"]
+    archive_csv(tmp_path / "good.csv", columns, [[10, 20, 30, 4], [11, 21, 31, 5]])
+    archive_csv(tmp_path / "bad.csv", columns, [[1, 2, 3, 4], [1, 2, "??", 4]])
+    write_config(tmp_path, catalog={"files": ["good.csv", "bad.csv"]})
+    result = snakemake(tmp_path, "--keep-going")
     assert result.returncode != 0
-    log = next((tmp_path / "logs" / "ingest").glob("*.log")).read_text()
+    [log] = [path.read_text() for path in (tmp_path / "logs" / "ingest").glob("*.log") if "bad.csv" in path.read_text()]
     assert "bad.csv: line 3, column 'parallax': value '??' is not a number" in log
     assert "Traceback" not in log
-    assert not list((tmp_path / "results").rglob("*.parquet"))
+    ingested = sorted(p.name.split("-")[0] for p in (tmp_path / "results" / "ingest").rglob("*") if p.is_file())
+    assert ingested == ["good", "good"], ingested  # good.csv's part and its summary; nothing of bad.csv's
+    assert not (tmp_path / "results" / "universe").exists()
+    archive_csv(tmp_path / "bad.csv", columns, [[1, 2, 3, 4], [1, 2, 5, 4]])
+    assert planned(tmp_path)["ingest_part"] == 1
 
 
 def test_invalid_config_is_rejected(tmp_path):
