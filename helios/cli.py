@@ -342,7 +342,7 @@ def _add_pack(commands: argparse._SubParsersAction) -> None:
 
 def _run_pack(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.outputs import output_directory
-    from helios.pack.shards import pack_universe
+    from helios.pack.shards import INDEX_FILE, pack_cells, pack_universe
     from helios.universe import find_universe
 
     trained = Path(args.directory) / "trained"
@@ -350,8 +350,9 @@ def _run_pack(args: argparse.Namespace, logger: logging.Logger) -> None:
     universe = find_universe(args.directory)
     with output_directory(args.output, "pack", inputs=[args.directory, universe]) as output:
         index = pack_universe(universe, output, trained, "f32" if args.dtype == "float32" else "f16")
-    blocks = [block["kind"] for cell in index["cells"] for block in cell["blocks"]]
-    print(f"{len(index['cells'])} cells packed into {len(index['shards'])} shard(s) in {args.output}: "
+    _, cells = pack_cells(Path(args.output) / INDEX_FILE)
+    blocks = [block["kind"] for cell in cells for block in cell["blocks"]]
+    print(f"{len(cells)} cells packed into {len(index['shards'])} shard(s) in {args.output}: "
           + ", ".join(f"{blocks.count(kind)} {kind} blocks" for kind in ("points", "level", "splats") if kind in blocks))
 
 
@@ -366,11 +367,11 @@ def _add_pack_info(commands: argparse._SubParsersAction) -> None:
 def _run_pack_info(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.files import sha256_file
     from helios.pack import PackError, PackReader
-    from helios.pack.shards import read_pack_index
+    from helios.pack.shards import pack_cells
 
     path = Path(args.pack)
     if path.suffix == ".json":
-        index = read_pack_index(path)
+        index, _ = pack_cells(path)  # every shard's entries checked against the index
         readers = []
         for shard in index["shards"]:
             reader = PackReader(path.parent / shard["file"])

@@ -29,7 +29,7 @@ from helios.errors import HeliosError
 from helios.files import sha256_file, write_json
 from helios.pack import PackError, PackReader
 from helios.pack.assembly import iter_pack_cells
-from helios.pack.shards import INDEX_FILE, magnitude_steps, read_pack_index
+from helios.pack.shards import INDEX_FILE, magnitude_steps, read_pack_index, read_shard_cells, shard_summary
 from helios.partition import read_index
 from helios.products import product_of
 from helios.universe import read_trained_index
@@ -80,7 +80,14 @@ def _check_pack(checks: Checks, pack_dir: Path, shard: str, cells: list[dict[str
     problems = []
     if stated["bytes"] != reader.size or stated["sha256"] != sha256_file(reader.path):
         problems.append(f"{reader.path.name}: size or checksum differs from the pack index's")
-    listed = {cell["id"]: cell for cell in index["cells"] if cell["shard"] == number}
+    try:
+        listed = {cell["id"]: cell for cell in read_shard_cells(pack_dir / INDEX_FILE, index, number)}
+    except HeliosError as exc:
+        checks.add("pack round trip", False, str(exc))
+        return None
+    summary = shard_summary(list(listed.values())) if listed else {}
+    if any(stated.get(key) != value for key, value in summary.items()):
+        problems.append(f"shard {shard}: the pack index's summary (sphere, radii, brightest star, ...) is not its cells'")
     encodings = sorted({b["encoding"] for e in reader.cells.values() for b in e["blocks"] if b["kind"] == "splats"})
     by_id = {c["id"]: c for c in cells}
     try:

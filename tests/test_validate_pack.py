@@ -61,7 +61,8 @@ def test_a_changed_star_or_a_missing_cell_still_fails(universe, tmp_path):
             blocks.append(PackBlock(block["kind"], block["count"], data))
         cells.append(PackCell(cell_id, entry["centre_pc"], entry["radius_pc"], entry["stars"], blocks))
     (tmp_path / "pack").mkdir()
-    (tmp_path / "pack" / "index.json").write_bytes((universe / "pack" / "index.json").read_bytes())
+    for name in ("index.json", "shard-0000.json"):
+        (tmp_path / "pack" / name).write_bytes((universe / "pack" / name).read_bytes())
     write_pack(tmp_path / "pack" / "shard-0000.pack.bin", cells, reader.directory["meta"])
     item = check(tmp_path / "pack", universe / "universe")
     assert not item["ok"] and f"cell {ids[5]}: blocks ['points', 'velocities'] differ from the encoded sources (2 expected)" in item["detail"]

@@ -59,8 +59,6 @@ class App {
     const marks = await fetchJson(this.site.landmarks);
     this.landmarks = marks.landmarks.map((mark) => ({ ...mark, position: [mark.x_pc, mark.y_pc, mark.z_pc] }));
     this.pack = await openPack(this.site.pack);
-    // A sharded pack's index gives each cell's fastest star (the universe's index.json need not be fetched).
-    const maxSpeed = new Map(this.pack.cells.map((cell) => [cell.id, cell.max_speed_pc_kyr || 0]));
     const view = parseView(location.search);
     this.hudVisible = view.hud;
     this.hud.setVisible(view.hud);
@@ -74,7 +72,7 @@ class App {
     this.nav.up = view.up;
     this.renderer = new LightRenderer(this.canvas, this.site.photometry);
     this.streamer = new Streamer(this.pack, this.renderer, {
-      budgetBytes: view.budgetMb * 1024 * 1024, maxSpeed, reachPx: 4 * this.site.photometry.psf_sigma_px + 1,
+      budgetBytes: view.budgetMb * 1024 * 1024, reachPx: 4 * this.site.photometry.psf_sigma_px + 1,
       ruleConstants: this.site.level_rule, onChange: () => { this.dirty = true; }, onError: (error) => this.fail(error),
     });
     this.hud.setControls(this.mag, this.epoch, this.packEpoch);

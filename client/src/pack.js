@@ -11,8 +11,10 @@ export const MAGIC = "HELIOSPK";
 export const VERSION = 3;
 export const DIRECTORY_FORMAT = "helios-pack-directory";
 export const INDEX_FORMAT = "helios-pack-index";
-export const INDEX_VERSION = 1;
+export const INDEX_VERSION = 2;
+export const SHARD_ENTRIES_FORMAT = "helios-pack-shard";
 const SHARD_FILE = /^[0-9A-Za-z_.-]{1,80}\.pack\.bin$/;
+const SHARD_ENTRIES = /^[0-9A-Za-z_.-]{1,80}\.json$/;
 const MAX_MAGNITUDE_STEPS = 64;
 export const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
 export const MAX_DIRECTORY_DEPTH = 16;
@@ -236,6 +238,47 @@ export class Pack {
     this.fetchImpl = fetchImpl;
     this.bytesFetched = firstBytes;
     this.shardHeaders = new Map(); // shard file URL -> the check of its header (one 128-byte range, once)
+    this.shards = null; // a sharded pack's shards (checkPackIndex): their cells come with loadShard
+  }
+
+  /** A shard's cell entries, fetched once (whole, checked against the index's size and SHA-256, then as a directory
+   * of the shard's file); they join `cells`.  Returns them. */
+  loadShard(shard) {
+    if (!shard.loading) {
+      shard.loading = (async () => {
+        const bytes = await fetchWhole(shard.entriesUrl, "the shard's entries", this.fetchImpl);
+        this.bytesFetched += bytes.length;
+        if (bytes.length !== shard.entriesBytes || (await sha256Hex(bytes)) !== shard.entriesSha256) {
+          throw new PackError(shard.entriesUrl, "the shard's entries are not the ones the pack index lists (size or SHA-256 differ)");
+        }
+        const document = parseJson(bytes, shard.entriesUrl, "the shard's entries");
+        if (!isObject(document) || document.format !== SHARD_ENTRIES_FORMAT || document.shard !== shard.id || !Array.isArray(document.cells)) {
+          throw new PackError(shard.entriesUrl, `not the entries of shard ${show(shard.id)} (format ${show(document && document.format)})`);
+        }
+        const header = { cellCount: shard.cellCount, directoryOffset: HEADER_BYTES, directoryLength: shard.directoryBytes, fileLength: shard.bytes };
+        const fail = (message) => { throw new PackError(shard.entriesUrl, message); };
+        for (const cell of document.cells) if (isObject(cell)) checkEntryExtras(cell, fail);
+        checkDirectory({ format: DIRECTORY_FORMAT, version: VERSION, meta: this.meta, cells: document.cells }, header, shard.url);
+        const record = { url: shard.url, bytes: shard.bytes, directory_bytes: shard.directoryBytes };
+        for (const cell of document.cells) {
+          cell.shard = shard.number;
+          for (const block of cell.blocks) {
+            block.url = shard.url;
+            block.shard = record;
+          }
+        }
+        this.cells.push(...document.cells);
+        shard.cells = document.cells;
+        return document.cells;
+      })();
+    }
+    return shard.loading;
+  }
+
+  /** Every shard's cells (a tool's or a test's view of the whole pack; the viewer loads only what it can see). */
+  async loadAllShards() {
+    if (this.shards) for (const shard of this.shards) await this.loadShard(shard);
+    return this.cells;
   }
 
   /** A sharded pack's block: check its shard file's header once (magic, version, its own SHA-256, and the length of
@@ -347,80 +390,101 @@ export async function openPack(url, fetchImpl = globalThis.fetch) {
   return new Pack(url, header, directory, fetchImpl);
 }
 
-/** Open a sharded pack by its index's URL: the index fetched whole and checked (every shard's cells as a pack
- * directory of that shard's file), each block told its shard's URL. */
-export async function openPackIndex(url, fetchImpl = globalThis.fetch) {
+/** A whole file's bytes (at most MAX_DIRECTORY_BYTES). */
+async function fetchWhole(url, what, fetchImpl) {
   let response;
   try {
     response = await fetchImpl(url);
   } catch (error) {
-    throw new PackError(url, `cannot fetch the pack index (${error.message})`);
+    throw new PackError(url, `cannot fetch ${what} (${error.message})`);
   }
-  if (!response.ok) throw new PackError(url, `HTTP ${response.status} for the pack index`);
+  if (!response.ok) throw new PackError(url, `HTTP ${response.status} for ${what}`);
   const bytes = new Uint8Array(await response.arrayBuffer());
   if (bytes.length > MAX_DIRECTORY_BYTES) {
-    throw new PackError(url, `a pack index of ${bytes.length} bytes is larger than the ${MAX_DIRECTORY_BYTES} bytes a reader accepts`);
+    throw new PackError(url, `${what}: ${bytes.length} bytes, more than the ${MAX_DIRECTORY_BYTES} bytes a reader accepts`);
   }
-  if (jsonDepth(bytes) > MAX_DIRECTORY_DEPTH) throw new PackError(url, `the pack index is nested deeper than ${MAX_DIRECTORY_DEPTH} levels`);
-  let index;
-  try {
-    index = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
-  } catch (error) {
-    throw new PackError(url, `the pack index is not valid JSON (${error.message})`);
-  }
-  const cells = checkPackIndex(index, url);
-  return new Pack(url, null, { meta: index.meta, cells }, fetchImpl, bytes.length);
+  return bytes;
 }
 
-/** Check a pack index: its shards, and each shard's cells as that shard's directory (checkDirectory: ids, blocks,
- * their layout in the shard's file); every block gets its shard file's URL.  The cells, in the index's order. */
+/** JSON text (UTF-8, nested at most MAX_DIRECTORY_DEPTH deep, checked before parsing) as a value. */
+function parseJson(bytes, url, what) {
+  if (jsonDepth(bytes) > MAX_DIRECTORY_DEPTH) throw new PackError(url, `${what}: nested deeper than ${MAX_DIRECTORY_DEPTH} levels`);
+  try {
+    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+  } catch (error) {
+    throw new PackError(url, `${what}: not valid JSON (${error.message})`);
+  }
+}
+
+/** Open a sharded pack by its index's URL: the index fetched whole and checked; each shard's cells come when the
+ * viewer asks for them (Pack.loadShard). */
+export async function openPackIndex(url, fetchImpl = globalThis.fetch) {
+  const bytes = await fetchWhole(url, "the pack index", fetchImpl);
+  const index = parseJson(bytes, url, "the pack index");
+  const shards = checkPackIndex(index, url);
+  const pack = new Pack(url, null, { meta: index.meta, cells: [] }, fetchImpl, bytes.length);
+  pack.shards = shards;
+  return pack;
+}
+
+const isPoint = (value) => Array.isArray(value) && value.length === 3 && value.every(isFiniteNumber);
+
+/** Check a pack index: its shards, each with its files and the summary of its cells (docs/pack-format.md).  The
+ * shards, each with the URLs of its pack file and its entries. */
 export function checkPackIndex(index, url) {
   const fail = (message) => { throw new PackError(url, message); };
   if (!isObject(index)) fail("the pack index is not a JSON object");
   if (index.format !== INDEX_FORMAT) fail(`not a HELIOS pack index (format ${show(index.format)})`);
   if (index.version !== INDEX_VERSION) fail(`pack index version ${show(index.version)}; this client reads version ${INDEX_VERSION}`);
   if ("meta" in index && !isObject(index.meta)) fail("the pack index's meta is not an object");
-  if (!Array.isArray(index.shards) || !Array.isArray(index.cells)) fail("the pack index needs shards and cells lists");
+  if (!Array.isArray(index.shards)) fail("the pack index needs a shards list");
   const base = url.slice(0, url.lastIndexOf("/") + 1);
-  const groups = index.shards.map(() => []);
-  for (const [number, shard] of index.shards.entries()) {
+  return index.shards.map((shard, number) => {
+    const where = `shard ${number}`;
     if (!isObject(shard) || typeof shard.file !== "string" || !SHARD_FILE.test(shard.file)) {
-      fail(`shard ${number}: file must be a name like shard-0000.pack.bin (got ${show(shard && shard.file)})`);
+      fail(`${where}: file must be a name like shard-0000.pack.bin (got ${show(shard && shard.file)})`);
     }
-    for (const key of ["bytes", "directory_bytes", "cells"]) {
-      if (!(isInt(shard[key]) && shard[key] >= 0)) fail(`shard ${number}: ${key} must be an integer >= 0`);
+    if (typeof shard.entries !== "string" || !SHARD_ENTRIES.test(shard.entries)) {
+      fail(`${where}: entries must be a name like shard-0000.json (got ${show(shard.entries)})`);
     }
+    for (const key of ["bytes", "directory_bytes", "cells", "entries_bytes", "stars"]) {
+      if (!(isInt(shard[key]) && shard[key] >= 0)) fail(`${where}: ${key} must be an integer >= 0`);
+    }
+    if (typeof shard.entries_sha256 !== "string" || !SHA256_HEX.test(shard.entries_sha256)) fail(`${where}: entries_sha256 must be 64 hex digits`);
+    if (!isPoint(shard.centre_pc) || !(isFiniteNumber(shard.radius_pc) && shard.radius_pc >= 0)) {
+      fail(`${where}: centre_pc must be 3 finite numbers and radius_pc a number >= 0`);
+    }
+    const { r_min_pc: rMin, r_max_pc: rMax } = shard;
+    if (!(isFiniteNumber(rMin) && rMin >= 0 && (rMax === null || (isFiniteNumber(rMax) && rMax >= rMin)))) {
+      fail(`${where}: r_min_pc must be a number >= 0 and r_max_pc null or at least r_min_pc`);
+    }
+    if (!(shard.brightest_abs_mag === null || isFiniteNumber(shard.brightest_abs_mag))) fail(`${where}: brightest_abs_mag must be a number or null`);
+    if (!(isFiniteNumber(shard.max_speed_pc_kyr) && shard.max_speed_pc_kyr >= 0)) fail(`${where}: max_speed_pc_kyr must be a number >= 0`);
+    if (typeof shard.levels !== "boolean") fail(`${where}: levels must be true or false`);
+    return {
+      number, id: shard.id, url: base + shard.file, entriesUrl: base + shard.entries, bytes: shard.bytes,
+      directoryBytes: shard.directory_bytes, cellCount: shard.cells, entriesBytes: shard.entries_bytes,
+      entriesSha256: shard.entries_sha256, centre: shard.centre_pc, radius: shard.radius_pc, rMin, rMax: rMax === null ? Infinity : rMax,
+      brightest: shard.brightest_abs_mag, maxSpeed: shard.max_speed_pc_kyr, stars: shard.stars, levels: shard.levels,
+      cells: null, loading: null,
+    };
+  });
+}
+
+/** The fields a shard's entries add to a directory's cell: its magnitude steps and its extent in the grid. */
+function checkEntryExtras(cell, fail) {
+  const steps = cell.magnitudes;
+  if (steps !== undefined && !(Array.isArray(steps) && steps.length <= MAX_MAGNITUDE_STEPS && steps.every(isFiniteNumber)
+      && steps.every((m, i) => i === 0 || m >= steps[i - 1]))) {
+    fail(`cell ${show(cell.id)}: magnitudes must be at most ${MAX_MAGNITUDE_STEPS} finite numbers, faintest last`);
   }
-  const ids = new Set();
-  for (const [number, cell] of index.cells.entries()) {
-    if (!isObject(cell)) fail(`cell entry ${number} is not an object`);
-    if (!(isInt(cell.shard) && cell.shard >= 0 && cell.shard < groups.length)) fail(`cell entry ${number}: no such shard ${show(cell.shard)}`);
-    if (ids.has(cell.id)) fail(`cell ${show(cell.id)} appears twice`);
-    ids.add(cell.id);
-    const steps = cell.magnitudes;
-    if (steps !== undefined && !(Array.isArray(steps) && steps.length <= MAX_MAGNITUDE_STEPS && steps.every(isFiniteNumber)
-        && steps.every((m, i) => i === 0 || m >= steps[i - 1]))) {
-      fail(`cell ${show(cell.id)}: magnitudes must be at most ${MAX_MAGNITUDE_STEPS} finite numbers, faintest last`);
-    }
-    if (cell.bounds !== undefined && !validBounds(cell.bounds)) {
-      fail(`cell ${show(cell.id)}: bounds must give r_min_pc <= r_max_pc (or null), theta_min_rad <= theta_max_rad and `
-        + "0 <= phi_min_rad <= phi_max_rad <= pi, finite numbers");
-    }
-    groups[cell.shard].push(cell);
+  if (cell.bounds !== undefined && !validBounds(cell.bounds)) {
+    fail(`cell ${show(cell.id)}: bounds must give r_min_pc <= r_max_pc (or null), theta_min_rad <= theta_max_rad and `
+      + "0 <= phi_min_rad <= phi_max_rad <= pi, finite numbers");
   }
-  for (const [number, shard] of index.shards.entries()) {
-    const shardUrl = base + shard.file;
-    const header = { cellCount: shard.cells, directoryOffset: HEADER_BYTES, directoryLength: shard.directory_bytes, fileLength: shard.bytes };
-    checkDirectory({ format: DIRECTORY_FORMAT, version: VERSION, meta: index.meta, cells: groups[number] }, header, shardUrl);
-    const record = { url: shardUrl, bytes: shard.bytes, directory_bytes: shard.directory_bytes };
-    for (const cell of groups[number]) {
-      for (const block of cell.blocks) {
-        block.url = shardUrl;
-        block.shard = record;
-      }
-    }
+  if (cell.max_speed_pc_kyr !== undefined && !(isFiniteNumber(cell.max_speed_pc_kyr) && cell.max_speed_pc_kyr >= 0)) {
+    fail(`cell ${show(cell.id)}: max_speed_pc_kyr must be a number >= 0`);
   }
-  return index.cells;
 }
 
 /** Whether `bounds` is a cell's extent in the grid (docs/cells.md) that cellbox.js can measure. */

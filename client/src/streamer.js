@@ -1,9 +1,10 @@
-// Which cells to load, and loading them.  The cells whose bounding sphere meets the view (the test of
-// `helios render`) are planned nearest first: the level rule (rule.js, shared with Python) picks each
-// cell's level, or every star as a point; a level needs its point prefix (the brightest `points` stars:
-// one byte range at the start of the points block) and its Gaussians (the level block).  Away from the
-// pack's epoch every star is a point and the velocities come too (docs/motion.md).  Loads run a few at a
-// time into an LRU cache under a byte budget that counts the loads in flight.
+// Which cells to load, and loading them.  A sharded pack's cells come shard by shard: a shard's entries are
+// fetched when its sphere meets the view and its brightest star can show (shardsWanted).  Of the cells loaded, those
+// whose bounding sphere meets the view (the test of `helios render`) are planned nearest first: the level rule
+// (rule.js, shared with Python) picks each cell's level, or every star as a point; a level needs its point prefix
+// (the brightest `points` stars: one byte range at the start of the points block) and its Gaussians (the level
+// block).  Away from the pack's epoch every star is a point and the velocities come too (docs/motion.md).  Loads
+// run a few at a time into an LRU cache under a byte budget that counts the loads in flight.
 
 import { CellCache } from "./cache.js";
 import { norm, sub } from "./camera.js";
@@ -23,16 +24,17 @@ const BYTES_PER_VELOCITY = 12;
 const BYTES_PER_GAUSSIAN = 48;
 
 export class Streamer {
-  constructor(pack, renderer, { budgetBytes, maxSpeed, reachPx, ruleConstants, onChange, onError }) {
+  constructor(pack, renderer, { budgetBytes, reachPx, ruleConstants, onChange, onError }) {
     this.pack = pack;
     this.renderer = renderer;
-    this.maxSpeed = maxSpeed; // cell id -> fastest star, pc/kyr (index.json)
     this.reachPx = reachPx;
     this.ruleConstants = ruleConstants;
     this.onChange = onChange;
     this.onError = onError;
     this.cache = new CellCache(budgetBytes, (key, entry) => this.renderer.dispose(entry.object));
     this.pending = new Map(); // cache key -> promise
+    this.shardLoads = new Map(); // shard number -> its entries' load (a sharded pack's cells come shard by shard)
+    this.stale = false; // a shard's cells landed since the last plan
     this.reservedBytes = 0; // of the loads in flight: the budget counts them before they land
     this.overBudget = false;
     this.plans = [];
@@ -44,14 +46,42 @@ export class Streamer {
   }
 
   radius(cell, kyr) {
-    return cell.radius_pc + (this.maxSpeed.get(cell.id) || 0) * Math.abs(kyr);
+    return cell.radius_pc + (cell.max_speed_pc_kyr || 0) * Math.abs(kyr);
+  }
+
+  /** The shards of a sharded pack whose cells a camera may need and that are not loaded: in view, and holding a
+   * star that can show from their nearest point (or levels, whose glow shows where no single star does). */
+  shardsWanted(camera, kyr, limitingMag) {
+    if (!this.pack.shards) return [];
+    const eye = camera.eye;
+    const fromSun = norm(eye);
+    return this.pack.shards.filter((shard) => {
+      if (shard.cells || shard.stars === 0) return false;
+      const drift = shard.maxSpeed * Math.abs(kyr);
+      if (!camera.seesSphere(shard.centre, shard.radius + drift, this.reachPx)) return false;
+      if (shard.levels) return true;
+      const nearest = Math.max(norm(sub(shard.centre, eye)) - shard.radius, shard.rMin - fromSun, fromSun - shard.rMax) - drift;
+      return shard.brightest + 5 * Math.log10(Math.max(nearest, 1e-6) / 10) <= limitingMag + FETCH_MARGIN_MAG;
+    });
+  }
+
+  loadShard(shard) {
+    if (this.shardLoads.has(shard.number)) return;
+    this.requests += 1;
+    this.shardLoads.set(shard.number, this.pack.loadShard(shard)
+      .catch((error) => this.onError(error))
+      .finally(() => {
+        this.shardLoads.delete(shard.number);
+        this.stale = true;
+        this.onChange();
+      }));
   }
 
   /** How near `eye` any star of the cell may be (pc): from its bounding sphere, and from its extent in the grid where
    * the index gives it (exact; the sphere is loose near the Sun), less the distance its fastest star moves in `kyr`. */
   nearest(cell, eye, distance, kyr) {
     const sphere = distance - this.radius(cell, kyr);
-    const box = cell.bounds ? nearestDistance(cell.bounds, eye) - (this.maxSpeed.get(cell.id) || 0) * Math.abs(kyr) : -Infinity;
+    const box = cell.bounds ? nearestDistance(cell.bounds, eye) - (cell.max_speed_pc_kyr || 0) * Math.abs(kyr) : -Infinity;
     return Math.max(sphere, box, 1e-6);
   }
 
@@ -75,6 +105,9 @@ export class Streamer {
   update(camera, kyr, limitingMag, prefetch = null) {
     this.kyr = kyr;
     this.updates += 1;
+    this.stale = false;
+    for (const shard of this.shardsWanted(camera, kyr, limitingMag)) this.loadShard(shard);
+    if (prefetch) for (const shard of this.shardsWanted(prefetch, kyr, limitingMag)) this.loadShard(shard);
     this.plans = this.plan(camera, kyr, limitingMag);
     this.visibleIds = new Set(this.plans.map((plan) => plan.cell.id));
     const wanted = this.plans.slice();
@@ -165,7 +198,7 @@ export class Streamer {
 
   /** Whether everything the view needs is drawn and nothing is in flight (or the budget holds no more). */
   settled() {
-    if (this.pending.size > 0) return false;
+    if (this.pending.size > 0 || this.shardLoads.size > 0 || this.stale) return false;
     return this.overBudget || this.plans.every((plan) => this.satisfied(plan));
   }
 }

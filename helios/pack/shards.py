@@ -1,13 +1,15 @@
-"""A sharded pack: one pack file (format v3) per shard of the universe, and the pack index that lists every
-cell with its blocks and where they are (``docs/pack-format.md``, "Sharded packs").
+"""A sharded pack: one pack file (format v3) per shard of the universe, each shard's cell entries beside it, and
+the pack index that lists the shards (``docs/pack-format.md``, "Sharded packs").
 
 Each shard's file is written by its own job and holds one shard's cells (what the partition's reduce made), so
-writing, checking and serving hold one shard at a time.  The index gathers the shards' directories: a client
-reads it first and then fetches byte ranges of the shard files.  Each cell's entry adds ``magnitudes``, the
-absolute magnitude (as stored) of its stars number 1, 2, 4, 8, ... and its last: a client that can see stars
-down to absolute magnitude M from the cell's nearest point fetches only the stars before the first entry
-fainter than M (at most twice the stars it needs, in one byte range from the start of the points block), and
-``bounds``, the cell's extent in the grid (radii and angles), from which a client finds the cell's nearest point.
+writing, checking and serving hold one shard at a time.  Its entries document (``SHARD.json``) lists every cell with
+its blocks and where they are, and adds ``magnitudes``, the absolute magnitude (as stored) of its stars number 1, 2,
+4, 8, ... and its last: a client that can see stars down to absolute magnitude M from the cell's nearest point
+fetches only the stars before the first entry fainter than M (at most twice the stars it needs, in one byte range
+from the start of the points block), and ``bounds``, the cell's extent in the grid, from which a client finds the
+cell's nearest point.  The index is small: per shard its files and a summary (a sphere holding its cells, their
+radii from the Sun, the brightest star, the fastest), from which a client tells, without fetching them, whether a
+shard's cells can be in view and show a star.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from helios.partition import read_index
 from helios.universe import read_trained_index
 
 INDEX_FORMAT = "helios-pack-index"
-INDEX_VERSION = 1
+INDEX_VERSION = 2
 SHARD_FORMAT = "helios-pack-shard"
 INDEX_FILE = "index.json"
 
@@ -81,28 +83,69 @@ def write_shard(universe_dir: str | Path, shard: str, trained_dir: str | Path | 
     return document
 
 
+def shard_summary(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
+    """What a client needs to tell, before fetching a shard's entries, whether any of its cells can be in view and
+    show a star: a sphere holding every cell's sphere, the cells' smallest and largest radius from the Sun (None:
+    open), the brightest star's absolute magnitude (None: no stars), the fastest star, the stars, and whether any
+    cell has levels (whose glow can show where no star does)."""
+    centres = np.array([cell["centre_pc"] for cell in cells], dtype=np.float64)
+    radii = np.array([cell["radius_pc"] for cell in cells], dtype=np.float64)
+    centre = 0.5 * (centres.min(axis=0) + centres.max(axis=0))
+    outer = [cell["bounds"]["r_max_pc"] for cell in cells]
+    brightest = [cell["magnitudes"][0] for cell in cells if cell["magnitudes"]]
+    return {"centre_pc": [float(v) for v in centre],
+            "radius_pc": float((np.linalg.norm(centres - centre, axis=1) + radii).max()),
+            "r_min_pc": min(cell["bounds"]["r_min_pc"] for cell in cells),
+            "r_max_pc": None if None in outer else max(outer),
+            "brightest_abs_mag": min(brightest) if brightest else None,
+            "max_speed_pc_kyr": max(cell["max_speed_pc_kyr"] for cell in cells),
+            "stars": sum(cell["stars"] for cell in cells),
+            "levels": any(block["kind"] == "level" for cell in cells for block in cell["blocks"])}
+
+
 def write_index(shard_documents: Sequence[str | Path], universe_dir: str | Path, output: str | Path,
                 trained_index_path: str | Path | None = None) -> dict[str, Any]:
-    """The pack index from every shard's document (in the universe's shard order)."""
+    """The pack index from every shard's entries document (in the universe's shard order, each beside ``output``)."""
     universe = read_index(Path(universe_dir) / "index.json")
     trained = read_trained_index(trained_index_path) if trained_index_path is not None else None
-    shards, cells = [], []
-    for number, path in enumerate(shard_documents):
+    shards, cell_ids = [], []
+    for path in shard_documents:
+        if Path(path).resolve().parent != Path(output).resolve().parent:
+            raise HeliosError(f"{path}: a shard's entries must lie beside the pack index {output} (the index names them)")
         document = load_document(path, "pack shard's entries", SHARD_FORMAT, remedy="rerun the pack_shard step")
-        shards.append({key: document[key] for key in ("file", "bytes", "sha256", "directory_bytes")} | {"id": document["shard"],
-                                                                                                      "cells": len(document["cells"])})
-        cells += [{**cell, "shard": number} for cell in document["cells"]]
+        shards.append({key: document[key] for key in ("file", "bytes", "sha256", "directory_bytes")}
+                      | {"id": document["shard"], "cells": len(document["cells"]), "entries": Path(path).name,
+                         "entries_bytes": Path(path).stat().st_size, "entries_sha256": sha256_file(path)}
+                      | shard_summary(document["cells"]))
+        cell_ids += [cell["id"] for cell in document["cells"]]
     expected = [shard["id"] for shard in universe["shards"]]
-    if [shard["id"] for shard in shards] != expected or [cell["id"] for cell in cells] != [c["id"] for c in universe["cells"]]:
+    if [shard["id"] for shard in shards] != expected or cell_ids != [c["id"] for c in universe["cells"]]:
         raise HeliosError(f"the pack's shards are not the universe's ({len(shards)} of {len(expected)}); rerun the pack steps")
     index = {"format": INDEX_FORMAT, "version": INDEX_VERSION, "directory_format": DIRECTORY_FORMAT, "record_bytes": RECORD_BYTES,
-             "fields": {"splats": list(SPLAT_FIELDS)}, "meta": pack_meta(universe, trained), "shards": shards, "cells": cells}
+             "fields": {"splats": list(SPLAT_FIELDS)}, "meta": pack_meta(universe, trained), "shards": shards}
     write_json(output, index)
     return index
 
 
 def read_pack_index(path: str | Path) -> dict[str, Any]:
     return load_document(path, "pack index", INDEX_FORMAT, INDEX_VERSION, remedy="repack (helios pack, or the workflow's pack rules)")
+
+
+def read_shard_cells(index_path: str | Path, index: dict[str, Any], number: int) -> list[dict[str, Any]]:
+    """Shard ``number``'s cell entries (each given ``shard``: its number), its entries document checked against the
+    index (size and SHA-256)."""
+    shard = index["shards"][number]
+    path = Path(index_path).parent / shard["entries"]
+    if not path.is_file() or path.stat().st_size != shard["entries_bytes"] or sha256_file(path) != shard["entries_sha256"]:
+        raise HeliosError(f"{path}: missing, or not the entries the pack index {index_path} lists; rerun the pack steps")
+    document = load_document(path, "pack shard's entries", SHARD_FORMAT, remedy="rerun the pack_shard step")
+    return [{**cell, "shard": number} for cell in document["cells"]]
+
+
+def pack_cells(index_path: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A sharded pack's index and every cell's entry, shard by shard."""
+    index = read_pack_index(index_path)
+    return index, [cell for number in range(len(index["shards"])) for cell in read_shard_cells(index_path, index, number)]
 
 
 def pack_universe(universe_dir: str | Path, output_dir: str | Path, trained_dir: str | Path | None = None,
@@ -120,7 +163,7 @@ def pack_universe(universe_dir: str | Path, output_dir: str | Path, trained_dir:
 
 
 def pack_files(index_path: str | Path) -> list[Path]:
-    """The files of a sharded pack: its index and every shard's pack file."""
+    """The files of a sharded pack: its index, every shard's pack file and its entries."""
     index_path = Path(index_path)
     index = read_pack_index(index_path)
-    return [index_path, *(index_path.parent / shard["file"] for shard in index["shards"])]
+    return [index_path, *(index_path.parent / shard[key] for shard in index["shards"] for key in ("file", "entries"))]

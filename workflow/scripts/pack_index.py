@@ -1,4 +1,4 @@
-"""Snakemake adapter: the pack index (every cell, its shard and its blocks) from the shards' entries."""
+"""Snakemake adapter: the pack index (every shard, its files and the summary of its cells) from the shards' entries."""
 
 from pathlib import Path
 
@@ -10,7 +10,7 @@ def main(smk) -> None:
     logger = configure_logging(smk.log[0])
     with user_errors(logger):
         index = write_index(smk.input.entries, Path(smk.input.universe).parent, smk.output[0], smk.input.index)
-        logger.info("pack index: %d cells in %d shard(s)", len(index["cells"]), len(index["shards"]))
+        logger.info("pack index: %d cells in %d shard(s)", sum(shard["cells"] for shard in index["shards"]), len(index["shards"]))
 
 
 if "snakemake" in globals():

@@ -1,5 +1,5 @@
-// Read a sharded pack with the client's pack.js (client/src), as a browser would: the index, then byte ranges of
-// the shard files; print one JSON line: {"ok": {cells: {id: {absMag, shard file, prefix counts}}}} | {"error"} | {"crash"}.
+// Read a sharded pack with the client's pack.js (client/src), as a browser would: the index, each shard's entries,
+// then byte ranges of the shard files; print one JSON line: {"ok": {cells: {id: {absMag, shard file, prefix counts}}}} | {"error"} | {"crash"}.
 // Usage: node read_pack_index.mjs CLIENT_SRC_URL INDEX.json [FAINTEST_ABS_MAG...]
 import { readFile } from "node:fs/promises";
 
@@ -32,7 +32,7 @@ async function fileFetch(url, options = {}) {
 try {
   const pack = await openPack(indexPath, fileFetch);
   const cells = {};
-  for (const cell of pack.cells) {
+  for (const cell of await pack.loadAllShards()) {
     const points = decodePoints(await pack.readBlock(cell.blocks.find((block) => block.kind === "points")));
     for (const block of cell.blocks) await pack.readBlock(block);
     cells[cell.id] = {
