@@ -1,7 +1,7 @@
 """The partition against its anchor, hats-import (astronomy-commons), on the same star rows, side by side.
 
-    python benchmarks/bench_scale.py --stars 10000000 --parts 10 --out /tmp/scale10m      # ingest parts to partition
-    python benchmarks/bench_hats_anchor.py --run /tmp/scale10m --hats-python /tmp/hatsenv/bin/python --workers 2
+    python benchmarks/bench_scale.py --stars 10000000 --parts 10 --out scale10m      # ingest parts to partition
+    python benchmarks/bench_hats_anchor.py --run scale10m --hats-python HATS_VENV/bin/python --workers 2
 
 The rows are the workflow's ingest parts (``results/ingest/parts/*.arrow``), written once as parquet for hats-import
 (not timed).  Each side runs in its own process tree, sampled every 0.2 s for the summed RSS of the tree:

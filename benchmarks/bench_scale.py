@@ -1,7 +1,7 @@
 """The workflow at scale on this machine: a synthetic Milky Way of N stars in K parts, run by Snakemake, with
 every job's wall time and peak memory from Snakemake's ``benchmark:`` files (``{output_dir}/benchmarks/``).
 
-    python benchmarks/bench_scale.py --stars 10000000 --parts 10 --target universe --out /tmp/scale10m
+    python benchmarks/bench_scale.py --stars 10000000 --parts 10 --target universe --out scale10m
 
 ``--target universe`` runs ingest and the partition (to ``universe/index.json``); ``--target all`` the whole
 workflow (select, the selected cells' levels, packs, validation, report, site).  Prints a table per rule (jobs,
