@@ -3,8 +3,9 @@ every job's wall time and peak memory from Snakemake's ``benchmark:`` files (``{
 
     python benchmarks/bench_scale.py --stars 10000000 --parts 10 --target universe --out scale10m
 
-``--target universe`` runs ingest and the partition (to ``universe/index.json``); ``--target all`` the whole
-workflow (select, the selected cells' levels, packs, validation, report, site).  Prints a table per rule (jobs,
+``--target universe`` runs ingest and the partition (to ``universe/index.json``); ``--target site`` goes on to
+select, the selected cells' levels, the packs, the validation and the site (all but the report); ``--target all``
+runs the whole workflow.  Prints a table per rule (jobs,
 summed and longest wall time, the largest peak RSS of a job) and writes it as JSON beside the run.
 """
 
@@ -34,7 +35,9 @@ def run(stars: int, parts: int, target: str, out: Path, cores: int, extra: dict)
               "catalog": {"files": [], "synthetic": {"stars": stars, "parts": parts, "seed": 1, "model": "milky-way"}, "ref_epoch": 2016.0},
               **extra}
     (out / "config.yaml").write_text(yaml.safe_dump(config))
-    targets = {"universe": [str(out / "results" / "universe" / "index.json")], "all": []}[target]
+    results = out / "results"
+    targets = {"universe": [str(results / "universe" / "index.json")],
+               "site": [str(results / "validation.json"), str(results / "site")], "all": []}[target]
     started = time.perf_counter()
     subprocess.run([sys.executable, "-m", "snakemake", *targets, "-s", str(REPO / "Snakefile"), "--directory", str(out),
                     "--cores", str(cores), "--quiet", "rules", "--configfile", str(REPO / "config" / "config.yaml"),
@@ -64,7 +67,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stars", type=int, required=True)
     parser.add_argument("--parts", type=int, required=True)
-    parser.add_argument("--target", choices=("universe", "all"), default="universe")
+    parser.add_argument("--target", choices=("universe", "site", "all"), default="universe")
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--config", type=yaml.safe_load, default={}, help="more config, as YAML (e.g. '{grid: {max_stars: 200000}}')")
