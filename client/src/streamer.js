@@ -45,8 +45,13 @@ export class Streamer {
     this.kyr = 0;
   }
 
+  /** How far a cell's fastest star moves in `kyr` (pc). */
+  drift(cell, kyr) {
+    return (cell.max_speed_pc_kyr || 0) * Math.abs(kyr);
+  }
+
   radius(cell, kyr) {
-    return cell.radius_pc + (cell.max_speed_pc_kyr || 0) * Math.abs(kyr);
+    return cell.radius_pc + this.drift(cell, kyr);
   }
 
   /** The shards of a sharded pack whose cells a camera may need and that are not loaded: in view, and holding a
@@ -81,7 +86,7 @@ export class Streamer {
    * the index gives it (exact; the sphere is loose near the Sun), less the distance its fastest star moves in `kyr`. */
   nearest(cell, eye, distance, kyr) {
     const sphere = distance - this.radius(cell, kyr);
-    const box = cell.bounds ? nearestDistance(cell.bounds, eye) - (cell.max_speed_pc_kyr || 0) * Math.abs(kyr) : -Infinity;
+    const box = cell.bounds ? nearestDistance(cell.bounds, eye) - this.drift(cell, kyr) : -Infinity;
     return Math.max(sphere, box, 1e-6);
   }
 
