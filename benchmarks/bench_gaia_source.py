@@ -25,6 +25,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -124,16 +125,18 @@ def child(path: Path, out: Path, threads: int) -> None:
     ingest_file(path, out / "part.arrow", out / "part.json", IngestOptions(parallax_zero_point_mas=-0.017, ref_epoch=2016.0))
 
 
-def measure(path: Path, out: Path, threads: int) -> dict[str, float]:
-    shutil.rmtree(out, ignore_errors=True)  # this script's own scratch output
-    out.mkdir(parents=True)
+def measure(path: Path, scratch: Path, threads: int) -> dict[str, float]:
+    """One ingest in a fresh child process, its part written to a folder made for it (and removed after)."""
+    out = Path(tempfile.mkdtemp(prefix="bench-gaia-source-", dir=scratch))
     started = time.perf_counter()
     process = subprocess.Popen([sys.executable, __file__, "--child", str(path), str(out), str(threads)])
     _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"the ingest failed (status {status})")
     tally = json.loads((out / "part.json").read_text())
-    return {"wall_s": time.perf_counter() - started, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024,
+    shutil.rmtree(out)  # made by mkdtemp above: only this run's part and tally are in it
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "peak_rss_mib": usage.ru_maxrss / 1024,
             "rows_kept": tally.get("rows_kept", tally.get("kept"))}
 
 
@@ -158,7 +161,7 @@ def main() -> None:
           f"{platform.machine()}, {os.cpu_count()} cores")
     results = {"rows": args.rows, "columns": len(COLUMNS), "gz_bytes": path.stat().st_size, "runs": {}}
     for threads in args.threads:
-        runs = [measure(path, args.scratch / "bench-gaia-source-out", threads) for _ in range(args.repeats)]
+        runs = [measure(path, args.scratch, threads) for _ in range(args.repeats)]
         wall, cpu = statistics.median(r["wall_s"] for r in runs), statistics.median(r["cpu_s"] for r in runs)
         rss = statistics.median(r["peak_rss_mib"] for r in runs)
         results["runs"][threads] = {"runs": runs, "median_wall_s": wall, "median_cpu_s": cpu, "median_peak_rss_mib": rss}
