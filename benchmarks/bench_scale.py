@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 #: Benchmark folders of the rules with a wildcard (a file per job) -> the rule.
 WILDCARD_FOLDERS = {"ingest": "ingest_part", "partition/count": "partition_count", "partition/split": "partition_split",
                     "partition/reduce": "partition_reduce", "levels": "train_levels", "train": "train_splats", "pack": "pack_shard",
-                    "validate": "validate_shard"}
+                    "validate": "validate_shard", "report": "report_shard"}
 
 
 def run(stars: int, parts: int, target: str, out: Path, cores: int, extra: dict) -> float:

@@ -3,8 +3,8 @@
 A file is HELIOS's when its content says so (a JSON document whose ``format``
 starts with ``helios``, a pack's magic bytes, a parquet file with ``helios.*``
 metadata, a PNG or PLY written with HELIOS's software tag, a linear image
-``.npy``).  A directory is HELIOS's when it holds :data:`MARKER`, written with
-it, naming its kind (``universe``, ``site``, ``training-run``).  Anything else
+``.npy``, an ``.npz`` whose ``format`` says so).  A directory is HELIOS's when it holds
+:data:`MARKER`, written with it, naming its kind (``universe``, ``site``, ``training-run``).  Anything else
 that exists is refused with a message saying what to do; ``force`` (the
 commands' ``--force``) may replace a directory, but never one that holds an
 input of the command.
@@ -74,6 +74,13 @@ def _is_linear_image(path: Path) -> bool:
     return len(shape) == 3 and shape[2] == 3 and dtype.kind == "f"
 
 
+def _npz_format(path: Path) -> str:
+    import numpy as np
+
+    with np.load(path, allow_pickle=False) as arrays:
+        return str(arrays["format"]) if "format" in arrays.files else ""
+
+
 def _ply_has_tag(path: Path) -> bool:
     with open(path, "rb") as handle:
         head = handle.read(4096)
@@ -107,6 +114,8 @@ def is_helios_file(path: str | os.PathLike) -> bool:
             return _is_linear_image(path)
         if suffix == ".ply":
             return _ply_has_tag(path)
+        if suffix == ".npz":
+            return _npz_format(path).startswith("helios")
     except Exception:  # noqa: BLE001 - a file that cannot be read as HELIOS's kind is not HELIOS's
         return False
     return False

@@ -71,10 +71,19 @@ class Product(ABC):
     def validate(self, checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> dict[str, Any]:
         """Add this product's checks of the trained cells; returns their summary (``cells`` and more)."""
 
+    def report_parts(self, trained_dir: Path, universe: Any) -> Any:
+        """The report's pictures (a :class:`helios.report_parts.ReportParts`) of ``universe`` (a
+        :class:`helios.universe.Universe`: one shard of it, in a workflow); by default the sky figure's
+        (:func:`helios.report.sky_parts`)."""
+        # Imported by name, as are the annotations' types: the report is not code the trained index, the pack or
+        # the validation run (helios.provenance follows import statements, type-only ones too, into code versions).
+        return importlib.import_module("helios.report").sky_parts(universe)
+
     @abstractmethod
     def report(self, trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
-               validation: dict[str, Any] | None) -> dict[str, Any]:
-        """Write the report (convergence.png, gallery.png, sky.png, training_metrics.json, report.html)."""
+               validation: dict[str, Any] | None, parts: Any) -> dict[str, Any]:
+        """Write the report (convergence.png, gallery.png, sky.png, training_metrics.json, report.html) from
+        ``parts``, the shards' :meth:`report_parts` added up."""
 
     def cell_files(self, stem: str) -> tuple[str, str]:
         """A cell's trained result and metrics files: ``stem`` plus the product's :attr:`suffixes`."""

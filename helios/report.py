@@ -1,8 +1,10 @@
 """The report's page and the pieces every product's report shares: the figure writer, the camera of a
 report view, the sky seen from a few places, the validation box and the HTML page.
 
-Each product writes its own figures and metrics (:meth:`helios.products.Product.report`:
-:mod:`helios.lod.report`, :mod:`helios.seed.report`); :func:`build_report` asks the run's product.
+Each product draws its pictures of the universe a shard at a time (:meth:`helios.products.Product.report_parts`,
+added up: :mod:`helios.report_parts`) and writes its own figures and metrics from them
+(:meth:`helios.products.Product.report`: :mod:`helios.lod.report`, :mod:`helios.seed.report`); :func:`build_report`
+asks the run's product.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from helios.files import atomic_path  # noqa: E402
 from helios.landmarks import find_landmark, load_landmarks  # noqa: E402
 from helios.outputs import SOFTWARE  # noqa: E402
 from helios.render.sky import render_sky  # noqa: E402
+from helios.report_parts import ReportParts  # noqa: E402
 from helios.universe import Universe  # noqa: E402
 
 REPORT_FORMAT = "helios-training-metrics"
@@ -64,15 +67,28 @@ def universe_view(universe: Universe, eye: Any, target: Any, up: Any, fov: float
     return pinhole(place(eye), place(target), fov, size[0], size[1], universe.grid.to_frame(np.asarray([up]))[0])
 
 
-def plot_sky(universe_dir: str | Path, path: Path, size: tuple[int, int] = (640, 360), fov: float = 60.0) -> None:
-    """The assembled universe from a few places, every star a point on the one photometric scale
-    (``helios render --points``, limiting magnitude 6.5)."""
-    universe = Universe(universe_dir)
+#: The size and field of the sky figure's views.
+SKY_SIZE, SKY_FOV = (640, 360), 60.0
+
+
+def sky_parts(universe: Universe, parts: ReportParts | None = None) -> ReportParts:
+    """Add the sky figure's images of ``universe`` (a shard of it, in a workflow): every star a point
+    (``helios render --points``), ``sky/I`` for each of :data:`SKY_VIEWS`."""
+    parts = parts if parts is not None else ReportParts()
     marks = load_landmarks()
-    fig, axes = plt.subplots(2, 2, figsize=(2 * size[0] / 100, 2 * size[1] / 100 + 0.5), dpi=100, squeeze=False)
-    for axis, (title, eye, target, up) in zip(axes.ravel(), SKY_VIEWS):
-        views = universe_view(universe, eye, target, up, fov, size, marks)
-        axis.imshow(photometry.display_image(render_sky(universe, views)[0]), interpolation="nearest")
+    for number, (_title, eye, target, up) in enumerate(SKY_VIEWS):
+        views = universe_view(universe, eye, target, up, SKY_FOV, SKY_SIZE, marks)
+        parts.images[f"sky/{number}"] = render_sky(universe, views)[0]
+    return parts
+
+
+def plot_sky(parts: ReportParts, path: Path) -> None:
+    """The assembled universe from a few places (:func:`sky_parts`, added over the shards), every star a point on
+    the one photometric scale, limiting magnitude 6.5."""
+    width, height = SKY_SIZE
+    fig, axes = plt.subplots(2, 2, figsize=(2 * width / 100, 2 * height / 100 + 0.5), dpi=100, squeeze=False)
+    for number, (axis, (title, *_place)) in enumerate(zip(axes.ravel(), SKY_VIEWS)):
+        axis.imshow(photometry.display_image(parts.image(f"sky/{number}")), interpolation="nearest")
         axis.set_title(title, fontsize=9, color="white")
         axis.axis("off")
     fig.tight_layout()
@@ -152,14 +168,29 @@ function sortBy(col) {{
         tmp.write_text(page, encoding="utf-8")
 
 
+def report_shard(trained_index: dict[str, Any], trained_dir: str | Path, universe_dir: str | Path, shard: str) -> ReportParts:
+    """One shard's part of the report's pictures (:mod:`helios.report_parts`): what the run's product draws of its cells."""
+    from helios.products import product_of
+
+    return product_of(trained_index).report_parts(Path(trained_dir), Universe(universe_dir).shard(shard))
+
+
 def build_report(trained_index: dict[str, Any], trained_dir: str | Path, universe_dir: str | Path, report_dir: str | Path,
-                 validation: dict[str, Any] | None = None) -> dict[str, Any]:
+                 validation: dict[str, Any] | None = None, parts: ReportParts | None = None) -> dict[str, Any]:
     """Write convergence.png, training_metrics.json, gallery.png, sky.png and report.html under ``report_dir``.
 
-    ``validation``: the run's validation.json, shown at the top of the page (passed or not).
+    ``validation``: the run's validation.json, shown at the top of the page (passed or not).  ``parts``: the
+    shards' pictures added up (:func:`helios.report_parts.sum_parts` of the workflow's ``report_shard`` files);
+    without, this process draws every shard in turn.
     """
     from helios.products import product_of
 
+    product = product_of(trained_index)
+    if parts is None:
+        universe = Universe(universe_dir)
+        parts = ReportParts()
+        for shard in sorted({cell["shard"] for cell in universe.cells}):
+            parts.add(product.report_parts(Path(trained_dir), universe.shard(shard)), f"shard {shard}")
     report_dir = Path(report_dir)
     report_dir.mkdir(parents=True, exist_ok=True)
-    return product_of(trained_index).report(trained_index, Path(trained_dir), Path(universe_dir), report_dir, validation)
+    return product.report(trained_index, Path(trained_dir), Path(universe_dir), report_dir, validation, parts)

@@ -5,6 +5,7 @@ the validation, the pack and the site read through here.
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 from collections.abc import Iterator
@@ -82,6 +83,15 @@ class Universe:
         if self.kyr_from_index:  # bounding spheres grown by how far their fastest star can go
             self.cells = [{**entry, "radius_pc": entry["radius_pc"] + entry["max_speed_pc_kyr"] * abs(self.kyr_from_index)}
                           for entry in self.cells]
+
+    def shard(self, shard_id: str) -> Universe:
+        """This universe with only the cells of one shard (the partition's ``shard``): drawn shard by shard, a
+        universe's light adds up to the whole's."""
+        part = copy.copy(self)
+        part.cells = [entry for entry in self.cells if entry["shard"] == shard_id]
+        if not part.cells:
+            raise HeliosError(f"{self.root / 'index.json'}: no cell of shard {shard_id!r}")
+        return part
 
     def landmark_position(self, landmark: Landmark) -> np.ndarray:
         """A landmark's position (ICRS in the file) in this universe's frame."""

@@ -51,7 +51,7 @@ def test_widening_the_neighbourhood_trains_only_the_new_cells(tmp_path):
     assert all(after[c] == before[c] for c in before)  # old cells untouched
     ran = result.stderr.count("rule train_splats:")
     assert ran == len(new)
-    for rule in ("trained_index", "pack_shard", "pack_index", "validate_shard", "report", "validate"):
+    for rule in ("trained_index", "pack_shard", "pack_index", "validate_shard", "report_shard", "report", "validate"):
         assert f"rule {rule}:" in result.stderr
 
 
@@ -176,8 +176,8 @@ def test_diverged_cells_fail_validation_unless_allowed(tiny_starfield_run, tmp_p
         assert not checks["loss reduction"]["ok"] and "no trained cell" in checks["loss reduction"]["detail"]
 
 
-SELECT_AND_GATHER = {"select": 1, "trained_index": 1, "pack_shard": 1, "pack_index": 1, "validate_shard": 1, "site": 1, "report": 1,
-                     "validate": 1, "check_validation": 1, "all": 1}
+SELECT_AND_GATHER = {"select": 1, "trained_index": 1, "pack_shard": 1, "pack_index": 1, "validate_shard": 1, "site": 1,
+                     "report_shard": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
 
 
 def test_a_package_change_reruns_the_rules_that_use_it(tiny_starfield_run, tmp_path):
@@ -198,7 +198,7 @@ def test_a_package_change_reruns_the_rules_that_use_it(tiny_starfield_run, tmp_p
     assert planned_jobs(command, env) == {}
     with open(copy / "helios" / "report.py", "a") as handle:
         handle.write("\n# an edit\n")
-    assert planned_jobs(command, env) == {"report": 1, "check_validation": 1, "all": 1}
+    assert planned_jobs(command, env) == {"report_shard": 1, "report": 1, "check_validation": 1, "all": 1}
     # A kernel source is code too: build_cuda_extensions rebuilds it before the jobs that use it rerun.
     kernel = copy / "helios" / "seed" / "accel" / "csrc" / "fused_ssim.cu"
     original = kernel.read_text()
@@ -206,7 +206,7 @@ def test_a_package_change_reruns_the_rules_that_use_it(tiny_starfield_run, tmp_p
     plan = planned_jobs(command, env)
     assert plan.get("build_cuda_extensions") == 1 and plan.get("train_splats", 0) >= 1 and "select" not in plan, plan
     kernel.write_text(original)
-    assert planned_jobs(command, env) == {"report": 1, "check_validation": 1, "all": 1}
+    assert planned_jobs(command, env) == {"report_shard": 1, "report": 1, "check_validation": 1, "all": 1}
     with open(copy / "helios" / "landmarks.py", "a") as handle:
         handle.write("\n# an edit\n")
     assert planned_jobs(command, env) == SELECT_AND_GATHER

@@ -89,8 +89,8 @@ def test_slurm_levels_run_matches_a_local_run(cluster, runs, tiny_levels_run):
     assert all(c["file"].startswith(f"levels/{c['id']}/") for c in trained["cells"])  # a job per cell, named by it
     assert not any(re.search(r"gres[/:]gpu", line) for line in train_jobs), train_jobs[0]  # levels train on CPUs
     assert all("JobState=COMPLETED" in line for line in jobs)
-    assert any("rule_partition_reduce" in line for line in jobs) and any("rule_validate_shard" in line for line in jobs)
-    assert not any(re.search(r"rule_(?:validate(?!_shard)|pack_index|report)(?![a-z])", line) for line in jobs)  # local rules stay local
+    assert all(any(f"rule_{rule}" in line for line in jobs) for rule in ("partition_reduce", "validate_shard", "report_shard"))
+    assert not any(re.search(r"rule_(?:validate|pack_index|report)(?![a-z_])", line) for line in jobs)  # local rules stay local
 
     files = ["universe/index.json", "ingest_summary.json", "selection.json", "trained/index.json", "trained/pack/index.json",
              "trained/pack/shard-0000.pack.bin"]

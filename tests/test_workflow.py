@@ -119,13 +119,13 @@ def test_config_edits_rerun_what_they_affect(two_file_run, tmp_path):
     assert planned(work) == {}
     # Jobs after a checkpoint that must rerun are not in a dry run: a new selection hides the training jobs
     # (test_widening_the_neighbourhood_trains_only_the_new_cells runs it for real).
-    gather = {"trained_index": 1, "pack_shard": 1, "pack_index": 1, "validate_shard": 1, "site": 1, "report": 1, "validate": 1,
-              "check_validation": 1, "all": 1}
-    # The partition of the run's two parts; its reduce jobs, and each shard's pack and checks, come after the plan
+    gather = {"trained_index": 1, "pack_shard": 1, "pack_index": 1, "validate_shard": 1, "site": 1, "report_shard": 1, "report": 1,
+              "validate": 1, "check_validation": 1, "all": 1}
+    # The partition of the run's two parts; its reduce jobs, and each shard's pack, checks and pictures, come after the plan
     # checkpoint, so not in a dry run.
     plan = {"partition_plan": 1, "partition_split": 2, "partition_index": 1, "select": 1}
     partition = {"partition_count": 2, **plan}
-    replanned = {key: count for key, count in gather.items() if key not in ("pack_shard", "validate_shard")}
+    replanned = {key: count for key, count in gather.items() if key not in ("pack_shard", "validate_shard", "report_shard")}
     edits = [
         ({"grid": {"n_theta": 8, "n_phi": 3}}, {**partition, **replanned}),
         ({"grid": {"n_theta": 6, "n_phi": 3, "max_stars": 50}}, {**plan, **replanned}),  # a new bound replans, no recount
@@ -175,7 +175,7 @@ def test_batched_mode_trains_every_cell_as_per_cell_mode_does(tiny_starfield_run
     assert planned(tmp_path) == {}
     write_config(tmp_path, **{**batched, "train": {**batched["train"], "iterations": 9}})
     assert planned(tmp_path) == {"train_splats": len(batches), "trained_index": 1, "pack_shard": 1, "pack_index": 1, "validate_shard": 1,
-                                 "site": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
+                                 "site": 1, "report_shard": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}
 
 
 def test_bad_catalogue_fails_the_workflow_cleanly(tmp_path):
@@ -253,7 +253,8 @@ def test_the_test_config_runs_end_to_end(tiny_levels_run, tmp_path):
     config = yaml.safe_load(TEST_CONFIG.read_text())
     for change, expected in (({"levels": {**config["levels"], "iterations": 9}},
                               {"train_levels": trained["cell_count"], "trained_index": 1, "pack_shard": 1, "pack_index": 1,
-                               "validate_shard": 1, "site": 1, "report": 1, "validate": 1, "check_validation": 1, "all": 1}),
+                               "validate_shard": 1, "site": 1, "report_shard": 1, "report": 1, "validate": 1, "check_validation": 1,
+                               "all": 1}),
                              ({"train": {**config["train"], "learning_rate": 0.5}}, {})):
         (tmp_path / "edited.yaml").write_text(yaml.safe_dump({**config, **change}, sort_keys=False))  # key order is part of params
         assert planned_jobs([*run, "--configfile", str(tmp_path / "edited.yaml")]) == expected, change

@@ -52,6 +52,7 @@ class LevelImages:
     images: dict[str, np.ndarray]
     visible_xy: np.ndarray  # [V, 2] pixel positions of the reference's visible stars
     bytes: dict[str, int] = field(default_factory=dict)
+    drawn: dict[str, int] = field(default_factory=dict)  # cells in view by what they were drawn as: "points" or a level's fraction
 
 
 class LevelCache:
@@ -114,15 +115,29 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
     names to sources) only the cells it has that level for are drawn at a level, by every method; the others
     are points for all, at equal bytes.  Without, the levels are the ladder of ``point_share`` (the share of
     each level's bytes spent on points; with ``trained`` the first source's ladder sets it)."""
-    methods = list(methods)
+    return level_images_by_fraction(universe, views, (fraction,), methods, near_factor, limiting_mag, cache, trained, device,
+                                    point_share)[fraction]
+
+
+def level_images_by_fraction(universe: Any, views: Views, fractions: Sequence[float | None], methods: Iterable[str] = METHODS,
+                             near_factor: float = 1.0, limiting_mag: float = photometry.DEFAULT_LIMITING_MAG,
+                             cache: LevelCache | None = None, trained: Any = None, device: str | torch.device = "cpu",
+                             point_share: float = DEFAULT_POINT_SHARE) -> dict[float | None, LevelImages]:
+    """:func:`level_images` at each of ``fractions``, reading and drawing as points each cell once: a cell drawn
+    as points at every fraction is drawn once for all, and ``points`` (every star as a point) is one image."""
+    methods, fractions = list(methods), list(fractions)
     sources = trained if isinstance(trained, dict) else ({} if trained is None else {"trained": trained})
     ladder_source = next(iter(sources.values()), None)  # whose ladder the rule and the equal bytes follow
     cache = cache or LevelCache(device=device)
     shape = (1, views.height, views.width, 3)
-    images = {m: torch.zeros(shape, dtype=torch.float64, device=device) for m in methods}
-    every_star = torch.zeros(shape, dtype=torch.float64, device=device)  # cells every method draws as points: drawn once
-    coarse = {m: CoarseGrids(1, views.height, views.width) for m in methods}
-    sizes = dict.fromkeys(methods, 0)
+    levelled = [m for m in methods if m != "points"]
+    images = {(f, m): torch.zeros(shape, dtype=torch.float64, device=device) for f in fractions for m in levelled}
+    coarse = {(f, m): CoarseGrids(1, views.height, views.width) for f in fractions for m in levelled}
+    always_points = torch.zeros(shape, dtype=torch.float64, device=device)  # cells every method draws as points at every fraction
+    points_at = {f: torch.zeros(shape, dtype=torch.float64, device=device) for f in fractions}  # ... at this fraction only
+    other_points = torch.zeros(shape, dtype=torch.float64, device=device)  # the rest as points: with always_points, every star
+    sizes = {(f, m): 0 for f in fractions for m in methods}
+    drawn: dict[float | None, dict[str, int]] = {f: {} for f in fractions}
     eye = camera_position(views)
     visible = []
     for entry in universe.cells_in_view(views):
@@ -134,36 +149,69 @@ def level_images(universe: Any, views: Views, fraction: float | None, methods: I
         # without it (not selected by the workflow) is points for every method, so the bytes stay equal.  By the
         # rule, from the trained levels when given: every method then draws the same level (equal bytes), also
         # where the workflow trained fewer fractions than the default ladder has.
-        if fraction is None:
-            planned = rule_level(cell, entry, views, limiting_mag, ladder_source, point_share)
-        elif ladder_source is None:
-            planned = level(n, fraction, point_share)
-        else:
-            planned = level_of_fraction(ladder_source.ladder(cell), fraction)
-        if near or planned is None:
-            draw_level(cell, n, None, views, every_star, device=device)
-            for method in methods:
-                sizes[method] += n * POINT_BYTES
-            continue
-        for method in methods:
-            if method == "points":
-                keep, gaussians = n, None
-            elif method == "cut":
-                keep, gaussians = magnitude_cut(n, planned), None
-            elif method in sources:
-                chosen = same_level(sources[method].ladder(cell), planned)
-                keep, gaussians = chosen.n_points, sources[method].gaussians(cell, chosen)
-            else:
-                keep, gaussians = cache.get(cell, planned)
-            draw_level(cell, keep, gaussians, views, images[method], device=device, coarse=coarse[method])
-            sizes[method] += keep * POINT_BYTES + (len(gaussians) * GAUSSIAN_BYTES if gaussians is not None else 0)
-    finished = {m: coarse[m].add_to(images[m] + every_star)[0].cpu().numpy() for m in methods}
-    return LevelImages(finished, np.concatenate(visible) if visible else np.zeros((0, 2)), sizes)
+        planned = {f: None if near else _planned_level(cell, entry, views, f, limiting_mag, ladder_source, point_share)
+                   for f in fractions}
+        as_points = [f for f in fractions if planned[f] is None]
+        for f in fractions:
+            key = "points" if planned[f] is None else f"{planned[f].fraction:g}"
+            drawn[f][key] = drawn[f].get(key, 0) + 1
+        draw_level(cell, n, None, views, always_points if len(as_points) == len(fractions) else other_points, device=device)
+        for f in fractions:
+            if planned[f] is None:
+                if len(as_points) < len(fractions):
+                    draw_level(cell, n, None, views, points_at[f], device=device)
+                for method in methods:
+                    sizes[(f, method)] += n * POINT_BYTES
+                continue
+            if "points" in methods:
+                sizes[(f, "points")] += n * POINT_BYTES
+            for method in levelled:
+                if method == "cut":
+                    keep, gaussians = magnitude_cut(n, planned[f]), None
+                elif method in sources:
+                    chosen = same_level(sources[method].ladder(cell), planned[f])
+                    keep, gaussians = chosen.n_points, sources[method].gaussians(cell, chosen)
+                else:
+                    keep, gaussians = cache.get(cell, planned[f])
+                draw_level(cell, keep, gaussians, views, images[(f, method)], device=device, coarse=coarse[(f, method)])
+                sizes[(f, method)] += keep * POINT_BYTES + (len(gaussians) * GAUSSIAN_BYTES if gaussians is not None else 0)
+    every_star = (always_points + other_points)[0].cpu().numpy()
+    found = np.concatenate(visible) if visible else np.zeros((0, 2))
+    result = {}
+    for f in fractions:
+        finished = {m: coarse[(f, m)].add_to(images[(f, m)] + always_points + points_at[f])[0].cpu().numpy() for m in levelled}
+        if "points" in methods:
+            finished["points"] = every_star
+        result[f] = LevelImages({m: finished[m] for m in methods}, found, {m: sizes[(f, m)] for m in methods}, drawn[f])
+    return result
+
+
+def _planned_level(cell: Any, entry: dict[str, Any], views: Views, fraction: float | None, limiting_mag: float, ladder_source: Any,
+                   point_share: float) -> Level | None:
+    if fraction is None:
+        return rule_level(cell, entry, views, limiting_mag, ladder_source, point_share)
+    if ladder_source is None:
+        return level(len(cell.abs_mag), fraction, point_share)
+    return level_of_fraction(ladder_source.ladder(cell), fraction)
+
+
+def count_image(xy: np.ndarray, height: int, width: int) -> np.ndarray:
+    """``[height, width]`` counts of the pixel positions ``xy`` (``[V, 2]``, inside the image) in each pixel."""
+    px, py = np.asarray(xy, dtype=np.float64).reshape(-1, 2).astype(np.int64).T
+    return np.bincount(py * width + px, minlength=height * width).reshape(height, width)
 
 
 def scores(reference: np.ndarray, image: np.ndarray, visible_xy: np.ndarray,
            limiting_mag: float = photometry.DEFAULT_LIMITING_MAG) -> dict[str, float]:
-    """PSNR (dB) and SSIM of the tone-mapped images, relative total-flux error, star completeness."""
+    """PSNR (dB) and SSIM of the tone-mapped images, relative total-flux error, star completeness (the stars visible
+    in the reference at ``visible_xy``)."""
+    return scores_counted(reference, image, count_image(visible_xy, *reference.shape[:2]), limiting_mag)
+
+
+def scores_counted(reference: np.ndarray, image: np.ndarray, visible: np.ndarray,
+                   limiting_mag: float = photometry.DEFAULT_LIMITING_MAG) -> dict[str, float]:
+    """:func:`scores` with the visible stars given as a count per pixel (``[H, W]``, :func:`count_image`): counts add
+    up over the parts of a universe drawn apart."""
     exposure = photometry.exposure_for(limiting_mag)
     shown_ref = photometry.tone_map(exposure * reference)
     shown = photometry.tone_map(exposure * image)
@@ -175,9 +223,10 @@ def scores(reference: np.ndarray, image: np.ndarray, visible_xy: np.ndarray,
     flux = photometry.luminance(image.sum(axis=(0, 1), dtype=np.float64))
     luminance_ref, luminance = photometry.luminance(shown_ref), photometry.luminance(shown)
     # A star is found when the brightest pixel within 1 px of its reference pixel is at least half as bright there.
-    px, py = np.asarray(visible_xy, dtype=np.float64).reshape(-1, 2).astype(np.int64).T
     nearby_peak = maximum_filter(luminance, size=3, mode="nearest")  # "nearest": a window clipped at the edge
-    found = int(np.count_nonzero(nearby_peak[py, px] >= 0.5 * luminance_ref[py, px]))
-    completeness = found / len(px) if len(px) else 1.0
+    visible = np.asarray(visible, dtype=np.int64)
+    total = int(visible.sum())
+    found = int(visible[nearby_peak >= 0.5 * luminance_ref].sum())
+    completeness = found / total if total else 1.0
     return {"psnr_db": psnr, "ssim": similarity, "flux_error": float(flux / flux_ref - 1.0), "completeness": completeness,
-            "visible_stars": int(len(visible_xy))}
+            "visible_stars": total}

@@ -71,11 +71,15 @@ class LevelsProduct(Product):
     def validate(self, checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> dict[str, Any]:
         return {"levels": check_levels(checks, cells, thresholds)}
 
+    def report_parts(self, trained_dir: Path, universe: Any) -> Any:
+        return importlib.import_module("helios.lod.report").level_report_parts(trained_dir, universe)
+
     def report(self, trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
-               validation: dict[str, Any] | None) -> dict[str, Any]:
+               validation: dict[str, Any] | None, parts: Any) -> dict[str, Any]:
         # Imported by name: the report is not code the trained index, the pack or the validation run
         # (helios.provenance follows import statements into their code versions).
-        return importlib.import_module("helios.lod.report").build_levels_report(trained_index, trained_dir, universe_dir, report_dir, validation)
+        return importlib.import_module("helios.lod.report").build_levels_report(trained_index, trained_dir, universe_dir, report_dir, validation,
+                                                                          parts)
 
 
 def check_levels(checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> dict[str, Any]:

@@ -15,13 +15,12 @@ import numpy as np  # noqa: E402
 from matplotlib.collections import LineCollection  # noqa: E402
 
 from helios import photometry  # noqa: E402
-from helios.cameras import camera_position  # noqa: E402
 from helios.files import write_json  # noqa: E402
 from helios.landmarks import load_landmarks  # noqa: E402
-from helios.lod.compare import LevelCache, level_images, scores, visible_xy  # noqa: E402
+from helios.lod.compare import LevelCache, count_image, level_images, level_images_by_fraction, scores_counted  # noqa: E402
 from helios.lod.sources import TrainedLevels  # noqa: E402
-from helios.render.sky import render_sky, render_sky_levels  # noqa: E402
-from helios.report import REPORT_FORMAT, plot_sky, save_figure, universe_view, write_html  # noqa: E402
+from helios.report import REPORT_FORMAT, plot_sky, save_figure, sky_parts, universe_view, write_html  # noqa: E402
+from helios.report_parts import ReportParts  # noqa: E402
 from helios.universe import Universe  # noqa: E402
 
 #: Views where levels are drawn beside points: (title, eye, look-at, up, limiting magnitude of the exposure);
@@ -74,21 +73,55 @@ CURVE_VIEWS = (
 METHOD_LABELS = {"cut": "(a) magnitude cut", "clustered": "(b) clustered, untrained", "trained": "(c) trained"}
 
 
-def level_curves(universe_dir: str | Path, trained_dir: str | Path, fractions: tuple[float, ...], size: int = 192) -> list[dict[str, Any]]:
-    """PSNR and flux error of the three methods against every star as a point, at each fraction, for :data:`CURVE_VIEWS`."""
-    universe = Universe(universe_dir)
-    source, cache = TrainedLevels(trained_dir), LevelCache()
-    rows = []
-    for title, eye, target, up, limiting_mag in CURVE_VIEWS:
-        views = universe_view(universe, eye, target, up, 60.0, (size, size))
-        reference = None  # every star as a point: the same image at every fraction, drawn once
-        for fraction in fractions:
-            methods = tuple(METHOD_LABELS) if reference is not None else ("points", *METHOD_LABELS)
-            result = level_images(universe, views, fraction, methods, limiting_mag=limiting_mag, cache=cache, trained=source)
-            reference = result.images["points"] if reference is None else reference
+#: The size of the curves' images (square) and of the views beside points.
+CURVE_SIZE, BESIDE_SIZE, BESIDE_FOV = 192, (480, 270), 60.0
+
+
+def trained_fractions(source: TrainedLevels) -> tuple[float, ...]:
+    """Every level fraction some cell was trained at, in order."""
+    return tuple(sorted({level["fraction"] for cell in source.cells.values() for level in cell["levels"]}))
+
+
+def level_report_parts(trained_dir: str | Path, universe: Universe) -> ReportParts:
+    """The levels report's pictures of ``universe`` (a shard of it, in a workflow), to be added over the shards:
+    the sky figure's (:func:`helios.report.sky_parts`); for each of :data:`LEVEL_VIEWS` every star a point and the
+    level rule's picture with the trained levels (``beside/I/...``); for each of :data:`CURVE_VIEWS` every star a
+    point and the three methods at each trained fraction (``curves/V/...``); the stars visible in each."""
+    parts = sky_parts(universe)
+    source, cache, marks = TrainedLevels(trained_dir), LevelCache(), load_landmarks()
+    for number, (_title, eye, target, up, limiting_mag) in enumerate(LEVEL_VIEWS):
+        views = universe_view(universe, eye, target, up, BESIDE_FOV, BESIDE_SIZE, marks)
+        result = level_images(universe, views, None, ("points", "trained"), limiting_mag=limiting_mag, cache=cache, trained=source)
+        parts.images[f"beside/{number}/points"] = result.images["points"]
+        parts.images[f"beside/{number}/levels"] = result.images["trained"]
+        parts.images[f"beside/{number}/visible"] = count_image(result.visible_xy, views.height, views.width)
+        parts.counts.update({f"beside/{number}/drawn/{name}": count for name, count in result.drawn.items()})
+    fractions = trained_fractions(source)
+    for number, (_title, eye, target, up, limiting_mag) in enumerate(CURVE_VIEWS if fractions else ()):
+        views = universe_view(universe, eye, target, up, 60.0, (CURVE_SIZE, CURVE_SIZE), marks)
+        results = level_images_by_fraction(universe, views, fractions, ("points", *METHOD_LABELS), limiting_mag=limiting_mag,
+                                           cache=cache, trained=source)
+        first = results[fractions[0]]
+        parts.images[f"curves/{number}/points"] = first.images["points"]
+        parts.images[f"curves/{number}/visible"] = count_image(first.visible_xy, views.height, views.width)
+        for index, fraction in enumerate(fractions):
             for method in METHOD_LABELS:
-                score = scores(reference, result.images[method], result.visible_xy, limiting_mag)
-                rows.append({"view": title, "fraction": fraction, "method": method, "bytes": result.bytes[method],
+                parts.images[f"curves/{number}/{index}/{method}"] = results[fraction].images[method]
+                parts.counts[f"curves/{number}/{index}/{method}/bytes"] = results[fraction].bytes[method]
+    return parts
+
+
+def level_curves(parts: ReportParts, fractions: tuple[float, ...]) -> list[dict[str, Any]]:
+    """PSNR and flux error of the three methods against every star as a point, at each fraction, for :data:`CURVE_VIEWS`
+    (``parts``: :func:`level_report_parts` added over the shards)."""
+    rows = []
+    for number, (title, _eye, _target, _up, limiting_mag) in enumerate(CURVE_VIEWS if fractions else ()):
+        reference, visible = parts.image(f"curves/{number}/points"), parts.image(f"curves/{number}/visible")
+        for index, fraction in enumerate(fractions):
+            for method in METHOD_LABELS:
+                score = scores_counted(reference, parts.image(f"curves/{number}/{index}/{method}"), visible, limiting_mag)
+                rows.append({"view": title, "fraction": fraction, "method": method,
+                             "bytes": int(parts.counts[f"curves/{number}/{index}/{method}/bytes"]),
                              **{k: (v if np.isfinite(v) else None) for k, v in score.items()}})
     return rows
 
@@ -138,29 +171,26 @@ def plot_level_convergence(per_cell: dict[str, dict[str, Any]], path: Path, curv
     save_figure(fig, path)
 
 
-def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path, path: Path, size: tuple[int, int] = (480, 270),
-                              fov: float = 60.0) -> list[dict[str, Any]]:
+def plot_levels_beside_points(parts: ReportParts, path: Path) -> list[dict[str, Any]]:
     """Each of :data:`LEVEL_VIEWS` drawn with every star as a point and by the level rule with the trained
-    levels (``helios render --points`` and ``helios render``), side by side; returns the scores."""
-    universe = Universe(universe_dir)
-    source = TrainedLevels(trained_dir)
-    marks = load_landmarks()
-    fig, axes = plt.subplots(len(LEVEL_VIEWS), 2, figsize=(2 * size[0] / 100, len(LEVEL_VIEWS) * (size[1] / 100 + 0.45)), dpi=100,
+    levels (``helios render --points`` and ``helios render``; ``parts``: :func:`level_report_parts` added over the
+    shards), side by side; returns the scores."""
+    width, height = BESIDE_SIZE
+    fig, axes = plt.subplots(len(LEVEL_VIEWS), 2, figsize=(2 * width / 100, len(LEVEL_VIEWS) * (height / 100 + 0.45)), dpi=100,
                              squeeze=False)
     results = []
-    for row, (title, eye, target, up, limiting_mag) in enumerate(LEVEL_VIEWS):
-        views = universe_view(universe, eye, target, up, fov, size, marks)
-        points = render_sky(universe, views)[0]
-        levels, drawn = render_sky_levels(universe, views, source, limiting_mag=limiting_mag)
-        visible = _visible_stars(universe, views, limiting_mag)
-        score = scores(points, levels[0], visible, limiting_mag)
+    for row, (title, _eye, _target, _up, limiting_mag) in enumerate(LEVEL_VIEWS):
+        points, levels = parts.image(f"beside/{row}/points"), parts.image(f"beside/{row}/levels")
+        score = scores_counted(points, levels, parts.image(f"beside/{row}/visible"), limiting_mag)
+        prefix = f"beside/{row}/drawn/"
+        drawn = {name[len(prefix):]: int(count) for name, count in sorted(parts.counts.items()) if name.startswith(prefix)}
         at_levels = sum(count for name, count in drawn.items() if name != "points")
         psnr = f"PSNR {score['psnr_db']:.1f} dB" if np.isfinite(score["psnr_db"]) else "identical"
         score["psnr_db"] = score["psnr_db"] if np.isfinite(score["psnr_db"]) else None  # None: the images are identical
         results.append({"view": title, "limiting_mag": limiting_mag, "cells_by_level": drawn, **score})
         for col, (image, label) in enumerate(((points, f"every star a point (exposed for mag {limiting_mag:g})"),
-                                              (levels[0], f"levels ({at_levels} cells at a level): {psnr}, "
-                                                          f"flux {score['flux_error']:+.2%}"))):
+                                              (levels, f"levels ({at_levels} cells at a level): {psnr}, "
+                                                       f"flux {score['flux_error']:+.2%}"))):
             axes[row, col].imshow(photometry.display_image(image, limiting_mag), interpolation="nearest")
             axes[row, col].set_title(f"{title}: {label}", fontsize=7, color="white")
             axes[row, col].axis("off")
@@ -169,25 +199,20 @@ def plot_levels_beside_points(universe_dir: str | Path, trained_dir: str | Path,
     return results
 
 
-def _visible_stars(universe: Universe, views: Any, limiting_mag: float) -> np.ndarray:
-    eye = camera_position(views)
-    found = [visible_xy(universe.read(entry), views, eye, limiting_mag) for entry in universe.cells_in_view(views)]
-    return np.concatenate(found) if found else np.zeros((0, 2))
-
-
 def build_levels_report(trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
-                         validation: dict[str, Any] | None) -> dict[str, Any]:
-    """The report of trained levels: the same files, the gallery showing levels beside points."""
+                         validation: dict[str, Any] | None, parts: ReportParts) -> dict[str, Any]:
+    """The report of trained levels: the same files, the gallery showing levels beside points (``parts``:
+    :func:`level_report_parts` added over the universe's shards)."""
     per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
     aggregate, rows = level_metrics(trained_index)
-    fractions = tuple(sorted({level["fraction"] for cell in trained_index["cells"] for level in cell["levels"]}))
-    aggregate["curves"] = level_curves(universe_dir, trained_dir, fractions) if fractions else []
+    fractions = trained_fractions(TrainedLevels(trained_dir, trained_index))
+    aggregate["curves"] = level_curves(parts, fractions)
     plot_level_convergence(per_cell, report_dir / "convergence.png", aggregate["curves"])
-    aggregate["levels_beside_points"] = plot_levels_beside_points(universe_dir, trained_dir, report_dir / "gallery.png")
+    aggregate["levels_beside_points"] = plot_levels_beside_points(parts, report_dir / "gallery.png")
     metrics = {"format": REPORT_FORMAT, "version": 2, "ground_truth": "levels", "config_hash": trained_index["config_hash"],
                "aggregate": aggregate, "cells": rows}
     write_json(report_dir / "training_metrics.json", metrics)
-    plot_sky(universe_dir, report_dir / "sky.png")
+    plot_sky(parts, report_dir / "sky.png")
     levels = max((row["levels"] for row in rows), default=0)
     columns = ("id", "stars", "levels", "trained_levels", "gaussians", *(f"improvement_{n}" for n in range(1, levels + 1)), "median_improvement")
     title = ("<h2>Levels beside points</h2><p>Left: every star a point (<code>helios render --points</code>); right: each trained "

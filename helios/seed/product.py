@@ -77,10 +77,11 @@ class SplatsProduct(Product):
                 "loss": {"initial_total": initial, "final_total": final, "reduction": (1 - final / initial) if initial > 0 else None}}
 
     def report(self, trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
-               validation: dict[str, Any] | None) -> dict[str, Any]:
+               validation: dict[str, Any] | None, parts: Any) -> dict[str, Any]:
         # Imported by name: the report is not code the trained index, the pack or the validation run
         # (helios.provenance follows import statements into their code versions).
-        return importlib.import_module("helios.seed.report").build_splats_report(trained_index, trained_dir, universe_dir, report_dir, validation)
+        return importlib.import_module("helios.seed.report").build_splats_report(trained_index, trained_dir, universe_dir, report_dir, validation,
+                                                                          parts)
 
 
 def _check_effect(checks: Checks, cells: list[dict[str, Any]], thresholds: Thresholds) -> None:

@@ -24,6 +24,7 @@ from helios.files import write_json
 from helios.grid import Grid
 from helios.partition import read_index
 from helios.report import REPORT_FORMAT, plot_sky, save_figure, write_html
+from helios.report_parts import ReportParts
 from helios.seed.render.reference import starfield_exposure
 from helios.seed.render.torch_raster import rasterize_torch
 from helios.seed.splats import init_params, read_ply, sh0_to_rgb
@@ -126,8 +127,8 @@ def plot_gallery(pairs: list[tuple[str, str, np.ndarray, np.ndarray]], path: Pat
 
 
 def build_splats_report(trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
-                        validation: dict[str, Any] | None) -> dict[str, Any]:
-    """The report of the seed trainer's splats."""
+                        validation: dict[str, Any] | None, parts: ReportParts) -> dict[str, Any]:
+    """The report of the seed trainer's splats (``parts``: the sky figure's images, :func:`helios.report.sky_parts`)."""
     per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
     curves = {cell_id: m.get("loss_curve", []) for cell_id, m in per_cell.items()}
     metrics = training_metrics(trained_index, curves)
@@ -143,6 +144,6 @@ def build_splats_report(trained_index: dict[str, Any], trained_dir: Path, univer
         truth, trained = render_comparison(universe_dir / cell_files[cell["id"]], trained_dir / cell["file"], per_cell[cell["id"]], grid)
         pairs.append((label, cell["id"], truth, trained))
     plot_gallery(pairs, report_dir / "gallery.png")
-    plot_sky(universe_dir, report_dir / "sky.png")
+    plot_sky(parts, report_dir / "sky.png")
     write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation, report_dir / "sky.png")
     return metrics

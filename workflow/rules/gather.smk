@@ -116,11 +116,37 @@ rule validate:
         "../scripts/validate.py"
 
 
+# The report's pictures of the universe: each shard's job draws its own cells (light adds up), the report adds them.
+rule report_shard:
+    input:
+        index=f"{OUT}/trained/index.json",
+        universe=f"{UNIVERSE}/index.json",
+    output:
+        f"{OUT}/report/parts/{{shard}}.npz",
+    log:
+        "logs/report/{shard}.log",
+    benchmark:
+        f"{OUT}/benchmarks/report/{{shard}}.tsv"
+    wildcard_constraints:
+        shard=r"shard-\d+",
+    conda:
+        "../envs/helios.yaml"
+    resources:
+        # a shard's stars, one cell's at a time, and its images (about 40 MB)
+        mem_mb=1000,
+        runtime=60,
+    params:
+        code=code_version("helios.report", "helios.report_parts", "helios.lod.report", "helios.seed.report", PRODUCT_MODULE),
+    script:
+        "../scripts/report_shard.py"
+
+
 rule report:
     input:
         index=f"{OUT}/trained/index.json",
         universe=f"{UNIVERSE}/index.json",
         validation=f"{OUT}/validation.json",
+        parts=lambda wildcards: expand(f"{OUT}/report/parts/{{shard}}.npz", shard=sorted(universe_shards(wildcards))),
     output:
         convergence=report(f"{OUT}/report/convergence.png", caption="../report/convergence.rst", category="Training"),
         gallery=report(f"{OUT}/report/gallery.png", caption="../report/gallery.rst", category="Training"),
@@ -135,7 +161,7 @@ rule report:
     conda:
         "../envs/helios.yaml"
     params:
-        code=code_version("helios.report", "helios.lod.report", "helios.seed.report", PRODUCT_MODULE),
+        code=code_version("helios.report", "helios.report_parts", "helios.lod.report", "helios.seed.report", PRODUCT_MODULE),
     script:
         "../scripts/report.py"
 
