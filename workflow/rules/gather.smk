@@ -132,8 +132,8 @@ rule report_shard:
     conda:
         "../envs/helios.yaml"
     resources:
-        # a shard's stars, one cell's at a time, and its images (about 40 MB)
-        mem_mb=1000,
+        # one cell's stars at a time, the images, a trained cell's levels: at most 1.0 GB at 100 M stars (BENCHMARKS.md)
+        mem_mb=1500,
         runtime=60,
     params:
         code=code_version("helios.report", "helios.report_parts", "helios.lod.report", "helios.seed.report", PRODUCT_MODULE),
