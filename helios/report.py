@@ -71,10 +71,10 @@ def universe_view(universe: Universe, eye: Any, target: Any, up: Any, fov: float
 SKY_SIZE, SKY_FOV = (640, 360), 60.0
 
 
-def sky_parts(universe: Universe, parts: ReportParts | None = None) -> ReportParts:
-    """Add the sky figure's images of ``universe`` (a shard of it, in a workflow): every star a point
+def sky_parts(universe: Universe) -> ReportParts:
+    """The sky figure's images of ``universe`` (a shard of it, in a workflow): every star a point
     (``helios render --points``), ``sky/I`` for each of :data:`SKY_VIEWS`."""
-    parts = parts if parts is not None else ReportParts()
+    parts = ReportParts()
     marks = load_landmarks()
     for number, (_title, eye, target, up) in enumerate(SKY_VIEWS):
         views = universe_view(universe, eye, target, up, SKY_FOV, SKY_SIZE, marks)

@@ -4,6 +4,7 @@ curves, and the universe drawn by the level rule beside every star as a point.""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -77,9 +78,9 @@ METHOD_LABELS = {"cut": "(a) magnitude cut", "clustered": "(b) clustered, untrai
 CURVE_SIZE, BESIDE_SIZE, BESIDE_FOV = 192, (480, 270), 60.0
 
 
-def trained_fractions(source: TrainedLevels) -> tuple[float, ...]:
-    """Every level fraction some cell was trained at, in order."""
-    return tuple(sorted({level["fraction"] for cell in source.cells.values() for level in cell["levels"]}))
+def trained_fractions(cells: Iterable[dict[str, Any]]) -> tuple[float, ...]:
+    """Every level fraction some cell (of the trained index's ``cells``) was trained at, in order."""
+    return tuple(sorted({level["fraction"] for cell in cells for level in cell["levels"]}))
 
 
 def level_report_parts(trained_dir: str | Path, universe: Universe) -> ReportParts:
@@ -96,7 +97,7 @@ def level_report_parts(trained_dir: str | Path, universe: Universe) -> ReportPar
         parts.images[f"beside/{number}/levels"] = result.images["trained"]
         parts.images[f"beside/{number}/visible"] = count_image(result.visible_xy, views.height, views.width)
         parts.counts.update({f"beside/{number}/drawn/{name}": count for name, count in result.drawn.items()})
-    fractions = trained_fractions(source)
+    fractions = trained_fractions(source.cells.values())
     for number, (_title, eye, target, up, limiting_mag) in enumerate(CURVE_VIEWS if fractions else ()):
         views = universe_view(universe, eye, target, up, 60.0, (CURVE_SIZE, CURVE_SIZE), marks)
         results = level_images_by_fraction(universe, views, fractions, ("points", *METHOD_LABELS), limiting_mag=limiting_mag,
@@ -205,7 +206,7 @@ def build_levels_report(trained_index: dict[str, Any], trained_dir: Path, univer
     :func:`level_report_parts` added over the universe's shards)."""
     per_cell = {c["id"]: json.loads((trained_dir / c["metrics_file"]).read_text()) for c in trained_index["cells"]}
     aggregate, rows = level_metrics(trained_index)
-    fractions = trained_fractions(TrainedLevels(trained_dir, trained_index))
+    fractions = trained_fractions(trained_index["cells"])
     aggregate["curves"] = level_curves(parts, fractions)
     plot_level_convergence(per_cell, report_dir / "convergence.png", aggregate["curves"])
     aggregate["levels_beside_points"] = plot_levels_beside_points(parts, report_dir / "gallery.png")
