@@ -536,7 +536,7 @@ def _run_view(args: argparse.Namespace, logger: logging.Logger) -> None:
 
 
 def _add_render(commands: argparse._SubParsersAction) -> None:
-    from helios.photometry import DEFAULT_LIMITING_MAG, DEFAULT_PSF_SIGMA_PX
+    from helios.photometry import DEFAULT_GLARE, DEFAULT_LIMITING_MAG, DEFAULT_PSF_SIGMA_PX
 
     parser = commands.add_parser(
         "render", help="draw the assembled universe from any camera, on one photometric scale",
@@ -568,6 +568,9 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
                         "every star is a point (default: the universe's epoch)")
     parser.add_argument("--psf-sigma", type=_finite_float, default=DEFAULT_PSF_SIGMA_PX,
                         help="point-spread function's standard deviation in pixels (default: %(default)s)")
+    parser.add_argument("--glare", type=_finite_float, default=DEFAULT_GLARE,
+                        help="share of each star's light spread into a wide, faint halo, so that bright stars look bright "
+                        "(docs/photometry.md); 0: every star's light in its core alone (default: %(default)s)")
     parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file for names (default: the built-in set)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: a GPU when present")
     parser.add_argument("--output", required=True, metavar="FILE", help="FILE.npy (linear flux) or FILE.png (tone mapped)")
@@ -601,6 +604,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.files import atomic_path
     from helios.lod.sources import ClusteredLevels, TrainedLevels
     from helios.photometry import display_image, luminance, magnitude_from_flux
+    from helios.render.glare import apply_glare, check_glare
     from helios.render.points import check_image_size, check_psf_sigma
     from helios.render.sky import render_sky, render_sky_levels
     from helios.universe import Universe
@@ -610,6 +614,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         raise HeliosError(f"--output {output}: give a .npy (linear flux) or .png (tone mapped) file name")
     _refuse_users_files(output)
     check_psf_sigma(args.psf_sigma, f"--psf-sigma {args.psf_sigma}")
+    check_glare(args.glare, f"--glare {args.glare}")
     check_image_size(*args.size, f"--size {args.size[0]} {args.size[1]}")
     if args.epoch is not None and not -1e6 <= args.epoch <= 1e6:
         raise HeliosError(f"--epoch {args.epoch}: give a Julian year within a million years")
@@ -642,6 +647,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         image = image[0]
         logger.info("cells drawn by level (docs/levels.md; %s Gaussians): %s", "clustered" if args.clustered else "trained",
                     ", ".join(f"{name}: {count}" for name, count in sorted(drawn.items())))
+    image = apply_glare(image, args.glare)
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".npy":

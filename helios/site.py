@@ -88,7 +88,8 @@ def site_manifest(universe) -> dict[str, Any]:
         "pack": "pack/index.json", "index": "index.json", "landmarks": "landmarks.json",
         "frame": universe.index.get("frame", "icrs"), "epoch": universe.index.get("epoch"),
         "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
-                       "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX},
+                       "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX,
+                       "default_glare": photometry.DEFAULT_GLARE, "glare_octaves": photometry.GLARE_OCTAVES},
         "level_rule": rule_constants(),
     }
 

@@ -71,6 +71,8 @@ class App {
     this.nav = new Navigator(eye, lookAt(eye, target, view.up));
     this.nav.up = view.up;
     this.renderer = new LightRenderer(this.canvas, this.site.photometry);
+    this.glare = view.glare;
+    if (view.glare !== null) this.renderer.setGlare(view.glare);
     this.streamer = new Streamer(this.pack, this.renderer, {
       budgetBytes: view.budgetMb * 1024 * 1024, reachPx: 4 * this.site.photometry.psf_sigma_px + 1,
       ruleConstants: this.site.level_rule, onChange: () => { this.dirty = true; }, onError: (error) => this.fail(error),
@@ -255,7 +257,7 @@ class App {
     const reach = anchorDistance > 0 ? anchorDistance : Math.max(norm(this.nav.eye), 1);
     return formatView({
       eye: this.nav.eye, target: add(this.nav.eye, scale(this.nav.basis.forward, reach)), fov: this.fov,
-      mag: this.mag, epoch: this.epoch === this.packEpoch ? null : this.epoch, up: scale(this.nav.basis.down, -1), hud: this.hudVisible,
+      mag: this.mag, glare: this.glare, epoch: this.epoch === this.packEpoch ? null : this.epoch, up: scale(this.nav.basis.down, -1), hud: this.hudVisible,
     });
   }
 

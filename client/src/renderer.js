@@ -5,7 +5,10 @@
 // stamp, exactly as helios/render/points.py does, into a floating-point image (additive blending: light
 // is optically thin, so no sorting and no depth buffer are needed).  The image is padded by `reach`
 // pixels on every side, so a star just outside the frame still puts its light inside it, as in Python.
-// A second pass applies the exposure's tone map, sRGB(1 - exp(-x)), to the canvas.
+// Glare (helios/render/glare.py) moves a share of the light into a halo made as there: a Gaussian pyramid
+// (each octave blurred by [1 4 6 4 1] / 16 along x then y, the next one every other row and column of it),
+// every octave interpolated linearly back to the pixels.  A last pass applies the exposure's tone map,
+// sRGB(1 - exp(-x)), to the canvas.
 //
 // Floating origin: the GPU sees each cell's centre in camera coordinates, R (centre - eye), computed
 // in float64 on the CPU and rounded once to float32; star positions are float32 offsets from their
@@ -156,19 +159,80 @@ precision highp float;
 in vec3 position;
 void main() { gl_Position = vec4(position.xy, 0.0, 1.0); }`;
 
-const TONE_MAP_FRAGMENT = `
+// The pyramid's textures hold image rows from the top (row 0 first); the light image's rows are the other
+// way up and padded by uReach.  An octave's level: the light image itself (uFactor 1), or every other row
+// and column of the octave before, blurred (uFactor 2).
+const SAMPLE_FRAGMENT = `
+precision highp float;
+uniform highp sampler2D uSource;
+uniform int uFromLight;
+uniform int uFactor;
+uniform float uReach;
+uniform vec2 uSize;
+out vec4 outColour;
+void main() {
+  ivec2 p = uFactor * ivec2(gl_FragCoord.xy);
+  if (uFromLight == 1) {
+    int reach = int(uReach);
+    p = ivec2(p.x + reach, int(uSize.y) + reach - 1 - p.y);
+  }
+  outColour = vec4(texelFetch(uSource, p, 0).rgb, 1.0);
+}`;
+
+const BLUR_FRAGMENT = `
+precision highp float;
+uniform highp sampler2D uSource;
+uniform ivec2 uStep;
+out vec4 outColour;
+void main() {
+  const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);
+  ivec2 size = textureSize(uSource, 0);
+  ivec2 p = ivec2(gl_FragCoord.xy);
+  vec3 sum = vec3(0.0);
+  for (int t = 0; t < 5; t++) {
+    ivec2 q = p + (t - 2) * uStep;
+    if (all(greaterThanEqual(q, ivec2(0))) && all(lessThan(q, size))) sum += TAPS[t] * texelFetch(uSource, q, 0).rgb;
+  }
+  outColour = vec4(sum, 1.0);
+}`;
+
+function toneMapFragment(octaves) {
+  const halos = Array.from({ length: octaves }, (_, k) => `uniform highp sampler2D uHalo${k};`).join("\n");
+  const sum = Array.from({ length: octaves }, (_, k) => `  halo += bilinear(uHalo${k}, ${2 ** k}.0, image);`).join("\n");
+  return `
 precision highp float;
 uniform highp sampler2D uLight;
 uniform float uReach;
+uniform float uGlare;
+uniform vec2 uSize;
+${halos}
 out vec4 outColour;
 vec3 srgb(vec3 x) {
   x = clamp(x, 0.0, 1.0);
   return mix(12.92 * x, 1.055 * pow(x, vec3(1.0 / 2.4)) - 0.055, step(vec3(0.0031308), x));
 }
+// An octave's samples, at pixels (pitch i, pitch j), interpolated linearly to an image pixel (glare.py's _spread).
+vec3 bilinear(highp sampler2D octave, float pitch, vec2 image) {
+  ivec2 n = textureSize(octave, 0);
+  vec2 src = image / pitch;
+  ivec2 i0 = min(ivec2(floor(src)), n - 1);
+  ivec2 i1 = min(i0 + 1, n - 1);
+  vec2 f = src - floor(src);
+  vec3 top = mix(texelFetch(octave, i0, 0).rgb, texelFetch(octave, ivec2(i1.x, i0.y), 0).rgb, f.x);
+  vec3 bottom = mix(texelFetch(octave, ivec2(i0.x, i1.y), 0).rgb, texelFetch(octave, i1, 0).rgb, f.x);
+  return mix(top, bottom, f.y);
+}
 void main() {
   vec3 light = texelFetch(uLight, ivec2(gl_FragCoord.xy) + ivec2(int(uReach)), 0).rgb;
+  if (uGlare > 0.0) {
+    vec2 image = vec2(floor(gl_FragCoord.x), uSize.y - 1.0 - floor(gl_FragCoord.y));
+    vec3 halo = vec3(0.0);
+${sum}
+    light = (1.0 - uGlare) * light + uGlare * halo / ${octaves}.0;
+  }
   outColour = vec4(srgb(1.0 - exp(-max(light, 0.0))), 1.0);
 }`;
+}
 
 export class LightRenderer {
   /** canvas: the page's canvas; photometry: site.json's photometry block. */
@@ -201,14 +265,28 @@ export class LightRenderer {
     this.target = null;
     const screen = new THREE.BufferGeometry();
     screen.setAttribute("position", new THREE.Float32BufferAttribute([-1, -1, 0, 3, -1, 0, -1, 3, 0], 3));
-    this.toneMap = new THREE.RawShaderMaterial({
-      glslVersion: THREE.GLSL3, vertexShader: SCREEN_VERTEX, fragmentShader: TONE_MAP_FRAGMENT,
-      uniforms: { uLight: { value: null }, uReach: this.shared.uReach }, depthTest: false, depthWrite: false,
+    this.octaves = photometry.glare_octaves;
+    this.glare = photometry.default_glare;
+    const pass = (fragmentShader, uniforms) => new THREE.RawShaderMaterial({
+      glslVersion: THREE.GLSL3, vertexShader: SCREEN_VERTEX, fragmentShader, uniforms, depthTest: false, depthWrite: false,
     });
+    const halos = Object.fromEntries(Array.from({ length: this.octaves }, (_, k) => [`uHalo${k}`, { value: null }]));
+    this.toneMap = pass(toneMapFragment(this.octaves),
+      { uLight: { value: null }, uReach: this.shared.uReach, uSize: this.shared.uSize, uGlare: { value: this.glare }, ...halos });
+    this.sample = pass(SAMPLE_FRAGMENT, { uSource: { value: null }, uFromLight: { value: 0 }, uFactor: { value: 2 },
+      uReach: this.shared.uReach, uSize: this.shared.uSize });
+    this.blur = pass(BLUR_FRAGMENT, { uSource: { value: null }, uStep: { value: new THREE.Vector2() } });
+    this.octaveTargets = [];
     this.screenScene = new THREE.Scene();
-    const quad = new THREE.Mesh(screen, this.toneMap);
-    quad.frustumCulled = false;
-    this.screenScene.add(quad);
+    this.quad = new THREE.Mesh(screen, this.toneMap);
+    this.quad.frustumCulled = false;
+    this.screenScene.add(this.quad);
+  }
+
+  /** The share of each star's light in its glare halo (0: none). */
+  setGlare(share) {
+    this.glare = share;
+    this.toneMap.uniforms.uGlare.value = share;
   }
 
   setSize(width, height) {
@@ -224,6 +302,44 @@ export class LightRenderer {
       });
       this.toneMap.uniforms.uLight.value = this.target.texture;
     }
+    if (this.octaveTargets.length && this.octaveTargets[0].size[0] === width && this.octaveTargets[0].size[1] === height) return;
+    for (const octave of this.octaveTargets) for (const t of [octave.level, octave.across, octave.blurred]) t.dispose();
+    this.octaveTargets = [];
+    let [w, h] = [width, height];
+    for (let k = 0; k < this.octaves; k += 1) {
+      if (k > 0) [w, h] = [Math.ceil(w / 2), Math.ceil(h / 2)];
+      const make = () => new THREE.WebGLRenderTarget(w, h, {
+        type: this.lightType, format: THREE.RGBAFormat, depthBuffer: false, stencilBuffer: false,
+        minFilter: THREE.NearestFilter, magFilter: THREE.NearestFilter, generateMipmaps: false,
+      });
+      this.octaveTargets.push({ size: [w, h], level: make(), across: make(), blurred: make() });
+      this.toneMap.uniforms[`uHalo${k}`].value = this.octaveTargets[k].blurred.texture;
+    }
+  }
+
+  /** Run one full-screen pass of `material` into `target`. */
+  pass(material, target) {
+    this.quad.material = material;
+    this.renderer.setRenderTarget(target);
+    this.renderer.render(this.screenScene, this.dummyCamera);
+  }
+
+  /** The glare's octaves of the light image (helios/render/glare.py's halo): sampled, blurred across, blurred down. */
+  drawOctaves() {
+    let source = this.target.texture;
+    this.octaveTargets.forEach((octave, k) => {
+      this.sample.uniforms.uSource.value = source;
+      this.sample.uniforms.uFromLight.value = k === 0 ? 1 : 0;
+      this.sample.uniforms.uFactor.value = k === 0 ? 1 : 2;
+      this.pass(this.sample, octave.level);
+      this.blur.uniforms.uSource.value = octave.level.texture;
+      this.blur.uniforms.uStep.value.set(1, 0);
+      this.pass(this.blur, octave.across);
+      this.blur.uniforms.uSource.value = octave.across.texture;
+      this.blur.uniforms.uStep.value.set(0, 1);
+      this.pass(this.blur, octave.blurred);
+      source = octave.blurred.texture;
+    });
   }
 
   /** A drawable for one cell's stars (decoded points, velocities or null). */
@@ -299,6 +415,8 @@ export class LightRenderer {
     this.renderer.setClearColor(0x000000, 0);
     this.renderer.clear(true, false, false);
     this.renderer.render(this.scene, this.dummyCamera);
+    if (this.glare > 0) this.drawOctaves();
+    this.quad.material = this.toneMap;
     this.renderer.setRenderTarget(null);
     this.renderer.clear(true, false, false);
     this.renderer.render(this.screenScene, this.dummyCamera);

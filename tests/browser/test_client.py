@@ -20,7 +20,8 @@ from helios.cameras import pinhole
 from helios.cli import _camera_point
 from helios.landmarks import BUILTIN, load_landmarks
 from helios.pack import read_pack
-from helios.photometry import display_image
+from helios.photometry import DEFAULT_GLARE, display_image
+from helios.render.glare import apply_glare
 from helios.render.sky import render_sky
 from helios.serve import serve_in_background
 from helios.site import make_site
@@ -71,11 +72,11 @@ def point(universe, token):
     return _camera_point([token] if isinstance(token, str) else [repr(float(x)) for x in token], "point", universe, BUILTIN)
 
 
-def reference(sample_universe, eye, target, fov, width, height, mag=6.5, epoch=None) -> np.ndarray:
+def reference(sample_universe, eye, target, fov, width, height, mag=6.5, epoch=None, glare=DEFAULT_GLARE) -> np.ndarray:
     """`helios render`'s display image for the same camera."""
     universe = Universe(sample_universe, epoch=epoch)
     views = pinhole(point(universe, eye), point(universe, target), fov, width, height)
-    return display_image(render_sky(universe, views)[0], mag).astype(np.float64)
+    return display_image(apply_glare(render_sky(universe, views)[0], glare), mag).astype(np.float64)
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -134,6 +135,22 @@ def isolated_peaks(image: np.ndarray, threshold: float = 60.0, spacing: int = 6)
         if light[y, x] == patch.max() and (patch > 0.3 * light[y, x]).sum() <= 25:
             peaks.append((int(y), int(x)))
     return peaks
+
+
+def test_glare_is_drawn_as_helios_render_draws_it(site, sample_universe, tmp_path):
+    """A strong halo (half of every star's light) and a bright exposure, so that the glare covers much of the view."""
+    width, height, eye, target, fov, mag, glare = 480, 270, "sun", "Betelgeuse", 60.0, 9.0, 0.5
+    with served(site) as url, client_page(url, width, height, query(eye, target, fov, f"&mag={mag}&glare={glare}")) as (page, errors):
+        page.evaluate("window.helios.ready")
+        shown = screenshot(page, tmp_path / "client.png")
+        assert f"glare={glare}" in page.evaluate("window.helios.view()")
+    expected = reference(sample_universe, eye, target, fov, width, height, mag, glare=glare)
+    without = reference(sample_universe, eye, target, fov, width, height, mag, glare=0.0)
+    print(f"glare: PSNR {psnr(shown, expected):.1f} dB against {psnr(shown, without):.1f} dB without")
+    assert psnr(shown, expected) >= 35.0, psnr(shown, expected)
+    assert psnr(shown, expected) >= psnr(shown, without) + 5, "the halo is drawn"
+    assert shown.mean() == pytest.approx(expected.mean(), rel=0.02)
+    assert not errors, errors
 
 
 @pytest.mark.parametrize("eye,target,fov,mag", [
@@ -283,7 +300,7 @@ def test_levels_of_detail_are_drawn_as_helios_render_draws_them(levels_run, tmp_
     universe = Universe(levels_run)
     views = pinhole(np.asarray(eye), np.zeros(3), fov, width, height)
     image, drawn = render_sky_levels(universe, views, TrainedLevels.find(levels_run), limiting_mag=mag)
-    expected = display_image(image[0], mag).astype(np.float64)
+    expected = display_image(apply_glare(image[0]), mag).astype(np.float64)
     reader = read_pack(levels_run / "site" / "pack" / "shard-0000.pack.bin")  # the run is one shard
     assert sum(1 for level in choices.values() if level) == sum(count for name, count in drawn.items() if name != "points")
     assert sum(1 for level in choices.values() if level) >= 4, choices
@@ -343,7 +360,7 @@ def test_gaussians_are_drawn_as_render_glow_draws_them(site, tmp_path):
     manifest["level_rule"]["pixels_per_primitive"] = 1e12
     (broken / "site.json").write_text(json.dumps(manifest))
     width, height, fov, mag = 480, 270, 60.0, 16.0
-    with served(broken) as url, client_page(url, width, height, query([0.0, 0.0, 0.0], centre, fov, f"&mag={mag}")) as (page, errors):
+    with served(broken) as url, client_page(url, width, height, query([0.0, 0.0, 0.0], centre, fov, f"&mag={mag}&glare=0")) as (page, errors):
         page.evaluate("window.helios.ready")
         shown = screenshot(page, tmp_path / "client.png")
         assert page.evaluate("window.helios.stats().levelChoices") == {"1_0_0": 1}
@@ -450,7 +467,8 @@ def normalised(vector: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize("bad,message", [("?lookat=Nowhere", 'lookat "Nowhere": not three coordinates'),
-                                         ("?lookat=M 1", "landmarks start so"), ("?fov=400", "fov=400"), ("?budget=-1", "budget=-1")])
+                                         ("?lookat=M 1", "landmarks start so"), ("?fov=400", "fov=400"), ("?budget=-1", "budget=-1"),
+                                         ("?glare=1.5", "URL glare=1.5: not a valid number here")])
 def test_a_bad_url_says_what_is_wrong(site, bad, message):
     with served(site) as url, client_page(url, 320, 180, bad) as (page, errors):
         with pytest.raises(PlaywrightError):

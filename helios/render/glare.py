@@ -1,0 +1,92 @@
+"""Glare: a faint, wide halo that carries a share of every star's light, so that bright stars look bright.
+
+A display cannot show a star a thousand times brighter than another as a thousand times brighter; the
+eye's own scattered light (glare) is what makes a bright star look bright and large (Spencer, Shirley,
+Zimmerman & Greenberg 1995, "Physically-based glare effects for digital images").  Here the point-spread
+function of every star is its core (:mod:`helios.render.points`, kept as it is) with a share ``g`` of its
+light moved into a halo; the halo is the same for every star, so it is applied to the linear image as a
+whole (light adds):
+
+    glared = (1 - g) L + g (H_0 + ... + H_(K-1)) / K
+
+``H_k`` (``k = 0 .. K - 1``) is octave ``k`` of a Gaussian pyramid (Burt & Adelson 1983) interpolated back
+to the pixels: octave 0 is the image blurred by the binomial kernel ``[1 4 6 4 1] / 16`` along x then y (dark
+beyond the edges); octave ``k + 1`` is every other row and column of octave ``k`` (its samples at pixels
+``2^(k+1) i``), blurred the same way; each is interpolated linearly along y then x to every pixel.  Octave
+``k`` is a blur of ``sqrt((4^(k+1) - 1) / 3)`` pixels: 1, 2.2, 4.6, 9.2, 18.5 and 37 px for six octaves.
+The kernel's even and odd taps each sum to one half, so every step keeps the light exactly.  Equal
+shares per octave make the halo fall as ``1 / r^2``, as the wide-angle term of the eye's glare does.  Away
+from the edges (light spread beyond the image is lost, as a star's own is), a star's pixels still sum to
+its flux.  The browser client runs the same steps in its shaders
+(``client/src/renderer.js``); ``docs/photometry.md`` documents both.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from helios.errors import HeliosError
+from helios.photometry import DEFAULT_GLARE, GLARE_OCTAVES
+
+#: The binomial kernel each level is blurred with, along x then y.
+BLUR_TAPS = (1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16)
+
+
+class GlareError(HeliosError):
+    pass
+
+
+def check_glare(share: float, what: str | None = None) -> None:
+    """Refuse a halo share outside [0, 1)."""
+    if not (math.isfinite(share) and 0.0 <= share < 1.0):
+        raise GlareError(f"{what or f'glare {share}'}: give the share of a star's light in its halo, at least 0 and below 1")
+
+
+def _blur(level: torch.Tensor) -> torch.Tensor:
+    """``[1, 3, h, w]`` blurred by :data:`BLUR_TAPS` along x then y, dark beyond the edges."""
+    taps = torch.tensor(BLUR_TAPS, dtype=level.dtype, device=level.device)
+    across = taps.view(1, 1, 1, -1).expand(3, 1, 1, -1)
+    level = F.conv2d(F.pad(level, (2, 2, 0, 0)), across, groups=3)
+    return F.conv2d(F.pad(level, (0, 0, 2, 2)), across.transpose(-1, -2), groups=3)
+
+
+def _axis(pixels: int, samples: int, pitch: int, device: torch.device, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+    """Linear interpolation from samples at pixels ``0, pitch, 2 pitch, ...`` to every pixel: indices and weights."""
+    src = torch.arange(pixels, device=device, dtype=dtype) / pitch
+    first = torch.floor(src).long().clamp(max=samples - 1)
+    return first, (first + 1).clamp(max=samples - 1), src - torch.floor(src)
+
+
+def _spread(octave: torch.Tensor, pitch: int, height: int, width: int) -> torch.Tensor:
+    """``[1, 3, h, w]`` samples at pixels ``(pitch i, pitch j)`` interpolated bilinearly to ``[1, 3, height, width]``."""
+    y0, y1, fy = _axis(height, octave.shape[-2], pitch, octave.device, octave.dtype)
+    x0, x1, fx = _axis(width, octave.shape[-1], pitch, octave.device, octave.dtype)
+    rows = octave[..., y0, :] * (1 - fy)[:, None] + octave[..., y1, :] * fy[:, None]
+    return rows[..., x0] * (1 - fx) + rows[..., x1] * fx
+
+
+def halo(image: torch.Tensor, octaves: int = GLARE_OCTAVES) -> torch.Tensor:
+    """``(H_0 + ... + H_(K-1)) / K`` of a ``[H, W, 3]`` linear image: its light spread over every octave's blur."""
+    height, width = image.shape[:2]
+    level = image.permute(2, 0, 1)[None]
+    total = torch.zeros_like(level)
+    for k in range(octaves):
+        blurred = _blur(level)
+        total += _spread(blurred, 2**k, height, width)
+        level = blurred[..., ::2, ::2]
+    return (total / octaves)[0].permute(1, 2, 0)
+
+
+def apply_glare(image: np.ndarray | torch.Tensor, share: float = DEFAULT_GLARE, octaves: int = GLARE_OCTAVES) -> np.ndarray | torch.Tensor:
+    """``(1 - share) image + share halo(image)`` of a ``[H, W, 3]`` linear image (numpy in, numpy out);
+    ``share`` 0 returns the image itself."""
+    check_glare(share)
+    if share == 0:
+        return image
+    linear = torch.as_tensor(image, dtype=torch.float64)
+    glared = (1.0 - share) * linear + share * halo(linear, octaves)
+    return glared.to(torch.float32).numpy() if isinstance(image, np.ndarray) else glared.to(image.dtype)
