@@ -568,6 +568,9 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
                         "every star is a point (default: the universe's epoch)")
     parser.add_argument("--psf-sigma", type=_finite_float, default=DEFAULT_PSF_SIGMA_PX,
                         help="point-spread function's standard deviation in pixels (default: %(default)s)")
+    parser.add_argument("--exposure", choices=["fixed", "auto"], default="fixed",
+                        help="fixed: the exposure of --limiting-mag; auto: the eye adapts to the light in view, a limiting "
+                        "magnitude read from the image (docs/photometry.md), as the browser client does (default: fixed)")
     parser.add_argument("--glare", type=_finite_float, default=DEFAULT_GLARE,
                         help="share of each star's light spread into a wide, faint halo, so that bright stars look bright "
                         "(docs/photometry.md); 0: every star's light in its core alone (default: %(default)s)")
@@ -604,6 +607,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     from helios.files import atomic_path
     from helios.lod.sources import ClusteredLevels, TrainedLevels
     from helios.photometry import display_image, luminance, magnitude_from_flux
+    from helios.render.exposure import auto_limiting_mag
     from helios.render.glare import apply_glare, check_glare
     from helios.render.points import check_image_size, check_psf_sigma
     from helios.render.sky import render_sky, render_sky_levels
@@ -636,18 +640,30 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         logger.info("stars moved %+g kyr from the universe's epoch %g to %g%s", universe.kyr_from_index, universe.index["epoch"],
                     universe.epoch, "; levels belong to the universe's epoch: every star drawn as a point" if source else "")
         source = None
+    limiting_mag = args.limiting_mag
     if source is None:
         if not args.points and not universe.kyr_from_index:
             logger.info("%s has no trained levels (a `helios build` output, or a run of the seed trainer): every star as a point",
                         args.directory)
         image = render_sky(universe, views, args.psf_sigma, device, progress=logger.info)[0]
+        if args.exposure == "auto":
+            limiting_mag = auto_limiting_mag(image)
+        image = apply_glare(image, args.glare)
     else:
-        image, drawn = render_sky_levels(universe, views, source, psf_sigma_px=args.psf_sigma, device=device,
-                                         limiting_mag=args.limiting_mag)
-        image = image[0]
+        # The rule keeps every star visible at the limiting magnitude a point: with the automatic exposure, render
+        # again at the magnitude read from the image until it holds (the client converges the same way, frame by frame).
+        for _ in range(4 if args.exposure == "auto" else 1):
+            image, drawn = render_sky_levels(universe, views, source, psf_sigma_px=args.psf_sigma, device=device,
+                                             limiting_mag=limiting_mag)
+            image = image[0]
+            if args.exposure == "fixed" or abs((read := auto_limiting_mag(image)) - limiting_mag) < 0.05:
+                break
+            limiting_mag = read
+        image = apply_glare(image, args.glare)
         logger.info("cells drawn by level (docs/levels.md; %s Gaussians): %s", "clustered" if args.clustered else "trained",
                     ", ".join(f"{name}: {count}" for name, count in sorted(drawn.items())))
-    image = apply_glare(image, args.glare)
+    if args.exposure == "auto":
+        logger.info("automatic exposure: limiting magnitude %.2f", limiting_mag)
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".npy":
@@ -656,9 +672,10 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         else:
             import matplotlib.image
 
-            matplotlib.image.imsave(tmp, display_image(image, args.limiting_mag), format="png", metadata={"Software": SOFTWARE})
+            matplotlib.image.imsave(tmp, display_image(image, limiting_mag), format="png", metadata={"Software": SOFTWARE})
     total = float(luminance(image.sum(axis=(0, 1), dtype=np.float64)))
-    print(f"{output}: {width} x {height}, total flux {total:.4g} (magnitude {magnitude_from_flux(total):.2f}) "
+    print(f"{output}: {width} x {height}, limiting magnitude {limiting_mag:.2f}{' (auto)' if args.exposure == 'auto' else ''}, "
+          f"total flux {total:.4g} (magnitude {magnitude_from_flux(total):.2f}) "
           f"from {universe.index['star_count']:,} stars in {len(universe.cells)} cells at epoch {universe.epoch:g}")
 
 

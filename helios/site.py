@@ -81,6 +81,7 @@ def site_manifest(universe) -> dict[str, Any]:
     # Imported here: the workflow imports this module when it reads the Snakefile (to see whether the client's
     # files are installed), and these bring in torch.
     from helios.lod.rule import rule_constants
+    from helios.render.exposure import auto_exposure_constants
     from helios.render.points import DEFAULT_PSF_SIGMA_PX
 
     return {
@@ -89,7 +90,8 @@ def site_manifest(universe) -> dict[str, Any]:
         "frame": universe.index.get("frame", "icrs"), "epoch": universe.index.get("epoch"),
         "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
                        "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX,
-                       "default_glare": photometry.DEFAULT_GLARE, "glare_octaves": photometry.GLARE_OCTAVES},
+                       "default_glare": photometry.DEFAULT_GLARE, "glare_octaves": photometry.GLARE_OCTAVES,
+                       "auto_exposure": auto_exposure_constants()},
         "level_rule": rule_constants(),
     }
 

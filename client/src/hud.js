@@ -17,7 +17,7 @@ export function formatDistance(pc) {
 export const TRUSTED_KYR = 20;
 
 export class Hud {
-  constructor(root, { onSearch, onPick, onMagnitude, onEpoch }) {
+  constructor(root, { onSearch, onPick, onMagnitude, onAutoExposure, onEpoch }) {
     this.root = root;
     this.el = (id) => root.querySelector(`#${id}`);
     this.labels = this.el("labels");
@@ -39,6 +39,7 @@ export class Hud {
       if (event.key === "Escape") { search.value = ""; results.replaceChildren(); search.blur(); }
     });
     this.el("mag").addEventListener("input", (event) => onMagnitude(Number(event.target.value)));
+    this.el("auto-exposure").addEventListener("change", (event) => onAutoExposure(event.target.checked));
     this.el("epoch").addEventListener("input", (event) => onEpoch(Number(event.target.value)));
   }
 
@@ -46,10 +47,12 @@ export class Hud {
     this.root.classList.toggle("hidden", !visible);
   }
 
-  setControls(mag, epoch, packEpoch) {
+  /** The limiting magnitude in force (`auto`: set by the eye's adaptation) and the epoch. */
+  setControls(mag, epoch, packEpoch, auto = false) {
     const magInput = this.el("mag");
     magInput.value = mag;
-    this.el("mag-value").textContent = mag.toFixed(1);
+    this.el("mag-value").textContent = `${mag.toFixed(1)}${auto ? " (adapted)" : ""}`;
+    this.el("auto-exposure").checked = auto;
     const epochInput = this.el("epoch");
     epochInput.min = packEpoch - 100000;
     epochInput.max = packEpoch + 100000;

@@ -13,6 +13,8 @@ import { Streamer } from "./streamer.js";
 import { formatView, parseView, resolvePoint } from "./viewstate.js";
 
 const MAX_LABELS = 30;
+/** Time constant of the eye's adaptation to the light in view (s). */
+const ADAPTATION_S = 0.4;
 
 async function fetchJson(url) {
   let response;
@@ -41,7 +43,8 @@ class App {
     this.hud = new Hud(document.getElementById("hud"), {
       onSearch: (text) => searchLandmarks(this.landmarks || [], text),
       onPick: (mark) => this.warp(mark),
-      onMagnitude: (mag) => { this.mag = mag; this.controlsChanged(); },
+      onMagnitude: (mag) => { this.mag = mag; this.autoExposure = false; this.controlsChanged(); },
+      onAutoExposure: (on) => { this.autoExposure = on; this.controlsChanged(); },
       onEpoch: (epoch) => { this.epoch = epoch; this.controlsChanged(); },
     });
   }
@@ -64,6 +67,7 @@ class App {
     this.hud.setVisible(view.hud);
     this.fov = view.fov;
     this.mag = view.mag ?? this.site.photometry.default_limiting_mag;
+    this.autoExposure = view.mag === null; // a magnitude in the URL fixes the exposure; else the eye adapts
     this.packEpoch = this.pack.meta.epoch ?? 2016.0;
     this.epoch = view.epoch ?? this.packEpoch;
     const eye = resolvePoint(view.from, this.landmarks, "from");
@@ -77,14 +81,14 @@ class App {
       budgetBytes: view.budgetMb * 1024 * 1024, reachPx: 4 * this.site.photometry.psf_sigma_px + 1,
       ruleConstants: this.site.level_rule, onChange: () => { this.dirty = true; }, onError: (error) => this.fail(error),
     });
-    this.hud.setControls(this.mag, this.epoch, this.packEpoch);
+    this.hud.setControls(this.mag, this.epoch, this.packEpoch, this.autoExposure);
     this.bindInput();
     window.addEventListener("resize", () => { this.dirty = true; });
     requestAnimationFrame((now) => this.frame(now));
   }
 
   controlsChanged() {
-    this.hud.setControls(this.mag, this.epoch, this.packEpoch);
+    this.hud.setControls(this.mag, this.epoch, this.packEpoch, this.autoExposure);
     this.moved();
   }
 
@@ -176,7 +180,9 @@ class App {
 
   frame(now) {
     try {
-      const seconds = this.lastFrame === null ? 0 : Math.min(0.1, (now - this.lastFrame) / 1000);
+      // Flight follows the clock up to a quarter of a second a frame (a slow software renderer still flies at speed;
+      // a longer stall does not jump).
+      const seconds = this.lastFrame === null ? 0 : Math.min(0.25, (now - this.lastFrame) / 1000);
       this.handleKeys(seconds);
       const warp = this.nav.warp;
       if (this.nav.step(now)) {
@@ -207,17 +213,42 @@ class App {
     const drawables = this.streamer.update(camera, this.kyr, this.mag, prefetch);
     const started = performance.now();
     if (camera.width !== this.canvas.width || camera.height !== this.canvas.height) this.renderer.setSize(camera.width, camera.height);
-    this.renderer.render(camera, drawables, exposureFor(this.mag, this.site.photometry.limit_exposed_flux), this.kyr);
+    const exposure = exposureFor(this.mag, this.site.photometry.limit_exposed_flux);
+    this.renderer.metering = this.autoExposure;
+    this.renderer.render(camera, drawables, exposure, this.kyr);
+    const since = this.lastDrawn === undefined ? 0 : (now - this.lastDrawn) / 1000;
     this.frameTimes.push({ at: now, ms: performance.now() - started, interval: this.lastDrawn === undefined ? null : now - this.lastDrawn });
     if (this.frameTimes.length > 2000) this.frameTimes.shift();
     this.lastDrawn = now;
     this.dirty = false;
+    if (this.autoExposure) this.adapt(exposure, since);
     if (this.hudVisible) this.updateOverlays(camera, drawables);
     this.resolveWaitersIfSettled();
   }
 
+  /** Ease the limiting magnitude towards the one the frame just drawn asks for (helios/render/exposure.py); keep
+   * drawing until they agree to 0.01 mag. */
+  adapt(exposure, since) {
+    // Not while stars are still on their way: a frame without them would ask for a deeper exposure, and the
+    // streamer would fetch stars to that depth.  A landing load draws again (and comes back here).
+    if (!this.streamer.settled()) { this.adapting = true; return; }
+    const rule = this.site.photometry.auto_exposure;
+    const p = this.renderer.meter(rule.octave, rule.percentile) / exposure;
+    const wanted = p > 0 ? 2.5 * Math.log10(rule.exposed / (p * this.site.photometry.limit_exposed_flux)) : rule.max_limiting_mag;
+    const target = Math.min(Math.max(wanted, rule.min_limiting_mag), rule.max_limiting_mag);
+    const seconds = Math.min(since, 0.5);
+    const step = target - this.mag;
+    this.adapting = Math.abs(step) > 0.01;
+    if (!this.adapting) return;
+    // Eased with a time constant of ADAPTATION_S, never by less than a tenth of the way a frame (slow machines converge too).
+    this.mag += step * Math.max(1 - Math.exp(-seconds / ADAPTATION_S), 0.1);
+    if (Math.abs(target - this.mag) <= 0.01) this.mag = target;
+    this.hud.setControls(this.mag, this.epoch, this.packEpoch, true);
+    this.dirty = true;
+  }
+
   resolveWaitersIfSettled() {
-    if (this.streamer.settled() && !this.nav.warp) {
+    if (this.streamer.settled() && !this.nav.warp && !(this.autoExposure && this.adapting)) {
       for (const waiter of this.waiters.splice(0)) waiter.resolve();
     }
   }
@@ -257,7 +288,7 @@ class App {
     const reach = anchorDistance > 0 ? anchorDistance : Math.max(norm(this.nav.eye), 1);
     return formatView({
       eye: this.nav.eye, target: add(this.nav.eye, scale(this.nav.basis.forward, reach)), fov: this.fov,
-      mag: this.mag, glare: this.glare, epoch: this.epoch === this.packEpoch ? null : this.epoch, up: scale(this.nav.basis.down, -1), hud: this.hudVisible,
+      mag: this.autoExposure ? null : this.mag, glare: this.glare, epoch: this.epoch === this.packEpoch ? null : this.epoch, up: scale(this.nav.basis.down, -1), hud: this.hudVisible,
     });
   }
 
@@ -293,7 +324,7 @@ window.helios = {
     peakCacheBytes: app.streamer.cache.peakBytes, budgetBytes: app.streamer.cache.budgetBytes,
     cellsInView: [...app.streamer.visibleIds], cacheEntries: app.streamer.cache.entries.size, evictions: app.streamer.cache.evictions, levelChoices: app.streamer.levelChoices,
     overBudget: app.streamer.overBudget, frameTimes: app.frameTimes.slice(), glRenderer: app.renderer.glRenderer,
-    lightPrecision: app.renderer.lightPrecision,
+    lightPrecision: app.renderer.lightPrecision, limitingMag: app.mag, autoExposure: app.autoExposure,
   }),
 };
 window.helios.ready = app.boot().then(() => app.settled()).catch((error) => { app.fail(error); throw error; });

@@ -7,7 +7,7 @@
 // pixels on every side, so a star just outside the frame still puts its light inside it, as in Python.
 // Glare (helios/render/glare.py) moves a share of the light into a halo made as there: a Gaussian pyramid
 // (each octave blurred by [1 4 6 4 1] / 16 along x then y, the next one every other row and column of it),
-// every octave interpolated linearly back to the pixels.  A last pass applies the exposure's tone map,
+// octaves K to 1 summed from the widest down, each sum interpolated linearly onto the grid below.  A last pass applies the exposure's tone map,
 // sRGB(1 - exp(-x)), to the canvas.
 //
 // Floating origin: the GPU sees each cell's centre in camera coordinates, R (centre - eye), computed
@@ -160,25 +160,42 @@ in vec3 position;
 void main() { gl_Position = vec4(position.xy, 0.0, 1.0); }`;
 
 // The pyramid's textures hold image rows from the top (row 0 first); the light image's rows are the other
-// way up and padded by uReach.  An octave's level: the light image itself (uFactor 1), or every other row
-// and column of the octave before, blurred (uFactor 2).
+// way up and padded by uReach.  An octave's level is every other row and column of the octave before, blurred.
 const SAMPLE_FRAGMENT = `
 precision highp float;
 uniform highp sampler2D uSource;
-uniform int uFromLight;
-uniform int uFactor;
+out vec4 outColour;
+void main() {
+  outColour = vec4(texelFetch(uSource, 2 * ivec2(gl_FragCoord.xy), 0).rgb, 1.0);
+}`;
+
+// Octave 1's level straight from the light image: octave 0 (the image blurred by [1 4 6 4 1] / 16 along x and y,
+// dark beyond the edges) at every other row and column, reading the light's rows the other way up, past its padding.
+const FIRST_LEVEL_FRAGMENT = `
+precision highp float;
+uniform highp sampler2D uLight;
 uniform float uReach;
 uniform vec2 uSize;
 out vec4 outColour;
 void main() {
-  ivec2 p = uFactor * ivec2(gl_FragCoord.xy);
-  if (uFromLight == 1) {
-    int reach = int(uReach);
-    p = ivec2(p.x + reach, int(uSize.y) + reach - 1 - p.y);
+  const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);
+  ivec2 size = ivec2(uSize);
+  int reach = int(uReach);
+  ivec2 centre = 2 * ivec2(gl_FragCoord.xy);
+  vec3 sum = vec3(0.0);
+  for (int j = 0; j < 5; j++) {
+    int y = centre.y + j - 2;
+    if (y < 0 || y >= size.y) continue;
+    for (int i = 0; i < 5; i++) {
+      int x = centre.x + i - 2;
+      if (x < 0 || x >= size.x) continue;
+      sum += TAPS[i] * TAPS[j] * texelFetch(uLight, ivec2(x + reach, size.y + reach - 1 - y), 0).rgb;
+    }
   }
-  outColour = vec4(texelFetch(uSource, p, 0).rgb, 1.0);
+  outColour = vec4(sum, 1.0);
 }`;
 
+// Blurred by [1 4 6 4 1] / 16 along uStep, dark beyond the edges.
 const BLUR_FRAGMENT = `
 precision highp float;
 uniform highp sampler2D uSource;
@@ -196,43 +213,54 @@ void main() {
   outColour = vec4(sum, 1.0);
 }`;
 
-function toneMapFragment(octaves) {
-  const halos = Array.from({ length: octaves }, (_, k) => `uniform highp sampler2D uHalo${k};`).join("\n");
-  const sum = Array.from({ length: octaves }, (_, k) => `  halo += bilinear(uHalo${k}, ${2 ** k}.0, image);`).join("\n");
-  return `
-precision highp float;
-uniform highp sampler2D uLight;
-uniform float uReach;
-uniform float uGlare;
-uniform vec2 uSize;
-${halos}
-out vec4 outColour;
-vec3 srgb(vec3 x) {
-  x = clamp(x, 0.0, 1.0);
-  return mix(12.92 * x, 1.055 * pow(x, vec3(1.0 / 2.4)) - 0.055, step(vec3(0.0031308), x));
-}
-// An octave's samples, at pixels (pitch i, pitch j), interpolated linearly to an image pixel (glare.py's _spread).
-vec3 bilinear(highp sampler2D octave, float pitch, vec2 image) {
+// An octave's samples (at every other pixel) interpolated linearly to the pixel p of the grid below (glare.py's _spread).
+const SPREAD = `
+vec3 spread(highp sampler2D octave, ivec2 p) {
   ivec2 n = textureSize(octave, 0);
-  vec2 src = image / pitch;
+  vec2 src = vec2(p) / 2.0;
   ivec2 i0 = min(ivec2(floor(src)), n - 1);
   ivec2 i1 = min(i0 + 1, n - 1);
   vec2 f = src - floor(src);
   vec3 top = mix(texelFetch(octave, i0, 0).rgb, texelFetch(octave, ivec2(i1.x, i0.y), 0).rgb, f.x);
   vec3 bottom = mix(texelFetch(octave, ivec2(i0.x, i1.y), 0).rgb, texelFetch(octave, i1, 0).rgb, f.x);
   return mix(top, bottom, f.y);
+}`;
+
+// An octave plus the octave above it (whose samples lie on every other of its own) interpolated linearly to its
+// samples: glare.py's halo, summed from the widest octave down.
+const ADD_OCTAVE_FRAGMENT = `
+precision highp float;
+uniform highp sampler2D uOctave;
+uniform highp sampler2D uAbove;
+out vec4 outColour;
+${SPREAD}
+void main() {
+  ivec2 p = ivec2(gl_FragCoord.xy);
+  outColour = vec4(texelFetch(uOctave, p, 0).rgb + spread(uAbove, p), 1.0);
+}`;
+
+const TONE_MAP_FRAGMENT = `
+precision highp float;
+uniform highp sampler2D uLight;
+uniform highp sampler2D uHalo;
+uniform float uReach;
+uniform float uGlare;
+uniform float uOctaves;
+uniform vec2 uSize;
+out vec4 outColour;
+${SPREAD}
+vec3 srgb(vec3 x) {
+  x = clamp(x, 0.0, 1.0);
+  return mix(12.92 * x, 1.055 * pow(x, vec3(1.0 / 2.4)) - 0.055, step(vec3(0.0031308), x));
 }
 void main() {
   vec3 light = texelFetch(uLight, ivec2(gl_FragCoord.xy) + ivec2(int(uReach)), 0).rgb;
   if (uGlare > 0.0) {
-    vec2 image = vec2(floor(gl_FragCoord.x), uSize.y - 1.0 - floor(gl_FragCoord.y));
-    vec3 halo = vec3(0.0);
-${sum}
-    light = (1.0 - uGlare) * light + uGlare * halo / ${octaves}.0;
+    vec3 halo = spread(uHalo, ivec2(int(gl_FragCoord.x), int(uSize.y) - 1 - int(gl_FragCoord.y)));
+    light = (1.0 - uGlare) * light + uGlare * halo / uOctaves;
   }
   outColour = vec4(srgb(1.0 - exp(-max(light, 0.0))), 1.0);
 }`;
-}
 
 export class LightRenderer {
   /** canvas: the page's canvas; photometry: site.json's photometry block. */
@@ -265,22 +293,43 @@ export class LightRenderer {
     this.target = null;
     const screen = new THREE.BufferGeometry();
     screen.setAttribute("position", new THREE.Float32BufferAttribute([-1, -1, 0, 3, -1, 0, -1, 3, 0], 3));
-    this.octaves = photometry.glare_octaves;
+    this.glareOctaves = photometry.glare_octaves;
+    this.meterOctave = photometry.auto_exposure.octave;
+    this.octaves = Math.max(this.glareOctaves, this.meterOctave); // octaves 1 to this are drawn
+    this.metering = false;
     this.glare = photometry.default_glare;
     const pass = (fragmentShader, uniforms) => new THREE.RawShaderMaterial({
       glslVersion: THREE.GLSL3, vertexShader: SCREEN_VERTEX, fragmentShader, uniforms, depthTest: false, depthWrite: false,
     });
-    const halos = Object.fromEntries(Array.from({ length: this.octaves }, (_, k) => [`uHalo${k}`, { value: null }]));
-    this.toneMap = pass(toneMapFragment(this.octaves),
-      { uLight: { value: null }, uReach: this.shared.uReach, uSize: this.shared.uSize, uGlare: { value: this.glare }, ...halos });
-    this.sample = pass(SAMPLE_FRAGMENT, { uSource: { value: null }, uFromLight: { value: 0 }, uFactor: { value: 2 },
-      uReach: this.shared.uReach, uSize: this.shared.uSize });
+    this.toneMap = pass(TONE_MAP_FRAGMENT, { uLight: { value: null }, uHalo: { value: null }, uReach: this.shared.uReach,
+      uSize: this.shared.uSize, uGlare: { value: this.glare }, uOctaves: { value: this.glareOctaves } });
+    this.sample = pass(SAMPLE_FRAGMENT, { uSource: { value: null } });
+    this.firstLevel = pass(FIRST_LEVEL_FRAGMENT, { uLight: { value: null }, uReach: this.shared.uReach, uSize: this.shared.uSize });
     this.blur = pass(BLUR_FRAGMENT, { uSource: { value: null }, uStep: { value: new THREE.Vector2() } });
+    this.addOctave = pass(ADD_OCTAVE_FRAGMENT, { uOctave: { value: null }, uAbove: { value: null } });
     this.octaveTargets = [];
     this.screenScene = new THREE.Scene();
     this.quad = new THREE.Mesh(screen, this.toneMap);
     this.quad.frustumCulled = false;
     this.screenScene.add(this.quad);
+  }
+
+  /** The `percentile` of the luminance of octave `octave` of the frame just drawn (exposed light), for the
+   * automatic exposure (helios/render/exposure.py); octaves are drawn while `metering` is true. */
+  meter(octave, percentile) {
+    const target = this.octaveTargets[octave].blurred;
+    const [w, h] = this.octaveTargets[octave].size;
+    const half = this.lightType === THREE.HalfFloatType;
+    const pixels = half ? new Uint16Array(4 * w * h) : new Float32Array(4 * w * h);
+    this.renderer.readRenderTargetPixels(target, 0, 0, w, h, pixels);
+    const value = half ? (i) => THREE.DataUtils.fromHalfFloat(pixels[i]) : (i) => pixels[i];
+    const luminance = new Float64Array(w * h);
+    for (let i = 0; i < w * h; i += 1) luminance[i] = 0.2126 * value(4 * i) + 0.7152 * value(4 * i + 1) + 0.0722 * value(4 * i + 2);
+    luminance.sort();
+    const at = (percentile / 100) * (luminance.length - 1); // numpy's linear interpolation between order statistics
+    const low = Math.floor(at);
+    const high = Math.min(low + 1, luminance.length - 1);
+    return luminance[low] + (luminance[high] - luminance[low]) * (at - low);
   }
 
   /** The share of each star's light in its glare halo (0: none). */
@@ -303,17 +352,16 @@ export class LightRenderer {
       this.toneMap.uniforms.uLight.value = this.target.texture;
     }
     if (this.octaveTargets.length && this.octaveTargets[0].size[0] === width && this.octaveTargets[0].size[1] === height) return;
-    for (const octave of this.octaveTargets) for (const t of [octave.level, octave.across, octave.blurred]) t.dispose();
-    this.octaveTargets = [];
+    for (const octave of this.octaveTargets.slice(1)) for (const t of [octave.level, octave.across, octave.blurred, octave.summed]) t.dispose();
+    this.octaveTargets = [{ size: [width, height] }]; // octave 0: the image's own grid (never drawn on its own)
     let [w, h] = [width, height];
-    for (let k = 0; k < this.octaves; k += 1) {
-      if (k > 0) [w, h] = [Math.ceil(w / 2), Math.ceil(h / 2)];
+    for (let k = 1; k <= this.octaves; k += 1) {
+      [w, h] = [Math.ceil(w / 2), Math.ceil(h / 2)];
       const make = () => new THREE.WebGLRenderTarget(w, h, {
         type: this.lightType, format: THREE.RGBAFormat, depthBuffer: false, stencilBuffer: false,
         minFilter: THREE.NearestFilter, magFilter: THREE.NearestFilter, generateMipmaps: false,
       });
-      this.octaveTargets.push({ size: [w, h], level: make(), across: make(), blurred: make() });
-      this.toneMap.uniforms[`uHalo${k}`].value = this.octaveTargets[k].blurred.texture;
+      this.octaveTargets.push({ size: [w, h], level: make(), across: make(), blurred: make(), summed: make() });
     }
   }
 
@@ -324,22 +372,37 @@ export class LightRenderer {
     this.renderer.render(this.screenScene, this.dummyCamera);
   }
 
-  /** The glare's octaves of the light image (helios/render/glare.py's halo): sampled, blurred across, blurred down. */
-  drawOctaves() {
-    let source = this.target.texture;
-    this.octaveTargets.forEach((octave, k) => {
-      this.sample.uniforms.uSource.value = source;
-      this.sample.uniforms.uFromLight.value = k === 0 ? 1 : 0;
-      this.sample.uniforms.uFactor.value = k === 0 ? 1 : 2;
-      this.pass(this.sample, octave.level);
+  /** Octaves 1 to `last` of the light image (helios/render/glare.py's pyramid): each level (octave 1's straight
+   * from the light, through octave 0's blur), blurred across, blurred down. */
+  drawOctaves(last) {
+    for (let k = 1; k <= last; k += 1) {
+      const octave = this.octaveTargets[k];
+      if (k === 1) {
+        this.firstLevel.uniforms.uLight.value = this.target.texture;
+        this.pass(this.firstLevel, octave.level);
+      } else {
+        this.sample.uniforms.uSource.value = this.octaveTargets[k - 1].blurred.texture;
+        this.pass(this.sample, octave.level);
+      }
       this.blur.uniforms.uSource.value = octave.level.texture;
       this.blur.uniforms.uStep.value.set(1, 0);
       this.pass(this.blur, octave.across);
       this.blur.uniforms.uSource.value = octave.across.texture;
       this.blur.uniforms.uStep.value.set(0, 1);
       this.pass(this.blur, octave.blurred);
-      source = octave.blurred.texture;
-    });
+    }
+  }
+
+  /** The glare's halo at octave 1, times the octaves: each octave plus the sum above it, from the widest down. */
+  drawHalo() {
+    let above = this.octaveTargets[this.glareOctaves].blurred;
+    for (let k = this.glareOctaves - 1; k >= 1; k -= 1) {
+      this.addOctave.uniforms.uOctave.value = this.octaveTargets[k].blurred.texture;
+      this.addOctave.uniforms.uAbove.value = above.texture;
+      this.pass(this.addOctave, this.octaveTargets[k].summed);
+      above = this.octaveTargets[k].summed;
+    }
+    return above.texture;
   }
 
   /** A drawable for one cell's stars (decoded points, velocities or null). */
@@ -415,7 +478,9 @@ export class LightRenderer {
     this.renderer.setClearColor(0x000000, 0);
     this.renderer.clear(true, false, false);
     this.renderer.render(this.scene, this.dummyCamera);
-    if (this.glare > 0) this.drawOctaves();
+    const last = Math.max(this.glare > 0 ? this.glareOctaves : 0, this.metering ? this.meterOctave : 0);
+    if (last) this.drawOctaves(last);
+    if (this.glare > 0) this.toneMap.uniforms.uHalo.value = this.drawHalo();
     this.quad.material = this.toneMap;
     this.renderer.setRenderTarget(null);
     this.renderer.clear(true, false, false);

@@ -7,14 +7,18 @@ function of every star is its core (:mod:`helios.render.points`, kept as it is) 
 light moved into a halo; the halo is the same for every star, so it is applied to the linear image as a
 whole (light adds):
 
-    glared = (1 - g) L + g (H_0 + ... + H_(K-1)) / K
+    glared = (1 - g) L + g (H_1 + ... + H_K) / K
 
-``H_k`` (``k = 0 .. K - 1``) is octave ``k`` of a Gaussian pyramid (Burt & Adelson 1983) interpolated back
-to the pixels: octave 0 is the image blurred by the binomial kernel ``[1 4 6 4 1] / 16`` along x then y (dark
-beyond the edges); octave ``k + 1`` is every other row and column of octave ``k`` (its samples at pixels
-``2^(k+1) i``), blurred the same way; each is interpolated linearly along y then x to every pixel.  Octave
-``k`` is a blur of ``sqrt((4^(k+1) - 1) / 3)`` pixels: 1, 2.2, 4.6, 9.2, 18.5 and 37 px for six octaves.
-The kernel's even and odd taps each sum to one half, so every step keeps the light exactly.  Equal
+``H_k`` (``k = 1 .. K``) is octave ``k`` of a Gaussian pyramid (Burt & Adelson 1983) brought back to the
+pixels: octave 0 is the image blurred by the binomial kernel ``[1 4 6 4 1] / 16`` along x then y (dark beyond
+the edges); octave ``k + 1`` is every other row and column of octave ``k`` (its samples at pixels
+``2^(k+1) i``), blurred the same way.  Octaves K down to 1 are summed from the widest down, each sum
+interpolated linearly (along y then x) onto the samples of the octave below, whose every other sample it
+shares, and the sum at octave 1 onto the pixels.  Octave ``k`` is a blur of ``sqrt((4^(k+1) - 1) / 3)``
+pixels: 2.2, 4.6, 9.2, 18.5 and 37 px for octaves 1 to 5 (octave 0, 1 px, only smooths the image before
+it is halved: a browser draws the halo without a pass over every pixel).  The kernel's even and
+odd taps each sum to one half, and linear interpolation spreads a sample over exactly its spacing, so every
+step keeps the light.  Equal
 shares per octave make the halo fall as ``1 / r^2``, as the wide-angle term of the eye's glare does.  Away
 from the edges (light spread beyond the image is lost, as a star's own is), a star's pixels still sum to
 its flux.  The browser client runs the same steps in its shaders
@@ -62,23 +66,32 @@ def _axis(pixels: int, samples: int, pitch: int, device: torch.device, dtype: to
 
 
 def _spread(octave: torch.Tensor, pitch: int, height: int, width: int) -> torch.Tensor:
-    """``[1, 3, h, w]`` samples at pixels ``(pitch i, pitch j)`` interpolated bilinearly to ``[1, 3, height, width]``."""
+    """``[1, 3, h, w]`` samples at ``(pitch i, pitch j)`` interpolated bilinearly to ``[1, 3, height, width]``."""
     y0, y1, fy = _axis(height, octave.shape[-2], pitch, octave.device, octave.dtype)
     x0, x1, fx = _axis(width, octave.shape[-1], pitch, octave.device, octave.dtype)
     rows = octave[..., y0, :] * (1 - fy)[:, None] + octave[..., y1, :] * fy[:, None]
     return rows[..., x0] * (1 - fx) + rows[..., x1] * fx
 
 
+def pyramid(image: torch.Tensor, octaves: int = GLARE_OCTAVES) -> list[torch.Tensor]:
+    """The ``[1, 3, h_k, w_k]`` octaves of a ``[H, W, 3]`` linear image: octave ``k`` holds samples at pixels
+    ``(2^k i, 2^k j)`` of the image blurred by about ``2^k`` pixels."""
+    level, out = image.permute(2, 0, 1)[None], []
+    for _ in range(octaves):
+        out.append(_blur(level))
+        level = out[-1][..., ::2, ::2]
+    return out
+
+
 def halo(image: torch.Tensor, octaves: int = GLARE_OCTAVES) -> torch.Tensor:
-    """``(H_0 + ... + H_(K-1)) / K`` of a ``[H, W, 3]`` linear image: its light spread over every octave's blur."""
-    height, width = image.shape[:2]
-    level = image.permute(2, 0, 1)[None]
-    total = torch.zeros_like(level)
-    for k in range(octaves):
-        blurred = _blur(level)
-        total += _spread(blurred, 2**k, height, width)
-        level = blurred[..., ::2, ::2]
-    return (total / octaves)[0].permute(1, 2, 0)
+    """``(H_1 + ... + H_K) / K`` of a ``[H, W, 3]`` linear image: its light spread over octaves 1 to K of the
+    pyramid, summed from the widest down (each sum interpolated onto the octave below, whose every other sample
+    it shares) and onto the pixels."""
+    levels = pyramid(image, octaves + 1)[1:]
+    total = levels[-1]
+    for level in reversed(levels[:-1]):
+        total = level + _spread(total, 2, *level.shape[-2:])
+    return (_spread(total, 2, *image.shape[:2]) / octaves)[0].permute(1, 2, 0)
 
 
 def apply_glare(image: np.ndarray | torch.Tensor, share: float = DEFAULT_GLARE, octaves: int = GLARE_OCTAVES) -> np.ndarray | torch.Tensor:

@@ -99,8 +99,8 @@ VIEWS = [  # (from, look at, horizontal field of view): the Sun and three landma
 
 @pytest.mark.parametrize("eye,target,fov", VIEWS)
 def test_views_opened_by_url_match_helios_render(site, sample_universe, tmp_path, eye, target, fov):
-    width, height = 480, 270
-    with served(site) as url, client_page(url, width, height, query(eye, target, fov)) as (page, errors):
+    width, height = 480, 270  # mag= in the URL fixes the exposure (else the eye adapts: the next test)
+    with served(site) as url, client_page(url, width, height, query(eye, target, fov, "&mag=6.5")) as (page, errors):
         page.evaluate("window.helios.ready")
         shown = screenshot(page, tmp_path / "client.png")
         stats = page.evaluate("window.helios.stats()")
@@ -135,6 +135,29 @@ def isolated_peaks(image: np.ndarray, threshold: float = 60.0, spacing: int = 6)
         if light[y, x] == patch.max() and (patch > 0.3 * light[y, x]).sum() <= 25:
             peaks.append((int(y), int(x)))
     return peaks
+
+
+@pytest.mark.parametrize("eye,target,fov", [("sun", "Betelgeuse", 60.0), ("M 45 (Pleiades)", "sun", 70.0),
+                                            ([-2603.0, -594.3, 1368.0], "sun", 60.0)])  # 3 kpc above the Galactic plane
+def test_the_eye_adapts_to_the_light_in_view_as_helios_render_does(site, sample_universe, tmp_path, eye, target, fov):
+    """Without mag= the exposure follows the light in view (helios/render/exposure.py) and settles where Python's does."""
+    from helios.render.exposure import auto_limiting_mag
+
+    width, height = 480, 270
+    with served(site) as url, client_page(url, width, height, query(eye, target, fov)) as (page, errors):
+        page.evaluate("window.helios.ready")
+        shown = screenshot(page, tmp_path / "client.png")
+        adapted = page.evaluate("window.helios.stats().limitingMag")
+        assert page.evaluate("window.helios.view()").find("mag=") < 0, "an adapted exposure is not written into the URL"
+    universe = Universe(sample_universe)
+    views = pinhole(point(universe, eye), point(universe, target), fov, width, height, np.array([0.0, 0.0, 1.0]))
+    linear = render_sky(universe, views)[0]
+    expected_mag = auto_limiting_mag(linear)
+    expected = display_image(apply_glare(linear), expected_mag).astype(np.float64)
+    print(f"{eye}: adapted to {adapted:.2f} mag (helios render --exposure auto: {expected_mag:.2f}), PSNR {psnr(shown, expected):.1f} dB")
+    assert adapted == pytest.approx(expected_mag, abs=0.05)
+    assert psnr(shown, expected) >= 30.0 and shown.mean() == pytest.approx(expected.mean(), rel=0.03)
+    assert not errors, errors
 
 
 def test_glare_is_drawn_as_helios_render_draws_it(site, sample_universe, tmp_path):
@@ -175,7 +198,7 @@ def test_stars_stay_still_and_where_helios_render_puts_them(site, sample_univers
 
 def test_time_control_moves_stars_as_helios_render_does(site, sample_universe, tmp_path):
     width, height, epoch = 480, 270, 1991.25 + 50000
-    with served(site) as url, client_page(url, width, height, query("sun", "Betelgeuse", 60.0, f"&epoch={epoch}")) as (page, errors):
+    with served(site) as url, client_page(url, width, height, query("sun", "Betelgeuse", 60.0, f"&epoch={epoch}&mag=6.5")) as (page, errors):
         page.evaluate("window.helios.ready")
         shown = screenshot(page, tmp_path / "client.png")
     moved = reference(sample_universe, "sun", "Betelgeuse", 60.0, width, height, epoch=epoch)
@@ -228,7 +251,8 @@ def test_page_fetches_only_the_index_and_the_stars_in_view(site, sample_universe
 def test_tour_of_every_landmark_stays_under_the_memory_budget(site):
     budget_mb = 0.2  # the sample's stars take 0.37 MB decoded: cells must be evicted
     names = [mark.name for mark in load_landmarks()]
-    with served(site) as url, client_page(url, 320, 180, f"?budget={budget_mb}&hud=0") as (page, errors):
+    # A fixed exposure: each landmark is then settled once its stars are in (not also once the eye has adapted).
+    with served(site) as url, client_page(url, 320, 180, f"?budget={budget_mb}&hud=0&mag=6.5") as (page, errors):
         page.evaluate("window.helios.ready")
         visited = page.evaluate("""async (names) => {
             let peak = 0;

@@ -1,5 +1,6 @@
 """helios render and the photometric truth of the assembled universe (the embedded Hipparcos sample)."""
 
+import re
 import subprocess
 import sys
 
@@ -219,3 +220,14 @@ def test_a_wide_psf_reaches_into_the_image_from_cells_beside_it(universe_dir):
     culled = render_sky(universe, views, 12.0)
     everything = render_points(*all_stars(universe), views, 12.0)[0].numpy()
     assert np.allclose(culled[0], everything, rtol=1e-5, atol=1e-12)
+
+
+def test_render_adapts_the_exposure_to_the_light_in_view(universe_dir, tmp_path):
+    """3 kpc above the Galactic plane every star is fainter than 6.5 mag: the adapted exposure goes deeper."""
+    found = {}
+    for name, camera in (("sun", ["--from", "sun", "--look-at", "betelgeuse"]),
+                         ("above", ["--from", "-2603.0", "-594.3", "1368.0", "--look-at", "sun", "--up", "1", "0", "0"])):
+        done = run_render(universe_dir, *camera, "--size", "320", "180", "--exposure", "auto", "--output", tmp_path / f"{name}.png")
+        assert done.returncode == 0, done.stderr
+        found[name] = float(re.search(r"limiting magnitude ([0-9.]+) \(auto\)", done.stdout).group(1))
+    assert 6 < found["sun"] < 11 and found["above"] > found["sun"] + 3, found
