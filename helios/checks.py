@@ -16,7 +16,7 @@ class Thresholds:
 
     min_median_loss_reduction: float = 0.01
     min_median_psnr_gain_db: float = 0.0
-    max_level_light_error: float = 0.1
+    max_level_light_error: float = 0.01
     allow_diverged: bool = False
 
     @classmethod

@@ -21,7 +21,7 @@ LUMINANCE_WEIGHTS = np.array([0.2126, 0.7152, 0.0722])
 DEFAULT_PSF_SIGMA_PX = 0.8
 #: Share of a star's light in its glare halo (:mod:`helios.render.glare`; chosen by looking: docs/photometry.md).
 DEFAULT_GLARE = 0.25
-#: Octaves of the glare halo: blurs of 2.2, 4.6, 9.2, 18.5 and 37 px.
+#: Octaves of the glare halo: blurs of 2.3, 5.2, 10.7, 21.6 and 43 px.
 GLARE_OCTAVES = 5
 #: Naked-eye limit under a dark sky (``../notes``: about 6 to 6.5 mag).
 DEFAULT_LIMITING_MAG = 6.5

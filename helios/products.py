@@ -82,7 +82,7 @@ class Product(ABC):
     @abstractmethod
     def report(self, trained_index: dict[str, Any], trained_dir: Path, universe_dir: Path, report_dir: Path,
                validation: dict[str, Any] | None, parts: Any) -> dict[str, Any]:
-        """Write the report (convergence.png, gallery.png, sky.png, training_metrics.json, report.html) from
+        """Write the report (convergence.png, gallery.png, sky.png, sky_as_seen.png, training_metrics.json, report.html) from
         ``parts``, the shards' :meth:`report_parts` added up."""
 
     def cell_files(self, stem: str) -> tuple[str, str]:

@@ -95,6 +95,26 @@ def plot_sky(parts: ReportParts, path: Path) -> None:
     save_figure(fig, path, "black")
 
 
+def plot_sky_as_seen(parts: ReportParts, path: Path) -> dict[str, float]:
+    """:func:`plot_sky`'s views as the eye sees them: with glare and the exposure adapted to the light in view
+    (``helios render --points --exposure auto``; docs/photometry.md).  The limiting magnitude of each view."""
+    from helios.render.exposure import auto_limiting_mag
+    from helios.render.glare import apply_glare
+
+    width, height = SKY_SIZE
+    fig, axes = plt.subplots(2, 2, figsize=(2 * width / 100, 2 * height / 100 + 0.5), dpi=100, squeeze=False)
+    adapted = {}
+    for number, (axis, (title, *_place)) in enumerate(zip(axes.ravel(), SKY_VIEWS)):
+        linear = parts.image(f"sky/{number}")
+        adapted[title] = auto_limiting_mag(linear)
+        axis.imshow(photometry.display_image(apply_glare(linear), adapted[title]), interpolation="nearest")
+        axis.set_title(f"{title} (adapted: {adapted[title]:.1f} mag)", fontsize=9, color="white")
+        axis.axis("off")
+    fig.tight_layout()
+    save_figure(fig, path, "black")
+    return adapted
+
+
 def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode()
 
@@ -121,7 +141,8 @@ SPLAT_GALLERY = "<h2>Gallery: best, median and worst cells (held-out view)</h2>"
 
 
 def write_html(metrics: dict[str, Any], convergence: Path, gallery: Path, path: Path, validation: dict[str, Any] | None = None,
-               sky: Path | None = None, columns: tuple[str, ...] = SPLAT_COLUMNS, gallery_title: str = SPLAT_GALLERY) -> None:
+               sky: Path | None = None, columns: tuple[str, ...] = SPLAT_COLUMNS, gallery_title: str = SPLAT_GALLERY,
+               sky_as_seen: Path | None = None) -> None:
     agg = metrics["aggregate"]
     head = "".join(f"<th onclick='sortBy({i})'>{c}</th>" for i, c in enumerate(columns))
     body = "\n".join("<tr>" + "".join(f"<td>{_fmt(row.get(c))}</td>" for c in columns) + "</tr>" for row in metrics["cells"])
@@ -132,6 +153,10 @@ def write_html(metrics: dict[str, Any], convergence: Path, gallery: Path, path: 
     sky_html = "" if sky is None else (
         "<h2>The universe, every star a point</h2><p>On one photometric scale (docs/photometry.md), limiting magnitude 6.5, "
         f"60&deg; wide: what <code>helios render --points</code> draws.</p><img src='{_data_uri(sky)}' alt='sky'>")
+    if sky_as_seen is not None:
+        sky_html += ("<h2>As the eye sees it</h2><p>The same views with glare and the exposure adapted to the light in view "
+                     "(<code>helios render --points --exposure auto</code>; the client's default; docs/photometry.md).</p>"
+                     f"<img src='{_data_uri(sky_as_seen)}' alt='sky as seen'>")
     page = f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>HELIOS training report</title>
 <style>body{{font-family:sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;font-size:13px}}

@@ -93,7 +93,7 @@ def test_a_pack_that_is_sound_but_not_the_runs_fails(run_copy, tmp_path, damage)
 
 
 def test_levels_that_lose_light_fail(run_copy):
-    """A level whose Gaussians carry 20 % less light than its stars fails "light kept" (max_level_light_error 10 %)."""
+    """A level whose Gaussians carry 20 % less light than its stars fails "light kept" (max_level_light_error 1 %)."""
     index_path = run_copy / "trained" / "index.json"
     index = json.loads(index_path.read_text())
     index["cells"][0]["levels"][0]["luminosity_ratio"] = 0.8

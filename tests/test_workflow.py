@@ -87,11 +87,11 @@ def test_gather_outputs(two_file_run):
     assert all(not c["file"].startswith("/") and ".." not in c["file"] for c in trained["cells"])
     metrics = json.loads((out / "report" / "training_metrics.json").read_text())
     assert metrics["aggregate"]["cells"] == len(trained["cells"])
-    for name in ("convergence.png", "gallery.png", "sky.png"):
+    for name in ("convergence.png", "gallery.png", "sky.png", "sky_as_seen.png"):
         assert (out / "report" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (out / "report" / "report.html").read_text()
-    assert page.count("<tr>") == len(trained["cells"]) + 1 and page.count("data:image/png;base64,") == 3 and "http" not in page.split("<body>")[1]
-    assert "The universe, every star a point" in page
+    assert page.count("<tr>") == len(trained["cells"]) + 1 and page.count("data:image/png;base64,") == 4 and "http" not in page.split("<body>")[1]
+    assert "The universe, every star a point" in page and "As the eye sees it" in page
     from helios.pack import read_pack
 
     pack = read_pack(out / "trained" / "pack" / "shard-0000.pack.bin")  # the run's universe is one shard
@@ -110,7 +110,7 @@ def test_snakemake_report(two_file_run, tmp_path):
     result = snakemake(two_file_run.work, "--report", str(tmp_path / "report.html"))
     assert result.returncode == 0, result.stderr
     page = (tmp_path / "report.html").read_text()
-    assert "convergence.png" in page and "gallery.png" in page and "sky.png" in page
+    assert "convergence.png" in page and "gallery.png" in page and "sky.png" in page and "sky_as_seen.png" in page
 
 
 def test_config_edits_rerun_what_they_affect(two_file_run, tmp_path):

@@ -7,7 +7,7 @@
 // pixels on every side, so a star just outside the frame still puts its light inside it, as in Python.
 // Glare (helios/render/glare.py) moves a share of the light into a halo made as there: a Gaussian pyramid
 // (each octave blurred by [1 4 6 4 1] / 16 along x then y, the next one every other row and column of it),
-// octaves K to 1 summed from the widest down, each sum interpolated linearly onto the grid below.  A last pass applies the exposure's tone map,
+// octaves K to 1 summed from the widest down, each sum interpolated linearly onto the grid below and blurred there.  A last pass applies the exposure's tone map,
 // sRGB(1 - exp(-x)), to the canvas.
 //
 // Floating origin: the GPU sees each cell's centre in camera coordinates, R (centre - eye), computed
@@ -228,15 +228,40 @@ vec3 spread(highp sampler2D octave, ivec2 p) {
 
 // An octave plus the octave above it (whose samples lie on every other of its own) interpolated linearly to its
 // samples: glare.py's halo, summed from the widest octave down.
-const ADD_OCTAVE_FRAGMENT = `
+// The sum above, interpolated onto an octave's grid and blurred across there (dark beyond its edges).
+const SPREAD_ACROSS_FRAGMENT = `
 precision highp float;
-uniform highp sampler2D uOctave;
 uniform highp sampler2D uAbove;
+uniform ivec2 uGrid;
 out vec4 outColour;
 ${SPREAD}
 void main() {
+  const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);
   ivec2 p = ivec2(gl_FragCoord.xy);
-  outColour = vec4(texelFetch(uOctave, p, 0).rgb + spread(uAbove, p), 1.0);
+  vec3 sum = vec3(0.0);
+  for (int t = 0; t < 5; t++) {
+    int x = p.x + t - 2;
+    if (x >= 0 && x < uGrid.x) sum += TAPS[t] * spread(uAbove, ivec2(x, p.y));
+  }
+  outColour = vec4(sum, 1.0);
+}`;
+
+// ... blurred down, and the octave itself added: the sum at this octave.
+const ADD_OCTAVE_FRAGMENT = `
+precision highp float;
+uniform highp sampler2D uOctave;
+uniform highp sampler2D uAcross;
+out vec4 outColour;
+void main() {
+  const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);
+  ivec2 size = textureSize(uAcross, 0);
+  ivec2 p = ivec2(gl_FragCoord.xy);
+  vec3 sum = texelFetch(uOctave, p, 0).rgb;
+  for (int t = 0; t < 5; t++) {
+    int y = p.y + t - 2;
+    if (y >= 0 && y < size.y) sum += TAPS[t] * texelFetch(uAcross, ivec2(p.x, y), 0).rgb;
+  }
+  outColour = vec4(sum, 1.0);
 }`;
 
 const TONE_MAP_FRAGMENT = `
@@ -306,7 +331,8 @@ export class LightRenderer {
     this.sample = pass(SAMPLE_FRAGMENT, { uSource: { value: null } });
     this.firstLevel = pass(FIRST_LEVEL_FRAGMENT, { uLight: { value: null }, uReach: this.shared.uReach, uSize: this.shared.uSize });
     this.blur = pass(BLUR_FRAGMENT, { uSource: { value: null }, uStep: { value: new THREE.Vector2() } });
-    this.addOctave = pass(ADD_OCTAVE_FRAGMENT, { uOctave: { value: null }, uAbove: { value: null } });
+    this.spreadAcross = pass(SPREAD_ACROSS_FRAGMENT, { uAbove: { value: null }, uGrid: { value: new THREE.Vector2() } });
+    this.addOctave = pass(ADD_OCTAVE_FRAGMENT, { uOctave: { value: null }, uAcross: { value: null } });
     this.octaveTargets = [];
     this.screenScene = new THREE.Scene();
     this.quad = new THREE.Mesh(screen, this.toneMap);
@@ -397,10 +423,14 @@ export class LightRenderer {
   drawHalo() {
     let above = this.octaveTargets[this.glareOctaves].blurred;
     for (let k = this.glareOctaves - 1; k >= 1; k -= 1) {
-      this.addOctave.uniforms.uOctave.value = this.octaveTargets[k].blurred.texture;
-      this.addOctave.uniforms.uAbove.value = above.texture;
-      this.pass(this.addOctave, this.octaveTargets[k].summed);
-      above = this.octaveTargets[k].summed;
+      const octave = this.octaveTargets[k];
+      this.spreadAcross.uniforms.uAbove.value = above.texture;
+      this.spreadAcross.uniforms.uGrid.value.set(octave.size[0], octave.size[1]);
+      this.pass(this.spreadAcross, octave.across); // free again: the octave's blur is done
+      this.addOctave.uniforms.uOctave.value = octave.blurred.texture;
+      this.addOctave.uniforms.uAcross.value = octave.across.texture;
+      this.pass(this.addOctave, octave.summed);
+      above = octave.summed;
     }
     return above.texture;
   }

@@ -20,7 +20,7 @@ from helios.files import write_json  # noqa: E402
 from helios.landmarks import load_landmarks  # noqa: E402
 from helios.lod.compare import LevelCache, count_image, level_images, level_images_by_fraction, scores_counted  # noqa: E402
 from helios.lod.sources import TrainedLevels  # noqa: E402
-from helios.report import REPORT_FORMAT, plot_sky, save_figure, sky_parts, universe_view, write_html  # noqa: E402
+from helios.report import REPORT_FORMAT, plot_sky, plot_sky_as_seen, save_figure, sky_parts, universe_view, write_html  # noqa: E402
 from helios.report_parts import ReportParts  # noqa: E402
 from helios.universe import Universe  # noqa: E402
 
@@ -212,13 +212,14 @@ def build_levels_report(trained_index: dict[str, Any], trained_dir: Path, univer
     aggregate["levels_beside_points"] = plot_levels_beside_points(parts, report_dir / "gallery.png")
     metrics = {"format": REPORT_FORMAT, "version": 2, "ground_truth": "levels", "config_hash": trained_index["config_hash"],
                "aggregate": aggregate, "cells": rows}
-    write_json(report_dir / "training_metrics.json", metrics)
     plot_sky(parts, report_dir / "sky.png")
+    aggregate["sky_adapted_limiting_mag"] = plot_sky_as_seen(parts, report_dir / "sky_as_seen.png")
+    write_json(report_dir / "training_metrics.json", metrics)
     levels = max((row["levels"] for row in rows), default=0)
     columns = ("id", "stars", "levels", "trained_levels", "gaussians", *(f"improvement_{n}" for n in range(1, levels + 1)), "median_improvement")
     title = ("<h2>Levels beside points</h2><p>Left: every star a point (<code>helios render --points</code>); right: each trained "
              "cell at the level the rule picks (<code>helios render</code>), untrained cells as points. Scores on the tone-mapped "
              "images (docs/levels.md).</p>")
     write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation,
-               report_dir / "sky.png", columns, title)
+               report_dir / "sky.png", columns, title, report_dir / "sky_as_seen.png")
     return metrics

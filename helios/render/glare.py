@@ -14,9 +14,10 @@ pixels: octave 0 is the image blurred by the binomial kernel ``[1 4 6 4 1] / 16`
 the edges); octave ``k + 1`` is every other row and column of octave ``k`` (its samples at pixels
 ``2^(k+1) i``), blurred the same way.  Octaves K down to 1 are summed from the widest down, each sum
 interpolated linearly (along y then x) onto the samples of the octave below, whose every other sample it
-shares, and the sum at octave 1 onto the pixels.  Octave ``k`` is a blur of ``sqrt((4^(k+1) - 1) / 3)``
-pixels: 2.2, 4.6, 9.2, 18.5 and 37 px for octaves 1 to 5 (octave 0, 1 px, only smooths the image before
-it is halved: a browser draws the halo without a pass over every pixel).  The kernel's even and
+shares, and blurred there again (the interpolation's creases would show on a dark sky), and the sum at
+octave 1 interpolated onto the pixels.  So ``H_k`` is a blur of 2.3, 5.2, 10.7, 21.6 and 43 px (the
+standard deviation along one axis) for octaves 1 to 5 (octave 0, 1 px, only smooths the image before it is
+halved: a browser draws the halo without a pass over every pixel).  The kernel's even and
 odd taps each sum to one half, and linear interpolation spreads a sample over exactly its spacing, so every
 step keeps the light.  Equal
 shares per octave make the halo fall as ``1 / r^2``, as the wide-angle term of the eye's glare does.  Away
@@ -89,8 +90,8 @@ def halo(image: torch.Tensor, octaves: int = GLARE_OCTAVES) -> torch.Tensor:
     it shares) and onto the pixels."""
     levels = pyramid(image, octaves + 1)[1:]
     total = levels[-1]
-    for level in reversed(levels[:-1]):
-        total = level + _spread(total, 2, *level.shape[-2:])
+    for level in reversed(levels[:-1]):  # blurred again once interpolated: linear interpolation's creases would show
+        total = level + _blur(_spread(total, 2, *level.shape[-2:]))
     return (_spread(total, 2, *image.shape[:2]) / octaves)[0].permute(1, 2, 0)
 
 

@@ -23,7 +23,7 @@ from helios.colour import srgb_encode
 from helios.files import write_json
 from helios.grid import Grid
 from helios.partition import read_index
-from helios.report import REPORT_FORMAT, plot_sky, save_figure, write_html
+from helios.report import REPORT_FORMAT, plot_sky, plot_sky_as_seen, save_figure, write_html
 from helios.report_parts import ReportParts
 from helios.seed.render.reference import starfield_exposure
 from helios.seed.render.torch_raster import rasterize_torch
@@ -145,5 +145,7 @@ def build_splats_report(trained_index: dict[str, Any], trained_dir: Path, univer
         pairs.append((label, cell["id"], truth, trained))
     plot_gallery(pairs, report_dir / "gallery.png")
     plot_sky(parts, report_dir / "sky.png")
-    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation, report_dir / "sky.png")
+    plot_sky_as_seen(parts, report_dir / "sky_as_seen.png")
+    write_html(metrics, report_dir / "convergence.png", report_dir / "gallery.png", report_dir / "report.html", validation, report_dir / "sky.png",
+               sky_as_seen=report_dir / "sky_as_seen.png")
     return metrics

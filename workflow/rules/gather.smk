@@ -151,6 +151,7 @@ rule report:
         convergence=report(f"{OUT}/report/convergence.png", caption="../report/convergence.rst", category="Training"),
         gallery=report(f"{OUT}/report/gallery.png", caption="../report/gallery.rst", category="Training"),
         sky=report(f"{OUT}/report/sky.png", caption="../report/sky.rst", category="Universe"),
+        sky_as_seen=report(f"{OUT}/report/sky_as_seen.png", caption="../report/sky_as_seen.rst", category="Universe"),
         metrics=f"{OUT}/report/training_metrics.json",
         html=f"{OUT}/report/report.html",
     log:
