@@ -17,13 +17,12 @@ interpolated linearly (along y then x) onto the samples of the octave below, who
 shares, and blurred there again (the interpolation's creases would show on a dark sky), and the sum at
 octave 1 interpolated onto the pixels.  So ``H_k`` is a blur of 2.3, 5.2, 10.7, 21.6 and 43 px (the
 standard deviation along one axis) for octaves 1 to 5 (octave 0, 1 px, only smooths the image before it is
-halved: a browser draws the halo without a pass over every pixel).  The kernel's even and
-odd taps each sum to one half, and linear interpolation spreads a sample over exactly its spacing, so every
-step keeps the light.  Equal
-shares per octave make the halo fall as ``1 / r^2``, as the wide-angle term of the eye's glare does.  Away
-from the edges (light spread beyond the image is lost, as a star's own is), a star's pixels still sum to
-its flux.  The browser client runs the same steps in its shaders
-(``client/src/renderer.js``); ``docs/photometry.md`` documents both.
+halved: a browser's only pass over every pixel is then its tone map).  The kernel's even and odd taps each
+sum to one half, and linear interpolation spreads a sample over exactly its spacing, so every step keeps the
+light.  Equal shares per octave make the halo fall as ``1 / r^2``, as the wide-angle term of the eye's glare
+does.  Away from the edges (light spread beyond the image is lost, as a star's own is), a star's pixels still
+sum to its flux.  The browser client runs the same steps in its shaders (``client/src/renderer.js``);
+``docs/photometry.md`` documents both.
 """
 
 from __future__ import annotations
