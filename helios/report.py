@@ -82,17 +82,24 @@ def sky_parts(universe: Universe) -> ReportParts:
     return parts
 
 
-def plot_sky(parts: ReportParts, path: Path) -> None:
-    """The assembled universe from a few places (:func:`sky_parts`, added over the shards), every star a point on
-    the one photometric scale, limiting magnitude 6.5."""
+def _plot_views(parts: ReportParts, path: Path, draw: Any) -> None:
+    """The sky figure's four views (``sky/I`` of ``parts``), each as ``draw(linear image, title)`` shows it:
+    ``(display image, title)``."""
     width, height = SKY_SIZE
     fig, axes = plt.subplots(2, 2, figsize=(2 * width / 100, 2 * height / 100 + 0.5), dpi=100, squeeze=False)
     for number, (axis, (title, *_place)) in enumerate(zip(axes.ravel(), SKY_VIEWS)):
-        axis.imshow(photometry.display_image(parts.image(f"sky/{number}")), interpolation="nearest")
-        axis.set_title(title, fontsize=9, color="white")
+        shown, caption = draw(parts.image(f"sky/{number}"), title)
+        axis.imshow(shown, interpolation="nearest")
+        axis.set_title(caption, fontsize=9, color="white")
         axis.axis("off")
     fig.tight_layout()
     save_figure(fig, path, "black")
+
+
+def plot_sky(parts: ReportParts, path: Path) -> None:
+    """The assembled universe from a few places (:func:`sky_parts`, added over the shards), every star a point on
+    the one photometric scale, limiting magnitude 6.5."""
+    _plot_views(parts, path, lambda linear, title: (photometry.display_image(linear), title))
 
 
 def plot_sky_as_seen(parts: ReportParts, path: Path) -> dict[str, float]:
@@ -101,17 +108,13 @@ def plot_sky_as_seen(parts: ReportParts, path: Path) -> dict[str, float]:
     from helios.render.exposure import auto_limiting_mag
     from helios.render.glare import apply_glare
 
-    width, height = SKY_SIZE
-    fig, axes = plt.subplots(2, 2, figsize=(2 * width / 100, 2 * height / 100 + 0.5), dpi=100, squeeze=False)
-    adapted = {}
-    for number, (axis, (title, *_place)) in enumerate(zip(axes.ravel(), SKY_VIEWS)):
-        linear = parts.image(f"sky/{number}")
+    adapted: dict[str, float] = {}
+
+    def draw(linear: np.ndarray, title: str) -> tuple[np.ndarray, str]:
         adapted[title] = auto_limiting_mag(linear)
-        axis.imshow(photometry.display_image(apply_glare(linear), adapted[title]), interpolation="nearest")
-        axis.set_title(f"{title} (adapted: {adapted[title]:.1f} mag)", fontsize=9, color="white")
-        axis.axis("off")
-    fig.tight_layout()
-    save_figure(fig, path, "black")
+        return photometry.display_image(apply_glare(linear), adapted[title]), f"{title} (adapted: {adapted[title]:.1f} mag)"
+
+    _plot_views(parts, path, draw)
     return adapted
 
 

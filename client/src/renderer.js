@@ -169,6 +169,9 @@ void main() {
   outColour = vec4(texelFetch(uSource, 2 * ivec2(gl_FragCoord.xy), 0).rgb, 1.0);
 }`;
 
+// The binomial kernel [1 4 6 4 1] / 16 of glare.py's BLUR_TAPS.
+const TAPS = "const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);";
+
 // Octave 1's level straight from the light image: octave 0 (the image blurred by [1 4 6 4 1] / 16 along x and y,
 // dark beyond the edges) at every other row and column, reading the light's rows the other way up, past its padding.
 const FIRST_LEVEL_FRAGMENT = `
@@ -178,7 +181,7 @@ uniform float uReach;
 uniform vec2 uSize;
 out vec4 outColour;
 void main() {
-  const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);
+  ${TAPS}
   ivec2 size = ivec2(uSize);
   int reach = int(uReach);
   ivec2 centre = 2 * ivec2(gl_FragCoord.xy);
@@ -195,17 +198,20 @@ void main() {
   outColour = vec4(sum, 1.0);
 }`;
 
-// Blurred by [1 4 6 4 1] / 16 along uStep, dark beyond the edges.
+// Blurred by [1 4 6 4 1] / 16 along uStep, dark beyond the edges; with uAddOctave 1, added to uOctave (the sum of
+// the glare's octaves at this one: the octave plus the sum above it, spread and blurred across, blurred down here).
 const BLUR_FRAGMENT = `
 precision highp float;
 uniform highp sampler2D uSource;
 uniform ivec2 uStep;
+uniform int uAddOctave;
+uniform highp sampler2D uOctave;
 out vec4 outColour;
 void main() {
-  const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);
+  ${TAPS}
   ivec2 size = textureSize(uSource, 0);
   ivec2 p = ivec2(gl_FragCoord.xy);
-  vec3 sum = vec3(0.0);
+  vec3 sum = uAddOctave == 1 ? texelFetch(uOctave, p, 0).rgb : vec3(0.0);
   for (int t = 0; t < 5; t++) {
     ivec2 q = p + (t - 2) * uStep;
     if (all(greaterThanEqual(q, ivec2(0))) && all(lessThan(q, size))) sum += TAPS[t] * texelFetch(uSource, q, 0).rgb;
@@ -226,8 +232,6 @@ vec3 spread(highp sampler2D octave, ivec2 p) {
   return mix(top, bottom, f.y);
 }`;
 
-// An octave plus the octave above it (whose samples lie on every other of its own) interpolated linearly to its
-// samples: glare.py's halo, summed from the widest octave down.
 // The sum above, interpolated onto an octave's grid and blurred across there (dark beyond its edges).
 const SPREAD_ACROSS_FRAGMENT = `
 precision highp float;
@@ -236,30 +240,12 @@ uniform ivec2 uGrid;
 out vec4 outColour;
 ${SPREAD}
 void main() {
-  const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);
+  ${TAPS}
   ivec2 p = ivec2(gl_FragCoord.xy);
   vec3 sum = vec3(0.0);
   for (int t = 0; t < 5; t++) {
     int x = p.x + t - 2;
     if (x >= 0 && x < uGrid.x) sum += TAPS[t] * spread(uAbove, ivec2(x, p.y));
-  }
-  outColour = vec4(sum, 1.0);
-}`;
-
-// ... blurred down, and the octave itself added: the sum at this octave.
-const ADD_OCTAVE_FRAGMENT = `
-precision highp float;
-uniform highp sampler2D uOctave;
-uniform highp sampler2D uAcross;
-out vec4 outColour;
-void main() {
-  const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);
-  ivec2 size = textureSize(uAcross, 0);
-  ivec2 p = ivec2(gl_FragCoord.xy);
-  vec3 sum = texelFetch(uOctave, p, 0).rgb;
-  for (int t = 0; t < 5; t++) {
-    int y = p.y + t - 2;
-    if (y >= 0 && y < size.y) sum += TAPS[t] * texelFetch(uAcross, ivec2(p.x, y), 0).rgb;
   }
   outColour = vec4(sum, 1.0);
 }`;
@@ -330,9 +316,9 @@ export class LightRenderer {
       uSize: this.shared.uSize, uGlare: { value: this.glare }, uOctaves: { value: this.glareOctaves } });
     this.sample = pass(SAMPLE_FRAGMENT, { uSource: { value: null } });
     this.firstLevel = pass(FIRST_LEVEL_FRAGMENT, { uLight: { value: null }, uReach: this.shared.uReach, uSize: this.shared.uSize });
-    this.blur = pass(BLUR_FRAGMENT, { uSource: { value: null }, uStep: { value: new THREE.Vector2() } });
+    this.blur = pass(BLUR_FRAGMENT, { uSource: { value: null }, uStep: { value: new THREE.Vector2() }, uAddOctave: { value: 0 },
+      uOctave: { value: null } });
     this.spreadAcross = pass(SPREAD_ACROSS_FRAGMENT, { uAbove: { value: null }, uGrid: { value: new THREE.Vector2() } });
-    this.addOctave = pass(ADD_OCTAVE_FRAGMENT, { uOctave: { value: null }, uAcross: { value: null } });
     this.octaveTargets = [];
     this.screenScene = new THREE.Scene();
     this.quad = new THREE.Mesh(screen, this.toneMap);
@@ -427,9 +413,13 @@ export class LightRenderer {
       this.spreadAcross.uniforms.uAbove.value = above.texture;
       this.spreadAcross.uniforms.uGrid.value.set(octave.size[0], octave.size[1]);
       this.pass(this.spreadAcross, octave.across); // free again: the octave's blur is done
-      this.addOctave.uniforms.uOctave.value = octave.blurred.texture;
-      this.addOctave.uniforms.uAcross.value = octave.across.texture;
-      this.pass(this.addOctave, octave.summed);
+      this.blur.uniforms.uSource.value = octave.across.texture;
+      this.blur.uniforms.uStep.value.set(0, 1);
+      this.blur.uniforms.uAddOctave.value = 1;
+      this.blur.uniforms.uOctave.value = octave.blurred.texture;
+      this.pass(this.blur, octave.summed);
+      this.blur.uniforms.uAddOctave.value = 0;
+      this.blur.uniforms.uOctave.value = null; // bound, it would loop back into a later blur's target
       above = octave.summed;
     }
     return above.texture;
