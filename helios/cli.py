@@ -648,7 +648,6 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         image = render_sky(universe, views, args.psf_sigma, device, progress=logger.info)[0]
         if args.exposure == "auto":
             limiting_mag = auto_limiting_mag(image)
-        image = apply_glare(image, args.glare)
     else:
         # The rule keeps every star visible at the limiting magnitude a point: with the automatic exposure, render
         # again at the magnitude read from the image until it holds (the client converges the same way, frame by frame).
@@ -659,9 +658,9 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
             if args.exposure == "fixed" or abs((read := auto_limiting_mag(image)) - limiting_mag) < 0.05:
                 break
             limiting_mag = read
-        image = apply_glare(image, args.glare)
         logger.info("cells drawn by level (docs/levels.md; %s Gaussians): %s", "clustered" if args.clustered else "trained",
                     ", ".join(f"{name}: {count}" for name, count in sorted(drawn.items())))
+    image = apply_glare(image, args.glare)  # after the meter, which reads the light before glare (as the client's does)
     if args.exposure == "auto":
         logger.info("automatic exposure: limiting magnitude %.2f", limiting_mag)
     output.parent.mkdir(parents=True, exist_ok=True)
