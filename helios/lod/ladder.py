@@ -26,6 +26,10 @@ LEVEL_FRACTIONS = (0.01, 0.03, 0.10, 0.30)
 #: to 0.95 at 1920 x 1080 at equal bytes, and lets the level rule draw fewer bytes (BENCHMARKS.md, "The share of
 #: a level's bytes spent on points").  A default: pass another share, never reassign this.
 DEFAULT_POINT_SHARE = 0.8
+#: A cell of fewer stars gets no levels and is always drawn as points, unless given (``levels.min_stars``): so few
+#: stars are no density a few Gaussians could stand for, and the light of coarse levels crossing the image's edge
+#: came out percents wrong (BENCHMARKS.md, "Do the levels keep their light?"); all its points cost under 4 KB.
+DEFAULT_MIN_STARS = 256
 
 
 @dataclass(frozen=True)
@@ -71,14 +75,18 @@ def magnitude_cut(n_stars: int, at: Level) -> int:
     return min(n_stars, max(1, at.bytes // POINT_BYTES))
 
 
-def ladder(n_stars: int, fractions: tuple[float, ...] = LEVEL_FRACTIONS, point_share: float = DEFAULT_POINT_SHARE) -> list[Level]:
-    """The levels of ``fractions`` (increasing) for a cell of ``n_stars``, numbered from 1."""
+def ladder(n_stars: int, fractions: tuple[float, ...] = LEVEL_FRACTIONS, point_share: float = DEFAULT_POINT_SHARE,
+           min_stars: int = DEFAULT_MIN_STARS) -> list[Level]:
+    """The levels of ``fractions`` (increasing) for a cell of ``n_stars``, numbered from 1; none for a cell of fewer
+    than ``min_stars``."""
+    if n_stars < min_stars:
+        return []
     return [replace(level(n_stars, f, point_share), number=number) for number, f in enumerate(fractions, 1)]
 
 
-def cell_ladder(abs_mag: np.ndarray, point_share: float = DEFAULT_POINT_SHARE) -> list[Level]:
+def cell_ladder(abs_mag: np.ndarray, point_share: float = DEFAULT_POINT_SHARE, min_stars: int = DEFAULT_MIN_STARS) -> list[Level]:
     """The default fractions' ladder of a cell whose stars' absolute magnitudes (brightest first) are ``abs_mag``."""
-    return with_remainder(ladder(len(abs_mag), point_share=point_share), abs_mag)
+    return with_remainder(ladder(len(abs_mag), point_share=point_share, min_stars=min_stars), abs_mag)
 
 
 def with_remainder(levels: list[Level], abs_mag: np.ndarray) -> list[Level]:

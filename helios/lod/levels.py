@@ -1,6 +1,6 @@
 """A cell's ladder of levels, built: the brightest stars as points, the rest clustered and trained.
 
-For each fraction of the ladder (:mod:`helios.lod.ladder`; ``fractions`` and ``point_share`` of the
+For each fraction of the ladder (:mod:`helios.lod.ladder`; ``fractions``, ``point_share`` and ``min_stars`` of the
 options, :class:`helios.lod.options.LevelOptions`) the stars after the level's point prefix
 are clustered into its Gaussians (:mod:`helios.lod.cluster`), which are then trained to those stars'
 light seen from where the level is used (:mod:`helios.lod.train`).  A level is not trained when
@@ -49,7 +49,7 @@ def build_cell_levels(positions: np.ndarray, colours: np.ndarray, abs_mag: np.nd
     radius = float(radius) if radius > 0 else 1.0
     luminosity = photometry.luminosity(abs_mag)
     levels = []
-    for number, chosen in enumerate(ladder(len(abs_mag), options.fractions, options.point_share), 1):  # number == chosen.number
+    for number, chosen in enumerate(ladder(len(abs_mag), options.fractions, options.point_share, options.min_stars), 1):  # number == chosen.number
         fraction = chosen.fraction
         rest = slice(chosen.n_points, None)
         level_seed = (seed + number * 7919) % 2**31

@@ -1,6 +1,6 @@
 """How a cell's levels are made and trained: the config's ``levels:`` section, one options class.
 
-:func:`helios.lod.levels.build_cell_levels` reads the ladder's fields (``fractions``, ``point_share``),
+:func:`helios.lod.levels.build_cell_levels` reads the ladder's fields (``fractions``, ``point_share``, ``min_stars``),
 :func:`helios.lod.train.train_level` the training ones; the schema (``config/config.schema.yaml``,
 section ``levels``) describes each field, and a test keeps its defaults equal to these.
 """
@@ -13,7 +13,7 @@ from typing import Any, ClassVar
 from helios import photometry
 from helios.config import from_mapping
 from helios.errors import HeliosError
-from helios.lod.ladder import DEFAULT_POINT_SHARE, LEVEL_FRACTIONS
+from helios.lod.ladder import DEFAULT_MIN_STARS, DEFAULT_POINT_SHARE, LEVEL_FRACTIONS
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,9 @@ class LevelOptions:
     #: Share of a level's bytes spent on its brightest stars as points (:func:`helios.lod.ladder.level`).
     #: Last, so that :meth:`as_dict` (each cell's levels JSON) keeps the order of the fields before it.
     point_share: float = DEFAULT_POINT_SHARE
+    #: A cell of fewer stars gets no levels (:data:`helios.lod.ladder.DEFAULT_MIN_STARS`).  After ``point_share``, for
+    #: the same reason.
+    min_stars: int = DEFAULT_MIN_STARS
 
     #: Flux per pixel where the training loss turns from linear to logarithmic: a 16th of what a
     #: display exposed for magnitude 6.5 shows as its faintest grey (docs/photometry.md).  A constant,
@@ -56,6 +59,8 @@ class LevelOptions:
             raise HeliosError(f"levels.views_per_iter {self.views_per_iter} is more than levels.train_views {self.train_views}")
         if not 0 < self.point_share < 1:
             raise HeliosError(f"levels.point_share {self.point_share}: give a share of each level's bytes between 0 and 1 (exclusive)")
+        if self.min_stars < 1:
+            raise HeliosError(f"levels.min_stars {self.min_stars}: give a number of stars, at least 1")
         object.__setattr__(self, "fractions", fractions)
         object.__setattr__(self, "distance_range", (float(near), float(far)))
 

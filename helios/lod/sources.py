@@ -12,7 +12,7 @@ import numpy as np
 from helios.errors import HeliosError
 from helios.lod.cluster import GlowGaussians
 from helios.lod.compare import LevelCache
-from helios.lod.ladder import DEFAULT_POINT_SHARE, LEVEL_FRACTIONS, Level, with_remainder
+from helios.lod.ladder import DEFAULT_MIN_STARS, DEFAULT_POINT_SHARE, LEVEL_FRACTIONS, Level, with_remainder
 from helios.lod.ladder import ladder as ladder_of
 from helios.lod.store import read_cell_levels
 from helios.universe import read_trained_index
@@ -28,14 +28,15 @@ class LevelSource(Protocol):
 
 
 class ClusteredLevels:
-    """Every cell has the default ladder (or ``fractions``, ``point_share`` of each level's bytes on points), its
-    Gaussians clustered when first drawn (not trained)."""
+    """Every cell of at least ``min_stars`` has the default ladder (or ``fractions``, ``point_share`` of each level's
+    bytes on points), its Gaussians clustered when first drawn (not trained)."""
 
-    def __init__(self, seed: int = 0, fractions: tuple[float, ...] = LEVEL_FRACTIONS, point_share: float = DEFAULT_POINT_SHARE) -> None:
-        self.cache, self.fractions, self.point_share = LevelCache(seed), tuple(fractions), point_share
+    def __init__(self, seed: int = 0, fractions: tuple[float, ...] = LEVEL_FRACTIONS, point_share: float = DEFAULT_POINT_SHARE,
+                 min_stars: int = DEFAULT_MIN_STARS) -> None:
+        self.cache, self.fractions, self.point_share, self.min_stars = LevelCache(seed), tuple(fractions), point_share, min_stars
 
     def ladder(self, cell: Any) -> list[Level]:
-        return with_remainder(ladder_of(len(cell.abs_mag), self.fractions, self.point_share), cell.abs_mag)
+        return with_remainder(ladder_of(len(cell.abs_mag), self.fractions, self.point_share, self.min_stars), cell.abs_mag)
 
     def gaussians(self, cell: Any, chosen: Level) -> GlowGaussians:
         return self.cache.get(cell, chosen)[1]

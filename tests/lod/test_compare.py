@@ -135,7 +135,7 @@ def test_the_point_share_reaches_the_levels_the_comparison_draws(above):
 
     universe, views, default = above
     own = level_images(universe, views, 0.01, ("points", "clustered"), limiting_mag=9.0, point_share=0.5)
-    source = level_images(universe, views, 0.01, ("points", "trained"), limiting_mag=9.0, trained=ClusteredLevels(point_share=0.5))
+    source = level_images(universe, views, 0.01, ("points", "trained"), limiting_mag=9.0, trained=ClusteredLevels(point_share=0.5, min_stars=1))
     assert np.array_equal(own.images["clustered"], source.images["trained"])
     assert not np.array_equal(own.images["clustered"], default.images["clustered"])
     assert abs(own.bytes["clustered"] - default.bytes["clustered"]) <= 0.01 * default.bytes["points"]

@@ -1,7 +1,17 @@
 import numpy as np
 import pytest
 
-from helios.lod.ladder import DEFAULT_POINT_SHARE, GAUSSIAN_BYTES, LEVEL_FRACTIONS, POINT_BYTES, cell_ladder, ladder, level, magnitude_cut
+from helios.lod.ladder import (
+    DEFAULT_MIN_STARS,
+    DEFAULT_POINT_SHARE,
+    GAUSSIAN_BYTES,
+    LEVEL_FRACTIONS,
+    POINT_BYTES,
+    cell_ladder,
+    ladder,
+    level,
+    magnitude_cut,
+)
 
 
 @pytest.mark.parametrize("point_share", [0.5, DEFAULT_POINT_SHARE, 0.95])
@@ -29,7 +39,7 @@ def test_the_default_point_share_is_the_ladder_of_no_share_given():
 def test_a_ladders_levels_are_numbered_from_the_coarsest():
     levels = ladder(10_000, (0.02, 0.2, 0.5))
     assert [lv.number for lv in levels] == [1, 2, 3] and [lv.fraction for lv in levels] == [0.02, 0.2, 0.5]
-    assert [lv.number for lv in cell_ladder(np.zeros(100))] == [1, 2, 3, 4]  # kept through with_remainder
+    assert [lv.number for lv in cell_ladder(np.zeros(300))] == [1, 2, 3, 4]  # kept through with_remainder
     assert level(10_000, 0.2).number is None  # a level made alone is in no ladder
 
 
@@ -48,3 +58,10 @@ def test_tiny_cells_keep_a_point_and_a_gaussian_while_stars_remain():
     assert (few.n_points, few.n_gaussians, few.bytes) == (3, 1, 80)
     with pytest.raises(ValueError, match="between 0 and 1"):
         level(10, 1.0)
+
+
+def test_a_cell_of_fewer_stars_than_the_minimum_has_no_levels():
+    """Below ``min_stars`` (default 256) a cell is always drawn as points: its ladder is empty."""
+    assert ladder(DEFAULT_MIN_STARS - 1) == [] == cell_ladder(np.zeros(DEFAULT_MIN_STARS - 1))
+    assert len(ladder(DEFAULT_MIN_STARS)) == len(LEVEL_FRACTIONS) == len(cell_ladder(np.zeros(DEFAULT_MIN_STARS)))
+    assert [lv.n_points for lv in ladder(3, min_stars=1)] == [1, 1, 1, 1] and ladder(3, min_stars=4) == []

@@ -15,7 +15,7 @@ from helios.lod.levels import LevelOptions, build_cell_levels
 from helios.lod.store import COLUMNS, read_cell_levels
 from tests.conftest import REPO
 
-QUICK = LevelOptions(fractions=(0.03, 0.3), iterations=30, image_size=32, train_views=8, eval_views=4, eval_every=10)
+QUICK = LevelOptions(fractions=(0.03, 0.3), iterations=30, image_size=32, train_views=8, eval_views=4, eval_every=10, min_stars=1)
 
 
 def cell_stars(n=300, seed=0):
@@ -38,11 +38,19 @@ def test_each_level_keeps_the_brightest_prefix_and_the_light_of_the_rest():
         assert built.report.loss_trained <= built.report.loss_clustered
 
 
+def test_a_cell_of_fewer_stars_than_the_minimum_gets_no_levels():
+    stars = cell_stars(n=100)[:5]
+    assert build_cell_levels(*stars, seed=0, options=LevelOptions(iterations=0)) == []  # min_stars 256 by default
+    assert len(build_cell_levels(*stars, seed=0, options=LevelOptions(iterations=0, min_stars=100))) == len(LevelOptions().fractions)
+    with pytest.raises(HeliosError, match="levels.min_stars 0"):
+        LevelOptions(min_stars=0)
+
+
 def test_levels_are_not_trained_when_there_is_nothing_to_learn():
     positions, colours, abs_mag, centre, radius = cell_stars(n=2)  # one point and one Gaussian, which is the other star
     exact = build_cell_levels(positions, colours, abs_mag, centre, radius, seed=0, options=QUICK)
     assert all(lv.report is None and "every remaining star" in lv.not_trained_because for lv in exact)
-    off = build_cell_levels(*cell_stars(n=200)[:5], seed=0, options=LevelOptions(fractions=(0.1,), iterations=0))
+    off = build_cell_levels(*cell_stars(n=200)[:5], seed=0, options=LevelOptions(fractions=(0.1,), iterations=0, min_stars=1))
     assert off[0].report is None and "iterations 0" in off[0].not_trained_because
 
 
@@ -102,12 +110,13 @@ def test_the_configs_point_share_reaches_a_cells_levels(sample_universe, tmp_pat
 
 def test_the_options_each_cell_records_keep_their_order_and_read_back():
     """A cell's levels JSON records the options (``options``): the fields before the point share in the order the
-    runs before it wrote them (their bytes are compared), the point share last, and they read back as the same
+    runs before it wrote them (their bytes are compared), the point share and the minimum stars last, and they read back as the same
     options.  The loss's softening is a constant, not a setting: not recorded."""
     options = LevelOptions(fractions=(0.05, 0.2), point_share=0.6, learning_rate_gaussians=50)
     written = options.as_dict()
     assert list(written) == ["fractions", "iterations", "image_size", "views_per_iter", "train_views", "eval_views", "distance_range",
-                             "learning_rate", "learning_rate_gaussians", "train_colours", "eval_every", "point_share"]
+                             "learning_rate", "learning_rate_gaussians", "train_colours", "eval_every", "point_share",
+                             "min_stars"]
     assert LevelOptions.from_mapping(json.loads(json.dumps(written))) == options
     assert "softening" not in written and options.softening == LevelOptions().softening > 0
 

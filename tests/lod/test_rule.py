@@ -81,8 +81,8 @@ def test_the_photometric_guard_keeps_every_star_visible_from_the_cell_as_a_point
         assert np.all(visible < kept_as_points)  # every visible star is a point, none in a Gaussian
         if guarded != unguarded:  # where the guard changed the choice, the screen's choice would have hidden some
             assert np.any(visible >= without_guard.n_points)
-    assert hides_no_visible_star(with_remainder(ladder(3), np.zeros(3))[0], 1.0, 2.0, 6.5) is False
-    assert hides_no_visible_star(ladder(3)[0], 1.0, 2.0, 6.5)  # magnitude not known: nothing to guard
+    assert hides_no_visible_star(with_remainder(ladder(3, min_stars=1), np.zeros(3))[0], 1.0, 2.0, 6.5) is False
+    assert hides_no_visible_star(ladder(3, min_stars=1)[0], 1.0, 2.0, 6.5)  # magnitude not known: nothing to guard
 
 
 def test_a_near_wide_cell_of_faint_stars_is_drawn_coarse_when_its_glow_is_too_faint_to_see():
