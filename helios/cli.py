@@ -438,6 +438,10 @@ def _run_levels_cell(args: argparse.Namespace, logger: logging.Logger) -> None:
     _refuse_users_files(f"{stem}.levels.parquet", f"{stem}.levels.json")
     metrics = level_cell(args.cell, f"{stem}.levels.parquet", f"{stem}.levels.json", options, args.seed, device=args.device,
                          progress=logger.info)
+    if not metrics["levels"]:
+        print(f"cell {metrics['cell']}: {metrics['stars']} stars, fewer than levels.min_stars {options.min_stars}: no levels "
+              f"(drawn as points); written to {stem}.levels.parquet")
+        return
     print(f"cell {metrics['cell']}: {len(metrics['levels'])} levels, "
           + ", ".join(f"{lv['points']} points + {lv['gaussians']} Gaussians" for lv in metrics["levels"])
           + f"; written to {stem}.levels.parquet")
@@ -574,6 +578,9 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--glare", type=_finite_float, default=DEFAULT_GLARE,
                         help="share of each star's light spread into a wide, faint halo, so that bright stars look bright "
                         "(docs/photometry.md); 0: every star's light in its core alone (default: %(default)s)")
+    parser.add_argument("--constellations", action="store_true",
+                        help="draw the constellation figures over the PNG, lines between their stars in 3-D (d3-celestial's "
+                        "figures, Hipparcos-2 places; docs/client.md), as the client's `lines=1` does")
     parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file for names (default: the built-in set)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: a GPU when present")
     parser.add_argument("--output", required=True, metavar="FILE", help="FILE.npy (linear flux) or FILE.png (tone mapped)")
@@ -616,6 +623,8 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     output = Path(args.output)
     if output.suffix.lower() not in (".npy", ".png"):
         raise HeliosError(f"--output {output}: give a .npy (linear flux) or .png (tone mapped) file name")
+    if args.constellations and output.suffix.lower() != ".png":
+        raise HeliosError(f"--constellations draws lines over the displayed image: give a .png --output, not {output.name}")
     _refuse_users_files(output)
     check_psf_sigma(args.psf_sigma, f"--psf-sigma {args.psf_sigma}")
     check_glare(args.glare, f"--glare {args.glare}")
@@ -671,11 +680,28 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         else:
             import matplotlib.image
 
-            matplotlib.image.imsave(tmp, display_image(image, limiting_mag), format="png", metadata={"Software": SOFTWARE})
+            shown = display_image(image, limiting_mag)
+            if args.constellations:
+                shown = _with_constellations(shown, universe, views)
+            matplotlib.image.imsave(tmp, shown, format="png", metadata={"Software": SOFTWARE})
     total = float(luminance(image.sum(axis=(0, 1), dtype=np.float64)))
     print(f"{output}: {width} x {height}, limiting magnitude {limiting_mag:.2f}{' (auto)' if args.exposure == 'auto' else ''}, "
           f"total flux {total:.4g} (magnitude {magnitude_from_flux(total):.2f}) "
           f"from {universe.index['star_count']:,} stars in {len(universe.cells)} cells at epoch {universe.epoch:g}")
+
+
+def _with_constellations(shown, universe, views):
+    """``shown`` (8-bit) with the constellation figures drawn over it, their stars moved to the universe's epoch."""
+    import numpy as np
+
+    from helios.constellations import constellations
+    from helios.render.lines import draw_segments
+
+    figures = constellations(universe)
+    stars = {hip: np.asarray(star["position_pc"]) + universe.kyr_from_index * np.asarray(star["velocity_pc_kyr"])
+             for hip, star in figures["stars"].items()}
+    pairs = [(stars[str(a)], stars[str(b)]) for figure in figures["figures"] for a, b in figure["segments"]]
+    return draw_segments(shown, np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]), views)
 
 
 def make_parser() -> argparse.ArgumentParser:

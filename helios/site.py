@@ -12,6 +12,7 @@ serves it (``helios view`` does, locally).  Layout::
     SITE/pack/index.json       the pack: its index and a file per shard (docs/pack-format.md)
     SITE/pack/SHARD.pack.bin
     SITE/landmarks.json        the landmarks, positions in the universe's frame
+    SITE/constellations.json   the constellation figures in 3-D (helios.constellations), from d3-celestial
 
 The site is written into a temporary directory next to ``SITE`` and renamed into place, so a failed
 run leaves no half site behind; it carries a marker (``.helios-output.json``) so that a later run may
@@ -34,7 +35,7 @@ from helios.outputs import output_directory
 
 #: Files of three.js's npm package the page loads (``three.module.js`` imports ``three.core.js``).
 VENDOR_FILES = {"three/build/three.module.js": "three.module.js", "three/build/three.core.js": "three.core.js",
-                "three/LICENSE": "three.LICENSE.txt"}
+                "three/LICENSE": "three.LICENSE.txt", "d3-celestial/LICENSE": "d3-celestial.LICENSE.txt"}
 
 
 #: The kind of output directory a site is (its marker, :mod:`helios.outputs`).
@@ -87,6 +88,7 @@ def site_manifest(universe) -> dict[str, Any]:
     return {
         "format": "helios-site", "version": 1, "helios": helios.__version__,
         "pack": "pack/index.json", "index": "index.json", "landmarks": "landmarks.json",
+        "constellations": "constellations.json",
         "frame": universe.index.get("frame", "icrs"), "epoch": universe.index.get("epoch"),
         "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
                        "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX,
@@ -113,6 +115,7 @@ def make_site(results: str | Path, output: str | Path, landmarks_file: str | Pat
     allows, else copied.  An existing ``output`` is replaced only when it is a
     site HELIOS wrote, or with ``force`` (never when it holds an input).  Returns the manifest (``site.json``).
     """
+    from helios.constellations import constellations, d3_celestial_data
     from helios.pack.shards import pack_files, pack_universe
     from helios.universe import Universe
 
@@ -135,6 +138,8 @@ def make_site(results: str | Path, output: str | Path, landmarks_file: str | Pat
             pack_universe(universe.root, build / "pack", None, "f32")
         shutil.copyfile(universe.root / "index.json", build / "index.json")
         (build / "landmarks.json").write_text(json.dumps(frame_landmarks(landmarks_file, universe), indent=1), encoding="utf-8")
+        figures = constellations(universe, d3_celestial_data(client))
+        (build / "constellations.json").write_text(json.dumps(figures, separators=(",", ":")), encoding="utf-8")
         manifest = site_manifest(universe)
         (build / "site.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest

@@ -5,6 +5,7 @@ import shutil
 import subprocess
 
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 import helios
@@ -207,11 +208,15 @@ def test_levels_cell_builds_one_cells_levels_and_names_bad_options(tmp_path):
     assert helios_cli("build", "--synthetic", 2000, "--output", tmp_path / "u").returncode == 0
     cell = max((tmp_path / "u" / "cells").glob("*/*.parquet"), key=lambda p: p.stat().st_size)
     tiny = ["--iterations", "4", "--image-size", "16", "--train-views", "2", "--eval-views", "1", "--views-per-iter", "1", "--eval-every", "2"]
-    result = helios_cli("levels-cell", "--cell", cell, "--output", tmp_path / "one", "--fractions", "0.05", "0.2", *tiny)
+    result = helios_cli("levels-cell", "--cell", cell, "--output", tmp_path / "one", "--fractions", "0.05", "0.2", "--min-stars", "2", *tiny)
     assert result.returncode == 0, result.stderr
     metrics = json.loads((tmp_path / "one.levels.json").read_text())
     assert [level["fraction"] for level in metrics["levels"]] == [0.05, 0.2] and (tmp_path / "one.levels.parquet").is_file()
     assert f"cell {cell.stem}: 2 levels" in result.stdout
+    stars = pq.read_metadata(cell).num_rows
+    assert stars < 256  # a cell of 2,000 stars in 96 cells: below levels.min_stars, it gets none
+    none = helios_cli("levels-cell", "--cell", cell, "--output", tmp_path / "none", *tiny)
+    assert none.returncode == 0 and f"cell {cell.stem}: {stars} stars, fewer than levels.min_stars 256: no levels" in none.stdout
     bad = helios_cli("levels-cell", "--cell", cell, "--output", tmp_path / "two", "--fractions", "0.2", "0.05")
     assert bad.returncode == 1 and "levels.fractions [0.2, 0.05]: give increasing fractions" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "two.levels.parquet").exists()

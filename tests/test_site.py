@@ -24,7 +24,7 @@ def test_site_of_a_build_output_holds_page_scripts_pack_and_landmarks(sample_uni
                                                         "max_limiting_mag": 22.0}}
     assert manifest["level_rule"]["pixels_per_primitive"] == 4 and manifest["epoch"] == 1991.25
     for name in ("index.html", "app/main.js", "app/pack.js", "app/style.css", "vendor/three.module.js", "vendor/three.core.js",
-                 "vendor/three.LICENSE.txt", "index.json"):
+                 "vendor/three.LICENSE.txt", "vendor/d3-celestial.LICENSE.txt", "index.json", "constellations.json"):
         assert (site / name).is_file(), name
     pack = read_pack(site / "pack" / "shard-0000.pack.bin")  # packed here: points only
     pack.verify()
@@ -46,6 +46,11 @@ def test_landmarks_are_given_in_the_universes_frame(tmp_path):
     expected = Universe(universe).landmark_position(deneb)
     assert not np.allclose(expected, deneb.xyz)  # the frames differ
     assert np.allclose([marks[deneb.name][k] for k in ("x_pc", "y_pc", "z_pc")], expected)
+    figures = json.loads((tmp_path / "site" / "constellations.json").read_text())
+    betelgeuse = np.asarray(figures["stars"]["27989"]["position_pc"])  # HIP 27989, Orion's shoulder
+    landmark = Universe(universe).landmark_position(next(m for m in load_landmarks() if m.name.startswith("Betelgeuse")))
+    assert figures["frame"] == "galactic"
+    assert np.degrees(np.arccos(betelgeuse @ landmark / np.linalg.norm(betelgeuse) / np.linalg.norm(landmark))) < 1 / 60
 
 
 def test_missing_client_install_is_a_clear_error_and_leaves_nothing(sample_universe, tmp_path, monkeypatch):

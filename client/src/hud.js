@@ -22,6 +22,7 @@ export class Hud {
     this.el = (id) => root.querySelector(`#${id}`);
     this.labels = this.el("labels");
     this.labelNodes = new Map();
+    this.nameNodes = new Map();
     this.onPick = onPick;
     const search = this.el("search");
     const results = this.el("results");
@@ -101,6 +102,29 @@ export class Hud {
       if (!seen.has(name)) {
         node.remove();
         this.labelNodes.delete(name);
+      }
+    }
+  }
+
+  /** Place the constellations' names: [{name, u, v}] in CSS pixels (centred on the point); [] removes them. */
+  placeNames(placed) {
+    const seen = new Set();
+    for (const { name, u, v } of placed) {
+      let node = this.nameNodes.get(name);
+      if (!node) {
+        node = document.createElement("div");
+        node.className = "figure-name";
+        node.textContent = name;
+        this.labels.appendChild(node);
+        this.nameNodes.set(name, node);
+      }
+      node.style.transform = `translate(-50%, -50%) translate(${u.toFixed(1)}px, ${v.toFixed(1)}px)`;
+      seen.add(name);
+    }
+    for (const [name, node] of this.nameNodes) {
+      if (!seen.has(name)) {
+        node.remove();
+        this.nameNodes.delete(name);
       }
     }
   }

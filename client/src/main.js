@@ -3,6 +3,7 @@
 // view changes.  window.helios is the page's test and scripting interface (docs/client.md).
 
 import { Camera, add, lookAt, norm, scale, sub } from "./camera.js";
+import { figureLabels, makeConstellationLines } from "./constellations.js";
 import { Hud, formatDistance } from "./hud.js";
 import { declutterLabels, findLandmark, searchLandmarks } from "./landmarks.js";
 import { Navigator, SPEED_REGIMES } from "./navigation.js";
@@ -75,6 +76,11 @@ class App {
     this.nav = new Navigator(eye, lookAt(eye, target, view.up));
     this.nav.up = view.up;
     this.renderer = new LightRenderer(this.canvas, this.site.photometry);
+    this.figures = this.site.constellations ? await fetchJson(this.site.constellations) : null;
+    this.showLines = view.lines;
+    this.showNames = view.names;
+    this.constellationLines = null;
+    this.applyConstellations();
     this.glare = view.glare;
     if (view.glare !== null) this.renderer.setGlare(view.glare);
     this.streamer = new Streamer(this.pack, this.renderer, {
@@ -111,6 +117,8 @@ class App {
       if (key === "q") this.nav.setRegime(-1);
       if (key === "e") this.nav.setRegime(1);
       if (key === "h") this.warp(findLandmark(this.landmarks, "sun"));
+      if (key === "c") { this.showLines = !this.showLines; this.applyConstellations(); this.moved(); }
+      if (key === "n") { this.showNames = !this.showNames; this.moved(); }
       const planet = ["mercury", "venus", "earth", "mars", "jupiter", "saturn", "uranus", "neptune"][Number(key) - 1];
       if (planet) this.warp(findLandmark(this.landmarks, planet));
       this.dirty = true;
@@ -148,6 +156,12 @@ class App {
       this.nav.zoom(Math.exp(event.deltaY * 0.001));
       this.moved();
     }, { passive: false });
+  }
+
+  /** Draw the constellation figures over the image or not (`lines`; the key c); a site without them has none. */
+  applyConstellations() {
+    if (this.showLines && this.figures && !this.constellationLines) this.constellationLines = makeConstellationLines(this.figures, this.renderer.shared);
+    this.renderer.setOverlay(this.showLines ? this.constellationLines : null);
   }
 
   moved() {
@@ -269,6 +283,15 @@ class App {
     }
     placed.sort((a, b) => a.distance - b.distance);
     this.hud.placeLabels(declutterLabels(placed).slice(0, MAX_LABELS));
+    const names = [];
+    if (this.showNames && this.figures) {
+      this.figureLabels ??= figureLabels(this.figures);
+      for (const { name, centre, velocity } of this.figureLabels) {
+        const at = camera.project(add(centre, scale(velocity, this.kyr)));
+        if (at && at[0] >= 0 && at[1] >= 0 && at[0] < camera.width && at[1] < camera.height) names.push({ name, u: at[0] / ratio, v: at[1] / ratio });
+      }
+    }
+    this.hud.placeNames(names);
     const crumb = anchor ?? nearest;
     this.hud.setBreadcrumb(anchor ? anchor.name : `near ${crumb.name}`, norm(sub(crumb.position, eye)), norm(eye),
       SPEED_REGIMES[this.nav.regime].name);
@@ -289,6 +312,7 @@ class App {
     return formatView({
       eye: this.nav.eye, target: add(this.nav.eye, scale(this.nav.basis.forward, reach)), fov: this.fov,
       mag: this.autoExposure ? null : this.mag, glare: this.glare, epoch: this.epoch === this.packEpoch ? null : this.epoch, up: scale(this.nav.basis.down, -1), hud: this.hudVisible,
+      lines: this.showLines, names: this.showNames,
     });
   }
 

@@ -324,6 +324,13 @@ export class LightRenderer {
     this.quad = new THREE.Mesh(screen, this.toneMap);
     this.quad.frustumCulled = false;
     this.screenScene.add(this.quad);
+    this.overlay = new THREE.Scene(); // lines drawn over the tone-mapped image (constellations.js)
+  }
+
+  /** Draw `object` over the image, or nothing (null); its `userData.beforeRender(eye, kyr)` places it each frame. */
+  setOverlay(object) {
+    this.overlay.clear();
+    if (object) this.overlay.add(object);
   }
 
   /** The `percentile` of the luminance of octave `octave` of the frame just drawn (exposed light), for the
@@ -505,5 +512,9 @@ export class LightRenderer {
     this.renderer.setRenderTarget(null);
     this.renderer.clear(true, false, false);
     this.renderer.render(this.screenScene, this.dummyCamera);
+    if (this.overlay.children.length) {
+      for (const object of this.overlay.children) object.userData.beforeRender(camera.eye, kyr);
+      this.renderer.render(this.overlay, this.dummyCamera);
+    }
   }
 }

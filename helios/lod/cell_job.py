@@ -27,7 +27,8 @@ def level_cell(cell_path: str | Path, table_path: str | Path, metrics_path: str 
     seed_of_cell = cell_seed(seed, cell.cell_id)
     if progress is not None:
         progress(f"cell {cell.cell_id}: {len(cell.abs_mag)} stars, bounding radius {cell.scale_pc:.4g} pc; "
-                 f"{len(options.fractions)} levels, {options.iterations} iterations each")
+                 + (f"{len(options.fractions)} levels, {options.iterations} iterations each" if len(cell.abs_mag) >= options.min_stars
+                    else f"no levels (fewer than levels.min_stars {options.min_stars})"))
     levels = build_cell_levels(positions, colours, cell.abs_mag, cell.centre_pc, cell.scale_pc, seed_of_cell, options, device,
                                progress)
     extra = {"seed": seed, "cell_seed": seed_of_cell, "options": options.as_dict(), "stars_dropped_nonfinite": cell.dropped_nonfinite,

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from helios.cameras import pinhole
-from helios.cli import _camera_point
+from helios.cli import _camera_point, _with_constellations
 from helios.landmarks import BUILTIN, load_landmarks
 from helios.pack import read_pack
 from helios.photometry import DEFAULT_GLARE, display_image
@@ -205,6 +205,28 @@ def test_time_control_moves_stars_as_helios_render_does(site, sample_universe, t
     still = reference(sample_universe, "sun", "Betelgeuse", 60.0, width, height)
     assert psnr(shown, moved) >= 30.0
     assert psnr(shown, still) < psnr(shown, moved) - 3, "50 kyr later the sky has changed"
+    assert not errors, errors
+
+
+@pytest.mark.parametrize("eye,target,fov,epoch", [("sun", "Betelgeuse", 90.0, 1991.25 + 30000), ("Betelgeuse", "Rigel", 100.0, None)])
+def test_constellations_are_drawn_as_helios_render_draws_them(site, sample_universe, tmp_path, eye, target, fov, epoch):
+    """From the Sun 30 kyr later the lines join the stars where they have moved; from Betelgeuse (5e-6 pc from its
+    star) Orion's lines run past the camera, clipped behind it: the client matches `helios render
+    --constellations` (43 dB in both when written)."""
+    width, height = 480, 270
+    extra = "&mag=6.5&lines=1" + (f"&epoch={epoch}" if epoch else "")
+    with served(site) as url, client_page(url, width, height, query(eye, target, fov, extra)) as (page, errors):
+        page.evaluate("window.helios.ready")
+        shown = screenshot(page, tmp_path / "client.png")
+        view = page.evaluate("window.helios.view()")
+    universe = Universe(sample_universe, epoch=epoch)
+    views = pinhole(point(universe, eye), point(universe, target), fov, width, height)
+    stars = display_image(apply_glare(render_sky(universe, views)[0], DEFAULT_GLARE), 6.5)
+    expected = _with_constellations(stars, universe, views).astype(np.float64)
+    assert (expected != stars).any(axis=2).sum() > 300, "lines are drawn"
+    print(f"{eye}: PSNR {psnr(shown, expected):.1f} dB with lines, {psnr(shown, stars):.1f} dB against the stars alone")
+    assert psnr(shown, expected) >= 30.0 and psnr(shown, expected) > psnr(shown, stars) + 3, psnr(shown, expected)
+    assert "lines=1" in view
     assert not errors, errors
 
 
@@ -492,7 +514,8 @@ def normalised(vector: np.ndarray) -> np.ndarray:
 
 @pytest.mark.parametrize("bad,message", [("?lookat=Nowhere", 'lookat "Nowhere": not three coordinates'),
                                          ("?lookat=M 1", "landmarks start so"), ("?fov=400", "fov=400"), ("?budget=-1", "budget=-1"),
-                                         ("?glare=1.5", "URL glare=1.5: not a valid number here")])
+                                         ("?glare=1.5", "URL glare=1.5: not a valid number here"),
+                                         ("?lines=yes", "URL lines=yes: give 1 (show) or 0 (hide)")])
 def test_a_bad_url_says_what_is_wrong(site, bad, message):
     with served(site) as url, client_page(url, 320, 180, bad) as (page, errors):
         with pytest.raises(PlaywrightError):

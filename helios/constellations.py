@@ -1,0 +1,164 @@
+"""Constellation figures in 3-D: d3-celestial's stick figures joined to the Hipparcos stars at their vertices.
+
+d3-celestial (Olaf Frohn, BSD-3-Clause; the npm package the client installs, ``client/node_modules/d3-celestial``)
+gives each figure as lines of RA/Dec vertices (``data/constellations.lines.json``) and its names
+(``data/constellations.json``).  Each vertex is exactly the position of one star of its ``data/stars.8.json``, whose
+id is the star's Hipparcos number, so a figure becomes lines between Hipparcos stars.  Their places and motions
+come from the Hipparcos-2 sample HELIOS embeds (``data/hipparcos2_hp7.csv.gz``: parallax, proper motion, no radial
+velocity), moved with ERFA to the universe's epoch and turned into its frame, so that from the Sun the lines trace
+the figures and from far away they come apart.  A vertex whose star has no Hipparcos-2 parallax in the sample
+leaves its segments out; they are counted (``left_out``), never dropped silently.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from helios import astro, motion
+from helios.errors import HeliosError
+from helios.site import client_dir
+
+FORMAT = "helios-constellations"
+VERSION = 1
+SOURCE = ("d3-celestial 0.7.35 (Olaf Frohn, BSD-3-Clause, npm): constellations.lines.json, constellations.json, "
+          "stars.8.json; places and motions from Hipparcos-2 (van Leeuwen 2007), data/hipparcos2_hp7.csv.gz")
+
+
+class ConstellationError(HeliosError):
+    pass
+
+
+def d3_celestial_data(client: Path | None = None) -> Path:
+    """d3-celestial's ``data/`` folder, installed with the dependencies of the client (default :func:`client_dir`)."""
+    client = client or client_dir()
+    folder = client / "node_modules" / "d3-celestial" / "data"
+    if not (folder / "constellations.lines.json").is_file():
+        raise ConstellationError(f"{folder}: d3-celestial's data is missing; install the client's dependencies first: "
+                                 f"npm ci --prefix {client}")
+    return folder
+
+
+def reference_catalogue() -> Path:
+    """The embedded Hipparcos-2 sample (HIP numbers as ``source_id``)."""
+    return Path(__file__).resolve().parent.parent / "data" / "hipparcos2_hp7.csv.gz"
+
+
+def _read_json(path: Path) -> Any:
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConstellationError(f"{path}: no such file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ConstellationError(f"{path}: cannot read it as JSON ({exc})") from None
+
+
+def _features(document: Any, path: Path) -> list[dict[str, Any]]:
+    if not isinstance(document, dict) or not isinstance(document.get("features"), list):
+        raise ConstellationError(f"{path}: not a GeoJSON FeatureCollection (no 'features' list)")
+    return document["features"]
+
+
+def figure_lines(lines_path: Path, stars_path: Path) -> dict[str, list[list[int]]]:
+    """Each figure's polylines (``constellations.lines.json``) as lists of HIP numbers, its vertices matched exactly
+    to the stars of ``stars.8.json``; a vertex that matches no star, or two, is an error naming the figure."""
+    by_place: dict[tuple[float, float], list[int]] = {}
+    for number, star in enumerate(_features(_read_json(stars_path), stars_path)):
+        try:
+            ra, dec = star["geometry"]["coordinates"]
+            by_place.setdefault((float(ra), float(dec)), []).append(int(star["id"]))
+        except (KeyError, TypeError, ValueError):
+            raise ConstellationError(f"{stars_path}: feature {number} is not a star with an id and [ra, dec] coordinates") from None
+    figures: dict[str, list[list[int]]] = {}
+    for number, feature in enumerate(_features(_read_json(lines_path), lines_path)):
+        figure = feature.get("id") if isinstance(feature, dict) else None
+        geometry = feature.get("geometry") if isinstance(feature, dict) else None
+        if not isinstance(figure, str) or not isinstance(geometry, dict) or geometry.get("type") != "MultiLineString":
+            raise ConstellationError(f"{lines_path}: feature {number} is not a figure (an id and a MultiLineString)")
+        polylines = []
+        for line in geometry.get("coordinates") or []:
+            hips = []
+            for vertex in line:
+                try:
+                    place = (float(vertex[0]), float(vertex[1]))
+                except (TypeError, ValueError, IndexError):
+                    raise ConstellationError(f"{lines_path}: figure {figure}: vertex {vertex!r} is not [ra, dec]") from None
+                found = by_place.get(place, [])
+                if len(found) != 1:
+                    raise ConstellationError(f"{lines_path}: figure {figure}: vertex RA {place[0]}, Dec {place[1]} matches "
+                                             f"{len(found)} stars of {stars_path.name}, not one")
+                hips.append(found[0])
+            polylines.append(hips)
+        figures.setdefault(figure, []).extend(polylines)  # Serpens comes in two parts
+    return figures
+
+
+def figure_names(path: Path) -> dict[str, str]:
+    """Each figure's name (``constellations.json``: ``properties.name``)."""
+    names = {}
+    for feature in _features(_read_json(path), path):
+        try:
+            names[feature["id"]] = str(feature["properties"]["name"])
+        except (KeyError, TypeError):
+            raise ConstellationError(f"{path}: a feature without an id and properties.name") from None
+    return names
+
+
+def hipparcos_stars(path: Path, hips: set[int]) -> tuple[motion.Astrometry, list[int]]:
+    """The astrometry at Hipparcos's epoch of the stars of ``hips`` that the catalogue has with a positive parallax,
+    and their HIP numbers in the same order."""
+    rows = []
+    try:
+        with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if int(row["source_id"]) in hips and float(row["parallax"]) > 0:
+                    rows.append(row)
+    except FileNotFoundError:
+        raise ConstellationError(f"{path}: the Hipparcos-2 sample is missing") from None
+    except (OSError, KeyError, ValueError, EOFError) as exc:
+        raise ConstellationError(f"{path}: cannot read source_id, ra, dec, parallax, pmra, pmdec ({exc})") from None
+    column = lambda name: np.array([float(row[name] or "nan") for row in rows])  # noqa: E731
+    distance = astro.distance_from_parallax(column("parallax"), 0.0)  # Hipparcos parallaxes: no Gaia zero-point
+    stars = motion.Astrometry(column("ra"), column("dec"), distance, np.nan_to_num(column("pmra")), np.nan_to_num(column("pmdec")),
+                              np.zeros(len(rows)), motion.HIPPARCOS_EPOCH)
+    return stars, [int(row["source_id"]) for row in rows]
+
+
+def constellations(universe: Any, data: Path | None = None, catalogue: Path | None = None) -> dict[str, Any]:
+    """The constellations document for ``universe`` (a :class:`helios.universe.Universe`): every figure's segments
+    as pairs of HIP numbers, each star's position (pc) and velocity (pc/kyr) in the universe's frame at its epoch,
+    each figure's name and centre (the mean of its stars), and what was left out."""
+    data = data or d3_celestial_data()
+    figures = figure_lines(data / "constellations.lines.json", data / "stars.8.json")
+    names = figure_names(data / "constellations.json")
+    wanted = {hip for polylines in figures.values() for line in polylines for hip in line}
+    at_hipparcos, hips = hipparcos_stars(catalogue or reference_catalogue(), wanted)
+    epoch = float(universe.index["epoch"])
+    stars = motion.propagate(at_hipparcos, epoch) if len(hips) else at_hipparcos
+    position = universe.grid.to_frame(astro.icrs_to_cartesian(stars.ra_deg, stars.dec_deg, stars.distance_pc))
+    velocity = universe.grid.to_frame(motion.space_velocity(stars)) if len(hips) else np.zeros((0, 3))
+    place = {hip: i for i, hip in enumerate(hips)}
+    out, left_out = [], {}
+    for figure, polylines in figures.items():
+        segments = [[a, b] for line in polylines for a, b in zip(line[:-1], line[1:], strict=True) if a != b]
+        kept = [s for s in segments if s[0] in place and s[1] in place]
+        if len(kept) < len(segments):
+            left_out[figure] = {"segments": len(segments) - len(kept),
+                                "stars": sorted({h for s in segments for h in s if h not in place})}
+        members = sorted({h for s in kept for h in s})
+        centre = position[[place[h] for h in members]].mean(axis=0) if members else None
+        out.append({"id": figure, "name": names.get(figure, figure), "segments": kept,
+                    "centre_pc": None if centre is None else [round(float(c), 4) for c in centre]})
+    used = sorted({h for figure in out for s in figure["segments"] for h in s})
+    return {
+        "format": FORMAT, "version": VERSION, "source": SOURCE, "frame": universe.frame, "epoch": epoch, "units": "pc, pc/kyr",
+        "stars": {str(h): {"position_pc": [round(float(v), 5) for v in position[place[h]]],
+                           "velocity_pc_kyr": [round(float(v), 6) for v in velocity[place[h]]]} for h in used},
+        "figures": out,
+        "left_out": left_out,
+    }
