@@ -581,6 +581,9 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--constellations", action="store_true",
                         help="draw the constellation figures over the PNG, lines between their stars in 3-D (d3-celestial's "
                         "figures, Hipparcos-2 places; docs/client.md), as the client's `lines=1` does")
+    parser.add_argument("--boundaries", action="store_true",
+                        help="draw the IAU constellation boundaries over the PNG when the camera is within 1 pc of the Sun, as the "
+                        "client's `bounds=1` does")
     parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file for names (default: the built-in set)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: a GPU when present")
     parser.add_argument("--output", required=True, metavar="FILE", help="FILE.npy (linear flux) or FILE.png (tone mapped)")
@@ -623,8 +626,9 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     output = Path(args.output)
     if output.suffix.lower() not in (".npy", ".png"):
         raise HeliosError(f"--output {output}: give a .npy (linear flux) or .png (tone mapped) file name")
-    if args.constellations and output.suffix.lower() != ".png":
-        raise HeliosError(f"--constellations draws lines over the displayed image: give a .png --output, not {output.name}")
+    for flag, given in (("--constellations", args.constellations), ("--boundaries", args.boundaries)):
+        if given and output.suffix.lower() != ".png":
+            raise HeliosError(f"{flag} draws lines over the displayed image: give a .png --output, not {output.name}")
     _refuse_users_files(output)
     check_psf_sigma(args.psf_sigma, f"--psf-sigma {args.psf_sigma}")
     check_glare(args.glare, f"--glare {args.glare}")
@@ -681,8 +685,8 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
             import matplotlib.image
 
             shown = display_image(image, limiting_mag)
-            if args.constellations:
-                shown = _with_constellations(shown, universe, views)
+            if args.constellations or args.boundaries:
+                shown = _with_constellations(shown, universe, views, args.constellations, args.boundaries, logger)
             matplotlib.image.imsave(tmp, shown, format="png", metadata={"Software": SOFTWARE})
     total = float(luminance(image.sum(axis=(0, 1), dtype=np.float64)))
     print(f"{output}: {width} x {height}, limiting magnitude {limiting_mag:.2f}{' (auto)' if args.exposure == 'auto' else ''}, "
@@ -690,18 +694,29 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
           f"from {universe.index['star_count']:,} stars in {len(universe.cells)} cells at epoch {universe.epoch:g}")
 
 
-def _with_constellations(shown, universe, views):
-    """``shown`` (8-bit) with the constellation figures drawn over it, their stars moved to the universe's epoch."""
+def _with_constellations(shown, universe, views, lines: bool = True, boundaries: bool = False, logger: logging.Logger | None = None):
+    """``shown`` (8-bit) with the constellation figures drawn over it (their stars moved to the universe's epoch) and,
+    with the camera near the Sun, the IAU boundaries (directions around the camera), as the client draws them."""
     import numpy as np
 
+    from helios.cameras import camera_position
     from helios.constellations import constellations
-    from helios.render.lines import draw_segments
+    from helios.render.lines import BOUNDARY_RGB, draw_segments
 
     figures = constellations(universe)
-    stars = {hip: np.asarray(star["position_pc"]) + universe.kyr_from_index * np.asarray(star["velocity_pc_kyr"])
-             for hip, star in figures["stars"].items()}
-    pairs = [(stars[str(a)], stars[str(b)]) for figure in figures["figures"] for a, b in figure["segments"]]
-    return draw_segments(shown, np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]), views)
+    eye = camera_position(views)
+    if boundaries:
+        if np.linalg.norm(eye) <= figures["boundaries_within_pc"]:
+            edges = np.asarray(figures["boundaries"])
+            shown = draw_segments(shown, eye + edges[:, :3], eye + edges[:, 3:], views, BOUNDARY_RGB)
+        elif logger is not None:
+            logger.info("--boundaries: the IAU boundaries are drawn within %g pc of the Sun only", figures["boundaries_within_pc"])
+    if lines:
+        stars = {hip: np.asarray(star["position_pc"]) + universe.kyr_from_index * np.asarray(star["velocity_pc_kyr"])
+                 for hip, star in figures["stars"].items()}
+        pairs = [(stars[str(a)], stars[str(b)]) for figure in figures["figures"] for a, b in figure["segments"]]
+        shown = draw_segments(shown, np.array([a for a, _ in pairs]), np.array([b for _, b in pairs]), views)
+    return shown
 
 
 def make_parser() -> argparse.ArgumentParser:

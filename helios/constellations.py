@@ -27,7 +27,10 @@ from helios.site import client_dir
 FORMAT = "helios-constellations"
 VERSION = 1
 SOURCE = ("d3-celestial 0.7.35 (Olaf Frohn, BSD-3-Clause, npm): constellations.lines.json, constellations.json, "
-          "stars.8.json; places and motions from Hipparcos-2 (van Leeuwen 2007), data/hipparcos2_hp7.csv.gz")
+          "stars.8.json, constellations.bounds.json; places and motions from Hipparcos-2 (van Leeuwen 2007), "
+          "data/hipparcos2_hp7.csv.gz")
+#: The IAU boundaries are drawn only this close to the Sun (pc): they divide the sky as seen from the Earth.
+BOUNDARIES_WITHIN_PC = 1.0
 
 
 class ConstellationError(HeliosError):
@@ -109,6 +112,27 @@ def figure_names(path: Path) -> dict[str, str]:
     return names
 
 
+def boundary_edges(path: Path) -> list[tuple[tuple[float, float], tuple[float, float]]]:
+    """The IAU constellation boundaries (``constellations.bounds.json``: a polygon of RA/Dec vertices per
+    constellation) as edges, each once: every edge is shared by the two constellations it divides."""
+    seen: set[frozenset] = set()
+    edges = []
+    for feature in _features(_read_json(path), path):
+        try:
+            rings = feature["geometry"]["coordinates"]
+            points = [[(round(float(ra) % 360.0, 4), round(float(dec), 4)) for ra, dec in ring] for ring in rings]
+        except (KeyError, TypeError, ValueError):
+            raise ConstellationError(f"{path}: feature {feature.get('id') if isinstance(feature, dict) else feature!r} is not a "
+                                     "polygon of [ra, dec] vertices") from None
+        for ring in points:
+            closed = ring if ring[0] == ring[-1] else [*ring, ring[0]]
+            for a, b in zip(closed[:-1], closed[1:], strict=True):
+                if a != b and (key := frozenset((a, b))) not in seen:
+                    seen.add(key)
+                    edges.append((a, b))
+    return edges
+
+
 def hipparcos_stars(path: Path, hips: set[int]) -> tuple[motion.Astrometry, list[int]]:
     """The astrometry at Hipparcos's epoch of the stars of ``hips`` that the catalogue has with a positive parallax,
     and their HIP numbers in the same order."""
@@ -132,7 +156,7 @@ def hipparcos_stars(path: Path, hips: set[int]) -> tuple[motion.Astrometry, list
 def constellations(universe: Any, data: Path | None = None, catalogue: Path | None = None) -> dict[str, Any]:
     """The constellations document for ``universe`` (a :class:`helios.universe.Universe`): every figure's segments
     as pairs of HIP numbers, each star's position (pc) and velocity (pc/kyr) in the universe's frame at its epoch,
-    each figure's name and centre (the mean of its stars), and what was left out."""
+    each figure's name and centre (the mean of its stars), what was left out, and the IAU boundaries."""
     data = data or d3_celestial_data()
     figures = figure_lines(data / "constellations.lines.json", data / "stars.8.json")
     names = figure_names(data / "constellations.json")
@@ -155,10 +179,15 @@ def constellations(universe: Any, data: Path | None = None, catalogue: Path | No
         out.append({"id": figure, "name": names.get(figure, figure), "segments": kept,
                     "centre_pc": None if centre is None else [round(float(c), 4) for c in centre]})
     used = sorted({h for figure in out for s in figure["segments"] for h in s})
+    edges = np.array(boundary_edges(data / "constellations.bounds.json"), np.float64).reshape(-1, 2, 2)
+    ends = [universe.grid.to_frame(astro.icrs_to_cartesian(edges[:, k, 0], edges[:, k, 1], np.ones(len(edges)))) for k in (0, 1)]
     return {
         "format": FORMAT, "version": VERSION, "source": SOURCE, "frame": universe.frame, "epoch": epoch, "units": "pc, pc/kyr",
         "stars": {str(h): {"position_pc": [round(float(v), 5) for v in position[place[h]]],
                            "velocity_pc_kyr": [round(float(v), 6) for v in velocity[place[h]]]} for h in used},
         "figures": out,
         "left_out": left_out,
+        # Directions (unit vectors, the universe's frame), drawn from the camera's place within BOUNDARIES_WITHIN_PC of the Sun.
+        "boundaries": [[round(float(v), 6) for v in (*a, *b)] for a, b in zip(*ends, strict=True)],
+        "boundaries_within_pc": BOUNDARIES_WITHIN_PC,
     }

@@ -68,3 +68,13 @@ def test_a_vertex_without_its_star_and_bad_files_are_clear_errors(tmp_path):
         figure_lines(tmp_path / "broken.json", data / "stars.8.json")
     with pytest.raises(ConstellationError, match="d3-celestial's data is missing; install the client's dependencies first: npm ci"):
         d3_celestial_data(tmp_path)
+
+
+def test_the_iau_boundaries_are_each_edge_once_as_directions(figures):
+    """d3-celestial's 89 boundary polygons (Serpens in two) have 1,570 edges, each shared by the two constellations
+    it divides: drawn once, as pairs of unit vectors."""
+    edges = np.asarray(figures["boundaries"]).reshape(-1, 2, 3)
+    assert len(edges) == 785 and figures["boundaries_within_pc"] == 1.0
+    assert np.allclose(np.linalg.norm(edges, axis=2), 1.0, atol=1e-5)
+    keys = {tuple(sorted(map(tuple, np.round(e, 4)))) for e in edges}
+    assert len(keys) == 785

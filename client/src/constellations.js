@@ -1,6 +1,7 @@
 // Constellation figures in 3-D (helios/constellations.py writes constellations.json): each segment joins two
 // Hipparcos stars at their places in the universe's frame, moving with them (velocity x kyr, as the stars do), so
-// from the Sun the lines trace the figures and from far away they come apart.  Drawn after the tone map as a thin
+// from the Sun the lines trace the figures and from far away they come apart.  The IAU boundaries are directions,
+// drawn near the Sun only.  Drawn after the tone map as a thin
 // line added to the displayed colour (clamped), with the projection of `helios render --constellations`
 // (helios/render/lines.py): pixel (f x / z + W / 2, f y / z + H / 2), y down.
 
@@ -8,6 +9,8 @@ import * as THREE from "three";
 
 /** The lines' colour, added to the sRGB display values (helios/render/lines.py LINE_RGB, 0-255). */
 export const LINE_RGB = [38, 64, 110];
+/** The IAU boundaries' colour (helios/render/lines.py BOUNDARY_RGB). */
+export const BOUNDARY_RGB = [72, 40, 40];
 /** Lines are clipped this far in front of the camera (pc; helios/render/lines.py NEAR_PC). */
 export const NEAR_PC = 1e-6;
 
@@ -67,48 +70,62 @@ void main() {
   outColour = vec4(uColour, 1.0);
 }`;
 
-/** The figures' segments as one LineSegments object; `shared` the renderer's camera uniforms.  Its
- * `userData.beforeRender(eye, kyr)` places the segments for a frame (the renderer calls it). */
+/** `count` segments in `rgb` over the image; `place(starts, ends, eye, kyr)` writes each segment's two ends, from
+ * the eye, before a frame (its `userData.beforeRender`, which the renderer calls); `shared` the renderer's uniforms. */
+function lineSegments(count, rgb, shared, place) {
+  const geometry = new THREE.BufferGeometry();
+  // Each segment's two vertices both carry its start and its end (BufferAttribute keeps the array it is given).
+  const starts = new Float32Array(6 * count);
+  const ends = new Float32Array(6 * count);
+  geometry.setAttribute("position", new THREE.BufferAttribute(starts, 3));
+  geometry.setAttribute("end", new THREE.BufferAttribute(ends, 3));
+  geometry.setAttribute("side", new THREE.Float32BufferAttribute(Array.from({ length: 2 * count }, (_, i) => i % 2), 1));
+  const material = new THREE.RawShaderMaterial({
+    glslVersion: THREE.GLSL3, vertexShader: LINE_VERTEX, fragmentShader: LINE_FRAGMENT,
+    uniforms: { uRotation: shared.uRotation, uFocal: shared.uFocal, uSize: shared.uSize,
+      uColour: { value: new THREE.Vector3(...rgb.map((c) => c / 255)) } },
+    blending: THREE.AdditiveBlending, transparent: true, depthTest: false, depthWrite: false,
+  });
+  const lines = new THREE.LineSegments(geometry, material);
+  lines.frustumCulled = false;
+  lines.userData.beforeRender = (eye, kyr) => {
+    const segment = (i, a, b) => { // a, b: [x, y, z] from the eye
+      for (const v of [2 * i, 2 * i + 1]) {
+        starts.set(a, 3 * v);
+        ends.set(b, 3 * v);
+      }
+    };
+    place(segment, eye, kyr);
+    geometry.attributes.position.needsUpdate = true;
+    geometry.attributes.end.needsUpdate = true;
+  };
+  return lines;
+}
+
+/** The figures' segments; each end moves with its star (velocity x kyr) and is placed from the eye in float64. */
 export function makeConstellationLines(document, shared) {
-  const ends = []; // per segment: start and end star, each [x, y, z, vx, vy, vz]
+  const pairs = []; // per segment: start and end star, each [x, y, z, vx, vy, vz]
   for (const figure of document.figures) {
     for (const pair of figure.segments) {
-      ends.push(pair.map((hip) => {
+      pairs.push(pair.map((hip) => {
         const star = document.stars[String(hip)];
         if (!star) throw new Error(`constellations.json: figure ${figure.id} joins HIP ${hip}, which it does not place`);
         return [...star.position_pc, ...star.velocity_pc_kyr];
       }));
     }
   }
-  const n = ends.length * 2;
-  const geometry = new THREE.BufferGeometry();
-  const position = new THREE.Float32BufferAttribute(new Float32Array(3 * n), 3);
-  const end = new THREE.Float32BufferAttribute(new Float32Array(3 * n), 3);
-  geometry.setAttribute("position", position);
-  geometry.setAttribute("end", end);
-  geometry.setAttribute("side", new THREE.Float32BufferAttribute(ends.flatMap(() => [0, 1]), 1));
-  const material = new THREE.RawShaderMaterial({
-    glslVersion: THREE.GLSL3, vertexShader: LINE_VERTEX, fragmentShader: LINE_FRAGMENT,
-    uniforms: { uRotation: shared.uRotation, uFocal: shared.uFocal, uSize: shared.uSize,
-      uColour: { value: new THREE.Vector3(...LINE_RGB.map((c) => c / 255)) } },
-    blending: THREE.AdditiveBlending, transparent: true, depthTest: false, depthWrite: false,
+  const fromEye = (s, eye, kyr) => [0, 1, 2].map((k) => s[k] + s[k + 3] * kyr - eye[k]);
+  return lineSegments(pairs.length, LINE_RGB, shared, (segment, eye, kyr) => {
+    pairs.forEach(([a, b], i) => segment(i, fromEye(a, eye, kyr), fromEye(b, eye, kyr)));
   });
-  const lines = new THREE.LineSegments(geometry, material);
-  lines.frustumCulled = false;
-  lines.userData.beforeRender = (eye, kyr) => {
-    ends.forEach(([a, b], i) => {
-      for (let k = 0; k < 3; k += 1) {
-        const fromEye = [a[k] + a[k + 3] * kyr - eye[k], b[k] + b[k + 3] * kyr - eye[k]];
-        for (const v of [2 * i, 2 * i + 1]) {
-          position.array[3 * v + k] = fromEye[0];
-          end.array[3 * v + k] = fromEye[1];
-        }
-      }
-    });
-    position.needsUpdate = true;
-    end.needsUpdate = true;
-  };
-  return lines;
+}
+
+/** The IAU boundaries: directions, drawn around the eye wherever it is (the renderer shows them near the Sun). */
+export function makeBoundaryLines(document, shared) {
+  const edges = document.boundaries;
+  return lineSegments(edges.length, BOUNDARY_RGB, shared, (segment) => {
+    edges.forEach((e, i) => segment(i, e.slice(0, 3), e.slice(3, 6)));
+  });
 }
 
 /** Each figure's name and centre (moved with its stars' mean velocity), for the labels. */

@@ -3,7 +3,7 @@
 // view changes.  window.helios is the page's test and scripting interface (docs/client.md).
 
 import { Camera, add, lookAt, norm, scale, sub } from "./camera.js";
-import { figureLabels, makeConstellationLines } from "./constellations.js";
+import { figureLabels, makeBoundaryLines, makeConstellationLines } from "./constellations.js";
 import { Hud, formatDistance } from "./hud.js";
 import { declutterLabels, findLandmark, searchLandmarks } from "./landmarks.js";
 import { Navigator, SPEED_REGIMES } from "./navigation.js";
@@ -76,11 +76,11 @@ class App {
     this.nav = new Navigator(eye, lookAt(eye, target, view.up));
     this.nav.up = view.up;
     this.renderer = new LightRenderer(this.canvas, this.site.photometry);
-    this.figures = this.site.constellations ? await fetchJson(this.site.constellations) : null;
+    this.figures = null; // constellations.json, fetched when first shown
     this.showLines = view.lines;
     this.showNames = view.names;
-    this.constellationLines = null;
-    this.applyConstellations();
+    this.showBounds = view.bounds;
+    await this.loadConstellations();
     this.glare = view.glare;
     if (view.glare !== null) this.renderer.setGlare(view.glare);
     this.streamer = new Streamer(this.pack, this.renderer, {
@@ -117,8 +117,10 @@ class App {
       if (key === "q") this.nav.setRegime(-1);
       if (key === "e") this.nav.setRegime(1);
       if (key === "h") this.warp(findLandmark(this.landmarks, "sun"));
-      if (key === "c") { this.showLines = !this.showLines; this.applyConstellations(); this.moved(); }
-      if (key === "n") { this.showNames = !this.showNames; this.moved(); }
+      if (key === "c") this.showLines = !this.showLines;
+      if (key === "n") this.showNames = !this.showNames;
+      if (key === "b") this.showBounds = !this.showBounds;
+      if (["c", "n", "b"].includes(key)) this.loadConstellations().then(() => this.moved(), (error) => this.fail(error));
       const planet = ["mercury", "venus", "earth", "mars", "jupiter", "saturn", "uranus", "neptune"][Number(key) - 1];
       if (planet) this.warp(findLandmark(this.landmarks, planet));
       this.dirty = true;
@@ -158,10 +160,19 @@ class App {
     }, { passive: false });
   }
 
-  /** Draw the constellation figures over the image or not (`lines`; the key c); a site without them has none. */
-  applyConstellations() {
-    if (this.showLines && this.figures && !this.constellationLines) this.constellationLines = makeConstellationLines(this.figures, this.renderer.shared);
-    this.renderer.setOverlay(this.showLines ? this.constellationLines : null);
+  /** Fetch the constellations (once) when the lines, names or boundaries are to be shown; a site without them has none. */
+  async loadConstellations() {
+    if (this.figures || !this.site.constellations || !(this.showLines || this.showNames || this.showBounds)) return;
+    this.figures = await fetchJson(this.site.constellations);
+    this.constellationLines = makeConstellationLines(this.figures, this.renderer.shared);
+    this.boundaryLines = makeBoundaryLines(this.figures, this.renderer.shared);
+  }
+
+  /** What is drawn over the image: the figures' lines (`lines`, key C), the IAU boundaries (`bounds`, key B) near the Sun. */
+  overlays(camera) {
+    if (!this.figures) return [];
+    const nearSun = norm(camera.eye) <= this.figures.boundaries_within_pc;
+    return [...(this.showLines ? [this.constellationLines] : []), ...(this.showBounds && nearSun ? [this.boundaryLines] : [])];
   }
 
   moved() {
@@ -229,6 +240,7 @@ class App {
     if (camera.width !== this.canvas.width || camera.height !== this.canvas.height) this.renderer.setSize(camera.width, camera.height);
     const exposure = exposureFor(this.mag, this.site.photometry.limit_exposed_flux);
     this.renderer.metering = this.autoExposure;
+    this.renderer.setOverlay(this.overlays(camera));
     this.renderer.render(camera, drawables, exposure, this.kyr);
     const since = this.lastDrawn === undefined ? 0 : (now - this.lastDrawn) / 1000;
     this.frameTimes.push({ at: now, ms: performance.now() - started, interval: this.lastDrawn === undefined ? null : now - this.lastDrawn });
@@ -312,7 +324,7 @@ class App {
     return formatView({
       eye: this.nav.eye, target: add(this.nav.eye, scale(this.nav.basis.forward, reach)), fov: this.fov,
       mag: this.autoExposure ? null : this.mag, glare: this.glare, epoch: this.epoch === this.packEpoch ? null : this.epoch, up: scale(this.nav.basis.down, -1), hud: this.hudVisible,
-      lines: this.showLines, names: this.showNames,
+      lines: this.showLines, names: this.showNames, bounds: this.showBounds,
     });
   }
 

@@ -327,10 +327,10 @@ export class LightRenderer {
     this.overlay = new THREE.Scene(); // lines drawn over the tone-mapped image (constellations.js)
   }
 
-  /** Draw `object` over the image, or nothing (null); its `userData.beforeRender(eye, kyr)` places it each frame. */
-  setOverlay(object) {
+  /** Draw `objects` over the image (none: []); each one's `userData.beforeRender(eye, kyr)` places it each frame. */
+  setOverlay(objects) {
     this.overlay.clear();
-    if (object) this.overlay.add(object);
+    for (const object of objects) this.overlay.add(object);
   }
 
   /** The `percentile` of the luminance of octave `octave` of the frame just drawn (exposed light), for the

@@ -74,9 +74,9 @@ test("view state: parse, resolve names and format back to the same view", () => 
   assert.throws(() => parseView("?budget=0"), ViewError);
   assert.equal(parseView("?budget=0.5").budgetMb, 0.5);
   assert.equal(parseView("").budgetMb, 512);
-  assert.deepEqual([parseView("").lines, parseView("").names], [false, false]); // constellations hidden unless asked
-  const shown = parseView(formatView({ eye: [0, 0, 0], target: [1, 0, 0], fov: 60, up: [0, 0, 1], lines: true, names: true }));
-  assert.deepEqual([shown.lines, shown.names], [true, true]);
+  assert.deepEqual([parseView("").lines, parseView("").names, parseView("").bounds], [false, false, false]); // unless asked
+  const shown = parseView(formatView({ eye: [0, 0, 0], target: [1, 0, 0], fov: 60, up: [0, 0, 1], lines: true, names: true, bounds: true }));
+  assert.deepEqual([shown.lines, shown.names, shown.bounds], [true, true, true]);
   assert.throws(() => parseView("?lines=yes"), /URL lines=yes: give 1 \(show\) or 0 \(hide\)/);
 });
 

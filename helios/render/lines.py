@@ -17,6 +17,8 @@ from helios.cameras import Views
 
 #: The constellation lines' colour, added to the display's sRGB values (client/src/constellations.js LINE_RGB).
 LINE_RGB = (38, 64, 110)
+#: The IAU constellation boundaries' colour (client/src/constellations.js BOUNDARY_RGB).
+BOUNDARY_RGB = (72, 40, 40)
 #: Segments are clipped this far in front of the camera (pc), as the client clips them (NEAR_PC there).
 NEAR_PC = 1e-6
 

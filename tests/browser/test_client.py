@@ -210,11 +210,11 @@ def test_time_control_moves_stars_as_helios_render_does(site, sample_universe, t
 
 @pytest.mark.parametrize("eye,target,fov,epoch", [("sun", "Betelgeuse", 90.0, 1991.25 + 30000), ("Betelgeuse", "Rigel", 100.0, None)])
 def test_constellations_are_drawn_as_helios_render_draws_them(site, sample_universe, tmp_path, eye, target, fov, epoch):
-    """From the Sun 30 kyr later the lines join the stars where they have moved; from Betelgeuse (5e-6 pc from its
+    """From the Sun 30 kyr later the lines join the stars where they have moved, with the IAU boundaries; from Betelgeuse (5e-6 pc from its
     star) Orion's lines run past the camera, clipped behind it: the client matches `helios render
     --constellations` (43 dB in both when written)."""
     width, height = 480, 270
-    extra = "&mag=6.5&lines=1" + (f"&epoch={epoch}" if epoch else "")
+    extra = "&mag=6.5&lines=1&bounds=1" + (f"&epoch={epoch}" if epoch else "")
     with served(site) as url, client_page(url, width, height, query(eye, target, fov, extra)) as (page, errors):
         page.evaluate("window.helios.ready")
         shown = screenshot(page, tmp_path / "client.png")
@@ -222,11 +222,13 @@ def test_constellations_are_drawn_as_helios_render_draws_them(site, sample_unive
     universe = Universe(sample_universe, epoch=epoch)
     views = pinhole(point(universe, eye), point(universe, target), fov, width, height)
     stars = display_image(apply_glare(render_sky(universe, views)[0], DEFAULT_GLARE), 6.5)
-    expected = _with_constellations(stars, universe, views).astype(np.float64)
+    expected = _with_constellations(stars, universe, views, boundaries=True).astype(np.float64)
     assert (expected != stars).any(axis=2).sum() > 300, "lines are drawn"
+    boundaries = (expected[..., 0] - expected[..., 2] > 20).sum()  # reddish: only the boundaries (where no line crosses)
+    assert (boundaries > 300) == (eye == "sun"), f"{boundaries} boundary pixels: drawn near the Sun only"
     print(f"{eye}: PSNR {psnr(shown, expected):.1f} dB with lines, {psnr(shown, stars):.1f} dB against the stars alone")
     assert psnr(shown, expected) >= 30.0 and psnr(shown, expected) > psnr(shown, stars) + 3, psnr(shown, expected)
-    assert "lines=1" in view
+    assert "lines=1&bounds=1" in view
     assert not errors, errors
 
 
