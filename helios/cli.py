@@ -549,10 +549,16 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
         "Coordinates are the universe's frame (heliocentric pc, axes as its index.json says). "
         "FILE.npy: float32 H x W x 3 linear flux; FILE.png: tone mapped for --limiting-mag.")
     parser.add_argument("directory", metavar="DIR", help="workflow output directory (results) or `helios build` output")
-    parser.add_argument("--from", dest="eye", nargs="+", required=True, metavar="X Y Z|sun|LANDMARK",
-                        help="camera position: three coordinates in pc, 'sun', or a landmark name")
-    parser.add_argument("--look-at", dest="target", nargs="+", required=True, metavar="X Y Z|LANDMARK",
-                        help="point the camera looks at: three coordinates in pc, 'sun', or a landmark name")
+    parser.add_argument("--from", dest="eye", nargs="+", metavar="X Y Z|sun|LANDMARK",
+                        help="camera position: three coordinates in pc, 'sun', or a landmark name (required without --tour)")
+    parser.add_argument("--look-at", dest="target", nargs="+", metavar="X Y Z|LANDMARK",
+                        help="point the camera looks at: three coordinates in pc, 'sun', or a landmark name (required without --tour)")
+    parser.add_argument("--tour", metavar="TOUR.json",
+                        help="render a tour (keyframes of views in the URL's terms, eased as the client plays them; docs/client.md) "
+                        "frame by frame into the directory --output, instead of one view")
+    parser.add_argument("--fps", type=_finite_float, default=30.0, help="frames per second of a --tour (default: %(default)s)")
+    parser.add_argument("--video", metavar="FILE.mp4",
+                        help="with --tour, also encode the frames as an H.264 video (needs imageio-ffmpeg: pip install imageio-ffmpeg)")
     parser.add_argument("--fov", type=_finite_float, default=60.0, help="horizontal field of view in degrees (default: %(default)s)")
     parser.add_argument("--size", nargs=2, type=_positive_int, default=[1920, 1080], metavar=("W", "H"),
                         help="image size in pixels (default: 1920 1080)")
@@ -586,7 +592,8 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
                         "client's `bounds=1` does")
     parser.add_argument("--landmarks", default=BUILTIN, help="landmarks file for names (default: the built-in set)")
     parser.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="auto: a GPU when present")
-    parser.add_argument("--output", required=True, metavar="FILE", help="FILE.npy (linear flux) or FILE.png (tone mapped)")
+    parser.add_argument("--output", required=True, metavar="FILE",
+                        help="FILE.npy (linear flux) or FILE.png (tone mapped); with --tour, a directory for the frames")
     parser.set_defaults(run=_run_render)
 
 
@@ -611,28 +618,33 @@ def _camera_point(tokens: list[str], option: str, universe, landmarks_file: str)
 
 def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
     import numpy as np
-    import torch
 
     from helios.cameras import pinhole
     from helios.files import atomic_path
-    from helios.lod.sources import ClusteredLevels, TrainedLevels
     from helios.photometry import display_image, luminance, magnitude_from_flux
-    from helios.render.exposure import auto_limiting_mag
-    from helios.render.glare import apply_glare, check_glare
+    from helios.render.glare import check_glare
     from helios.render.points import check_image_size, check_psf_sigma
-    from helios.render.sky import render_sky, render_sky_levels
     from helios.universe import Universe
 
     output = Path(args.output)
+    check_psf_sigma(args.psf_sigma, f"--psf-sigma {args.psf_sigma}")
+    check_glare(args.glare, f"--glare {args.glare}")
+    check_image_size(*args.size, f"--size {args.size[0]} {args.size[1]}")
+    if args.points and args.clustered:
+        raise HeliosError("give --points or --clustered, not both")
+    if args.tour is not None:
+        _run_tour(args, logger)
+        return
+    if args.eye is None or args.target is None:
+        raise HeliosError("give the camera: --from and --look-at (or a --tour)")
+    if args.video is not None:
+        raise HeliosError("--video encodes a --tour's frames: give --tour TOUR.json")
     if output.suffix.lower() not in (".npy", ".png"):
         raise HeliosError(f"--output {output}: give a .npy (linear flux) or .png (tone mapped) file name")
     for flag, given in (("--constellations", args.constellations), ("--boundaries", args.boundaries)):
         if given and output.suffix.lower() != ".png":
             raise HeliosError(f"{flag} draws lines over the displayed image: give a .png --output, not {output.name}")
     _refuse_users_files(output)
-    check_psf_sigma(args.psf_sigma, f"--psf-sigma {args.psf_sigma}")
-    check_glare(args.glare, f"--glare {args.glare}")
-    check_image_size(*args.size, f"--size {args.size[0]} {args.size[1]}")
     if args.epoch is not None and not -1e6 <= args.epoch <= 1e6:
         raise HeliosError(f"--epoch {args.epoch}: give a Julian year within a million years")
     universe = Universe(args.directory, epoch=args.epoch)
@@ -643,39 +655,7 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         views = pinhole(eye, target, args.fov, width, height, np.asarray(args.up))
     except ValueError as exc:
         raise HeliosError(str(exc)) from None
-    device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise HeliosError("--device cuda: PyTorch sees no CUDA device here")
-    if args.points and args.clustered:
-        raise HeliosError("give --points or --clustered, not both")
-    source = ClusteredLevels() if args.clustered else None if args.points else TrainedLevels.find(args.directory)
-    if universe.kyr_from_index:
-        logger.info("stars moved %+g kyr from the universe's epoch %g to %g%s", universe.kyr_from_index, universe.index["epoch"],
-                    universe.epoch, "; levels belong to the universe's epoch: every star drawn as a point" if source else "")
-        source = None
-    limiting_mag = args.limiting_mag
-    if source is None:
-        if not args.points and not universe.kyr_from_index:
-            logger.info("%s has no trained levels (a `helios build` output, or a run of the seed trainer): every star as a point",
-                        args.directory)
-        image = render_sky(universe, views, args.psf_sigma, device, progress=logger.info)[0]
-        if args.exposure == "auto":
-            limiting_mag = auto_limiting_mag(image)
-    else:
-        # The rule keeps every star visible at the limiting magnitude a point: with the automatic exposure, render
-        # again at the magnitude read from the image until it holds (the client converges the same way, frame by frame).
-        for _ in range(4 if args.exposure == "auto" else 1):
-            image, drawn = render_sky_levels(universe, views, source, psf_sigma_px=args.psf_sigma, device=device,
-                                             limiting_mag=limiting_mag)
-            image = image[0]
-            if args.exposure == "fixed" or abs((read := auto_limiting_mag(image)) - limiting_mag) < 0.05:
-                break
-            limiting_mag = read
-        logger.info("cells drawn by level (docs/levels.md; %s Gaussians): %s", "clustered" if args.clustered else "trained",
-                    ", ".join(f"{name}: {count}" for name, count in sorted(drawn.items())))
-    image = apply_glare(image, args.glare)  # after the meter, which reads the light before glare (as the client's does)
-    if args.exposure == "auto":
-        logger.info("automatic exposure: limiting magnitude %.2f", limiting_mag)
+    image, limiting_mag = _draw_view(args, universe, views, args.limiting_mag, args.exposure == "auto", args.glare, logger)
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".npy":
@@ -694,7 +674,131 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
           f"from {universe.index['star_count']:,} stars in {len(universe.cells)} cells at epoch {universe.epoch:g}")
 
 
-def _with_constellations(shown, universe, views, lines: bool = True, boundaries: bool = False, logger: logging.Logger | None = None):
+def _draw_view(args: argparse.Namespace, universe, views, limiting_mag: float, auto: bool, glare: float,
+               logger: logging.Logger, quiet: bool = False):
+    """The linear image (glare applied) of camera 0 of ``views`` and the limiting magnitude it is shown at: every
+    star a point, or trained (or clustered) levels by the rule; ``auto``: the exposure read from the image."""
+    import torch
+
+    from helios.lod.sources import ClusteredLevels, TrainedLevels
+    from helios.render.exposure import auto_limiting_mag
+    from helios.render.glare import apply_glare
+    from helios.render.sky import render_sky, render_sky_levels
+
+    device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise HeliosError("--device cuda: PyTorch sees no CUDA device here")
+    source = ClusteredLevels() if args.clustered else None if args.points else TrainedLevels.find(args.directory)
+    info = (lambda *a: None) if quiet else logger.info  # noqa: E731
+    if universe.kyr_from_index:
+        info("stars moved %+g kyr from the universe's epoch %g to %g%s", universe.kyr_from_index, universe.index["epoch"],
+             universe.epoch, "; levels belong to the universe's epoch: every star drawn as a point" if source else "")
+        source = None
+    if source is None:
+        if not args.points and not universe.kyr_from_index:
+            info("%s has no trained levels (a `helios build` output, or a run of the seed trainer): every star as a point",
+                 args.directory)
+        image = render_sky(universe, views, args.psf_sigma, device, progress=info)[0]
+        if auto:
+            limiting_mag = auto_limiting_mag(image)
+    else:
+        # The rule keeps every star visible at the limiting magnitude a point: with the automatic exposure, render
+        # again at the magnitude read from the image until it holds (the client converges the same way, frame by frame).
+        for _ in range(4 if auto else 1):
+            image, drawn = render_sky_levels(universe, views, source, psf_sigma_px=args.psf_sigma, device=device,
+                                             limiting_mag=limiting_mag)
+            image = image[0]
+            if not auto or abs((read := auto_limiting_mag(image)) - limiting_mag) < 0.05:
+                break
+            limiting_mag = read
+        info("cells drawn by level (docs/levels.md; %s Gaussians): %s", "clustered" if args.clustered else "trained",
+             ", ".join(f"{name}: {count}" for name, count in sorted(drawn.items())))
+    image = apply_glare(image, glare)  # after the meter, which reads the light before glare (as the client's does)
+    if auto:
+        info("automatic exposure: limiting magnitude %.2f", limiting_mag)
+    return image, limiting_mag
+
+
+def _run_tour(args: argparse.Namespace, logger: logging.Logger) -> None:
+    """``helios render --tour``: every frame of the tour into the directory ``--output`` (and a video with ``--video``)."""
+    import shutil
+    import time
+
+    import matplotlib.image
+    import numpy as np
+
+    from helios.cameras import pinhole
+    from helios.constellations import constellations
+    from helios.outputs import output_directory
+    from helios.photometry import display_image
+    from helios.tour import frame_times, load_tour, pose_at
+    from helios.universe import Universe
+
+    if args.eye is not None or args.target is not None:
+        raise HeliosError("--tour sets the camera frame by frame: give no --from or --look-at")
+    if not 0 < args.fps <= 240:
+        raise HeliosError(f"--fps {args.fps}: give frames per second between 0 and 240")
+    if args.video is not None:
+        if Path(args.video).suffix.lower() != ".mp4":
+            raise HeliosError(f"--video {args.video}: give an .mp4 file name")
+        _refuse_users_files(args.video)
+        try:
+            import imageio_ffmpeg
+        except ImportError:
+            raise HeliosError("--video needs the imageio-ffmpeg package (pip install imageio-ffmpeg); the frames alone need "
+                              "nothing more") from None
+    tour = load_tour(args.tour)
+    universes: dict[float, Universe] = {}
+    base = Universe(args.directory)
+    figures = None
+    landmarks_file = args.landmarks
+
+    def resolve(point, key):
+        return np.asarray(point, np.float64) if not isinstance(point, str) else _camera_point([point], key, base, landmarks_file)
+
+    times = frame_times(tour, args.fps)
+    width, height = args.size
+    logger.info("%s: %d keyframes over %g s: %d frames at %g fps, %d x %d", args.tour, len(tour.times), tour.duration, len(times),
+                args.fps, width, height)
+    started = time.monotonic()
+    with output_directory(args.output, "tour-frames", inputs=[args.directory, args.tour]) as build:
+        for number, t in enumerate(times):
+            pose = pose_at(tour, t, resolve, float(base.index["epoch"]))
+            if pose.epoch not in universes:
+                universes[pose.epoch] = Universe(args.directory, epoch=pose.epoch)
+            universe = universes[pose.epoch]
+            try:
+                views = pinhole(pose.eye, pose.eye + pose.forward, pose.fov, width, height, pose.up)
+            except ValueError as exc:
+                raise HeliosError(f"{args.tour}: at {t:.3f} s: {exc}") from None
+            image, mag = _draw_view(args, universe, views, pose.mag if pose.mag is not None else args.limiting_mag,
+                                    pose.mag is None, pose.glare, logger, quiet=True)
+            shown = display_image(image, mag)
+            if pose.lines or pose.bounds:
+                figures = figures or constellations(base)
+                shown = _with_constellations(shown, universe, views, pose.lines, pose.bounds, figures=figures)
+            matplotlib.image.imsave(build / f"frame_{number:05d}.png", shown, format="png", metadata={"Software": SOFTWARE})
+            if number % max(1, len(times) // 10) == 0 or number == len(times) - 1:
+                logger.info("frame %d of %d (t = %.2f s, limiting magnitude %.2f), %.0f s so far", number + 1, len(times), t, mag,
+                            time.monotonic() - started)
+        shutil.copyfile(args.tour, build / "tour.json")
+    print(f"{args.output}: {len(times)} frames of {width} x {height} at {args.fps:g} fps ({tour.duration:g} s of tour)")
+    if args.video is not None:
+        from helios.files import atomic_path
+
+        with atomic_path(Path(args.video)) as tmp:
+            writer = imageio_ffmpeg.write_frames(str(tmp), (width, height), fps=args.fps, codec="libx264", pix_fmt_out="yuv420p",
+                                                 output_params=["-f", "mp4"], macro_block_size=1)
+            writer.send(None)
+            for number in range(len(times)):
+                frame = matplotlib.image.imread(Path(args.output) / f"frame_{number:05d}.png")[..., :3]
+                writer.send(np.ascontiguousarray((frame * 255).round().astype(np.uint8)))
+            writer.close()
+        print(f"{args.video}: H.264, {len(times)} frames at {args.fps:g} fps")
+
+
+def _with_constellations(shown, universe, views, lines: bool = True, boundaries: bool = False, logger: logging.Logger | None = None,
+                         figures: dict | None = None):
     """``shown`` (8-bit) with the constellation figures drawn over it (their stars moved to the universe's epoch) and,
     with the camera near the Sun, the IAU boundaries (directions around the camera), as the client draws them."""
     import numpy as np
@@ -703,7 +807,7 @@ def _with_constellations(shown, universe, views, lines: bool = True, boundaries:
     from helios.constellations import constellations
     from helios.render.lines import BOUNDARY_RGB, draw_segments
 
-    figures = constellations(universe)
+    figures = figures or constellations(universe)  # the places at the universe's own epoch; the stars move from there
     eye = camera_position(views)
     if boundaries:
         if np.linalg.norm(eye) <= figures["boundaries_within_pc"]:

@@ -17,7 +17,7 @@ export function formatDistance(pc) {
 export const TRUSTED_KYR = 20;
 
 export class Hud {
-  constructor(root, { onSearch, onPick, onMagnitude, onAutoExposure, onEpoch }) {
+  constructor(root, { onSearch, onPick, onMagnitude, onAutoExposure, onEpoch, onScreenshot, onRecord, onTourFile }) {
     this.root = root;
     this.el = (id) => root.querySelector(`#${id}`);
     this.labels = this.el("labels");
@@ -42,6 +42,13 @@ export class Hud {
     this.el("mag").addEventListener("input", (event) => onMagnitude(Number(event.target.value)));
     this.el("auto-exposure").addEventListener("change", (event) => onAutoExposure(event.target.checked));
     this.el("epoch").addEventListener("input", (event) => onEpoch(Number(event.target.value)));
+    this.el("screenshot").addEventListener("click", () => onScreenshot());
+    this.el("record").addEventListener("click", () => onRecord());
+    this.el("tour-file").addEventListener("change", (event) => {
+      const [file] = event.target.files;
+      if (file) onTourFile(file);
+      event.target.value = "";
+    });
   }
 
   setVisible(visible) {
@@ -70,6 +77,13 @@ export class Hud {
     const where = fromAnchor < 1e-9 ? `at ${place === "Sun" ? "the Sun" : place}` : `${anchorName} • ${formatDistance(fromAnchor)} from it`;
     const sun = fromSun < 1e-9 || (fromAnchor < 1e-9 && place === "Sun") ? "" : ` • ${formatDistance(fromSun)} from the Sun`;
     this.el("crumb").textContent = `${where}${sun} • speed: ${regime}`;
+  }
+
+  /** The record button's state: recording or not. */
+  setRecording(on) {
+    const button = this.el("record");
+    button.classList.toggle("on", on);
+    button.textContent = on ? "Stop and save tour" : "Record tour";
   }
 
   setStatus(text) {

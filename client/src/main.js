@@ -11,11 +11,21 @@ import { openPack } from "./pack.js";
 import { exposureFor } from "./photometry.js";
 import { LightRenderer } from "./renderer.js";
 import { Streamer } from "./streamer.js";
+import { parseTour, poseAt } from "./tour.js";
 import { formatView, parseView, resolvePoint } from "./viewstate.js";
 
 const MAX_LABELS = 30;
 /** Time constant of the eye's adaptation to the light in view (s). */
 const ADAPTATION_S = 0.4;
+
+/** Offer `blob` as a download named `name`. */
+function download(blob, name) {
+  const link = document.createElement("a");
+  link.href = URL.createObjectURL(blob);
+  link.download = name;
+  link.click();
+  setTimeout(() => URL.revokeObjectURL(link.href), 10000);
+}
 
 async function fetchJson(url) {
   let response;
@@ -47,7 +57,12 @@ class App {
       onMagnitude: (mag) => { this.mag = mag; this.autoExposure = false; this.controlsChanged(); },
       onAutoExposure: (on) => { this.autoExposure = on; this.controlsChanged(); },
       onEpoch: (epoch) => { this.epoch = epoch; this.controlsChanged(); },
+      onScreenshot: () => this.saveScreenshot(),
+      onRecord: () => this.toggleRecording(),
+      onTourFile: (file) => file.text().then((text) => this.playTour(JSON.parse(text), file.name)).catch((error) => this.fail(error)),
     });
+    this.tour = null; // a tour playing: {tour, started (ms), resolve}
+    this.recording = null; // a tour being recorded: {started (ms), keyframes}
   }
 
   fail(error) {
@@ -91,6 +106,7 @@ class App {
     this.bindInput();
     window.addEventListener("resize", () => { this.dirty = true; });
     requestAnimationFrame((now) => this.frame(now));
+    if (view.tour) this.playTour(await fetchJson(view.tour), view.tour);
   }
 
   controlsChanged() {
@@ -121,6 +137,8 @@ class App {
       if (key === "n") this.showNames = !this.showNames;
       if (key === "b") this.showBounds = !this.showBounds;
       if (["c", "n", "b"].includes(key)) this.loadConstellations().then(() => this.moved(), (error) => this.fail(error));
+      if (key === "p") this.saveScreenshot();
+      if (key === "k") this.toggleRecording();
       const planet = ["mercury", "venus", "earth", "mars", "jupiter", "saturn", "uranus", "neptune"][Number(key) - 1];
       if (planet) this.warp(findLandmark(this.landmarks, planet));
       this.dirty = true;
@@ -175,6 +193,62 @@ class App {
     return [...(this.showLines ? [this.constellationLines] : []), ...(this.showBounds && nearSun ? [this.boundaryLines] : [])];
   }
 
+  /** Save the view as a PNG at the display's resolution (the canvas keeps its last frame). */
+  saveScreenshot() {
+    this.canvas.toBlob((blob) => download(blob, `helios-${new Date().toISOString().replace(/[:.]/g, "-").slice(0, 19)}.png`), "image/png");
+  }
+
+  /** Start recording a tour, or stop and save it (a keyframe whenever the view has changed, at most every half second). */
+  toggleRecording() {
+    if (!this.recording) {
+      this.recording = { started: performance.now(), keyframes: [{ t: 0, view: this.viewQuery().slice(1) }] };
+    } else {
+      this.recordKeyframe(performance.now(), true);
+      const document = { format: "helios-tour", version: 1, keyframes: this.recording.keyframes };
+      this.recording = null;
+      this.lastTour = document;
+      download(new Blob([JSON.stringify(document, null, 1)], { type: "application/json" }), "helios-tour.json");
+    }
+    this.hud.setRecording(Boolean(this.recording));
+  }
+
+  recordKeyframe(now, last = false) {
+    const keyframes = this.recording.keyframes;
+    const t = Math.round(now - this.recording.started) / 1000;
+    const view = this.viewQuery().slice(1);
+    if ((last || t - keyframes[keyframes.length - 1].t >= 0.5) && view !== keyframes[keyframes.length - 1].view && t > keyframes[keyframes.length - 1].t) {
+      keyframes.push({ t, view });
+    }
+  }
+
+  /** Play a tour document from its start; resolves when it ends (a TourError for a malformed one). */
+  playTour(document, label = "tour") {
+    const tour = parseTour(document, label);
+    this.poseAt(tour, tour.times[0]);
+    return new Promise((resolve) => { this.tour = { tour, started: performance.now(), resolve }; this.dirty = true; });
+  }
+
+  /** Put the camera, exposure, glare, epoch and overlays where `tour` is at time `t` (its keyframes' clock). */
+  poseAt(tour, t) {
+    const resolve = (point, key) => resolvePoint(point, this.landmarks, key);
+    const pose = poseAt(tour, t, resolve, { glare: this.site.photometry.default_glare, epoch: this.packEpoch });
+    this.nav.warp = null;
+    this.nav.anchor = null;
+    this.nav.eye = pose.eye;
+    this.nav.basis = lookAt(pose.eye, add(pose.eye, pose.forward), pose.up);
+    this.nav.up = pose.up;
+    this.fov = pose.fov;
+    this.autoExposure = pose.mag === null;
+    if (pose.mag !== null) this.mag = pose.mag;
+    this.glare = pose.glare;
+    this.renderer.setGlare(pose.glare);
+    this.epoch = pose.epoch;
+    [this.showLines, this.showNames, this.showBounds] = [pose.lines, pose.names, pose.bounds];
+    this.hud.setControls(this.mag, this.epoch, this.packEpoch, this.autoExposure);
+    this.dirty = true;
+    return this.loadConstellations();
+  }
+
   moved() {
     this.dirty = true;
     this.urlDirty = performance.now();
@@ -208,7 +282,15 @@ class App {
       // Flight follows the clock up to a quarter of a second a frame (a slow software renderer still flies at speed;
       // a longer stall does not jump).
       const seconds = this.lastFrame === null ? 0 : Math.min(0.25, (now - this.lastFrame) / 1000);
-      this.handleKeys(seconds);
+      if (this.tour) {
+        const { tour, started, resolve } = this.tour;
+        const t = tour.times[0] + (now - started) / 1000;
+        this.poseAt(tour, Math.min(t, tour.times[tour.times.length - 1])).catch((error) => this.fail(error));
+        if (t >= tour.times[tour.times.length - 1]) { this.tour = null; resolve(); }
+      } else {
+        this.handleKeys(seconds);
+      }
+      if (this.recording) this.recordKeyframe(now);
       const warp = this.nav.warp;
       if (this.nav.step(now)) {
         this.dirty = true;
@@ -348,6 +430,9 @@ window.helios = {
   settled: () => app.settled(),
   warp: (name, seconds = null) => app.warp(findLandmark(app.landmarks, name), seconds).then(() => app.settled()),
   view: () => app.viewQuery(),
+  playTour: (document) => app.playTour(document).then(() => app.settled()),
+  tourFrame: (document, t) => app.poseAt(parseTour(document), t).then(() => app.settled()),
+  screenshot: () => app.saveScreenshot(),
   frame: () => {
     const started = performance.now();
     app.dirty = true;

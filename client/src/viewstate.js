@@ -1,12 +1,13 @@
 // The view in the URL, with the meaning of `helios render`'s options (README, "The web client"):
 // ?from=X,Y,Z|sun|NAME&lookat=X,Y,Z|sun|NAME&fov=DEG&mag=M&glare=G&epoch=YEAR&up=X,Y,Z&hud=0&budget=MB
 // &lines=1 (constellation figures) &names=1 (their names) &bounds=1 (IAU boundaries, near the Sun)
+// &tour=URL (a tour file to play: client/src/tour.js)
 // Coordinates are pc in the universe's frame; a name is a landmark (exact or a unique start).
 
 import { findLandmark } from "./landmarks.js";
 
 export const DEFAULT_VIEW = { from: "sun", lookat: "M 42 (Orion Nebula)", fov: 60, mag: null, glare: null, epoch: null, up: [0, 0, 1], hud: true, budgetMb: 512,
-  lines: false, names: false, bounds: false };
+  lines: false, names: false, bounds: false, tour: null };
 
 export class ViewError extends Error {}
 
@@ -44,6 +45,7 @@ export function parseView(search) {
     if (text !== "0" && text !== "1") throw new ViewError(`URL ${key}=${text}: give 1 (show) or 0 (hide)`);
     view[key] = text === "1";
   }
+  if (params.has("tour")) view.tour = params.get("tour");
   if (params.has("budget")) view.budgetMb = number(params.get("budget"), "budget", (v) => v > 0);
   return view;
 }

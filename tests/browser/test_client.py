@@ -232,6 +232,51 @@ def test_constellations_are_drawn_as_helios_render_draws_them(site, sample_unive
     assert not errors, errors
 
 
+def test_tours_play_as_helios_render_draws_them_and_are_recorded_and_a_screenshot_is_saved(site, sample_universe, tmp_path):
+    """A tour's frame at 0.25 s matches `helios render --tour`'s frame there; K records a tour (keyframes every half
+    second the view changed) that helios.tour reads; P saves the view as a PNG of the display's size; a malformed tour
+    in the URL names its field."""
+    import subprocess
+    import sys
+
+    from helios.tour import parse_tour
+
+    tour = {"keyframes": [{"t": 0, "view": "from=sun&lookat=Betelgeuse&fov=60&mag=6.5&lines=1"},
+                          {"t": 1, "view": "from=0,0,30&lookat=sun&fov=90&mag=7.5&up=1,0,0"}]}
+    (tmp_path / "tour.json").write_text(json.dumps(tour))
+    width, height = 480, 270
+    done = subprocess.run([sys.executable, "-m", "helios.cli", "render", str(sample_universe), "--tour", str(tmp_path / "tour.json"),
+                           "--fps", "4", "--size", str(width), str(height), "--output", str(tmp_path / "frames")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    expected = np.round(matplotlib.image.imread(str(tmp_path / "frames" / "frame_00001.png"))[..., :3] * 255.0)
+    with served(site) as url, client_page(url, width, height, "?hud=0") as (page, errors):
+        page.evaluate("window.helios.ready")
+        page.evaluate("(tour) => window.helios.tourFrame(tour, 0.25)", tour)
+        shown = screenshot(page, tmp_path / "client.png")
+        print(f"tour at 0.25 s: PSNR {psnr(shown, expected):.1f} dB")
+        assert psnr(shown, expected) >= 30.0, psnr(shown, expected)
+        with page.expect_download() as saved:
+            page.keyboard.press("p")
+        saved.value.save_as(tmp_path / "saved.png")
+        assert matplotlib.image.imread(str(tmp_path / "saved.png")).shape[:2] == (height, width)
+        page.keyboard.press("k")
+        page.keyboard.down("w")
+        page.wait_for_timeout(1200)
+        page.keyboard.up("w")
+        with page.expect_download() as recorded:
+            page.keyboard.press("k")
+        recorded.value.save_as(tmp_path / "recorded.json")
+        again = parse_tour(json.loads((tmp_path / "recorded.json").read_text()), "recorded.json")
+        assert len(again.times) >= 3 and again.times[0] == 0 and again.duration > 0.5
+        assert not errors, errors
+    (site / "bad-tour.json").write_text(json.dumps({"keyframes": [{"t": 0, "view": "from=sun"}, {"t": -1, "view": "from=sun"}]}))
+    with served(site) as url, client_page(url, 320, 180, "?tour=bad-tour.json") as (page, errors):
+        page.wait_for_function("window.helios.error !== null")
+        assert "bad-tour.json: keyframes[1].t: -1 is not after the keyframe before it" in page.locator("#error").inner_text()
+    (site / "bad-tour.json").unlink()
+
+
 def test_page_fetches_only_the_index_and_the_stars_in_view(site, sample_universe, caplog):
     """The pack index whole, the entries of the shard in view, each shard file's header once, then only byte ranges
     of the cells in view: every star that shows (from where it is) is fetched, and no more than twice the stars that
