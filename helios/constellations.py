@@ -4,17 +4,19 @@ d3-celestial (Olaf Frohn, BSD-3-Clause; the npm package the client installs, ``c
 gives each figure as lines of RA/Dec vertices (``data/constellations.lines.json``) and its names
 (``data/constellations.json``).  Each vertex is exactly the position of one star of its ``data/stars.8.json``, whose
 id is the star's Hipparcos number, so a figure becomes lines between Hipparcos stars.  Their places and motions
-come from the Hipparcos-2 sample HELIOS embeds (``data/hipparcos2_hp7.csv.gz``: parallax, proper motion, no radial
-velocity), moved with ERFA to the universe's epoch and turned into its frame, so that from the Sun the lines trace
-the figures and from far away they come apart.  A vertex whose star has no Hipparcos-2 parallax in the sample
-leaves its segments out; they are counted (``left_out``), never dropped silently.
+come from Hipparcos-2 (``helios/data/constellation_stars.csv``, the figures' stars of the embedded sample, made by
+``tools/make_constellation_stars.py``: parallax, proper motion, no radial velocity), moved with ERFA to the
+universe's epoch and turned into its frame, so that from the Sun the lines trace the figures and from far away they
+come apart.  A vertex whose star has no positive Hipparcos-2 parallax leaves its segments out; they are counted
+(``left_out``), never dropped silently.
 """
 
 from __future__ import annotations
 
 import csv
-import gzip
+import io
 import json
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +30,7 @@ FORMAT = "helios-constellations"
 VERSION = 1
 SOURCE = ("d3-celestial 0.7.35 (Olaf Frohn, BSD-3-Clause, npm): constellations.lines.json, constellations.json, "
           "stars.8.json, constellations.bounds.json; places and motions from Hipparcos-2 (van Leeuwen 2007), "
-          "data/hipparcos2_hp7.csv.gz")
+          "helios/data/constellation_stars.csv")
 #: The IAU boundaries are drawn only this close to the Sun (pc): they divide the sky as seen from the Earth.
 BOUNDARIES_WITHIN_PC = 1.0
 
@@ -47,9 +49,7 @@ def d3_celestial_data(client: Path | None = None) -> Path:
     return folder
 
 
-def reference_catalogue() -> Path:
-    """The embedded Hipparcos-2 sample (HIP numbers as ``source_id``)."""
-    return Path(__file__).resolve().parent.parent / "data" / "hipparcos2_hp7.csv.gz"
+STARS_TABLE = "data/constellation_stars.csv"
 
 
 def _read_json(path: Path) -> Any:
@@ -133,19 +133,14 @@ def boundary_edges(path: Path) -> list[tuple[tuple[float, float], tuple[float, f
     return edges
 
 
-def hipparcos_stars(path: Path, hips: set[int]) -> tuple[motion.Astrometry, list[int]]:
-    """The astrometry at Hipparcos's epoch of the stars of ``hips`` that the catalogue has with a positive parallax,
-    and their HIP numbers in the same order."""
-    rows = []
+def hipparcos_stars(hips: set[int], table: str | None = None) -> tuple[motion.Astrometry, list[int]]:
+    """The astrometry at Hipparcos's epoch of the stars of ``hips`` in the table (``table``: its text; default the
+    package's ``helios/data/constellation_stars.csv``), and their HIP numbers in the same order."""
+    text = table if table is not None else resources.files("helios").joinpath(STARS_TABLE).read_text(encoding="utf-8")
     try:
-        with gzip.open(path, "rt", encoding="utf-8", newline="") as handle:
-            for row in csv.DictReader(handle):
-                if int(row["source_id"]) in hips and float(row["parallax"]) > 0:
-                    rows.append(row)
-    except FileNotFoundError:
-        raise ConstellationError(f"{path}: the Hipparcos-2 sample is missing") from None
-    except (OSError, KeyError, ValueError, EOFError) as exc:
-        raise ConstellationError(f"{path}: cannot read source_id, ra, dec, parallax, pmra, pmdec ({exc})") from None
+        rows = [row for row in csv.DictReader(io.StringIO(text)) if int(row["source_id"]) in hips and float(row["parallax"]) > 0]
+    except (KeyError, ValueError) as exc:
+        raise ConstellationError(f"helios/{STARS_TABLE}: cannot read source_id, ra, dec, parallax, pmra, pmdec ({exc})") from None
     column = lambda name: np.array([float(row[name] or "nan") for row in rows])  # noqa: E731
     distance = astro.distance_from_parallax(column("parallax"), 0.0)  # Hipparcos parallaxes: no Gaia zero-point
     stars = motion.Astrometry(column("ra"), column("dec"), distance, np.nan_to_num(column("pmra")), np.nan_to_num(column("pmdec")),
@@ -153,7 +148,7 @@ def hipparcos_stars(path: Path, hips: set[int]) -> tuple[motion.Astrometry, list
     return stars, [int(row["source_id"]) for row in rows]
 
 
-def constellations(universe: Any, data: Path | None = None, catalogue: Path | None = None) -> dict[str, Any]:
+def constellations(universe: Any, data: Path | None = None) -> dict[str, Any]:
     """The constellations document for ``universe`` (a :class:`helios.universe.Universe`): every figure's segments
     as pairs of HIP numbers, each star's position (pc) and velocity (pc/kyr) in the universe's frame at its epoch,
     each figure's name and centre (the mean of its stars), what was left out, and the IAU boundaries."""
@@ -161,7 +156,7 @@ def constellations(universe: Any, data: Path | None = None, catalogue: Path | No
     figures = figure_lines(data / "constellations.lines.json", data / "stars.8.json")
     names = figure_names(data / "constellations.json")
     wanted = {hip for polylines in figures.values() for line in polylines for hip in line}
-    at_hipparcos, hips = hipparcos_stars(catalogue or reference_catalogue(), wanted)
+    at_hipparcos, hips = hipparcos_stars(wanted)
     epoch = float(universe.index["epoch"])
     stars = motion.propagate(at_hipparcos, epoch) if len(hips) else at_hipparcos
     position = universe.grid.to_frame(astro.icrs_to_cartesian(stars.ra_deg, stars.dec_deg, stars.distance_pc))

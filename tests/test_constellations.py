@@ -78,3 +78,18 @@ def test_the_iau_boundaries_are_each_edge_once_as_directions(figures):
     assert np.allclose(np.linalg.norm(edges, axis=2), 1.0, atol=1e-5)
     keys = {tuple(sorted(map(tuple, np.round(e, 4)))) for e in edges}
     assert len(keys) == 785
+
+
+def test_the_packaged_star_table_is_what_its_tool_makes(tmp_path):
+    """helios/data/constellation_stars.csv (the figures' Hipparcos-2 stars, packaged so that a site needs no
+    repository) is remade byte for byte by tools/make_constellation_stars.py from d3-celestial and the sample."""
+    import subprocess
+    import sys
+
+    from helios.constellations import STARS_TABLE
+    from tests.conftest import REPO
+
+    done = subprocess.run([sys.executable, str(REPO / "tools" / "make_constellation_stars.py"), "--output", str(tmp_path / "stars.csv")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "755 of the figures' 757 stars" in done.stdout, done.stderr
+    assert (tmp_path / "stars.csv").read_bytes() == (REPO / "helios" / STARS_TABLE).read_bytes()

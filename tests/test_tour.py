@@ -10,7 +10,14 @@ import matplotlib.image
 import numpy as np
 import pytest
 
+from helios.cameras import pinhole
+from helios.cli import _camera_point, _with_constellations
+from helios.landmarks import BUILTIN
+from helios.photometry import DEFAULT_GLARE, display_image
+from helios.render.glare import apply_glare
+from helios.render.sky import render_sky
 from helios.tour import TourError, frame_times, parse_tour, pose_at
+from helios.universe import Universe
 
 TOUR = {"keyframes": [{"t": 0, "view": "from=sun&lookat=Betelgeuse&fov=60&mag=6.5&lines=1"},
                       {"t": 1, "view": "from=0,0,100&lookat=sun&fov=30&mag=8&up=1,0,0&epoch=12016"}]}
@@ -52,7 +59,7 @@ def render(*args):
 
 @pytest.mark.slow
 def test_render_tour_writes_each_frame_as_a_single_render_draws_it_and_a_video(sample_universe, tmp_path):
-    """The first frame is `helios render`'s picture of the first view (lines included), the last the last's; the video
+    """The first frame is the picture `helios render` draws of the first view (lines included), the last the last's; the video
     holds every frame; a bad tour leaves nothing behind."""
     (tmp_path / "tour.json").write_text(json.dumps({"keyframes": [
         {"t": 0, "view": "from=sun&lookat=Betelgeuse&fov=60&mag=6.5&lines=1"}, {"t": 0.5, "view": "from=sun&lookat=Rigel&fov=40&mag=7"}]}))
@@ -61,11 +68,12 @@ def test_render_tour_writes_each_frame_as_a_single_render_draws_it_and_a_video(s
     assert done.returncode == 0, done.stderr
     frames = sorted((tmp_path / "frames").glob("frame_*.png"))
     assert len(frames) == 4 and "4 frames of 96 x 64 at 6 fps" in done.stdout
-    for frame, camera in ((frames[0], ["--look-at", "Betelgeuse", "--fov", 60, "--limiting-mag", 6.5, "--constellations"]),
-                          (frames[-1], ["--look-at", "Rigel", "--fov", 40, "--limiting-mag", 7])):
-        single = render(sample_universe, "--from", "sun", *camera, "--size", 96, 64, "--output", tmp_path / "single.png")
-        assert single.returncode == 0, single.stderr
-        assert np.array_equal(matplotlib.image.imread(frame), matplotlib.image.imread(tmp_path / "single.png"))
+    universe = Universe(sample_universe)
+    for frame, (target, fov, mag, lines) in ((frames[0], ("Betelgeuse", 60, 6.5, True)), (frames[-1], ("Rigel", 40, 7, False))):
+        views = pinhole(np.zeros(3), _camera_point([target], "--look-at", universe, BUILTIN), fov, 96, 64)
+        single = display_image(apply_glare(render_sky(universe, views)[0], DEFAULT_GLARE), mag)  # what helios render draws
+        single = _with_constellations(single, universe, views) if lines else single
+        assert np.array_equal(np.round(matplotlib.image.imread(frame)[..., :3] * 255).astype(np.uint8), single)
     import imageio_ffmpeg
 
     reader = imageio_ffmpeg.read_frames(str(tmp_path / "tour.mp4"))
