@@ -204,10 +204,9 @@ class App {
       this.recording = { started: performance.now(), keyframes: [{ t: 0, view: this.viewQuery().slice(1) }] };
     } else {
       this.recordKeyframe(performance.now(), true);
-      const document = { format: "helios-tour", version: 1, keyframes: this.recording.keyframes };
+      const recorded = { format: "helios-tour", version: 1, keyframes: this.recording.keyframes };
       this.recording = null;
-      this.lastTour = document;
-      download(new Blob([JSON.stringify(document, null, 1)], { type: "application/json" }), "helios-tour.json");
+      download(new Blob([JSON.stringify(recorded, null, 1)], { type: "application/json" }), "helios-tour.json");
     }
     this.hud.setRecording(Boolean(this.recording));
   }
@@ -216,14 +215,13 @@ class App {
     const keyframes = this.recording.keyframes;
     const t = Math.round(now - this.recording.started) / 1000;
     const view = this.viewQuery().slice(1);
-    if ((last || t - keyframes[keyframes.length - 1].t >= 0.5) && view !== keyframes[keyframes.length - 1].view && t > keyframes[keyframes.length - 1].t) {
-      keyframes.push({ t, view });
-    }
+    const previous = keyframes[keyframes.length - 1];
+    if ((last || t - previous.t >= 0.5) && view !== previous.view && t > previous.t) keyframes.push({ t, view });
   }
 
-  /** Play a tour document from its start; resolves when it ends (a TourError for a malformed one). */
-  playTour(document, label = "tour") {
-    const tour = parseTour(document, label);
+  /** Play a tour (its JSON document) from its start; resolves when it ends (a TourError for a malformed one). */
+  playTour(tourDocument, label = "tour") {
+    const tour = parseTour(tourDocument, label);
     this.poseAt(tour, tour.times[0]);
     return new Promise((resolve) => { this.tour = { tour, started: performance.now(), resolve }; this.dirty = true; });
   }
@@ -430,8 +428,8 @@ window.helios = {
   settled: () => app.settled(),
   warp: (name, seconds = null) => app.warp(findLandmark(app.landmarks, name), seconds).then(() => app.settled()),
   view: () => app.viewQuery(),
-  playTour: (document) => app.playTour(document).then(() => app.settled()),
-  tourFrame: (document, t) => app.poseAt(parseTour(document), t).then(() => app.settled()),
+  playTour: (tour) => app.playTour(tour).then(() => app.settled()),
+  tourFrame: (tour, t) => app.poseAt(parseTour(tour), t).then(() => app.settled()),
   screenshot: () => app.saveScreenshot(),
   frame: () => {
     const started = performance.now();

@@ -2,10 +2,10 @@
 (``client/src/constellations.js``), so that its screenshot matches ``helios render --constellations``.
 
 A segment between two points of the universe is clipped to the camera's view frustum (the four planes through the
-eye and the image's edges, as WebGL clips a line against ``-w <= x, y <= w``, and a plane ``NEAR_PC`` in front of it), projected like a star (pixel
-``(f x / z + W / 2, f y / z + H / 2)``, y down) and rasterised one pixel per column (one per row where it is
-steeper than 45 degrees): the pixel whose centre's column (row) the segment crosses at that centre, the last end
-left out, as OpenGL's diamond-exit rule draws a one-pixel line.  Its colour is added to the display values and
+eye and the image's edges, as WebGL clips a line against ``-w <= x, y <= w``, and a plane ``NEAR_PC`` in front of
+the eye), projected like a star (pixel ``(f x / z + W / 2, f y / z + H / 2)``, y down) and rasterised one pixel per
+column (one per row where it is steeper than 45 degrees): the pixel whose centre's column (row) the segment crosses
+at that centre, the last end left out, as OpenGL's diamond-exit rule draws a one-pixel line.  Its colour is added to the display values and
 clamped, like the client's additive blending over the tone-mapped image.
 """
 
