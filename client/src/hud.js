@@ -27,16 +27,23 @@ export class Hud {
     const search = this.el("search");
     const results = this.el("results");
     search.addEventListener("input", () => {
-      results.replaceChildren(...onSearch(search.value).map((mark) => {
+      const found = onSearch(search.value);
+      results.replaceChildren(...found.map((mark) => {
         const item = document.createElement("li");
         item.textContent = mark.name;
         item.addEventListener("click", () => { results.replaceChildren(); search.value = ""; onPick(mark); });
         return item;
       }));
+      if (!found.length && search.value.trim()) { // an unknown name says so
+        const none = document.createElement("li");
+        none.className = "none";
+        none.textContent = `no landmark matches "${search.value.trim()}"`;
+        results.replaceChildren(none);
+      }
     });
     search.addEventListener("keydown", (event) => {
       event.stopPropagation();
-      if (event.key === "Enter" && results.firstChild) results.firstChild.click();
+      if (event.key === "Enter" && results.firstChild && !results.firstChild.classList.contains("none")) results.firstChild.click();
       if (event.key === "Escape") { search.value = ""; results.replaceChildren(); search.blur(); }
     });
     this.el("mag").addEventListener("input", (event) => onMagnitude(Number(event.target.value)));

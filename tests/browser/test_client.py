@@ -529,6 +529,9 @@ def test_keys_mouse_wheel_search_and_labels_move_the_camera(site, sample_univers
         turned = np.degrees(np.arccos(np.clip(np.dot(*(normalised(v["lookat"] - v["from"]) for v in (before, after))), -1, 1)))
         assert turned == pytest.approx(np.degrees(100 / (width / 2 / np.tan(np.radians(30)))), rel=0.05)
         assert np.allclose(after["from"], before["from"]), "looking around does not move the camera"
+        page.fill("#search", "Nowhere")
+        assert page.locator("#results").inner_text() == 'no landmark matches "Nowhere"'  # an unknown name says so
+        page.press("#search", "Enter")  # and Enter does nothing with it
         page.fill("#search", "Pleia")
         assert "M 45 (Pleiades)" in page.locator("#results").inner_text()
         page.press("#search", "Enter")  # warps (3 to 10 s) and anchors there
