@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import numpy as np
 
 from helios import astro, motion
 from helios.errors import HeliosError
+from helios.files import load_json
 from helios.site import client_dir
 
 FORMAT = "helios-constellations"
@@ -52,16 +52,9 @@ def d3_celestial_data(client: Path | None = None) -> Path:
 STARS_TABLE = "data/constellation_stars.csv"
 
 
-def _read_json(path: Path) -> Any:
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConstellationError(f"{path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ConstellationError(f"{path}: cannot read it as JSON ({exc})") from None
-
-
-def _features(document: Any, path: Path) -> list[dict[str, Any]]:
+def _features(path: Path) -> list[dict[str, Any]]:
+    """The features of one of d3-celestial's GeoJSON files."""
+    document = load_json(path, "d3-celestial file")
     if not isinstance(document, dict) or not isinstance(document.get("features"), list):
         raise ConstellationError(f"{path}: not a GeoJSON FeatureCollection (no 'features' list)")
     return document["features"]
@@ -71,14 +64,14 @@ def figure_lines(lines_path: Path, stars_path: Path) -> dict[str, list[list[int]
     """Each figure's polylines (``constellations.lines.json``) as lists of HIP numbers, its vertices matched exactly
     to the stars of ``stars.8.json``; a vertex that matches no star, or two, is an error naming the figure."""
     by_place: dict[tuple[float, float], list[int]] = {}
-    for number, star in enumerate(_features(_read_json(stars_path), stars_path)):
+    for number, star in enumerate(_features(stars_path)):
         try:
             ra, dec = star["geometry"]["coordinates"]
             by_place.setdefault((float(ra), float(dec)), []).append(int(star["id"]))
         except (KeyError, TypeError, ValueError):
             raise ConstellationError(f"{stars_path}: feature {number} is not a star with an id and [ra, dec] coordinates") from None
     figures: dict[str, list[list[int]]] = {}
-    for number, feature in enumerate(_features(_read_json(lines_path), lines_path)):
+    for number, feature in enumerate(_features(lines_path)):
         figure = feature.get("id") if isinstance(feature, dict) else None
         geometry = feature.get("geometry") if isinstance(feature, dict) else None
         if not isinstance(figure, str) or not isinstance(geometry, dict) or geometry.get("type") != "MultiLineString":
@@ -104,7 +97,7 @@ def figure_lines(lines_path: Path, stars_path: Path) -> dict[str, list[list[int]
 def figure_names(path: Path) -> dict[str, str]:
     """Each figure's name (``constellations.json``: ``properties.name``)."""
     names = {}
-    for feature in _features(_read_json(path), path):
+    for feature in _features(path):
         try:
             names[feature["id"]] = str(feature["properties"]["name"])
         except (KeyError, TypeError):
@@ -117,7 +110,7 @@ def boundary_edges(path: Path) -> list[tuple[tuple[float, float], tuple[float, f
     constellation) as edges, each once: every edge is shared by the two constellations it divides."""
     seen: set[frozenset] = set()
     edges = []
-    for feature in _features(_read_json(path), path):
+    for feature in _features(path):
         try:
             rings = feature["geometry"]["coordinates"]
             points = [[(round(float(ra) % 360.0, 4), round(float(dec), 4)) for ra, dec in ring] for ring in rings]

@@ -14,7 +14,6 @@ Before the first keyframe and after the last the view holds.
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections.abc import Callable
@@ -26,6 +25,7 @@ from urllib.parse import parse_qsl
 import numpy as np
 
 from helios.errors import HeliosError
+from helios.files import load_json
 from helios.photometry import DEFAULT_GLARE
 
 #: URL parameters a view may hold (client/src/viewstate.js); the last three are booleans.
@@ -148,16 +148,8 @@ def parse_tour(document: Any, label: str) -> Tour:
 
 
 def load_tour(path: str | Path) -> Tour:
-    path = Path(path)
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise TourError(f"{path}: no such tour file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TourError(f"{path}: cannot read the tour file ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise TourError(f"{path}: not valid JSON: {exc.msg} at line {exc.lineno}, column {exc.colno}") from None
-    return parse_tour(document, str(path))
+    """The tour in the JSON file ``path``; a missing or unreadable file, or a malformed tour, a clear error."""
+    return parse_tour(load_json(path, "tour file"), str(path))
 
 
 def _smoothstep(t: float) -> float:

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from helios.constellations import ConstellationError, constellations, d3_celestial_data, figure_lines
+from helios.errors import HeliosError
 from helios.universe import Universe
 
 ORION = {"Betelgeuse": 27989, "Rigel": 24436, "Bellatrix": 25336, "Alnitak": 26727}
@@ -64,7 +65,7 @@ def test_a_vertex_without_its_star_and_bad_files_are_clear_errors(tmp_path):
     with pytest.raises(ConstellationError, match=r"lines.json: figure And: vertex RA 12.3456, Dec -7.891 matches 0 stars of stars.8.json"):
         figure_lines(tmp_path / "lines.json", data / "stars.8.json")
     (tmp_path / "broken.json").write_text('{"type": "FeatureCollection", "features": [')
-    with pytest.raises(ConstellationError, match="broken.json: cannot read it as JSON"):
+    with pytest.raises(HeliosError, match="broken.json: unreadable d3-celestial file"):
         figure_lines(tmp_path / "broken.json", data / "stars.8.json")
     with pytest.raises(ConstellationError, match="d3-celestial's data is missing; install the client's dependencies first: npm ci"):
         d3_celestial_data(tmp_path)
