@@ -70,9 +70,10 @@ void main() {
   outColour = vec4(uColour, 1.0);
 }`;
 
-/** `count` segments in `rgb` over the image; `place(starts, ends, eye, kyr)` writes each segment's two ends, from
- * the eye, before a frame (its `userData.beforeRender`, which the renderer calls); `shared` the renderer's uniforms. */
-function lineSegments(count, rgb, shared, place) {
+/** `count` segments in `rgb` over the image; `place(segment, eye, kyr)` writes each segment's two ends, from the
+ * eye, before a frame (its `userData.beforeRender`, which the renderer calls), or once (`fixed`: directions, the
+ * same from anywhere); `shared` the renderer's uniforms. */
+function lineSegments(count, rgb, shared, place, fixed = false) {
   const geometry = new THREE.BufferGeometry();
   // Each segment's two vertices both carry its start and its end (BufferAttribute keeps the array it is given).
   const starts = new Float32Array(6 * count);
@@ -88,17 +89,19 @@ function lineSegments(count, rgb, shared, place) {
   });
   const lines = new THREE.LineSegments(geometry, material);
   lines.frustumCulled = false;
-  lines.userData.beforeRender = (eye, kyr) => {
-    const segment = (i, a, b) => { // a, b: [x, y, z] from the eye
-      for (const v of [2 * i, 2 * i + 1]) {
-        starts.set(a, 3 * v);
-        ends.set(b, 3 * v);
-      }
-    };
+  const segment = (i, a, b) => { // a, b: [x, y, z] from the eye
+    for (const v of [2 * i, 2 * i + 1]) {
+      starts.set(a, 3 * v);
+      ends.set(b, 3 * v);
+    }
+  };
+  const placeAll = (eye, kyr) => {
     place(segment, eye, kyr);
     geometry.attributes.position.needsUpdate = true;
     geometry.attributes.end.needsUpdate = true;
   };
+  if (fixed) placeAll();
+  lines.userData.beforeRender = fixed ? () => {} : placeAll;
   return lines;
 }
 
@@ -125,7 +128,7 @@ export function makeBoundaryLines(document, shared) {
   const edges = document.boundaries;
   return lineSegments(edges.length, BOUNDARY_RGB, shared, (segment) => {
     edges.forEach((e, i) => segment(i, e.slice(0, 3), e.slice(3, 6)));
-  });
+  }, true);
 }
 
 /** Each figure's name and centre (moved with its stars' mean velocity), for the labels. */
