@@ -655,7 +655,8 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
         views = pinhole(eye, target, args.fov, width, height, np.asarray(args.up))
     except ValueError as exc:
         raise HeliosError(str(exc)) from None
-    image, limiting_mag = _draw_view(args, universe, views, args.limiting_mag, args.exposure == "auto", args.glare, logger)
+    image, limiting_mag = _draw_view(args, universe, views, _level_source(args), args.limiting_mag, args.exposure == "auto",
+                                     args.glare, logger)
     output.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(output) as tmp:
         if output.suffix.lower() == ".npy":
@@ -674,13 +675,19 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
           f"from {universe.index['star_count']:,} stars in {len(universe.cells)} cells at epoch {universe.epoch:g}")
 
 
-def _draw_view(args: argparse.Namespace, universe, views, limiting_mag: float, auto: bool, glare: float,
+def _level_source(args: argparse.Namespace):
+    """The levels ``helios render`` draws by the rule: clustered, trained (those of DIR, if any) or none (``--points``)."""
+    from helios.lod.sources import ClusteredLevels, TrainedLevels
+
+    return ClusteredLevels() if args.clustered else None if args.points else TrainedLevels.find(args.directory)
+
+
+def _draw_view(args: argparse.Namespace, universe, views, source, limiting_mag: float, auto: bool, glare: float,
                logger: logging.Logger, quiet: bool = False):
     """The linear image (glare applied) of camera 0 of ``views`` and the limiting magnitude it is shown at: every
-    star a point, or trained (or clustered) levels by the rule; ``auto``: the exposure read from the image."""
+    star a point, or ``source``'s levels (:func:`_level_source`) by the rule; ``auto``: the exposure read from the image."""
     import torch
 
-    from helios.lod.sources import ClusteredLevels, TrainedLevels
     from helios.render.exposure import auto_limiting_mag
     from helios.render.glare import apply_glare
     from helios.render.sky import render_sky, render_sky_levels
@@ -688,7 +695,6 @@ def _draw_view(args: argparse.Namespace, universe, views, limiting_mag: float, a
     device = "cuda" if args.device == "cuda" or (args.device == "auto" and torch.cuda.is_available()) else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
         raise HeliosError("--device cuda: PyTorch sees no CUDA device here")
-    source = ClusteredLevels() if args.clustered else None if args.points else TrainedLevels.find(args.directory)
     info = (lambda *a: None) if quiet else logger.info  # noqa: E731
     if universe.kyr_from_index:
         info("stars moved %+g kyr from the universe's epoch %g to %g%s", universe.kyr_from_index, universe.index["epoch"],
@@ -721,6 +727,7 @@ def _draw_view(args: argparse.Namespace, universe, views, limiting_mag: float, a
 
 def _run_tour(args: argparse.Namespace, logger: logging.Logger) -> None:
     """``helios render --tour``: every frame of the tour into the directory ``--output`` (and a video with ``--video``)."""
+    import functools
     import shutil
     import time
 
@@ -748,13 +755,14 @@ def _run_tour(args: argparse.Namespace, logger: logging.Logger) -> None:
             raise HeliosError("--video needs the imageio-ffmpeg package (pip install imageio-ffmpeg); the frames alone need "
                               "nothing more") from None
     tour = load_tour(args.tour)
-    universes: dict[float, Universe] = {}
     base = Universe(args.directory)
+    universe = base
+    source = _level_source(args)
     figures = None
-    landmarks_file = args.landmarks
 
+    @functools.cache  # the keyframes' points, each resolved once (a name reads the landmarks file)
     def resolve(point, key):
-        return np.asarray(point, np.float64) if not isinstance(point, str) else _camera_point([point], key, base, landmarks_file)
+        return np.asarray(point, np.float64) if not isinstance(point, str) else _camera_point([point], key, base, args.landmarks)
 
     times = frame_times(tour, args.fps)
     width, height = args.size
@@ -764,14 +772,13 @@ def _run_tour(args: argparse.Namespace, logger: logging.Logger) -> None:
     with output_directory(args.output, "tour-frames", inputs=[args.directory, args.tour]) as build:
         for number, t in enumerate(times):
             pose = pose_at(tour, t, resolve, float(base.index["epoch"]))
-            if pose.epoch not in universes:
-                universes[pose.epoch] = Universe(args.directory, epoch=pose.epoch)
-            universe = universes[pose.epoch]
+            if universe.epoch != pose.epoch:
+                universe = Universe(args.directory, epoch=pose.epoch)
             try:
                 views = pinhole(pose.eye, pose.eye + pose.forward, pose.fov, width, height, pose.up)
             except ValueError as exc:
                 raise HeliosError(f"{args.tour}: at {t:.3f} s: {exc}") from None
-            image, mag = _draw_view(args, universe, views, pose.mag if pose.mag is not None else args.limiting_mag,
+            image, mag = _draw_view(args, universe, views, source, pose.mag if pose.mag is not None else args.limiting_mag,
                                     pose.mag is None, pose.glare, logger, quiet=True)
             shown = display_image(image, mag)
             if pose.lines or pose.bounds:

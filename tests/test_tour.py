@@ -79,6 +79,18 @@ def test_render_tour_writes_each_frame_as_a_single_render_draws_it_and_a_video(s
     reader = imageio_ffmpeg.read_frames(str(tmp_path / "tour.mp4"))
     meta = next(reader)
     assert meta["size"] == (96, 64) and sum(1 for _ in reader) == 4
+    again = render(sample_universe, "--tour", tmp_path / "tour.json", "--fps", 6, "--size", 96, 64, "--output", tmp_path / "frames")
+    assert again.returncode == 0, again.stderr  # its own frames directory is replaced
+    users = tmp_path / "holiday"
+    users.mkdir()
+    (users / "photo.png").write_bytes(b"a user's file")
+    (tmp_path / "film.mp4").write_bytes(b"a user's video")
+    for output, message in ((["--output", users], "HELIOS replaces only its own outputs"),
+                            (["--output", tmp_path / "frames2", "--video", tmp_path / "film.mp4"], "HELIOS overwrites only its own outputs")):
+        refused = render(sample_universe, "--tour", tmp_path / "tour.json", "--fps", 6, "--size", 96, 64, *output)
+        assert refused.returncode == 1 and message in refused.stderr, refused.stderr
+    assert (users / "photo.png").read_bytes() == b"a user's file" and sorted(users.iterdir()) == [users / "photo.png"]
+    assert (tmp_path / "film.mp4").read_bytes() == b"a user's video" and not (tmp_path / "frames2").exists()
     (tmp_path / "bad.json").write_text(json.dumps({"keyframes": [{"t": 0, "view": "from=sun&lookat=Nowhere"}]}))
     bad = render(sample_universe, "--tour", tmp_path / "bad.json", "--output", tmp_path / "bad")
     assert bad.returncode == 1 and "Nowhere" in bad.stderr and "Traceback" not in bad.stderr and not (tmp_path / "bad").exists()
