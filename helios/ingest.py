@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
-from helios import astro, catalog, colour, motion
+from helios import astro, catalog, colour, motion, star_ids
 from helios.errors import CatalogError, HeliosError
 from helios.files import atomic_path, write_json
 
@@ -172,6 +172,7 @@ class Tally:
         self.distance_method: Counter[str] = Counter()
         self.colour_method: Counter[str] = Counter()
         self.motion_method: Counter[str] = Counter()
+        self.source_ids = star_ids.IdRange()
 
     def drop(self, reason: str, mask: np.ndarray, lines: np.ndarray) -> None:
         count = int(mask.sum())
@@ -196,6 +197,7 @@ class Tally:
             "distance_method": dict(sorted(self.distance_method.items())),
             "colour_method": dict(sorted(self.colour_method.items())),
             "motion_method": dict(sorted(self.motion_method.items())),
+            "source_ids": self.source_ids.as_dict(),
         }
 
 
@@ -432,6 +434,7 @@ def _write_part(
                 if top is not None:
                     top.add(table)
                 elif table.num_rows:
+                    tally.source_ids.add(table.column("source_id"))
                     writer.write_table(table)
                 if progress and tally.rows_read >= next_report:
                     rate = tally.rows_read / max(time.perf_counter() - started, 1e-9)
@@ -441,6 +444,7 @@ def _write_part(
                 kept = top.result()
                 tally.count("not_among_brightest", tally.rows_kept - kept.num_rows)
                 tally.rows_kept = kept.num_rows
+                tally.source_ids.add(kept.column("source_id"))
                 writer.write_table(kept)
     summary = {"source": label, "distance_source": distance_source, **tally.as_dict(), "options": options.as_dict()}
     write_json(summary_path, summary)

@@ -13,6 +13,7 @@ serves it (``helios view`` does, locally).  Layout::
     SITE/pack/SHARD.pack.bin
     SITE/landmarks.json        the landmarks, positions in the universe's frame
     SITE/constellations.json   the constellation figures in 3-D (helios.constellations), from d3-celestial
+    SITE/star_names.json       named stars (d3-celestial) and every HIP number, with the cell and row holding each
 
 The site is written into a temporary directory next to ``SITE`` and renamed into place, so a failed
 run leaves no half site behind; it carries a marker (``.helios-output.json``) so that a later run may
@@ -88,7 +89,7 @@ def site_manifest(universe) -> dict[str, Any]:
     return {
         "format": "helios-site", "version": 1, "helios": helios.__version__,
         "pack": "pack/index.json", "index": "index.json", "landmarks": "landmarks.json",
-        "constellations": "constellations.json",
+        "constellations": "constellations.json", "star_names": "star_names.json",
         "frame": universe.index.get("frame", "icrs"), "epoch": universe.index.get("epoch"),
         "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
                        "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX,
@@ -117,6 +118,7 @@ def make_site(results: str | Path, output: str | Path, landmarks_file: str | Pat
     """
     from helios.constellations import constellations, d3_celestial_data
     from helios.pack.shards import pack_files, pack_universe
+    from helios.star_names import star_names
     from helios.universe import Universe
 
     results, output = Path(results), Path(output)
@@ -140,6 +142,8 @@ def make_site(results: str | Path, output: str | Path, landmarks_file: str | Pat
         (build / "landmarks.json").write_text(json.dumps(frame_landmarks(landmarks_file, universe), indent=1), encoding="utf-8")
         figures = constellations(universe, d3_celestial_data(client))
         (build / "constellations.json").write_text(json.dumps(figures, separators=(",", ":")), encoding="utf-8")
+        names = star_names(universe.root, d3_celestial_data(client) / "starnames.json")
+        (build / "star_names.json").write_text(json.dumps(names, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
         manifest = site_manifest(universe)
         (build / "site.json").write_text(json.dumps(manifest, indent=1), encoding="utf-8")
     return manifest

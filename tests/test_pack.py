@@ -108,7 +108,7 @@ def test_header_and_blocks_read_by_an_independent_reader(tmp_path):
     assert raw[80:112] == hashlib.sha256(raw[:80]).digest() and raw[112:128] == bytes(16)
     directory = json.loads(raw[dir_offset:dir_offset + dir_length])
     assert hashlib.sha256(raw[dir_offset:dir_offset + dir_length]).digest() == digest
-    assert directory["record_bytes"] == {"points": 16, "velocities": 12, "level": 32, "splats_f32": 56, "splats_f16": 28}
+    assert directory["record_bytes"] == {"points": 16, "velocities": 12, "ids": 16, "level": 32, "splats_f32": 56, "splats_f16": 28}
     cell = directory["cells"][1]
     points = cell["blocks"][0]
     block = raw[points["offset"]:points["offset"] + points["length"]]

@@ -65,7 +65,7 @@ def test_a_changed_star_or_a_missing_cell_still_fails(universe, tmp_path):
         (tmp_path / "pack" / name).write_bytes((universe / "pack" / name).read_bytes())
     write_pack(tmp_path / "pack" / "shard-0000.pack.bin", cells, reader.directory["meta"])
     item = check(tmp_path / "pack", universe / "universe")
-    assert not item["ok"] and f"cell {ids[5]}: blocks ['points', 'velocities'] differ from the encoded sources (2 expected)" in item["detail"]
+    assert not item["ok"] and f"cell {ids[5]}: blocks ['points', 'velocities', 'ids'] differ from the encoded sources (3 expected)" in item["detail"]
     write_pack(tmp_path / "pack" / "shard-0000.pack.bin", cells[:-1], reader.directory["meta"])
     item = check(tmp_path / "pack", universe / "universe")
     differ = f"the pack's cells differ from the universe's ({len(ids) - 1} in its file, {len(ids)} in the pack index"

@@ -26,18 +26,20 @@ export class Hud {
     this.onPick = onPick;
     const search = this.el("search");
     const results = this.el("results");
+    this.el("star-close").addEventListener("click", () => this.showStar(null));
+    this.refreshSearch = () => search.dispatchEvent(new Event("input"));
     search.addEventListener("input", () => {
       const found = onSearch(search.value);
       results.replaceChildren(...found.map((mark) => {
         const item = document.createElement("li");
-        item.textContent = mark.name;
+        item.textContent = mark.label ?? mark.name;
         item.addEventListener("click", () => { results.replaceChildren(); search.value = ""; onPick(mark); });
         return item;
       }));
       if (!found.length && search.value.trim()) { // an unknown name says so
         const none = document.createElement("li");
         none.className = "none";
-        none.textContent = `no landmark matches "${search.value.trim()}"`;
+        none.textContent = `no landmark or star matches "${search.value.trim()}"`;
         results.replaceChildren(none);
       }
     });
@@ -91,6 +93,25 @@ export class Hud {
     const button = this.el("record");
     button.classList.toggle("on", on);
     button.textContent = on ? "Stop and save tour" : "Record tour";
+  }
+
+  /** The click-a-star panel: `star` (main.js describeStar) with a button that flies there, or null to close it. */
+  showStar(star, onFly = null) {
+    const panel = this.el("star");
+    panel.hidden = !star;
+    if (!star) return;
+    this.el("star-title").textContent = star.title;
+    const rows = this.el("star-rows");
+    rows.replaceChildren(...star.rows.flatMap(([term, value]) => {
+      const dt = document.createElement("dt");
+      dt.textContent = term;
+      const dd = document.createElement("dd");
+      dd.textContent = value;
+      return [dt, dd];
+    }));
+    const fly = this.el("star-fly");
+    fly.onclick = onFly;
+    fly.hidden = !onFly;
   }
 
   setStatus(text) {

@@ -7,14 +7,24 @@ import { figureLabels, makeBoundaryLines, makeConstellationLines } from "./const
 import { Hud, formatDistance } from "./hud.js";
 import { declutterLabels, findLandmark, searchLandmarks } from "./landmarks.js";
 import { Navigator, SPEED_REGIMES } from "./navigation.js";
-import { openPack } from "./pack.js";
+import { decodeIds, decodePoints, decodeVelocities, openPack } from "./pack.js";
 import { exposureFor } from "./photometry.js";
+import { pickStar } from "./pick.js";
 import { LightRenderer } from "./renderer.js";
+import { checkNames, designations, formatId, namedStar, searchStars } from "./stars.js";
 import { Streamer } from "./streamer.js";
 import { parseTour, poseAt } from "./tour.js";
 import { formatView, parseView, resolvePoint } from "./viewstate.js";
 
 const MAX_LABELS = 30;
+/** A click on the sky finds a star whose image puts at least this exposed flux into the pixel (about a grey level
+ * after the tone map), or the brightest within this many CSS pixels of it. */
+const PICK_VISIBLE_FLUX = 1e-3;
+const PICK_TAP_CSS_PX = 8;
+/** 1 pc/kyr in km/s (the IAU parsec and Julian year). */
+const KM_S_PER_PC_KYR = 977.7922216807891;
+/** Cells whose ids blocks the page keeps (each fetched whole, its SHA-256 checked, when a star of it is asked about). */
+const IDS_CACHE_CELLS = 16;
 /** Time constant of the eye's adaptation to the light in view (s). */
 const ADAPTATION_S = 0.4;
 
@@ -52,8 +62,8 @@ class App {
     this.waiters = [];
     this.error = null;
     this.hud = new Hud(document.getElementById("hud"), {
-      onSearch: (text) => searchLandmarks(this.landmarks || [], text),
-      onPick: (mark) => this.warp(mark),
+      onSearch: (text) => this.search(text),
+      onPick: (mark) => (mark.hip !== undefined ? this.goToStar(mark).catch((error) => this.fail(error)) : this.warp(mark)),
       onMagnitude: (mag) => { this.mag = mag; this.autoExposure = false; this.controlsChanged(); },
       onAutoExposure: (on) => { this.autoExposure = on; this.controlsChanged(); },
       onEpoch: (epoch) => { this.epoch = epoch; this.controlsChanged(); },
@@ -61,6 +71,8 @@ class App {
       onRecord: () => this.toggleRecording(),
       onTourFile: (file) => file.text().then((text) => this.playTour(JSON.parse(text), file.name)).catch((error) => this.fail(error)),
     });
+    this.names = null; // star_names.json, fetched when first searched or a star is clicked
+    this.idsCache = new Map(); // cell id -> its decoded ids block (at most IDS_CACHE_CELLS, oldest dropped)
     this.tour = null; // a tour playing: {tour, started (ms), resolve}
     this.recording = null; // a tour being recorded: {started (ms), keyframes}
   }
@@ -147,9 +159,11 @@ class App {
     window.addEventListener("blur", () => this.keys.clear());
     const pointers = new Map();
     let pinch = null;
+    let press = null; // where a single pointer went down: a release there (no drag) is a click on a star
     this.canvas.addEventListener("pointerdown", (event) => {
       this.canvas.setPointerCapture(event.pointerId);
       pointers.set(event.pointerId, [event.clientX, event.clientY]);
+      press = pointers.size === 1 ? [event.clientX, event.clientY] : null;
       pinch = null;
     });
     this.canvas.addEventListener("pointermove", (event) => {
@@ -169,13 +183,126 @@ class App {
       this.moved();
     });
     const release = (event) => { pointers.delete(event.pointerId); pinch = null; };
-    this.canvas.addEventListener("pointerup", release);
+    this.canvas.addEventListener("pointerup", (event) => {
+      const clicked = press && Math.hypot(event.clientX - press[0], event.clientY - press[1]) < 4;
+      release(event);
+      press = null;
+      if (clicked) this.clickAt(event.clientX, event.clientY).catch((error) => this.fail(error));
+    });
     this.canvas.addEventListener("pointercancel", release);
     this.canvas.addEventListener("wheel", (event) => {
       event.preventDefault();
       this.nav.zoom(Math.exp(event.deltaY * 0.001));
       this.moved();
     }, { passive: false });
+  }
+
+  /** The landmarks and the stars matching `text` (the stars once star_names.json is here: the first search fetches it). */
+  search(text) {
+    const marks = searchLandmarks(this.landmarks || [], text);
+    if (!this.names && this.site.star_names && text.trim()) this.loadNames().then(() => this.hud.refreshSearch(), (error) => this.fail(error));
+    return [...marks, ...searchStars(this.names, text)].slice(0, 16);
+  }
+
+  /** star_names.json, fetched and checked once. */
+  loadNames() {
+    this.namesLoading ??= fetchJson(this.site.star_names).then((document) => { this.names = checkNames(document, this.site.star_names); });
+    return this.namesLoading;
+  }
+
+  /** The pack's cell `cellId` (its shard's entries fetched first when need be). */
+  async findCell(cellId, shardId) {
+    let cell = this.pack.cells.find((c) => c.id === cellId);
+    if (!cell && this.pack.shards) {
+      const shard = this.pack.shards.find((s) => s.id === shardId);
+      if (shard) await this.pack.loadShard(shard);
+      cell = this.pack.cells.find((c) => c.id === cellId);
+    }
+    if (!cell) throw new Error(`the pack has no cell ${cellId}`);
+    return cell;
+  }
+
+  /** The star under a click at (clientX, clientY): its panel, or the panel closed when no star shows there. */
+  async clickAt(clientX, clientY) {
+    const ratio = window.devicePixelRatio || 1;
+    const box = this.canvas.getBoundingClientRect();
+    return this.pickPixel(Math.floor((clientX - box.left) * ratio), Math.floor((clientY - box.top) * ratio));
+  }
+
+  /** The star drawn under device pixel (px, py), described in the panel (returned), or null. */
+  async pickPixel(px, py) {
+    const camera = this.camera();
+    const ratio = window.devicePixelRatio || 1;
+    const hit = pickStar(camera, this.streamer.drawnStars(), this.kyr, px, py, {
+      exposure: exposureFor(this.mag, this.site.photometry.limit_exposed_flux), sigma: this.renderer.sigma, reach: this.renderer.reach,
+      maxFlux: this.renderer.maxFlux, visible: PICK_VISIBLE_FLUX, tapPx: PICK_TAP_CSS_PX * ratio,
+    });
+    if (!hit) { this.hud.showStar(null); return null; }
+    return this.showStar(hit.cell, hit.row);
+  }
+
+  /** A search result that is a star: fly to it and describe it. */
+  async goToStar(result) {
+    const cell = await this.findCell(result.cellId, result.shardId);
+    const star = await this.showStar(cell, result.row);
+    await this.warp({ name: star.title, position: star.position, category: "bright_star" });
+    return star;
+  }
+
+  /** Describe star `row` of `cell` in the panel (its points, velocity and ids records fetched as needed). */
+  async showStar(cell, row) {
+    const star = await this.describeStar(cell, row);
+    this.hud.showStar(star, () => this.warp({ name: star.title, position: star.position, category: "bright_star" }));
+    return star;
+  }
+
+  async cellIds(cell) {
+    if (!this.idsCache.has(cell.id)) {
+      const block = cell.blocks.find((b) => b.kind === "ids");
+      this.idsCache.set(cell.id, block ? decodeIds(await this.pack.readBlock(block)) : null);
+      if (this.idsCache.size > IDS_CACHE_CELLS) this.idsCache.delete(this.idsCache.keys().next().value);
+    }
+    return this.idsCache.get(cell.id);
+  }
+
+  /** What the panel says of star `row` of `cell`: {title, rows: [[term, value]], position, id, hip, ...}. */
+  async describeStar(cell, row) {
+    const block = (kind) => cell.blocks.find((b) => b.kind === kind);
+    const [points, velocities, ids] = await Promise.all([
+      this.pack.readRecords(block("points"), row).then(decodePoints),
+      block("velocities") ? this.pack.readRecords(block("velocities"), row).then(decodeVelocities) : null,
+      this.cellIds(cell),
+      this.site.star_names && this.pack.meta.ids === "hip" ? this.loadNames() : null,
+    ]);
+    const velocity = velocities ? Array.from(velocities) : null;
+    const offset = Array.from(points.positions);
+    const position = add(add(cell.centre_pc, offset), velocity ? scale(velocity, this.kyr) : [0, 0, 0]);
+    const absMag = points.absMag[0];
+    const fromSun = norm(position);
+    const fromEye = norm(sub(position, this.nav.eye));
+    const apparent = (d) => (d > 0 ? (absMag + 5 * Math.log10(d / 10)).toFixed(2) : "-");
+    const id = ids ? ids.sourceIds[row] : -1n;
+    const kind = this.pack.meta.ids;
+    const named = kind === "hip" && id > 0n ? namedStar(this.names, Number(id)) : null;
+    const idText = formatId(id, kind);
+    const names = named ? designations(named) : [];
+    const title = names[0] ?? idText ?? `star ${row + 1} of cell ${cell.id}`;
+    const rows = [];
+    if (names.length > 1) rows.push(["designations", names.slice(1).join(", ")]);
+    if (idText && !names.includes(idText)) rows.push(["catalogue id", idText]);
+    rows.push(["apparent magnitude", `${apparent(fromEye)} from here, ${apparent(fromSun)} from the Sun`]);
+    rows.push(["absolute magnitude", absMag.toFixed(2)]);
+    rows.push(["distance", `${formatDistance(fromEye)} from here, ${formatDistance(fromSun)} from the Sun`]);
+    if (ids) {
+      rows.push(["temperature", `${Math.round(ids.teff[row])} K${ids.methods.colour[row] ? ` (colour from ${ids.methods.colour[row]})` : ""}`]);
+      if (ids.methods.distance[row]) rows.push(["distance from", ids.methods.distance[row]]);
+    }
+    if (velocity) {
+      const motion = ids && ids.methods.motion[row] ? ` (${ids.methods.motion[row].replaceAll("_", " ")})` : "";
+      rows.push(["space velocity", `${(norm(velocity) * KM_S_PER_PC_KYR).toFixed(1)} km/s relative to the Sun${motion}`]);
+    }
+    rows.push(["in the pack", `cell ${cell.id}, star ${row + 1} of ${cell.stars}`]);
+    return { title, rows, position, cell: cell.id, row, id: id < 0n ? null : String(id), hip: named ? named.hip : null, absMag, fromSun, fromEye };
   }
 
   /** Fetch the constellations (once) when the lines, names or boundaries are to be shown; a site without them has none. */
@@ -431,6 +558,9 @@ window.helios = {
   playTour: (tour) => app.playTour(tour).then(() => app.settled()),
   tourFrame: (tour, t) => app.poseAt(parseTour(tour), t).then(() => app.settled()),
   screenshot: () => app.saveScreenshot(),
+  pick: (px, py) => app.pickPixel(px, py),
+  findStars: (text) => app.loadNames().then(() => searchStars(app.names, text)),
+  goToStar: (result) => app.goToStar(result).then((star) => app.settled().then(() => star)),
   frame: () => {
     const started = performance.now();
     app.dirty = true;

@@ -19,7 +19,7 @@ const MAX_MAGNITUDE_STEPS = 64;
 export const MAX_DIRECTORY_BYTES = 64 * 1024 * 1024;
 export const MAX_DIRECTORY_DEPTH = 16;
 const HEADER_FIELDS_BYTES = 80; // then their SHA-256 (32 bytes) and 16 zero bytes
-const RECORD_BYTES = { points: 16, velocities: 12, level: 32 };
+const RECORD_BYTES = { points: 16, velocities: 12, ids: 16, level: 32 };
 const SPLAT_RECORD_BYTES = { f32: 56, f16: 28 };
 const BLOCK_ALIGN = 64;
 const CELL_ID = /^[0-9A-Za-z_.-]{1,64}$/;
@@ -178,6 +178,7 @@ export function checkDirectory(directory, header, url) {
     const kinds = cell.blocks.map((block) => block.kind);
     if (kinds.filter((kind) => kind === "points").length !== 1) fail(`${where}: needs exactly one points block`);
     if (kinds.filter((kind) => kind === "velocities").length > 1) fail(`${where}: more than one velocities block`);
+    if (kinds.filter((kind) => kind === "ids").length > 1) fail(`${where}: more than one ids block`);
     if (kinds.filter((kind) => kind === "splats").length > 1) fail(`${where}: more than one splats block`);
     for (const block of cell.blocks) {
       const what = `${where}, ${show(block.kind)} block`;
@@ -196,7 +197,7 @@ export function checkDirectory(directory, header, url) {
       if (block.offset < directoryEnd || block.offset + block.length > header.fileLength) {
         fail(`${what}: bytes ${block.offset}+${block.length} lie outside the file's data`);
       }
-      if ((block.kind === "points" || block.kind === "velocities") && block.count !== cell.stars) {
+      if (["points", "velocities", "ids"].includes(block.kind) && block.count !== cell.stars) {
         fail(`${what}: ${block.count} records for ${cell.stars} stars`);
       }
       if (block.kind === "level") {
@@ -344,6 +345,19 @@ export class Pack {
       }
       position = end;
     }
+  }
+
+  /** `count` records of a block from record `first` (one star's points, velocity: the click-a-star panel), unchecked as
+   * a prefix is. */
+  async readRecords(block, first, count = 1) {
+    const record = RECORD_BYTES[block.kind];
+    if (!(first >= 0 && first + count <= block.count)) throw new PackError(block.url || this.url, `no ${block.kind} record ${first}`);
+    await this.checkShard(block);
+    const url = block.url || this.url;
+    const { bytes } = await fetchRange(url, block.offset + first * record, block.offset + (first + count) * record - 1, this.fetchImpl);
+    this.bytesFetched += bytes.length;
+    if (bytes.length !== count * record) throw new PackError(url, `${block.kind} records came back short`);
+    return bytes;
   }
 
   /** The first `count` records of a block (a prefix: the brightest stars); checked when it is the whole block. */
@@ -543,6 +557,31 @@ export function decodeVelocities(bytes) {
   const velocities = new Float32Array(count * 3);
   for (let i = 0; i < count * 3; i += 1) velocities[i] = view.getFloat32(4 * i, true);
   return velocities;
+}
+
+/** How a star's distance, colour and motion were found: the ids record's method bytes (helios/ingest.py's lists). */
+export const METHODS = {
+  distance: ["parallax", "edsd", "column"],
+  colour: ["bp_rp", "bp_minus_rp", "teff_gspphot", "neutral"],
+  motion: ["proper_motion_and_radial_velocity", "proper_motion_only", "radial_velocity_only", "none"],
+};
+
+/** Ids records (docs/pack-format.md, "ids"): catalogue ids (BigInt, -1n for none), temperatures (K), method names. */
+export function decodeIds(bytes) {
+  const count = bytes.length / 16;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
+  const sourceIds = new BigInt64Array(count);
+  const teff = new Float32Array(count);
+  const methods = { distance: [], colour: [], motion: [] };
+  for (let i = 0; i < count; i += 1) {
+    const at = i * 16;
+    sourceIds[i] = view.getBigInt64(at, true);
+    teff[i] = view.getFloat32(at + 8, true);
+    for (const [k, name] of ["distance", "colour", "motion"].entries()) {
+      methods[name].push(METHODS[name][view.getUint8(at + 12 + k)] ?? null);
+    }
+  }
+  return { count, sourceIds, teff, methods };
 }
 
 /** Level records: each Gaussian's mean (pc from the cell's centre), covariance R diag(sigma^2) R^T

@@ -201,6 +201,19 @@ export class Streamer {
     this.cache.set(levelKey(cell, level), { object: this.renderer.makeGlow(gaussians), count: gaussians.count }, bytes);
   }
 
+  /** The stars the last update drew, cell by cell: {cell, count, positions, absMag, velocities or null} (pick.js). */
+  drawnStars() {
+    const drawn = [];
+    for (const plan of this.plans) {
+      const stars = this.cache.entries.get(pointsKey(plan.cell));
+      if (!stars || stars.value.count < plan.points || plan.points === 0) continue;
+      const attributes = stars.value.object.geometry.attributes;
+      drawn.push({ cell: plan.cell, count: plan.points, positions: attributes.position.array, absMag: attributes.absMag.array,
+        velocities: attributes.velocity ? attributes.velocity.array : null });
+    }
+    return drawn;
+  }
+
   /** Whether everything the view needs is drawn and nothing is in flight (or the budget holds no more). */
   settled() {
     if (this.pending.size > 0 || this.shardLoads.size > 0 || this.stale) return false;

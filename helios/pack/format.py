@@ -39,7 +39,7 @@ import numpy as np
 
 from helios.errors import HeliosError
 from helios.files import atomic_path
-from helios.pack.records import RECORD_BYTES, SPLAT_FIELDS, SPLAT_RECORDS, decode_gaussians, decode_points, decode_velocities
+from helios.pack.records import RECORD_BYTES, SPLAT_FIELDS, SPLAT_RECORDS, decode_gaussians, decode_ids, decode_points, decode_velocities
 
 MAGIC = b"HELIOSPK"
 VERSION = 3
@@ -57,7 +57,7 @@ MAX_DIRECTORY_DEPTH = 16
 #: A cell id: what the grid makes (``4_2_2``) and child cells (``6_3_2.1.0``); nothing a terminal interprets.
 CELL_ID = re.compile(r"[0-9A-Za-z_.-]{1,64}")
 CHUNK_BYTES = 1 << 20
-BLOCK_KINDS = ("points", "velocities", "level", "splats")
+BLOCK_KINDS = ("points", "velocities", "ids", "level", "splats")
 _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 _JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
 _JSON_STRING = re.compile(rb'"[^"]*"')
@@ -324,8 +324,8 @@ class PackReader:
         if not isinstance(entry.get("blocks"), list) or not all(isinstance(b, dict) for b in entry["blocks"]):
             raise self._fail(f"cell {name}: invalid block list")
         kinds = [b.get("kind") for b in entry["blocks"]]
-        if kinds.count("points") != 1 or kinds.count("splats") > 1 or kinds.count("velocities") > 1:
-            raise self._fail(f"cell {name}: a cell needs one points block and at most one velocities and one splats block, "
+        if kinds.count("points") != 1 or kinds.count("splats") > 1 or kinds.count("velocities") > 1 or kinds.count("ids") > 1:
+            raise self._fail(f"cell {name}: a cell needs one points block and at most one velocities, one ids and one splats block, "
                              f"has {_show(kinds, 120)}")
 
     def _check_block(self, cell: dict[str, Any], block: dict[str, Any], size: int) -> None:
@@ -346,7 +346,7 @@ class PackReader:
         if block["offset"] % ALIGNMENT or block["offset"] < HEADER_SIZE or block["offset"] + block["length"] > size:
             raise self._fail(f"cell {name}, {kind} block at {_show(block['offset'])} (+{block['length']}) is misaligned or past the end "
                              "of the file")
-        if kind in ("points", "velocities") and block["count"] != cell["stars"]:
+        if kind in ("points", "velocities", "ids") and block["count"] != cell["stars"]:
             raise self._fail(f"cell {name}: {kind} block holds {block['count']} stars, the cell {cell['stars']}")
         if kind == "level":
             if not (_is_int(block.get("level")) and block["level"] >= 1 and _is_number(block.get("fraction"))
@@ -395,6 +395,13 @@ class PackReader:
         if block is None:
             raise PackError(f"{self.path}: cell {cell_id} has no velocities")
         return decode_velocities(self.read_block(cell_id, block))
+
+    def ids(self, cell_id: str) -> np.ndarray:
+        """A cell's ids records (:data:`helios.pack.records.ID_RECORD`), in the order of its points."""
+        block = self.block(cell_id, "ids")
+        if block is None:
+            raise PackError(f"{self.path}: cell {cell_id} has no ids")
+        return decode_ids(self.read_block(cell_id, block))
 
     def level(self, cell_id: str, number: int) -> dict[str, np.ndarray]:
         """A level's Gaussians (:func:`helios.pack.records.decode_gaussians`, means in the universe's frame)."""

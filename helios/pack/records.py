@@ -5,6 +5,9 @@
 - ``gaussians`` (32 bytes): a level's Gaussian, mean ``x y z`` (float32, pc relative to the centre),
   ``ln sigma_0..2`` (float16, ln pc), rotation ``w x y z`` (float16, unit quaternion), absolute
   magnitude of the light it carries (float16), colour (RGB565), 2 zero bytes.
+- ``ids`` (16 bytes): a star's catalogue id (int64, -1 for none; what it numbers: the pack's ``meta.ids``),
+  effective temperature (float32, K) and how its distance, colour and motion were found (one byte each: the
+  index into :data:`helios.ingest.DISTANCE_METHODS`, ``COLOUR_METHODS``, ``MOTION_METHODS``; 255 unknown), 1 zero byte.
 - ``splats_f32`` / ``splats_f16`` (56 / 28 bytes): the seed trainer's splats, 14 values as in the
   INRIA PLY without the normals (:data:`SPLAT_FIELDS`).
 
@@ -26,8 +29,13 @@ GAUSSIAN_RECORD = np.dtype([("mean", "<f4", 3), ("log_sigma", "<f2", 3), ("rotat
                             ("colour", "<u2"), ("spare", "<u2")])
 SPLAT_RECORDS = {"f32": np.dtype(("<f4", len(SPLAT_FIELDS))), "f16": np.dtype(("<f2", len(SPLAT_FIELDS)))}
 VELOCITY_RECORD = np.dtype(("<f4", 3))
+ID_RECORD = np.dtype([("source_id", "<i8"), ("teff_k", "<f4"), ("distance_method", "u1"), ("colour_method", "u1"),
+                      ("motion_method", "u1"), ("spare", "u1")])
+#: An ``ids`` record's method byte when the cell file does not say.
+UNKNOWN_METHOD = 255
 #: Record bytes by block kind (``splats`` by encoding).
 RECORD_BYTES = {"points": POINT_RECORD.itemsize, "level": GAUSSIAN_RECORD.itemsize, "velocities": VELOCITY_RECORD.itemsize,
+                "ids": ID_RECORD.itemsize,
                 **{f"splats_{name}": dtype.itemsize for name, dtype in SPLAT_RECORDS.items()}}
 
 
@@ -70,6 +78,21 @@ def encode_velocities(velocities: np.ndarray) -> bytes:
 
 def decode_velocities(data: bytes) -> np.ndarray:
     return np.frombuffer(data, "<f4").reshape(-1, 3).astype(np.float64)
+
+
+def encode_ids(source_id: np.ndarray, teff_k: np.ndarray, methods: dict[str, np.ndarray]) -> bytes:
+    """Ids records: ``source_id`` (int64, -1 for none), ``teff_k`` and the method codes by column name."""
+    records = np.zeros(len(source_id), ID_RECORD)
+    records["source_id"] = source_id
+    records["teff_k"] = teff_k
+    for name, codes in methods.items():
+        records[name] = codes
+    return records.tobytes()
+
+
+def decode_ids(data: bytes) -> np.ndarray:
+    """An ``ids`` block as a structured array (:data:`ID_RECORD`)."""
+    return np.frombuffer(data, ID_RECORD)
 
 
 def encode_gaussians(means: np.ndarray, sigmas: np.ndarray, rotations: np.ndarray, abs_mag: np.ndarray, colours: np.ndarray) -> bytes:

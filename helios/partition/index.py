@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from helios import star_ids
 from helios.errors import HeliosError
 from helios.files import load_document, load_json, write_json
 from helios.partition.parts import METHOD_COLUMNS, options_epoch, read_tally
@@ -42,6 +43,7 @@ def gather_index(plan: dict[str, Any], shard_files: Sequence[str | Path], ingest
         "frame": grid.frame,
         "units": {"position": "pc", "angle": "rad", "magnitude": "mag", "velocity": "pc/kyr"},
         "epoch": summary["epoch"],
+        "ids": summary["ids"],
         "star_count": summary["rows_kept"],
         "cell_count": len(cells),
         "shards": [{"id": s["id"], "star_count": s["stars"], "cell_count": s["leaves"]} for s in plan["shards"]],
@@ -70,6 +72,7 @@ def combined_summary(summaries: Sequence[dict[str, Any]], splits: Sequence[dict[
             "rows_kept": kept,
             "dropped": dict(sorted(dropped.items())),
             "example_lines": summary["example_lines"],
+            "source_ids": summary.get("source_ids", {"low": None, "high": None, "missing": 0}),
             **{name: dict(sorted(split[name].items())) for name in METHOD_COLUMNS},
         }
         files.append(entry)
@@ -87,6 +90,7 @@ def combined_summary(summaries: Sequence[dict[str, Any]], splits: Sequence[dict[
         "dropped": dict(sorted(totals["dropped"].items())),
         **{name: dict(sorted(totals[name].items())) for name in METHOD_COLUMNS},
         "epoch": options_epoch(summaries[0]["options"]),
+        "ids": star_ids.id_kind([f["source_ids"] for f in files], any(f["source"].startswith("synthetic:") for f in files)),
         "options": {**summaries[0]["options"], "limit": limit},
         "files": files,
     }

@@ -530,7 +530,8 @@ def test_keys_mouse_wheel_search_and_labels_move_the_camera(site, sample_univers
         assert turned == pytest.approx(np.degrees(100 / (width / 2 / np.tan(np.radians(30)))), rel=0.05)
         assert np.allclose(after["from"], before["from"]), "looking around does not move the camera"
         page.fill("#search", "Nowhere")
-        assert page.locator("#results").inner_text() == 'no landmark matches "Nowhere"'  # an unknown name says so
+        page.wait_for_function("document.querySelector('#results').innerText.includes('star matches')")  # once the names are here
+        assert page.locator("#results").inner_text() == 'no landmark or star matches "Nowhere"'  # an unknown name says so
         page.press("#search", "Enter")  # and Enter does nothing with it
         page.fill("#search", "Pleia")
         assert "M 45 (Pleiades)" in page.locator("#results").inner_text()
@@ -555,6 +556,75 @@ def test_keys_mouse_wheel_search_and_labels_move_the_camera(site, sample_univers
         assert np.linalg.norm(view()["from"] - target) < np.linalg.norm(pleiades - target), f"a click on {name} flew there"
         crumb = page.locator("#crumb").inner_text()
         assert name in crumb and "from the Sun" in crumb
+    assert not errors, errors
+
+
+def catalogue_in_view(sample_universe, eye, target, fov, width, height):
+    """Every star of the sample (its HIP number and place, read from the cell files with pyarrow) with the pixel
+    `helios render`'s pinhole camera puts it on and its flux there."""
+    import pyarrow.parquet as pq
+
+    index = json.loads((sample_universe / "index.json").read_text())
+    tables = [pq.read_table(sample_universe / e["file"], columns=["source_id", "x_pc", "y_pc", "z_pc", "abs_mag_g"]) for e in index["cells"]]
+    hip = np.concatenate([t.column("source_id").to_numpy() for t in tables])
+    xyz = np.concatenate([np.stack([t.column(c).to_numpy() for c in ("x_pc", "y_pc", "z_pc")], axis=1) for t in tables])
+    abs_mag = np.concatenate([t.column("abs_mag_g").to_numpy() for t in tables]).astype(np.float64)
+    views = pinhole(eye, target, fov, width, height)
+    view, K = views.viewmats[0].numpy(), views.Ks[0].numpy()
+    cam = xyz @ view[:3, :3].T + view[:3, 3]
+    ahead = cam[:, 2] > 0
+    uv = np.full((len(cam), 2), np.nan)
+    uv[ahead] = cam[ahead, :2] / cam[ahead, 2:] * K[0, 0] + K[:2, 2]
+    flux = 10 ** (-0.4 * abs_mag) * 100 / np.sum(xyz ** 2, axis=1)
+    return hip, xyz, abs_mag, uv, flux
+
+
+def test_a_clicked_star_is_the_catalogue_star_drawn_there_and_search_finds_stars(site, sample_universe):
+    """Click drawn stars: the panel names the catalogue's star at that pixel (its HIP number, distance, magnitude);
+    search finds stars by name, Bayer and Flamsteed designation and HIP number, and flies there."""
+    universe = Universe(sample_universe)
+    width, height, fov = 960, 540, 60.0
+    eye, target = point(universe, "sun"), point(universe, "Betelgeuse")
+    hip, xyz, abs_mag, uv, flux = catalogue_in_view(sample_universe, eye, target, fov, width, height)
+    inside = np.flatnonzero((uv[:, 0] > 40) & (uv[:, 0] < width - 340) & (uv[:, 1] > 150) & (uv[:, 1] < height - 60))
+    chosen = []
+    for i in inside[np.argsort(-flux[inside])]:  # the brightest, each with no star a tenth as bright within 6 pixels
+        rivals = inside[(np.hypot(*(uv[inside] - uv[i]).T) < 6) & (flux[inside] > 0.1 * flux[i])]
+        if len(rivals) == 1:
+            chosen.append(i)
+        if len(chosen) == 8:
+            break
+    assert len(chosen) == 8
+    with served(site) as url, client_page(url, width, height, "?from=sun&lookat=Betelgeuse&fov=60&mag=6.5") as (page, errors):
+        page.evaluate("window.helios.ready")
+        for i in chosen:
+            px, py = np.floor(uv[i]).astype(int).tolist()
+            star = page.evaluate("([x, y]) => window.helios.pick(x, y)", [px, py])
+            assert star is not None and star["id"] == str(hip[i]), (hip[i], star)
+            assert star["fromSun"] == pytest.approx(np.linalg.norm(xyz[i]), rel=1e-5)
+            assert star["absMag"] == pytest.approx(abs_mag[i], abs=0.01)  # float16 in the pack
+        betelgeuse = int(np.flatnonzero(hip == 27989)[0])
+        page.mouse.click(*(np.floor(uv[betelgeuse]) + 0.5).tolist())  # a real click on Betelgeuse's image
+        page.wait_for_function("document.querySelector('#star-title').textContent === 'Betelgeuse'")
+        panel = page.locator("#star").inner_text()
+        assert "α Ori" in panel and "58 Ori" in panel and "HIP 27989" in panel, panel
+        assert "from the Sun" in panel and "km/s" in panel and "K" in panel
+        dark = np.argwhere(np.ones((height, width), bool))  # a pixel with no star within 20 pixels: no star, panel closed
+        far = next((x, y) for y, x in dark[:: 997] if np.nanmin(np.hypot(uv[:, 0] - x, uv[:, 1] - y)) > 20 and 40 < x < width - 340 and y > 150)
+        assert page.evaluate("([x, y]) => window.helios.pick(x, y)", [int(v) for v in far]) is None
+        assert page.locator("#star").is_hidden()
+        for text in ("Betelgeuse", "alpha Ori", "α Ori", "alf Ori", "58 Ori", "HIP 27989", "HD 39801"):
+            found = page.evaluate("(text) => window.helios.findStars(text)", text)
+            assert found and found[0]["hip"] == 27989, (text, found[:3])
+        plain = int(next(h for h in hip if not page.evaluate("(h) => window.helios.app.names.stars.some((s) => s.hip === h)", int(h))))
+        page.fill("#search", f"HIP {plain}")  # a star with no name: found by its number, Enter flies there
+        page.wait_for_function(f"document.querySelector('#results').innerText.includes('HIP {plain}')")
+        page.press("#search", "Enter")
+        page.wait_for_function("!document.querySelector('#star').hidden")
+        page.evaluate("window.helios.settled()")
+        view = parse_view(page.evaluate("window.helios.view()"))
+        assert np.linalg.norm(view["from"] - xyz[hip == plain][0]) == pytest.approx(0.008, rel=1e-3)  # four times a star's 2e-3 pc
+        assert f"HIP {plain}" in page.locator("#star").inner_text()
     assert not errors, errors
 
 

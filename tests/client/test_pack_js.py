@@ -3,12 +3,12 @@
 import numpy as np
 
 from helios.pack import PackError, read_pack, write_pack
-from helios.pack.assembly import pack_universe
+from helios.pack.assembly import METHODS, pack_universe
 from tests.client.node import run_script
 from tests.test_pack import cells
 
 
-def test_js_reader_decodes_the_stars_and_velocities_python_wrote(sample_universe, tmp_path):
+def test_js_reader_decodes_the_stars_velocities_and_ids_python_wrote(sample_universe, tmp_path):
     pack = tmp_path / "u.pack"
     pack_universe(sample_universe, pack, None, "f32")
     [outcome] = run_script("read_packs.mjs", "--decode", str(pack))
@@ -25,6 +25,11 @@ def test_js_reader_decodes_the_stars_and_velocities_python_wrote(sample_universe
         assert np.array_equal(np.asarray(js["absMag"], dtype=np.float32), abs_mag.astype(np.float32))
         assert np.allclose(np.asarray(js["colours"]).reshape(-1, 3), colours, rtol=1e-6, atol=0)  # float32 in the client
         assert np.array_equal(np.asarray(js["velocities"], dtype=np.float32).reshape(-1, 3), reader.velocities(cell_id))
+        ids = reader.ids(cell_id)
+        assert [int(v) for v in js["ids"]["sourceIds"]] == ids["source_id"].tolist()
+        assert np.array_equal(np.asarray(js["ids"]["teff"], dtype=np.float32), ids["teff_k"])
+        for name in ("distance", "colour", "motion"):
+            assert js["ids"]["methods"][name] == [METHODS[f"{name}_method"][code] for code in ids[f"{name}_method"]]
 
 
 def test_js_reader_accepts_levels_and_splats_blocks(tmp_path):

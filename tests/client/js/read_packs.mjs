@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 const [clientSrc, ...rest] = process.argv.slice(2);
 const decode = rest[0] === "--decode";
 const files = decode ? rest.slice(1) : rest;
-const { openPack, decodePoints, decodeVelocities, PackError } = await import(new URL("pack.js", clientSrc));
+const { openPack, decodeIds, decodePoints, decodeVelocities, PackError } = await import(new URL("pack.js", clientSrc));
 
 function rangeFetch(bytes) {
   // A static server with Range support (helios/serve.py) over the file's bytes.
@@ -43,6 +43,9 @@ for (const file of files) {
           out.colours = Array.from(points.colours);
         } else if (block.kind === "velocities") {
           out.velocities = Array.from(decodeVelocities(data));
+        } else if (block.kind === "ids") {
+          const ids = decodeIds(data);
+          out.ids = { sourceIds: Array.from(ids.sourceIds, String), teff: Array.from(ids.teff), methods: ids.methods };
         }
       }
       cells[cell.id] = out;
