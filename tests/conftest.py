@@ -217,3 +217,28 @@ def tiny_starfield_run_without_node(tmp_path_factory) -> WorkflowRun:
     client = scratch / "client"
     shutil.copytree(REPO / "client", client, ignore=shutil.ignore_patterns("node_modules"))
     return StartedRun(scratch / "work", STARFIELD_CONFIG, "--cores", "2", env={**os.environ, "HELIOS_CLIENT": str(client)}).finished()
+
+
+@pytest.fixture(scope="session")
+def gaia_like_universe(tmp_path_factory):
+    """The embedded sample under Gaia DR3 ids: each star's source_id made as Gaia makes them, its level-12 HEALPix
+    index (astropy-healpix) times 2^35, plus 2^32 and its HIP number; its place and magnitudes unchanged."""
+    import numpy as np
+    import pandas as pd
+
+    from helios.build import build
+
+    astropy_healpix = pytest.importorskip("astropy_healpix", reason="astropy-healpix is not installed (pip install -e '.[test]')")
+    import astropy.units as u
+
+    from helios.ingest import IngestOptions
+    from helios.motion import HIPPARCOS_EPOCH
+
+    table = pd.read_csv(REPO / "data" / "hipparcos2_hp7.csv.gz")
+    pixel = astropy_healpix.lonlat_to_healpix(table["ra"].to_numpy() * u.deg, table["dec"].to_numpy() * u.deg, 4096, order="nested")
+    table["hip"] = table["source_id"]
+    table["source_id"] = (pixel.astype(np.int64) << 35) + (1 << 32) + table["hip"]
+    root = tmp_path_factory.mktemp("gaia_like")
+    table.drop(columns="hip").to_csv(root / "gaia_like.csv", index=False)
+    build([{"kind": "file", "path": str(root / "gaia_like.csv")}], root / "universe", IngestOptions(ref_epoch=HIPPARCOS_EPOCH))
+    return root / "universe", dict(zip(table["source_id"], table["hip"]))

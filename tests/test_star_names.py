@@ -47,3 +47,20 @@ def test_a_malformed_names_file_says_what_is_wrong(tmp_path, text, message):
     (tmp_path / "starnames.json").write_text(text)
     with pytest.raises(HeliosError, match=message):
         read_starnames(tmp_path / "starnames.json")
+
+
+def test_a_gaia_universe_is_cross_matched_to_hipparcos_by_position(gaia_like_universe, sample_universe, starnames):
+    universe, hip_of = gaia_like_universe
+    assert json.loads((universe / "index.json").read_text())["ids"] == "gaia_dr3"
+    names, exact = star_names(universe, starnames), star_names(sample_universe, starnames)
+    assert names["ids"] == "gaia_dr3" and names["matched"].startswith("by position")
+    index = json.loads((universe / "index.json").read_text())
+    ids = {entry["id"]: pq.read_table(universe / entry["file"], columns=["source_id"]).column("source_id").to_pylist()
+           for entry in index["cells"]}
+    table = names["hip"]
+    pairs = {h: hip_of[ids[names["cells"][c][0]][r]] for h, c, r in zip(table[0::3], table[1::3], table[2::3])}
+    wrong = {h: p for h, p in pairs.items() if h != p}
+    assert not wrong, f"paired with another star: {list(wrong.items())[:5]}"
+    assert len(pairs) >= 0.99 * index["star_count"], (len(pairs), index["star_count"])  # Hp vs V, places rounded to 0.36"
+    assert {s["hip"] for s in names["stars"]} <= {s["hip"] for s in exact["stars"]}
+    assert len(names["stars"]) >= 0.99 * len(exact["stars"])

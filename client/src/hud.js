@@ -33,6 +33,7 @@ export class Hud {
       results.replaceChildren(...found.map((mark) => {
         const item = document.createElement("li");
         item.textContent = mark.label ?? mark.name;
+        if (mark.none) item.className = "none";
         item.addEventListener("click", () => { results.replaceChildren(); search.value = ""; onPick(mark); });
         return item;
       }));

@@ -3,6 +3,7 @@
 // view changes.  window.helios is the page's test and scripting interface (docs/client.md).
 
 import { Camera, add, lookAt, norm, scale, sub } from "./camera.js";
+import { angleToCell } from "./cellbox.js";
 import { figureLabels, makeBoundaryLines, makeConstellationLines } from "./constellations.js";
 import { Hud, formatDistance } from "./hud.js";
 import { declutterLabels, findLandmark, searchLandmarks } from "./landmarks.js";
@@ -11,7 +12,8 @@ import { decodeIds, decodePoints, decodeVelocities, openPack } from "./pack.js";
 import { exposureFor } from "./photometry.js";
 import { pickStar } from "./pick.js";
 import { LightRenderer } from "./renderer.js";
-import { checkNames, designations, formatId, namedStar, searchStars } from "./stars.js";
+import { gaiaDirection, pixelRadius, GAIA_LEVEL } from "./healpix.js";
+import { checkNames, designations, formatId, gaiaQuery, searchStars, starAt } from "./stars.js";
 import { Streamer } from "./streamer.js";
 import { parseTour, poseAt } from "./tour.js";
 import { formatView, parseView, resolvePoint } from "./viewstate.js";
@@ -63,7 +65,11 @@ class App {
     this.error = null;
     this.hud = new Hud(document.getElementById("hud"), {
       onSearch: (text) => this.search(text),
-      onPick: (mark) => (mark.hip !== undefined ? this.goToStar(mark).catch((error) => this.fail(error)) : this.warp(mark)),
+      onPick: (mark) => {
+        if (mark.none) return null;
+        if (mark.gaia !== undefined) return this.goToGaia(mark.gaia).catch((error) => this.fail(error));
+        return mark.hip !== undefined ? this.goToStar(mark).catch((error) => this.fail(error)) : this.warp(mark);
+      },
       onMagnitude: (mag) => { this.mag = mag; this.autoExposure = false; this.controlsChanged(); },
       onAutoExposure: (on) => { this.autoExposure = on; this.controlsChanged(); },
       onEpoch: (epoch) => { this.epoch = epoch; this.controlsChanged(); },
@@ -201,7 +207,60 @@ class App {
   search(text) {
     const marks = searchLandmarks(this.landmarks || [], text);
     if (!this.names && this.site.star_names && text.trim()) this.loadNames().then(() => this.hud.refreshSearch(), (error) => this.fail(error));
+    const gaia = gaiaQuery(text);
+    if (gaia !== null) {
+      return this.pack.meta.ids === "gaia_dr3" ? [{ label: `Gaia DR3 ${gaia} (Enter: find it)`, gaia }]
+        : [{ label: `this universe's stars have ${this.pack.meta.ids} ids, not Gaia DR3 source_ids`, none: true }];
+    }
     return [...marks, ...searchStars(this.names, text)].slice(0, 16);
+  }
+
+  /** The star with Gaia DR3 source_id `sourceId` (a BigInt): its level-12 HEALPix pixel (the id's top bits) gives its
+   * direction from the Sun; the ids blocks of the cells along that line of sight, nearest first, are fetched (each
+   * checked) until one holds it.  {cell, row, searched} or {cell: null, searched}. */
+  async findGaia(sourceId) {
+    const icrs = gaiaDirection(sourceId);
+    const m = this.site.icrs_to_frame;
+    const direction = m ? [0, 1, 2].map((i) => m[i][0] * icrs[0] + m[i][1] * icrs[1] + m[i][2] * icrs[2]) : icrs;
+    // Gaia gives the pixel of the star's place at 2016.0; the pack's places are at its epoch.
+    const kyr = Math.abs(this.packEpoch - 2016.0) / 1000;
+    const tolerance = pixelRadius(GAIA_LEVEL);
+    const meets = (centre, radius) => {
+      const along = centre[0] * direction[0] + centre[1] * direction[1] + centre[2] * direction[2];
+      if (along < -radius) return false;
+      return norm(sub(centre, scale(direction, along))) <= radius + tolerance * (Math.max(along, 0) + radius);
+    };
+    if (this.pack.shards) {
+      const wanted = this.pack.shards.filter((shard) => !shard.cells && shard.stars > 0 && meets(shard.centre, shard.radius + shard.maxSpeed * kyr));
+      await Promise.all(wanted.map((shard) => this.pack.loadShard(shard)));
+    }
+    // A cell's extent in the grid, where the entries give it, is exact (its sphere is loose near the Sun); a star
+    // within it may have moved by its fastest star's drift since 2016.0, an angle of at most drift / r_min.
+    const onLine = (cell) => {
+      const drift = (cell.max_speed_pc_kyr || 0) * kyr;
+      if (!cell.bounds || !(cell.bounds.r_min_pc > drift)) return meets(cell.centre_pc, cell.radius_pc + drift);
+      return angleToCell(cell.bounds, direction) <= tolerance + Math.asin(drift / cell.bounds.r_min_pc);
+    };
+    const nearness = (cell) => (cell.bounds ? cell.bounds.r_min_pc : norm(cell.centre_pc) - cell.radius_pc);
+    const along = this.pack.cells.filter((cell) => cell.stars > 0 && onLine(cell)).sort((a, b) => nearness(a) - nearness(b));
+    for (const [searched, cell] of along.entries()) {
+      const ids = await this.cellIds(cell);
+      const row = ids ? ids.sourceIds.indexOf(sourceId) : -1;
+      if (row >= 0) return { cell, row, searched: searched + 1 };
+    }
+    return { cell: null, searched: along.length };
+  }
+
+  /** Search's Gaia result: find the star, fly there and describe it, or say that no star of the universe has the id. */
+  async goToGaia(sourceId) {
+    const found = await this.findGaia(sourceId);
+    if (!found.cell) {
+      this.hud.showStar({ title: `Gaia DR3 ${sourceId}`, rows: [["not found", `no star of this universe has this id (${found.searched} cells along its line of sight searched)`]] });
+      return null;
+    }
+    const star = await this.showStar(found.cell, found.row);
+    await this.warp({ name: star.title, position: star.position, category: "bright_star" });
+    return star;
   }
 
   /** star_names.json, fetched and checked once. */
@@ -272,7 +331,7 @@ class App {
       this.pack.readRecords(block("points"), row).then(decodePoints),
       block("velocities") ? this.pack.readRecords(block("velocities"), row).then(decodeVelocities) : null,
       this.cellIds(cell),
-      this.site.star_names && this.pack.meta.ids === "hip" ? this.loadNames() : null,
+      this.site.star_names ? this.loadNames() : null,
     ]);
     const velocity = velocities ? Array.from(velocities) : null;
     const offset = Array.from(points.positions);
@@ -283,9 +342,9 @@ class App {
     const apparent = (d) => (d > 0 ? (absMag + 5 * Math.log10(d / 10)).toFixed(2) : "-");
     const id = ids ? ids.sourceIds[row] : -1n;
     const kind = this.pack.meta.ids;
-    const named = kind === "hip" && id > 0n ? namedStar(this.names, Number(id)) : null;
+    const known = starAt(this.names, cell.id, row); // its HIP number and names, where the names file has them
     const idText = formatId(id, kind);
-    const names = named ? designations(named) : [];
+    const names = known ? (known.star ? designations(known.star) : [`HIP ${known.hip}`]) : [];
     const title = names[0] ?? idText ?? `star ${row + 1} of cell ${cell.id}`;
     const rows = [];
     if (names.length > 1) rows.push(["designations", names.slice(1).join(", ")]);
@@ -302,7 +361,7 @@ class App {
       rows.push(["space velocity", `${(norm(velocity) * KM_S_PER_PC_KYR).toFixed(1)} km/s relative to the Sun${motion}`]);
     }
     rows.push(["in the pack", `cell ${cell.id}, star ${row + 1} of ${cell.stars}`]);
-    return { title, rows, position, cell: cell.id, row, id: id < 0n ? null : String(id), hip: named ? named.hip : null, absMag, fromSun, fromEye };
+    return { title, rows, position, cell: cell.id, row, id: id < 0n ? null : String(id), hip: known ? known.hip : null, absMag, fromSun, fromEye };
   }
 
   /** Fetch the constellations (once) when the lines, names or boundaries are to be shown; a site without them has none. */
@@ -561,6 +620,8 @@ window.helios = {
   pick: (px, py) => app.pickPixel(px, py),
   findStars: (text) => app.loadNames().then(() => searchStars(app.names, text)),
   goToStar: (result) => app.goToStar(result).then((star) => app.settled().then(() => star)),
+  findGaia: (id) => app.findGaia(BigInt(id)).then((found) => (found.cell ? { cell: found.cell.id, row: found.row, searched: found.searched } : { cell: null, searched: found.searched })),
+  goToGaia: (id) => app.goToGaia(BigInt(id)).then((star) => app.settled().then(() => star)),
   frame: () => {
     const started = performance.now();
     app.dirty = true;

@@ -115,8 +115,21 @@ function findHip(table, hip) {
   return null;
 }
 
-/** The named star with Hipparcos number `hip`, or null. */
-export function namedStar(names, hip) {
+/** What the names file knows of star `row` of cell `cellId`: {hip, star (its names, or null)}, or null.  By place, so
+ * that it serves a universe of HIP ids and one cross-matched to Hipparcos alike (helios/star_names.py). */
+export function starAt(names, cellId, row) {
   if (!names) return null;
-  return names.stars.find((star) => star.hip === hip) ?? null;
+  if (!names.byPlace) {
+    names.byPlace = new Map();
+    for (let i = 0; i < names.hip.length; i += 3) names.byPlace.set(`${names.cells[names.hip[i + 1]][0]}/${names.hip[i + 2]}`, { hip: names.hip[i], star: null });
+    for (const star of names.stars) names.byPlace.set(`${names.cells[star.cell][0]}/${star.row}`, { hip: star.hip, star });
+  }
+  return names.byPlace.get(`${cellId}/${row}`) ?? null;
+}
+
+/** A Gaia DR3 source_id typed into search (`Gaia DR3 4472832130942575872` or the number alone), as a BigInt, or null. */
+export function gaiaQuery(text) {
+  const match = /^(?:gaia (?:dr3 )?)?(\d{7,20})$/.exec(normaliseQuery(text));
+  if (!match || Number(match[1]) <= HIP_MAX) return null;
+  return BigInt(match[1]);
 }

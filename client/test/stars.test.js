@@ -4,7 +4,7 @@ import test from "node:test";
 
 import { Camera } from "../src/camera.js";
 import { lightInPixel, pickStar } from "../src/pick.js";
-import { checkNames, designations, formatId, normaliseQuery, searchStars } from "../src/stars.js";
+import { checkNames, designations, formatId, gaiaQuery, normaliseQuery, searchStars, starAt } from "../src/stars.js";
 
 const names = checkNames({
   format: "helios-star-names", version: 1, cells: [["4_2_2", "s0"], ["5_1_1", "s1"]],
@@ -64,4 +64,15 @@ test("a star's light in a pixel is its flux spread by the point-spread function,
   assert.equal(pick(130, 50).row, 2); // on the third star's image
   assert.equal(pick(135, 50).row, 2); // beside it, within a tap
   assert.equal(pick(160, 80), null); // dark sky
+});
+
+test("a Gaia source_id typed into search, and a star's names by its place", () => {
+  assert.equal(gaiaQuery("Gaia DR3 4472832130942575872"), 4472832130942575872n);
+  assert.equal(gaiaQuery("4472832130942575872"), 4472832130942575872n);
+  assert.equal(gaiaQuery("gaia 4472832130942575872"), 4472832130942575872n);
+  assert.equal(gaiaQuery("27989"), null); // a HIP number
+  assert.equal(gaiaQuery("Betelgeuse"), null);
+  assert.equal(starAt(names, "4_2_2", 0).star.name, "Betelgeuse");
+  assert.deepEqual(starAt(names, "5_1_1", 7), { hip: 12, star: null });
+  assert.equal(starAt(names, "5_1_1", 8), null);
 });

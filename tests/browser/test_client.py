@@ -628,6 +628,49 @@ def test_a_clicked_star_is_the_catalogue_star_drawn_there_and_search_finds_stars
     assert not errors, errors
 
 
+def test_a_gaia_source_id_is_found_along_its_line_of_sight_and_named_by_the_cross_match(gaia_like_universe, tmp_path):
+    """A universe of Gaia DR3 ids (the sample under Gaia-made source_ids): search finds stars by source_id through their
+    HEALPix direction, fetching only the ids of cells along it; the panel names a star through the cross-match to
+    Hipparcos; an id no star has says so."""
+    import pyarrow.parquet as pq
+
+    universe, hip_of = gaia_like_universe
+    make_site(universe, tmp_path / "site")
+    index = json.loads((universe / "index.json").read_text())
+    rows, places = {}, {}
+    for entry in index["cells"]:
+        table = pq.read_table(universe / entry["file"], columns=["source_id", "x_pc", "y_pc", "z_pc"]).to_pylist()
+        for row, star in enumerate(table):
+            rows[star["source_id"]] = (entry["id"], row)
+            places[star["source_id"]] = np.array([star["x_pc"], star["y_pc"], star["z_pc"]])
+    rng = np.random.default_rng(3)
+    wanted = [int(i) for i in rng.choice(sorted(rows), 6, replace=False)]
+    betelgeuse = next(i for i, h in hip_of.items() if h == 27989)
+    with served(tmp_path / "site") as url, client_page(url, 640, 360, "?from=sun&lookat=Betelgeuse&fov=60") as (page, errors):
+        page.evaluate("window.helios.ready")
+        for source_id in wanted:
+            found = page.evaluate("(id) => window.helios.findGaia(id)", str(source_id))
+            assert (found["cell"], found["row"]) == rows[source_id], source_id
+            assert found["searched"] <= 16, found  # only the cells along its line of sight, nearest first
+        before = page.evaluate("window.helios.stats().bytesFetched")
+        missing = (int(betelgeuse) >> 35 << 35) + (1 << 32) + 999_999  # Betelgeuse's pixel, no such star
+        assert page.evaluate("(id) => window.helios.findGaia(id)", str(missing))["cell"] is None
+        assert page.evaluate("window.helios.stats().bytesFetched") - before < 0.25 * sum(e["star_count"] for e in index["cells"]) * 16
+        page.fill("#search", f"Gaia DR3 {betelgeuse}")
+        page.wait_for_function("document.querySelector('#results').innerText.includes('Enter: find it')")
+        page.press("#search", "Enter")
+        page.wait_for_function("document.querySelector('#star-title').textContent === 'Betelgeuse'")
+        panel = page.locator("#star").inner_text()
+        assert f"Gaia DR3 {betelgeuse}" in panel and "HIP 27989" in panel and "α Ori" in panel, panel
+        page.evaluate("window.helios.settled()")
+        arrived = parse_view(page.evaluate("window.helios.view()"))["from"]
+        assert np.linalg.norm(arrived - places[betelgeuse]) == pytest.approx(0.008, rel=1e-3)  # four times a star's 2e-3 pc
+        page.fill("#search", f"Gaia DR3 {missing}")
+        page.press("#search", "Enter")
+        page.wait_for_function("document.querySelector('#star').innerText.includes('no star of this universe has this id')")
+    assert not errors, errors
+
+
 def normalised(vector: np.ndarray) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 
