@@ -1,4 +1,4 @@
-"""Which catalogue a universe's star ids come from (``docs/formats.md``, "Star ids").
+"""Which catalogue a universe's star ids come from (``docs/pack-format.md``, the ``ids`` block).
 
 Every star keeps its catalogue's ``source_id`` through the pipeline (the cell files' column, the pack's ``ids``
 block).  What the number means is a property of the universe, decided once from what the ingest saw:
@@ -17,7 +17,6 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -76,9 +75,3 @@ def id_kind(ranges: Iterable[Mapping[str, Any]], synthetic: bool) -> str:
         return "gaia_dr3"
     return "source_id"
 
-
-def pack_ids(ids: np.ndarray | None, count: int) -> np.ndarray:
-    """A cell's ids as the pack stores them: int64, :data:`MISSING_ID` where a star has none."""
-    if ids is None:
-        return np.full(count, MISSING_ID, np.int64)
-    return np.asarray(ids, np.int64)

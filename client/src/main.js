@@ -3,17 +3,16 @@
 // view changes.  window.helios is the page's test and scripting interface (docs/client.md).
 
 import { Camera, add, lookAt, norm, scale, sub } from "./camera.js";
-import { angleToCell } from "./cellbox.js";
+import { StarCatalogue } from "./catalogue.js";
 import { figureLabels, makeBoundaryLines, makeConstellationLines } from "./constellations.js";
 import { Hud, formatDistance } from "./hud.js";
 import { declutterLabels, findLandmark, searchLandmarks } from "./landmarks.js";
 import { Navigator, SPEED_REGIMES } from "./navigation.js";
-import { decodeIds, decodePoints, decodeVelocities, openPack } from "./pack.js";
+import { openPack } from "./pack.js";
 import { exposureFor } from "./photometry.js";
 import { pickStar } from "./pick.js";
 import { LightRenderer } from "./renderer.js";
-import { gaiaDirection, pixelRadius, GAIA_LEVEL } from "./healpix.js";
-import { checkNames, designations, formatId, gaiaQuery, searchStars, starAt } from "./stars.js";
+import { gaiaQuery, searchStars } from "./stars.js";
 import { Streamer } from "./streamer.js";
 import { parseTour, poseAt } from "./tour.js";
 import { formatView, parseView, resolvePoint } from "./viewstate.js";
@@ -23,10 +22,6 @@ const MAX_LABELS = 30;
  * after the tone map), or the brightest within this many CSS pixels of it. */
 const PICK_VISIBLE_FLUX = 1e-3;
 const PICK_TAP_CSS_PX = 8;
-/** 1 pc/kyr in km/s (the IAU parsec and Julian year). */
-const KM_S_PER_PC_KYR = 977.7922216807891;
-/** Cells whose ids blocks the page keeps (each fetched whole, its SHA-256 checked, when a star of it is asked about). */
-const IDS_CACHE_CELLS = 16;
 /** Time constant of the eye's adaptation to the light in view (s). */
 const ADAPTATION_S = 0.4;
 
@@ -38,6 +33,9 @@ function download(blob, name) {
   link.click();
   setTimeout(() => URL.revokeObjectURL(link.href), 10000);
 }
+
+/** A described star as a warp's target: a star's system, four times 2e-3 pc away (landmarks.js). */
+const asLandmark = (star) => ({ name: star.title, position: star.position, category: "bright_star" });
 
 async function fetchJson(url) {
   let response;
@@ -77,8 +75,6 @@ class App {
       onRecord: () => this.toggleRecording(),
       onTourFile: (file) => file.text().then((text) => this.playTour(JSON.parse(text), file.name)).catch((error) => this.fail(error)),
     });
-    this.names = null; // star_names.json, fetched when first searched or a star is clicked
-    this.idsCache = new Map(); // cell id -> its decoded ids block (at most IDS_CACHE_CELLS, oldest dropped)
     this.tour = null; // a tour playing: {tour, started (ms), resolve}
     this.recording = null; // a tour being recorded: {started (ms), keyframes}
   }
@@ -96,6 +92,7 @@ class App {
     const marks = await fetchJson(this.site.landmarks);
     this.landmarks = marks.landmarks.map((mark) => ({ ...mark, position: [mark.x_pc, mark.y_pc, mark.z_pc] }));
     this.pack = await openPack(this.site.pack);
+    this.catalogue = new StarCatalogue(this.pack, this.site, fetchJson); // names and ids, fetched when first asked for
     const view = parseView(location.search);
     this.hudVisible = view.hud;
     this.hud.setVisible(view.hud);
@@ -206,79 +203,26 @@ class App {
   /** The landmarks and the stars matching `text` (the stars once star_names.json is here: the first search fetches it). */
   search(text) {
     const marks = searchLandmarks(this.landmarks || [], text);
-    if (!this.names && this.site.star_names && text.trim()) this.loadNames().then(() => this.hud.refreshSearch(), (error) => this.fail(error));
+    const catalogue = this.catalogue;
+    if (!catalogue.names && this.site.star_names && text.trim()) catalogue.loadNames().then(() => this.hud.refreshSearch(), (error) => this.fail(error));
     const gaia = gaiaQuery(text);
     if (gaia !== null) {
       return this.pack.meta.ids === "gaia_dr3" ? [{ label: `Gaia DR3 ${gaia} (Enter: find it)`, gaia }]
         : [{ label: `this universe's stars have ${this.pack.meta.ids} ids, not Gaia DR3 source_ids`, none: true }];
     }
-    return [...marks, ...searchStars(this.names, text)].slice(0, 16);
-  }
-
-  /** The star with Gaia DR3 source_id `sourceId` (a BigInt): its level-12 HEALPix pixel (the id's top bits) gives its
-   * direction from the Sun; the ids blocks of the cells along that line of sight, nearest first, are fetched (each
-   * checked) until one holds it.  {cell, row, searched} or {cell: null, searched}. */
-  async findGaia(sourceId) {
-    const icrs = gaiaDirection(sourceId);
-    const m = this.site.icrs_to_frame;
-    const direction = m ? [0, 1, 2].map((i) => m[i][0] * icrs[0] + m[i][1] * icrs[1] + m[i][2] * icrs[2]) : icrs;
-    // Gaia gives the pixel of the star's place at 2016.0; the pack's places are at its epoch.
-    const kyr = Math.abs(this.packEpoch - 2016.0) / 1000;
-    const tolerance = pixelRadius(GAIA_LEVEL);
-    const meets = (centre, radius) => {
-      const along = centre[0] * direction[0] + centre[1] * direction[1] + centre[2] * direction[2];
-      if (along < -radius) return false;
-      return norm(sub(centre, scale(direction, along))) <= radius + tolerance * (Math.max(along, 0) + radius);
-    };
-    if (this.pack.shards) {
-      const wanted = this.pack.shards.filter((shard) => !shard.cells && shard.stars > 0 && meets(shard.centre, shard.radius + shard.maxSpeed * kyr));
-      await Promise.all(wanted.map((shard) => this.pack.loadShard(shard)));
-    }
-    // A cell's extent in the grid, where the entries give it, is exact (its sphere is loose near the Sun); a star
-    // within it may have moved by its fastest star's drift since 2016.0, an angle of at most drift / r_min.
-    const onLine = (cell) => {
-      const drift = (cell.max_speed_pc_kyr || 0) * kyr;
-      if (!cell.bounds || !(cell.bounds.r_min_pc > drift)) return meets(cell.centre_pc, cell.radius_pc + drift);
-      return angleToCell(cell.bounds, direction) <= tolerance + Math.asin(drift / cell.bounds.r_min_pc);
-    };
-    const nearness = (cell) => (cell.bounds ? cell.bounds.r_min_pc : norm(cell.centre_pc) - cell.radius_pc);
-    const along = this.pack.cells.filter((cell) => cell.stars > 0 && onLine(cell)).sort((a, b) => nearness(a) - nearness(b));
-    for (const [searched, cell] of along.entries()) {
-      const ids = await this.cellIds(cell);
-      const row = ids ? ids.sourceIds.indexOf(sourceId) : -1;
-      if (row >= 0) return { cell, row, searched: searched + 1 };
-    }
-    return { cell: null, searched: along.length };
+    return [...marks, ...searchStars(catalogue.names, text)].slice(0, 16);
   }
 
   /** Search's Gaia result: find the star, fly there and describe it, or say that no star of the universe has the id. */
   async goToGaia(sourceId) {
-    const found = await this.findGaia(sourceId);
+    const found = await this.catalogue.findGaia(sourceId, this.packEpoch);
     if (!found.cell) {
       this.hud.showStar({ title: `Gaia DR3 ${sourceId}`, rows: [["not found", `no star of this universe has this id (${found.searched} cells along its line of sight searched)`]] });
       return null;
     }
     const star = await this.showStar(found.cell, found.row);
-    await this.warp({ name: star.title, position: star.position, category: "bright_star" });
+    await this.warp(asLandmark(star));
     return star;
-  }
-
-  /** star_names.json, fetched and checked once. */
-  loadNames() {
-    this.namesLoading ??= fetchJson(this.site.star_names).then((document) => { this.names = checkNames(document, this.site.star_names); });
-    return this.namesLoading;
-  }
-
-  /** The pack's cell `cellId` (its shard's entries fetched first when need be). */
-  async findCell(cellId, shardId) {
-    let cell = this.pack.cells.find((c) => c.id === cellId);
-    if (!cell && this.pack.shards) {
-      const shard = this.pack.shards.find((s) => s.id === shardId);
-      if (shard) await this.pack.loadShard(shard);
-      cell = this.pack.cells.find((c) => c.id === cellId);
-    }
-    if (!cell) throw new Error(`the pack has no cell ${cellId}`);
-    return cell;
   }
 
   /** The star under a click at (clientX, clientY): its panel, or the panel closed when no star shows there. */
@@ -302,66 +246,17 @@ class App {
 
   /** A search result that is a star: fly to it and describe it. */
   async goToStar(result) {
-    const cell = await this.findCell(result.cellId, result.shardId);
+    const cell = await this.catalogue.findCell(result.cellId, result.shardId);
     const star = await this.showStar(cell, result.row);
-    await this.warp({ name: star.title, position: star.position, category: "bright_star" });
+    await this.warp(asLandmark(star));
     return star;
   }
 
   /** Describe star `row` of `cell` in the panel (its points, velocity and ids records fetched as needed). */
   async showStar(cell, row) {
-    const star = await this.describeStar(cell, row);
-    this.hud.showStar(star, () => this.warp({ name: star.title, position: star.position, category: "bright_star" }));
+    const star = await this.catalogue.describe(cell, row, this.nav.eye, this.kyr);
+    this.hud.showStar(star, () => this.warp(asLandmark(star)));
     return star;
-  }
-
-  async cellIds(cell) {
-    if (!this.idsCache.has(cell.id)) {
-      const block = cell.blocks.find((b) => b.kind === "ids");
-      this.idsCache.set(cell.id, block ? decodeIds(await this.pack.readBlock(block)) : null);
-      if (this.idsCache.size > IDS_CACHE_CELLS) this.idsCache.delete(this.idsCache.keys().next().value);
-    }
-    return this.idsCache.get(cell.id);
-  }
-
-  /** What the panel says of star `row` of `cell`: {title, rows: [[term, value]], position, id, hip, ...}. */
-  async describeStar(cell, row) {
-    const block = (kind) => cell.blocks.find((b) => b.kind === kind);
-    const [points, velocities, ids] = await Promise.all([
-      this.pack.readRecords(block("points"), row).then(decodePoints),
-      block("velocities") ? this.pack.readRecords(block("velocities"), row).then(decodeVelocities) : null,
-      this.cellIds(cell),
-      this.site.star_names ? this.loadNames() : null,
-    ]);
-    const velocity = velocities ? Array.from(velocities) : null;
-    const offset = Array.from(points.positions);
-    const position = add(add(cell.centre_pc, offset), velocity ? scale(velocity, this.kyr) : [0, 0, 0]);
-    const absMag = points.absMag[0];
-    const fromSun = norm(position);
-    const fromEye = norm(sub(position, this.nav.eye));
-    const apparent = (d) => (d > 0 ? (absMag + 5 * Math.log10(d / 10)).toFixed(2) : "-");
-    const id = ids ? ids.sourceIds[row] : -1n;
-    const kind = this.pack.meta.ids;
-    const known = starAt(this.names, cell.id, row); // its HIP number and names, where the names file has them
-    const idText = formatId(id, kind);
-    const names = known ? (known.star ? designations(known.star) : [`HIP ${known.hip}`]) : [];
-    const title = names[0] ?? idText ?? `star ${row + 1} of cell ${cell.id}`;
-    const rows = [];
-    if (names.length > 1) rows.push(["designations", names.slice(1).join(", ")]);
-    if (idText && !names.includes(idText)) rows.push(["catalogue id", idText]);
-    rows.push(["apparent magnitude", `${apparent(fromEye)} from here, ${apparent(fromSun)} from the Sun`]);
-    rows.push(["absolute magnitude", absMag.toFixed(2)]);
-    rows.push(["distance", `${formatDistance(fromEye)} from here, ${formatDistance(fromSun)} from the Sun`]);
-    if (ids) {
-      rows.push(["temperature", `${Math.round(ids.teff[row])} K${ids.methods.colour[row] ? ` (colour from ${ids.methods.colour[row]})` : ""}`]);
-      if (ids.methods.distance[row]) rows.push(["distance from", ids.methods.distance[row]]);
-    }
-    if (velocity) {
-      const motion = ids && ids.methods.motion[row] ? ` (${ids.methods.motion[row].replaceAll("_", " ")})` : "";
-      rows.push(["space velocity", `${(norm(velocity) * KM_S_PER_PC_KYR).toFixed(1)} km/s relative to the Sun${motion}`]);
-    }
-    rows.push(["in the pack", `cell ${cell.id}, star ${row + 1} of ${cell.stars}`]);
-    return { title, rows, position, cell: cell.id, row, id: id < 0n ? null : String(id), hip: known ? known.hip : null, absMag, fromSun, fromEye };
   }
 
   /** Fetch the constellations (once) when the lines, names or boundaries are to be shown; a site without them has none. */
@@ -618,9 +513,9 @@ window.helios = {
   tourFrame: (tour, t) => app.poseAt(parseTour(tour), t).then(() => app.settled()),
   screenshot: () => app.saveScreenshot(),
   pick: (px, py) => app.pickPixel(px, py),
-  findStars: (text) => app.loadNames().then(() => searchStars(app.names, text)),
+  findStars: (text) => app.catalogue.loadNames().then(() => searchStars(app.catalogue.names, text)),
   goToStar: (result) => app.goToStar(result).then((star) => app.settled().then(() => star)),
-  findGaia: (id) => app.findGaia(BigInt(id)).then((found) => (found.cell ? { cell: found.cell.id, row: found.row, searched: found.searched } : { cell: null, searched: found.searched })),
+  findGaia: (id) => app.catalogue.findGaia(BigInt(id), app.packEpoch).then((found) => (found.cell ? { cell: found.cell.id, row: found.row, searched: found.searched } : { cell: null, searched: found.searched })),
   goToGaia: (id) => app.goToGaia(BigInt(id)).then((star) => app.settled().then(() => star)),
   frame: () => {
     const started = performance.now();

@@ -616,7 +616,7 @@ def test_a_clicked_star_is_the_catalogue_star_drawn_there_and_search_finds_stars
         for text in ("Betelgeuse", "alpha Ori", "α Ori", "alf Ori", "58 Ori", "HIP 27989", "HD 39801"):
             found = page.evaluate("(text) => window.helios.findStars(text)", text)
             assert found and found[0]["hip"] == 27989, (text, found[:3])
-        plain = int(next(h for h in hip if not page.evaluate("(h) => window.helios.app.names.stars.some((s) => s.hip === h)", int(h))))
+        plain = int(next(h for h in hip if not page.evaluate("(h) => window.helios.app.catalogue.names.stars.some((s) => s.hip === h)", int(h))))
         page.fill("#search", f"HIP {plain}")  # a star with no name: found by its number, Enter flies there
         page.wait_for_function(f"document.querySelector('#results').innerText.includes('HIP {plain}')")
         page.press("#search", "Enter")
