@@ -74,10 +74,20 @@ def cell_ids(path: Path, count: int) -> bytes:
     for name, values in METHODS.items():
         codes = np.full(count, UNKNOWN_METHOD, np.uint8)
         if name in columns:
-            text = table.column(name).cast(pa.string()).to_pylist()
-            codes[:] = [values.index(t) if t in values else UNKNOWN_METHOD for t in text]
+            codes = method_codes(table.column(name), values)
         methods[name] = codes
     return encode_ids(source_id, teff, methods)
+
+
+def method_codes(column: pa.ChunkedArray, values: tuple[str, ...]) -> np.ndarray:
+    """Each row's place in ``values`` (:data:`UNKNOWN_METHOD` for null or anything else), through the dictionary the
+    cell files keep these columns in: one lookup a distinct value, not one a star."""
+    column = column.combine_chunks()
+    if not pa.types.is_dictionary(column.type):
+        column = column.dictionary_encode()
+    lookup = np.array([values.index(v) if v in values else UNKNOWN_METHOD for v in column.dictionary.to_pylist()] + [UNKNOWN_METHOD], np.uint8)
+    indices = column.indices.fill_null(len(lookup) - 1).to_numpy(zero_copy_only=False)
+    return lookup[indices]
 
 
 def pack_universe(universe_dir: str | Path, output: str | Path, trained_dir: str | Path | None = None, encoding: str = "f32",
