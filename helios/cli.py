@@ -584,6 +584,9 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--glare", type=_finite_float, default=DEFAULT_GLARE,
                         help="share of each star's light spread into a wide, faint halo, so that bright stars look bright "
                         "(docs/photometry.md); 0: every star's light in its core alone (default: %(default)s)")
+    parser.add_argument("--solar-system", action="store_true",
+                        help="draw the Sun and the planets at the universe's epoch (DE421 through skyfield: 1900-2053), each as "
+                             "bright as it looks from the camera (docs/solar-system.md)")
     parser.add_argument("--constellations", action="store_true",
                         help="draw the constellation figures over the PNG, lines between their stars in 3-D (d3-celestial's "
                         "figures, Hipparcos-2 places; docs/client.md), as the client's `lines=1` does")
@@ -704,7 +707,7 @@ def _draw_view(args: argparse.Namespace, universe, views, source, limiting_mag: 
         if not args.points and not universe.kyr_from_index:
             info("%s has no trained levels (a `helios build` output, or a run of the seed trainer): every star as a point",
                  args.directory)
-        image = render_sky(universe, views, args.psf_sigma, device, progress=info)[0]
+        image = _with_solar_system(args, universe, views, render_sky(universe, views, args.psf_sigma, device, progress=info)[0])
         if auto:
             limiting_mag = auto_limiting_mag(image)
     else:
@@ -713,7 +716,7 @@ def _draw_view(args: argparse.Namespace, universe, views, source, limiting_mag: 
         for _ in range(4 if auto else 1):
             image, drawn = render_sky_levels(universe, views, source, psf_sigma_px=args.psf_sigma, device=device,
                                              limiting_mag=limiting_mag)
-            image = image[0]
+            image = _with_solar_system(args, universe, views, image[0])
             if not auto or abs((read := auto_limiting_mag(image)) - limiting_mag) < 0.05:
                 break
             limiting_mag = read
@@ -723,6 +726,19 @@ def _draw_view(args: argparse.Namespace, universe, views, source, limiting_mag: 
     if auto:
         info("automatic exposure: limiting magnitude %.2f", limiting_mag)
     return image, limiting_mag
+
+
+def _with_solar_system(args: argparse.Namespace, universe, views, image):
+    """``image`` (camera 0's linear flux) with the Sun and the planets at the universe's epoch added (``--solar-system``)."""
+    if not getattr(args, "solar_system", False):
+        return image
+    import torch
+
+    from helios.render.solar import add_solar_system
+
+    light = add_solar_system(torch.zeros((1, *image.shape), dtype=torch.float64), views.subset(torch.tensor([0])), universe.epoch,
+                             universe.index.get("frame", "icrs"), args.psf_sigma)
+    return image + light[0].numpy().astype(image.dtype)
 
 
 def _run_tour(args: argparse.Namespace, logger: logging.Logger) -> None:

@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 import helios
-from helios import astro, photometry
+from helios import astro, photometry, solar
 from helios.errors import HeliosError
 from helios.landmarks import BUILTIN, load_landmarks
 from helios.outputs import output_directory
@@ -94,6 +94,7 @@ def site_manifest(universe) -> dict[str, Any]:
         "constellations": "constellations.json", "star_names": "star_names.json",
         "frame": universe.index.get("frame", "icrs"), "epoch": universe.index.get("epoch"),
         # ICRS directions into the universe's frame (the client turns a Gaia source_id's HEALPix direction with it)
+        "sun_colour": solar.sun_colour().tolist(),  # the Sun's light and the planets' (helios/solar.py)
         "icrs_to_frame": (astro.ICRS_TO_GALACTIC if universe.index.get("frame") == "galactic" else np.eye(3)).tolist(),
         "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
                        "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX,

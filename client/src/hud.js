@@ -115,6 +115,11 @@ export class Hud {
     fly.hidden = !onFly;
   }
 
+  /** A note under the epoch about the solar system ("" for none). */
+  setSolarNote(text) {
+    this.el("solar-note").textContent = text;
+  }
+
   setStatus(text) {
     this.el("status").textContent = text;
   }

@@ -12,6 +12,7 @@ import { openPack } from "./pack.js";
 import { exposureFor } from "./photometry.js";
 import { pickStar } from "./pick.js";
 import { LightRenderer } from "./renderer.js";
+import { solarBodies } from "./solar.js";
 import { gaiaQuery, searchStars } from "./stars.js";
 import { Streamer } from "./streamer.js";
 import { parseTour, poseAt } from "./tour.js";
@@ -110,6 +111,8 @@ class App {
     this.showLines = view.lines;
     this.showNames = view.names;
     this.showBounds = view.bounds;
+    this.showSolar = view.solar;
+    this.solarDrawable = null; // the Sun and the planets as points, made again each frame they are shown (solar.js)
     await this.loadConstellations();
     this.glare = view.glare;
     if (view.glare !== null) this.renderer.setGlare(view.glare);
@@ -151,6 +154,7 @@ class App {
       if (key === "c") this.showLines = !this.showLines;
       if (key === "n") this.showNames = !this.showNames;
       if (key === "b") this.showBounds = !this.showBounds;
+      if (key === "o") { this.showSolar = !this.showSolar; this.moved(); }
       if (["c", "n", "b"].includes(key)) this.loadConstellations().then(() => this.moved(), (error) => this.fail(error));
       if (key === "p") this.saveScreenshot();
       if (key === "k") this.toggleRecording();
@@ -257,6 +261,19 @@ class App {
     const star = await this.catalogue.describe(cell, row, this.nav.eye, this.kyr);
     this.hud.showStar(star, () => this.warp(asLandmark(star)));
     return star;
+  }
+
+  /** The Sun and (within 3000 BC - 3000 AD) the planets at the epoch shown, each as bright as it looks from the camera:
+   * a drawable of points about the Sun, made anew (nine points) each frame. */
+  solarSystem(camera) {
+    const bodies = solarBodies(this.epoch, camera.eye, this.site.icrs_to_frame);
+    const colour = this.site.sun_colour;
+    const colours = new Float32Array(bodies.absMag.length * 3).map((_, i) => colour[i % 3]);
+    if (this.solarDrawable) this.renderer.dispose(this.solarDrawable.object);
+    this.solarDrawable = { object: this.renderer.makeStars({ positions: bodies.positions, absMag: bodies.absMag, colours }, null),
+      centre: [0, 0, 0], count: bodies.absMag.length };
+    this.hud.setSolarNote(bodies.planets ? "" : "The planets are drawn from 3000 BC to 3000 AD only, where their orbital elements hold.");
+    return this.solarDrawable;
   }
 
   /** Fetch the constellations (once) when the lines, names or boundaries are to be shown; a site without them has none. */
@@ -397,6 +414,7 @@ class App {
     const prefetch = destination ? this.camera(destination.eye, lookAt(destination.eye, destination.target, this.nav.up)) : null;
     // Loads that land, and loads refused while others were in flight, come back here through onChange.
     const drawables = this.streamer.update(camera, this.kyr, this.mag, prefetch);
+    if (this.showSolar) drawables.push(this.solarSystem(camera));
     const started = performance.now();
     if (camera.width !== this.canvas.width || camera.height !== this.canvas.height) this.renderer.setSize(camera.width, camera.height);
     const exposure = exposureFor(this.mag, this.site.photometry.limit_exposed_flux);
@@ -485,7 +503,7 @@ class App {
     return formatView({
       eye: this.nav.eye, target: add(this.nav.eye, scale(this.nav.basis.forward, reach)), fov: this.fov,
       mag: this.autoExposure ? null : this.mag, glare: this.glare, epoch: this.epoch === this.packEpoch ? null : this.epoch, up: scale(this.nav.basis.down, -1), hud: this.hudVisible,
-      lines: this.showLines, names: this.showNames, bounds: this.showBounds,
+      lines: this.showLines, names: this.showNames, bounds: this.showBounds, solar: this.showSolar,
     });
   }
 

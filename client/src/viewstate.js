@@ -1,13 +1,14 @@
 // The view in the URL, with the meaning of `helios render`'s options (README, "The web client"):
 // ?from=X,Y,Z|sun|NAME&lookat=X,Y,Z|sun|NAME&fov=DEG&mag=M&glare=G&epoch=YEAR&up=X,Y,Z&hud=0&budget=MB
 // &lines=1 (constellation figures) &names=1 (their names) &bounds=1 (IAU boundaries, near the Sun)
+// &solar=1 (the Sun and the planets: client/src/solar.js)
 // &tour=URL (a tour file to play: client/src/tour.js)
 // Coordinates are pc in the universe's frame; a name is a landmark (exact or a unique start).
 
 import { findLandmark } from "./landmarks.js";
 
 export const DEFAULT_VIEW = { from: "sun", lookat: "M 42 (Orion Nebula)", fov: 60, mag: null, glare: null, epoch: null, up: [0, 0, 1], hud: true, budgetMb: 512,
-  lines: false, names: false, bounds: false, tour: null };
+  lines: false, names: false, bounds: false, solar: false, tour: null };
 
 export class ViewError extends Error {}
 
@@ -39,7 +40,7 @@ export function parseView(search) {
   if (params.has("epoch")) view.epoch = number(params.get("epoch"), "epoch", (v) => Math.abs(v) <= 1e6);
   if (params.has("up")) view.up = triple(params.get("up"), "up");
   if (params.has("hud")) view.hud = params.get("hud") !== "0";
-  for (const key of ["lines", "names", "bounds"]) {
+  for (const key of ["lines", "names", "bounds", "solar"]) {
     if (!params.has(key)) continue;
     const text = params.get(key);
     if (text !== "0" && text !== "1") throw new ViewError(`URL ${key}=${text}: give 1 (show) or 0 (hide)`);
@@ -61,7 +62,7 @@ export function resolvePoint(point, landmarks, key) {
 const short = (x) => Number(x.toPrecision(9)).toString();
 
 /** The query string of a camera, the same view when opened again. */
-export function formatView({ eye, target, fov, mag, glare, epoch, up, hud, lines, names, bounds }) {
+export function formatView({ eye, target, fov, mag, glare, epoch, up, hud, lines, names, bounds, solar }) {
   const parts = [`from=${eye.map(short).join(",")}`, `lookat=${target.map(short).join(",")}`, `fov=${short(fov)}`];
   if (mag !== null && mag !== undefined) parts.push(`mag=${short(mag)}`);
   if (glare !== null && glare !== undefined) parts.push(`glare=${short(glare)}`);
@@ -71,5 +72,6 @@ export function formatView({ eye, target, fov, mag, glare, epoch, up, hud, lines
   if (lines) parts.push("lines=1");
   if (names) parts.push("names=1");
   if (bounds) parts.push("bounds=1");
+  if (solar) parts.push("solar=1");
   return `?${parts.join("&")}`;
 }

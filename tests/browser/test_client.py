@@ -671,6 +671,34 @@ def test_a_gaia_source_id_is_found_along_its_line_of_sight_and_named_by_the_cros
     assert not errors, errors
 
 
+def test_the_sun_and_the_planets_are_drawn_as_helios_render_draws_them(site, sample_universe, tmp_path):
+    """The inner solar system from 3 au above the ecliptic at the sample's epoch (1991.25): the client's Sun and planets
+    (Standish's elements) against helios render --solar-system (DE421), at 30 dB; the keys O shows and hides them."""
+    import torch
+
+    from helios.render.solar import add_solar_system
+
+    pole = np.array([0.0, -0.39777716, 0.91748206])  # the ecliptic's north pole in ICRS (obliquity 23.4393 degrees)
+    eye = 3 * 4.84813681109536e-6 * pole
+    width, height, fov = 640, 360, 80.0
+    universe = Universe(sample_universe)
+    views = pinhole(eye, np.zeros(3), fov, width, height, np.array([0.0, 1.0, 0.0]))
+    light = torch.from_numpy(render_sky(universe, views).astype(np.float64))
+    expected = display_image(add_solar_system(light, views, universe.epoch)[0].numpy(), 6.0).astype(np.float64)
+    view = query(eye, "sun", fov, "&mag=6&glare=0&up=0,1,0")
+    with served(site) as url, client_page(url, width, height, view + "&solar=1") as (page, errors):
+        page.evaluate("window.helios.ready")
+        drawn = screenshot(page, tmp_path / "solar.png")
+        assert psnr(drawn, expected) >= 30, psnr(drawn, expected)
+        page.mouse.click(5, 5)
+        page.keyboard.press("o")  # hidden: the Sun and the planets leave the picture
+        page.evaluate("window.helios.settled()")
+        assert "solar=1" not in page.evaluate("window.helios.view()")
+        hidden = screenshot(page, tmp_path / "hidden.png")
+        assert psnr(hidden, expected) < psnr(drawn, expected) - 10
+    assert not errors, errors
+
+
 def normalised(vector: np.ndarray) -> np.ndarray:
     return vector / np.linalg.norm(vector)
 

@@ -1,0 +1,156 @@
+// The Sun and the planets at any epoch from 3000 BC to 3000 AD: E. M. Standish's "Keplerian Elements for Approximate
+// Positions of the Major Planets" (JPL Solar System Dynamics, ssd.jpl.nasa.gov/planets/approx_pos.html), its table
+// for 3000 BC - 3000 AD with the extra terms of Jupiter to Pluto (Tables 2a and 2b), mean ecliptic and equinox of
+// J2000; Earth is the Earth-Moon barycentre.  Brightness by Mallama & Hilton 2018, as helios/solar.py computes it
+// (the planet's globe alone beyond the phase angles seen from the Earth).  Checked against DE421 through skyfield
+// (tests/client/test_solar_js.py).
+
+const DEG = Math.PI / 180;
+export const AU_PC = 4.84813681109536e-6;
+export const SUN_ABS_MAG_V = 4.83;
+/** The J2000 obliquity of Standish's tables (23.43928 degrees). */
+const OBLIQUITY = 23.43928 * DEG;
+/** The years (Julian, TDB) the elements hold for. */
+export const VALID_YEARS = [-2999, 3000];
+
+// a (au), e, I (deg), L (deg), long. peri. (deg), long. node (deg); then each one's rate per Julian century (Table 2a).
+const ELEMENTS = {
+  mercury: [[0.38709843, 0.20563661, 7.00559432, 252.25166724, 77.45771895, 48.33961819],
+    [0.00000000, 0.00002123, -0.00590158, 149472.67486623, 0.15940013, -0.12214182]],
+  venus: [[0.72332102, 0.00676399, 3.39777545, 181.97970850, 131.76755713, 76.67261496],
+    [-0.00000026, -0.00005107, 0.00043494, 58517.81560260, 0.05679648, -0.27274174]],
+  earth: [[1.00000018, 0.01673163, -0.00054346, 100.46691572, 102.93005885, -5.11260389],
+    [-0.00000003, -0.00003661, -0.01337178, 35999.37306329, 0.31795260, -0.24123856]],
+  mars: [[1.52371243, 0.09336511, 1.85181869, -4.56813164, -23.91744784, 49.71320984],
+    [0.00000097, 0.00009149, -0.00724757, 19140.29934243, 0.45223625, -0.26852431]],
+  jupiter: [[5.20248019, 0.04853590, 1.29861416, 34.33479152, 14.27495244, 100.29282654],
+    [-0.00002864, 0.00018026, -0.00322699, 3034.90371757, 0.18199196, 0.13024619]],
+  saturn: [[9.54149883, 0.05550825, 2.49424102, 50.07571329, 92.86136063, 113.63998702],
+    [-0.00003065, -0.00032044, 0.00451969, 1222.11494724, 0.54179478, -0.25015002]],
+  uranus: [[19.18797948, 0.04685740, 0.77298127, 314.20276625, 172.43404441, 73.96250215],
+    [-0.00020455, -0.00001550, -0.00180155, 428.49512595, 0.09266985, 0.05739699]],
+  neptune: [[30.06952752, 0.00895439, 1.77005520, 304.22289287, 46.68158724, 131.78635853],
+    [0.00006447, 0.00000818, 0.00022400, 218.46515314, 0.01009938, -0.00606302]],
+};
+// Table 2b: M gains b T^2 + c cos(f T) + s sin(f T) (b deg per century squared, c and s deg, f deg per century).
+const EXTRA = {
+  jupiter: [-0.00012452, 0.06064060, -0.35635438, 38.35125000],
+  saturn: [0.00025899, -0.13434469, 0.87320147, 38.35125000],
+  uranus: [0.00058331, -0.97731848, 0.17689245, 7.67025000],
+  neptune: [-0.00041348, 0.68346318, -0.10162547, 7.67025000],
+};
+export const PLANETS = Object.keys(ELEMENTS);
+// Saturn's and Uranus's north poles, ICRS unit vectors (as helios/solar.py and skyfield take them).
+const SATURN_POLE = [0.08547883, 0.07323576, 0.99364475];
+const URANUS_POLE = [-0.21199958, -0.94155916, -0.26176809];
+
+/** The Julian date (TDB, taken as TT) of a Julian year. */
+export const julianDate = (year) => 2451545.0 + (year - 2000.0) * 365.25;
+
+/** Whether the elements hold at Julian year `year`. */
+export const elementsHold = (year) => year >= VALID_YEARS[0] && year <= VALID_YEARS[1];
+
+/** A planet's place at Julian date `jd`: ICRS (the J2000 equator), au from the Sun. */
+export function heliocentric(planet, jd) {
+  const [base, rate] = ELEMENTS[planet];
+  const T = (jd - 2451545.0) / 36525;
+  const [a, e, inclination, meanLongitude, perihelion, node] = base.map((x, k) => x + rate[k] * T);
+  let M = meanLongitude - perihelion;
+  if (EXTRA[planet]) {
+    const [b, c, s, f] = EXTRA[planet];
+    M += b * T * T + c * Math.cos(f * T * DEG) + s * Math.sin(f * T * DEG);
+  }
+  M = ((((M + 180) % 360) + 360) % 360 - 180) * DEG;
+  let E = M + e * Math.sin(M);
+  for (let k = 0; k < 30; k += 1) {
+    const step = (E - e * Math.sin(E) - M) / (1 - e * Math.cos(E));
+    E -= step;
+    if (Math.abs(step) < 1e-15) break;
+  }
+  const x0 = a * (Math.cos(E) - e);
+  const y0 = a * Math.sqrt(1 - e * e) * Math.sin(E);
+  const w = (perihelion - node) * DEG;
+  const [cw, sw, cn, sn, ci, si] = [Math.cos(w), Math.sin(w), Math.cos(node * DEG), Math.sin(node * DEG), Math.cos(inclination * DEG),
+    Math.sin(inclination * DEG)];
+  const x = (cw * cn - sw * sn * ci) * x0 + (-sw * cn - cw * sn * ci) * y0;
+  const y = (cw * sn + sw * cn * ci) * x0 + (-sw * sn + cw * cn * ci) * y0;
+  const z = sw * si * x0 + cw * si * y0;
+  return [x, Math.cos(OBLIQUITY) * y - Math.sin(OBLIQUITY) * z, Math.sin(OBLIQUITY) * y + Math.cos(OBLIQUITY) * z];
+}
+
+const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
+const length = (a) => Math.hypot(a[0], a[1], a[2]);
+const angle = (a, b) => {
+  const c = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
+  return Math.atan2(length(c), dot(a, b)) / DEG;
+};
+const poly = (x, coefficients) => coefficients.reduce((sum, c, k) => sum + c * x ** k, 0);
+
+/** V magnitude of `planet` seen from an observer (vectors in au, ICRS), Mallama & Hilton 2018 as helios/solar.py has it. */
+export function planetMagnitude(planet, sunToPlanet, observerToPlanet, year) {
+  const r = length(sunToPlanet);
+  const delta = length(observerToPlanet);
+  const a = angle(sunToPlanet, observerToPlanet);
+  const distance = 5 * Math.log10(r * delta);
+  switch (planet) {
+    case "mercury":
+      return -0.613 + distance + poly(a, [0, 6.3280e-02, -1.6336e-03, 3.3644e-05, -3.4265e-07, 1.6893e-09, -3.0334e-12]);
+    case "venus":
+      return a < 163.7 ? -4.384 + distance + poly(a, [0, -1.044e-03, 3.687e-04, -2.814e-06, 8.938e-09])
+        : -4.384 + distance + poly(a, [236.05828 + 4.384, -2.81914, 8.39034e-03]);
+    case "earth":
+      return -3.99 + distance + poly(a, [0, -1.060e-03, 2.054e-04]);
+    case "mars":
+      return a <= 50 ? -1.601 + distance + poly(a, [0, 2.267e-02, -1.302e-04]) : -0.367 + distance + poly(a, [0, -0.02573, 0.0003445]);
+    case "jupiter":
+      return a <= 12 ? -9.395 + distance + poly(a, [0, -3.7e-04, 6.16e-04])
+        : -9.428 + distance - 2.5 * Math.log10(poly(a / 180, [1.0, -1.507, -0.363, -0.062, 2.809, -1.876]));
+    case "saturn": {
+      const sunLat = angle(SATURN_POLE, sunToPlanet) - 90;
+      const observerLat = angle(SATURN_POLE, observerToPlanet) - 90;
+      const ringLat = sunLat * observerLat >= 0 ? Math.sqrt(sunLat * observerLat) : 0;
+      if (a <= 6.5 && ringLat <= 27) {
+        const s = Math.sin(ringLat * DEG);
+        return -8.914 - 1.825 * s + 0.026 * a - 0.378 * s * Math.exp(-2.25 * a) + distance;
+      }
+      return distance + poly(a, [-8.94, 2.446e-4, 2.672e-4, -1.506e-6, 4.767e-9]);
+    }
+    case "uranus": {
+      const latitude = (Math.abs(angle(URANUS_POLE, sunToPlanet) - 90) + Math.abs(angle(URANUS_POLE, observerToPlanet) - 90)) / 2;
+      return -7.110 + distance - 0.00084 * latitude + (a > 3.1 ? (1.045e-4 * a + 6.587e-3) * a : 0);
+    }
+    case "neptune":
+      return Math.min(Math.max(-6.89 - 0.0054 * (year - 1980), -7.0), -6.89) + distance + (a > 1.9 ? 7.944e-3 * a + 9.617e-5 * a * a : 0);
+    default:
+      throw new Error(`no magnitude formula for ${planet}`);
+  }
+}
+
+/**
+ * The Sun and (where the elements hold) the planets at Julian year `year` seen from `eye` (pc, the universe's frame;
+ * `toFrame` turns ICRS into it, null: ICRS): {names, positions (pc, Float32Array), absMag (each body's apparent
+ * magnitude at the eye as an absolute one), planets (whether drawn)}.  A body the eye stands on is left out.
+ */
+export function solarBodies(year, eye, toFrame = null) {
+  const turn = (v) => (toFrame ? [0, 1, 2].map((i) => dot(toFrame[i], v)) : v);
+  const back = (v) => (toFrame ? [0, 1, 2].map((i) => toFrame[0][i] * v[0] + toFrame[1][i] * v[1] + toFrame[2][i] * v[2]) : v);
+  const eyeAu = back(eye).map((x) => x / AU_PC);
+  const names = ["sun"];
+  const places = [[0, 0, 0]];
+  const absMag = [SUN_ABS_MAG_V];
+  const planets = elementsHold(year);
+  if (planets) {
+    const jd = julianDate(year);
+    for (const name of PLANETS) {
+      const place = heliocentric(name, jd);
+      const seen = [place[0] - eyeAu[0], place[1] - eyeAu[1], place[2] - eyeAu[2]];
+      names.push(name);
+      places.push(place);
+      absMag.push(planetMagnitude(name, place, seen, year) - 5 * Math.log10((length(seen) * AU_PC) / 10));
+    }
+  }
+  const kept = places.map((place, i) => i).filter((i) => length([0, 1, 2].map((k) => places[i][k] - eyeAu[k])) * AU_PC >= 1e-12);
+  const positions = new Float32Array(kept.length * 3);
+  kept.forEach((i, n) => positions.set(turn(places[i]).map((x) => x * AU_PC), 3 * n));
+  return { names: kept.map((i) => names[i]), positions, absMag: new Float32Array(kept.map((i) => absMag[i])), planets };
+}

@@ -1,0 +1,42 @@
+"""The Sun and the planets in a rendered sky (helios/render/solar.py, helios render --solar-system)."""
+
+import numpy as np
+import pytest
+import torch
+
+from helios import photometry, solar
+from helios.cameras import pinhole
+from helios.render.solar import add_solar_system
+from tests.render.test_sky import run_render
+
+pytest.importorskip("skyfield", reason="skyfield is not installed (pip install -e .)")
+
+
+def test_each_body_adds_the_light_of_its_apparent_magnitude_at_its_place():
+    """From 2 au above the Sun, the image's light around each body is its flux: the Sun's and Mars's."""
+    eye = np.array([0.0, 0.0, 2 * solar.AU_PC])
+    views = pinhole(eye, np.zeros(3), 150.0, 801, 801, np.array([0.0, 1.0, 0.0]))
+    image = add_solar_system(torch.zeros((1, 801, 801, 3), dtype=torch.float64), views, 2000.0)[0].numpy()
+    seen = solar.bodies(2000.0, eye)
+    luminance = photometry.luminance(image)
+    view, K = views.viewmats[0].numpy(), views.Ks[0].numpy()
+    for name in ("sun", "mars"):
+        place = seen["positions_pc"][seen["names"].index(name)]
+        cam = view[:3, :3] @ place + view[:3, 3]
+        u, v = (cam[:2] / cam[2] * K[0, 0] + K[:2, 2]).astype(int)
+        distance = np.linalg.norm(place - eye)
+        expected = photometry.flux_from_magnitude(photometry.apparent_magnitude(seen["abs_mag"][seen["names"].index(name)], distance))
+        assert luminance[v - 5:v + 6, u - 5:u + 6].sum() == pytest.approx(expected, rel=1e-3), name
+
+
+def test_render_draws_them_on_request_and_refuses_an_epoch_outside_de421(sample_universe, tmp_path):
+    camera = ["--from", "0", "0", "0.00001", "--look-at", "sun", "--up", "0", "1", "0", "--fov", "90", "--size", "64", "64", "--glare", "0"]
+    plain, solar_npy = tmp_path / "plain.npy", tmp_path / "solar.npy"
+    assert run_render(sample_universe, *camera, "--output", plain).returncode == 0
+    done = run_render(sample_universe, *camera, "--solar-system", "--output", solar_npy)
+    assert done.returncode == 0, done.stderr
+    added = photometry.luminance(np.load(solar_npy) - np.load(plain)).sum()
+    sun = photometry.flux_from_magnitude(photometry.apparent_magnitude(solar.SUN_ABS_MAG_V, 0.00001))
+    assert added == pytest.approx(sun, rel=0.01)  # the Sun, 2 au away, outshines the planets a million times
+    late = run_render(sample_universe, *camera, "--solar-system", "--epoch", "2100", "--output", tmp_path / "late.npy")
+    assert late.returncode != 0 and "DE421, which spans 1899.57 to 2053.77" in late.stderr and not (tmp_path / "late.npy").exists()
