@@ -159,7 +159,7 @@ class App {
       if (key === "p") this.saveScreenshot();
       if (key === "k") this.toggleRecording();
       const planet = ["mercury", "venus", "earth", "mars", "jupiter", "saturn", "uranus", "neptune"][Number(key) - 1];
-      if (planet) this.warp(findLandmark(this.landmarks, planet));
+      if (planet) this.warp(findLandmark(this.marks(), planet));
       this.dirty = true;
     });
     window.addEventListener("keyup", (event) => this.keys.delete(event.key.toLowerCase()));
@@ -273,7 +273,18 @@ class App {
     this.solarDrawable = { object: this.renderer.makeStars({ positions: bodies.positions, absMag: bodies.absMag, colours }, null),
       centre: [0, 0, 0], count: bodies.absMag.length };
     this.hud.setSolarNote(bodies.planets ? "" : "The planets are drawn from 3000 BC to 3000 AD only, where their orbital elements hold.");
+    // The planets as landmarks where they are drawn (the landmarks file's planets are where they were on 2025-01-01).
+    this.solarMarks = bodies.names.filter((name) => name !== "sun").map((name) => {
+      const i = bodies.names.indexOf(name);
+      return { name: name[0].toUpperCase() + name.slice(1), category: "planet", position: Array.from(bodies.positions.subarray(3 * i, 3 * i + 3)) };
+    });
     return this.solarDrawable;
+  }
+
+  /** The landmarks, with the planets where the page draws them when it does (labels, keys 1-8). */
+  marks() {
+    if (!this.showSolar || !this.solarMarks) return this.landmarks;
+    return [...this.landmarks.filter((mark) => mark.category !== "planet"), ...this.solarMarks];
   }
 
   /** Fetch the constellations (once) when the lines, names or boundaries are to be shown; a site without them has none. */
@@ -465,7 +476,7 @@ class App {
     let nearest = null;
     let nearestDistance = Infinity;
     const placed = [];
-    for (const mark of this.landmarks) {
+    for (const mark of this.marks()) {
       const distance = norm(sub(mark.position, eye));
       if (distance < nearestDistance) { nearest = mark; nearestDistance = distance; }
       const at = camera.project(mark.position);

@@ -673,7 +673,8 @@ def test_a_gaia_source_id_is_found_along_its_line_of_sight_and_named_by_the_cros
 
 def test_the_sun_and_the_planets_are_drawn_as_helios_render_draws_them(site, sample_universe, tmp_path):
     """The inner solar system from 3 au above the ecliptic at the sample's epoch (1991.25): the client's Sun and planets
-    (Standish's elements) against helios render --solar-system (DE421), at 30 dB; the keys O shows and hides them."""
+    (Standish's elements) against helios render --solar-system (DE421), at 30 dB; key 5 flies to Jupiter where it is
+    drawn; key O hides them."""
     import torch
 
     from helios.render.solar import add_solar_system
@@ -696,6 +697,12 @@ def test_the_sun_and_the_planets_are_drawn_as_helios_render_draws_them(site, sam
         assert "solar=1" not in page.evaluate("window.helios.view()")
         hidden = screenshot(page, tmp_path / "hidden.png")
         assert psnr(hidden, expected) < psnr(drawn, expected) - 10
+        page.keyboard.press("o")
+        page.evaluate("window.helios.settled()")
+        page.keyboard.press("5")  # a warp to Jupiter where it is drawn (not where the landmarks file had it in 2025)
+        page.evaluate("window.helios.settled()")
+        jupiter = page.evaluate("window.helios.app.solarMarks.find((mark) => mark.name === 'Jupiter').position")
+        assert np.linalg.norm(parse_view(page.evaluate("window.helios.view()"))["from"] - jupiter) == pytest.approx(4e-6, rel=1e-3)
     assert not errors, errors
 
 
