@@ -226,7 +226,7 @@ class App {
     }
     const star = await this.showStar(found.cell, found.row);
     await this.warp(asLandmark(star));
-    return star;
+    return this.showStar(found.cell, found.row); // again: "from here" is now from beside it
   }
 
   /** The star under a click at (clientX, clientY): its panel, or the panel closed when no star shows there. */
@@ -253,13 +253,13 @@ class App {
     const cell = await this.catalogue.findCell(result.cellId, result.shardId);
     const star = await this.showStar(cell, result.row);
     await this.warp(asLandmark(star));
-    return star;
+    return this.showStar(cell, result.row); // again: "from here" is now from beside it
   }
 
   /** Describe star `row` of `cell` in the panel (its points, velocity and ids records fetched as needed). */
   async showStar(cell, row) {
     const star = await this.catalogue.describe(cell, row, this.nav.eye, this.kyr);
-    this.hud.showStar(star, () => this.warp(asLandmark(star)));
+    this.hud.showStar(star, () => this.warp(asLandmark(star)).then(() => this.showStar(cell, row)).catch((error) => this.fail(error)));
     return star;
   }
 

@@ -625,6 +625,7 @@ def test_a_clicked_star_is_the_catalogue_star_drawn_there_and_search_finds_stars
         view = parse_view(page.evaluate("window.helios.view()"))
         assert np.linalg.norm(view["from"] - xyz[hip == plain][0]) == pytest.approx(0.008, rel=1e-3)  # four times a star's 2e-3 pc
         assert f"HIP {plain}" in page.locator("#star").inner_text()
+        page.wait_for_function("document.querySelector('#star').innerText.includes('1.65e+3 AU from here')")  # described again there
     assert not errors, errors
 
 
