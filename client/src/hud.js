@@ -96,7 +96,7 @@ export class Hud {
     button.textContent = on ? "Stop and save tour" : "Record tour";
   }
 
-  /** The click-a-star panel: `star` (main.js describeStar) with a button that flies there, or null to close it. */
+  /** The click-a-star panel: `star` (catalogue.js describe) with a button that flies there, or null to close it. */
   showStar(star, onFly = null) {
     const panel = this.el("star");
     panel.hidden = !star;
