@@ -24,6 +24,7 @@ import argparse
 import logging
 import math
 import os
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -548,6 +549,8 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
         "pinhole camera, each star a point source whose pixels sum to its flux 10^(-0.4 m) (docs/photometry.md). "
         "Coordinates are the universe's frame (heliocentric pc, axes as its index.json says). "
         "FILE.npy: float32 H x W x 3 linear flux; FILE.png: tone mapped for --limiting-mag.")
+    # Coordinates such as -5.79e-6 are numbers, not options: Python 3.11's argparse knows only -12 and -1.5 as such.
+    parser._negative_number_matcher = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
     parser.add_argument("directory", metavar="DIR", help="workflow output directory (results) or `helios build` output")
     parser.add_argument("--from", dest="eye", nargs="+", metavar="X Y Z|sun|LANDMARK",
                         help="camera position: three coordinates in pc, 'sun', or a landmark name (required without --tour)")

@@ -30,7 +30,7 @@ def test_each_body_adds_the_light_of_its_apparent_magnitude_at_its_place():
 
 
 def test_render_draws_them_on_request_and_refuses_an_epoch_outside_de421(sample_universe, tmp_path):
-    camera = ["--from", "0", "0", "0.00001", "--look-at", "sun", "--up", "0", "1", "0", "--fov", "90", "--size", "64", "64", "--glare", "0"]
+    camera = ["--from", "0", "-1e-12", "1e-5", "--look-at", "sun", "--up", "0", "1", "0", "--fov", "90", "--size", "64", "64", "--glare", "0"]
     plain, solar_npy = tmp_path / "plain.npy", tmp_path / "solar.npy"
     assert run_render(sample_universe, *camera, "--output", plain).returncode == 0
     done = run_render(sample_universe, *camera, "--solar-system", "--output", solar_npy)
