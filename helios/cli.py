@@ -797,7 +797,8 @@ def _run_tour(args: argparse.Namespace, logger: logging.Logger) -> None:
                 views = pinhole(pose.eye, pose.eye + pose.forward, pose.fov, width, height, pose.up)
             except ValueError as exc:
                 raise HeliosError(f"{args.tour}: at {t:.3f} s: {exc}") from None
-            image, mag = _draw_view(args, universe, views, source, pose.mag if pose.mag is not None else args.limiting_mag,
+            frame_args = argparse.Namespace(**{**vars(args), "solar_system": args.solar_system or pose.solar})
+            image, mag = _draw_view(frame_args, universe, views, source, pose.mag if pose.mag is not None else args.limiting_mag,
                                     pose.mag is None, pose.glare, logger, quiet=True)
             shown = display_image(image, mag)
             if pose.lines or pose.bounds:

@@ -3,7 +3,7 @@
     {"keyframes": [{"t": 0, "view": "from=sun&lookat=Betelgeuse&fov=60"}, {"t": 8, "view": "from=M 45&lookat=sun"}]}
 
 A view takes the client's URL parameters (``docs/client.md``): ``from``, ``lookat``, ``fov``, ``up``, ``mag``,
-``glare``, ``epoch`` set the camera and the picture; ``lines``, ``names``, ``bounds`` hold from their keyframe to the
+``glare``, ``epoch`` set the camera and the picture; ``lines``, ``names``, ``bounds``, ``solar`` hold from their keyframe to the
 next; ``hud`` and ``budget`` are the page's own.  Between keyframes A and B, with ``s`` the warps' smoothstep of
 the time between them: the camera moves along the straight line from A's place to B's, its view direction and up
 turn from A's to B's (normalised linear blends, as a warp turns), the field of view is eased in its logarithm,
@@ -28,8 +28,8 @@ from helios.errors import HeliosError
 from helios.files import load_json
 from helios.photometry import DEFAULT_GLARE
 
-#: URL parameters a view may hold (client/src/viewstate.js); the last three are booleans.
-VIEW_KEYS = ("from", "lookat", "fov", "up", "mag", "glare", "epoch", "hud", "budget", "lines", "names", "bounds")
+#: URL parameters a view may hold (client/src/viewstate.js); the last four are booleans.
+VIEW_KEYS = ("from", "lookat", "fov", "up", "mag", "glare", "epoch", "hud", "budget", "lines", "names", "bounds", "solar")
 
 
 #: Three numbers, as the client tells coordinates from a name.
@@ -54,6 +54,7 @@ class View:
     lines: bool = False
     names: bool = False
     bounds: bool = False
+    solar: bool = False
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class Pose:
     epoch: float
     lines: bool
     bounds: bool
+    solar: bool = False
 
 
 def _number(text: str, key: str, where: str, check: Callable[[float], bool] = lambda v: True) -> float:
@@ -109,7 +111,7 @@ def parse_view(query: str, where: str) -> View:
             values["glare"] = _number(text, key, where, lambda v: 0 <= v < 1)
         elif key == "epoch":
             values["epoch"] = _number(text, key, where, lambda v: abs(v) <= 1e6)
-        elif key in ("lines", "names", "bounds"):
+        elif key in ("lines", "names", "bounds", "solar"):
             if text not in ("0", "1"):
                 raise TourError(f"{where}: URL {key}={text}: give 1 (show) or 0 (hide)")
             values[key] = text == "1"
@@ -184,7 +186,7 @@ def pose_at(tour: Tour, t: float, resolve: Callable[[str | tuple[float, float, f
     return Pose(eye=eye_a + (eye_b - eye_a) * s, forward=_blend(forward_a / np.linalg.norm(forward_a), forward_b / np.linalg.norm(forward_b), s),
                 up=up, fov=math.exp(lerp(math.log(va.fov), math.log(vb.fov))), mag=mag, glare=glare,
                 epoch=lerp(va.epoch if va.epoch is not None else epoch, vb.epoch if vb.epoch is not None else epoch),
-                lines=va.lines, bounds=va.bounds)
+                lines=va.lines, bounds=va.bounds, solar=va.solar)
 
 
 def frame_times(tour: Tour, fps: float) -> list[float]:

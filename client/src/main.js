@@ -350,7 +350,7 @@ class App {
     this.glare = pose.glare;
     this.renderer.setGlare(pose.glare);
     this.epoch = pose.epoch;
-    [this.showLines, this.showNames, this.showBounds] = [pose.lines, pose.names, pose.bounds];
+    [this.showLines, this.showNames, this.showBounds, this.showSolar] = [pose.lines, pose.names, pose.bounds, pose.solar];
     this.hud.setControls(this.mag, this.epoch, this.packEpoch, this.autoExposure);
     this.dirty = true;
     return this.loadConstellations();

@@ -12,7 +12,7 @@ import { ViewError, parseView } from "./viewstate.js";
 export class TourError extends Error {}
 
 /** The URL parameters a view may hold (helios/tour.py VIEW_KEYS). */
-export const VIEW_KEYS = ["from", "lookat", "fov", "up", "mag", "glare", "epoch", "hud", "budget", "lines", "names", "bounds"];
+export const VIEW_KEYS = ["from", "lookat", "fov", "up", "mag", "glare", "epoch", "hud", "budget", "lines", "names", "bounds", "solar"];
 
 const smoothstep = (t) => t * t * (3 - 2 * t);
 
@@ -54,7 +54,7 @@ export function parseTour(document, label = "tour") {
   return { times, views, duration: times[times.length - 1] - times[0] };
 }
 
-/** The pose at time t (s, the keyframes' clock): {eye, forward, up, fov, mag, glare, epoch, lines, names, bounds}.
+/** The pose at time t (s, the keyframes' clock): {eye, forward, up, fov, mag, glare, epoch, lines, names, bounds, solar}.
  * resolve(point, key) gives a view's point as [x, y, z]; defaults: {glare, epoch} for views without them. */
 export function poseAt(tour, t, resolve, defaults) {
   const { times, views } = tour;
@@ -79,6 +79,6 @@ export function poseAt(tour, t, resolve, defaults) {
     mag: va.mag === null || vb.mag === null ? null : lerp(va.mag, vb.mag),
     glare: lerp(va.glare ?? defaults.glare, vb.glare ?? defaults.glare),
     epoch: lerp(va.epoch ?? defaults.epoch, vb.epoch ?? defaults.epoch),
-    lines: va.lines, names: va.names, bounds: va.bounds,
+    lines: va.lines, names: va.names, bounds: va.bounds, solar: va.solar,
   };
 }

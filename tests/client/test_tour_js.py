@@ -27,6 +27,7 @@ def random_tour(rng):
         view += f"&glare={rng.uniform(0, 0.9):.3g}" if rng.random() < 0.5 else ""
         view += f"&epoch={rng.uniform(-1e5, 1e5):.6g}" if rng.random() < 0.5 else ""
         view += "&lines=1" if rng.random() < 0.5 else ""
+        view += "&solar=1" if rng.random() < 0.3 else ""
         keyframes.append({"t": t, "view": view})
         t += float(rng.uniform(0.1, 20))
     return {"keyframes": keyframes}
@@ -53,6 +54,7 @@ def test_js_tours_ease_as_python_does():
                 assert np.allclose(theirs[key], getattr(mine, key), rtol=1e-12, atol=1e-9 * max(1.0, np.abs(getattr(mine, key)).max())), key
             assert theirs["fov"] == pytest.approx(mine.fov, rel=1e-12) and theirs["epoch"] == pytest.approx(mine.epoch, rel=1e-12)
             assert theirs["glare"] == pytest.approx(mine.glare, rel=1e-12) and theirs["lines"] == mine.lines
+            assert theirs["solar"] == mine.solar
             assert (theirs["mag"] is None) == (mine.mag is None) and (mine.mag is None or theirs["mag"] == pytest.approx(mine.mag))
             compared += 1
     assert compared == 1600

@@ -40,3 +40,17 @@ def test_render_draws_them_on_request_and_refuses_an_epoch_outside_de421(sample_
     assert added == pytest.approx(sun, rel=0.01)  # the Sun, 2 au away, outshines the planets a million times
     late = run_render(sample_universe, *camera, "--solar-system", "--epoch", "2100", "--output", tmp_path / "late.npy")
     assert late.returncode != 0 and "DE421, which spans 1899.57 to 2053.77" in late.stderr and not (tmp_path / "late.npy").exists()
+
+
+def test_a_tour_draws_them_where_its_keyframe_asks(sample_universe, tmp_path):
+    """solar=1 holds from its keyframe to the next, in helios render --tour as in the client (client/src/tour.js)."""
+    import json
+
+    import matplotlib.image
+
+    view = "from=0,-0.0000058,0.0000133&lookat=sun&up=0,1,0&fov=80&mag=6&glare=0"
+    (tmp_path / "tour.json").write_text(json.dumps({"keyframes": [{"t": 0, "view": view + "&solar=1"}, {"t": 1, "view": view}]}))
+    done = run_render(sample_universe, "--tour", tmp_path / "tour.json", "--fps", "1", "--size", "64", "36", "--output", tmp_path / "frames")
+    assert done.returncode == 0, done.stderr
+    first, last = (matplotlib.image.imread(tmp_path / "frames" / f"frame_0000{i}.png")[..., :3] for i in (0, 1))
+    assert first[17:19, 31:33].min() == 1.0 and last[17:19, 31:33].max() < 0.5  # the Sun at the centre, then gone
