@@ -5,6 +5,8 @@
 // (the planet's globe alone beyond the phase angles seen from the Earth).  Checked against DE421 through skyfield
 // (tests/client/test_solar_js.py).
 
+import { cross, dot, norm, sub } from "./camera.js";
+
 const DEG = Math.PI / 180;
 export const AU_PC = 4.84813681109536e-6;
 export const SUN_ABS_MAG_V = 4.83;
@@ -78,18 +80,13 @@ export function heliocentric(planet, jd) {
   return [x, Math.cos(OBLIQUITY) * y - Math.sin(OBLIQUITY) * z, Math.sin(OBLIQUITY) * y + Math.cos(OBLIQUITY) * z];
 }
 
-const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
-const length = (a) => Math.hypot(a[0], a[1], a[2]);
-const angle = (a, b) => {
-  const c = [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
-  return Math.atan2(length(c), dot(a, b)) / DEG;
-};
+const angle = (a, b) => Math.atan2(norm(cross(a, b)), dot(a, b)) / DEG;
 const poly = (x, coefficients) => coefficients.reduce((sum, c, k) => sum + c * x ** k, 0);
 
 /** V magnitude of `planet` seen from an observer (vectors in au, ICRS), Mallama & Hilton 2018 as helios/solar.py has it. */
 export function planetMagnitude(planet, sunToPlanet, observerToPlanet, year) {
-  const r = length(sunToPlanet);
-  const delta = length(observerToPlanet);
+  const r = norm(sunToPlanet);
+  const delta = norm(observerToPlanet);
   const a = angle(sunToPlanet, observerToPlanet);
   const distance = 5 * Math.log10(r * delta);
   switch (planet) {
@@ -143,13 +140,13 @@ export function solarBodies(year, eye, toFrame = null) {
     const jd = julianDate(year);
     for (const name of PLANETS) {
       const place = heliocentric(name, jd);
-      const seen = [place[0] - eyeAu[0], place[1] - eyeAu[1], place[2] - eyeAu[2]];
+      const seen = sub(place, eyeAu);
       names.push(name);
       places.push(place);
-      absMag.push(planetMagnitude(name, place, seen, year) - 5 * Math.log10((length(seen) * AU_PC) / 10));
+      absMag.push(planetMagnitude(name, place, seen, year) - 5 * Math.log10((norm(seen) * AU_PC) / 10));
     }
   }
-  const kept = places.map((place, i) => i).filter((i) => length([0, 1, 2].map((k) => places[i][k] - eyeAu[k])) * AU_PC >= 1e-12);
+  const kept = places.map((place, i) => i).filter((i) => norm(sub(places[i], eyeAu)) * AU_PC >= 1e-12);
   const positions = new Float32Array(kept.length * 3);
   kept.forEach((i, n) => positions.set(turn(places[i]).map((x) => x * AU_PC), 3 * n));
   return { names: kept.map((i) => names[i]), positions, absMag: new Float32Array(kept.map((i) => absMag[i])), planets };
