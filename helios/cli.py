@@ -1,7 +1,8 @@
 """The ``helios`` command line: the workflow's steps, one command each.
 
     helios build --stars FILE.csv[.gz] [--limit N] [--max-mag M] --output DIR
-    helios build --synthetic N [--seed S] [--model disc|milky-way] --output DIR
+    helios build --synthetic N [--seed S] [--model disc|milky-way] --output DIR [--mpcorb MPCORB.DAT.gz|builtin]
+    helios synthetic-mpcorb [--count N] [--seed S] --output FILE
     helios select --input DIR [--landmarks FILE] --neighbors N --output selection.json
     helios train-cell --cell CELL.parquet --output OUT.ply [--iterations N] [--backend auto|gsplat|torch] ...
     helios train-batch --cells CELL.parquet ... --output-dir DIR [training options]
@@ -40,7 +41,9 @@ from helios.ingest import PARALLAX_POLICIES, IngestOptions
 from helios.inputs import expand_catalog_files
 from helios.jobs import configure_logging, user_errors
 from helios.landmarks import BUILTIN, CATEGORIES, find_landmark, load_landmarks
+from helios.minor_planets import read_minor_planets_source, write_minor_planets
 from helios.outputs import SOFTWARE, check_file_target
+from helios.pack.shards import MINOR_PLANETS_FILE
 from helios.partition import read_index
 from helios.partition.plan import DEFAULT_SHARD_ROWS
 from helios.selection import select_cells
@@ -97,6 +100,9 @@ def _add_build(commands: argparse._SubParsersAction) -> None:
                         help="output directory: new, empty, or a universe HELIOS built before (replaced)")
     parser.add_argument("--force", action="store_true",
                         help="replace --output even when it is not a HELIOS universe (never a directory holding an input)")
+    parser.add_argument("--mpcorb", metavar="FILE",
+                        help="the solar system's minor planets too: the Minor Planet Center's MPCORB.DAT(.gz), or 'builtin' (the 29 "
+                        "largest asteroids and dwarf planets); written to DIR/minor_planets.bin, which helios pack carries")
     parser.add_argument("--limit", type=_positive_int, metavar="N", help="keep only the N brightest stars in G across all files")
     parser.add_argument("--max-mag", type=float, metavar="M", help="keep only stars with G <= M")
     parser.add_argument(
@@ -158,8 +164,34 @@ def _run_build(args: argparse.Namespace, logger: logging.Logger) -> None:
                    for part in range(args.parts)]
     else:
         sources = [{"kind": "file", "path": path} for path in expand_catalog_files(args.stars)]
+    minor_planets = read_minor_planets_source(args.mpcorb, logger.info) if args.mpcorb else None  # a bad file stops before the build
     index = build(sources, args.output, options, grid, progress=logger.info, force=args.force, shard_rows=args.shard_rows)
     print(f"{index['star_count']:,} stars in {index['cell_count']} cells written to {args.output}")
+    if minor_planets is not None:
+        orbits, names, summary = minor_planets
+        write_minor_planets(Path(args.output) / MINOR_PLANETS_FILE, orbits, names, summary.as_dict(), synthetic=summary.synthetic)
+        print(f"{summary.orbits:,} minor planets written to {Path(args.output) / MINOR_PLANETS_FILE} ({summary.message()})")
+
+
+def _add_synthetic_mpcorb(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "synthetic-mpcorb", help="write a synthetic MPCORB file (the belt's structure; not real minor planets)",
+        description="Write N synthetic minor planets in the Minor Planet Center's MPCORB format: the main belt with its "
+        "Kirkwood gaps, the Hungarias, the Hildas, Jupiter's Trojans and near-Earth objects, for scale tests and benchmarks "
+        "(helios/synthetic_belt.py). Its header and every designation say it is synthetic.")
+    parser.add_argument("--count", type=_positive_int, default=1_300_000, help="orbits (default: %(default)s, MPCORB's size)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    parser.add_argument("--output", required=True, metavar="FILE", help="the file to write (gzip when it ends in .gz); must not exist")
+    parser.set_defaults(run=_run_synthetic_mpcorb)
+
+
+def _run_synthetic_mpcorb(args: argparse.Namespace, logger: logging.Logger) -> None:
+    from helios.synthetic_belt import write_synthetic_mpcorb
+
+    if Path(args.output).exists():
+        raise HeliosError(f"{args.output}: exists; HELIOS writes a synthetic MPCORB file only where there is none")
+    write_synthetic_mpcorb(args.output, args.count, args.seed)
+    print(f"{args.count:,} synthetic minor planets written to {args.output}")
 
 
 def _add_landmark_options(parser: argparse.ArgumentParser, neighbors_default: int | None) -> None:
@@ -732,15 +764,19 @@ def _draw_view(args: argparse.Namespace, universe, views, source, limiting_mag: 
 
 
 def _with_solar_system(args: argparse.Namespace, universe, views, image):
-    """``image`` (camera 0's linear flux) with the Sun and the planets at the universe's epoch added (``--solar-system``)."""
+    """``image`` (camera 0's linear flux) with the Sun, the planets and the minor planets the directory has (``helios
+    build --mpcorb``, the workflow's ``solar_system.mpcorb``) at the universe's epoch added (``--solar-system``)."""
     if not getattr(args, "solar_system", False):
         return image
     import torch
 
+    from helios.minor_planets import find_minor_planets, read_minor_planets
     from helios.render.solar import add_solar_system
 
+    found = find_minor_planets(args.directory)
     light = add_solar_system(torch.zeros((1, *image.shape), dtype=torch.float64), views.subset(torch.tensor([0])), universe.epoch,
-                             universe.index.get("frame", "icrs"), args.psf_sigma)
+                             universe.index.get("frame", "icrs"), args.psf_sigma,
+                             minor_planets=read_minor_planets(found) if found is not None else None)
     return image + light[0].numpy().astype(image.dtype)
 
 
@@ -856,6 +892,7 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("-q", "--quiet", action="store_true", help="print only warnings and errors")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_build(commands)
+    _add_synthetic_mpcorb(commands)
     _add_select(commands)
     _add_train(commands)
     _add_train_batch(commands)

@@ -16,6 +16,8 @@ from __future__ import annotations
 import hashlib
 import json
 import struct
+from collections.abc import Callable
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +25,7 @@ import numpy as np
 
 from helios.errors import HeliosError
 from helios.files import atomic_path
-from helios.mpcorb import ORBIT, proper_name
+from helios.mpcorb import ORBIT, ReadSummary, proper_name, read_mpcorb
 
 OBLIQUITY_J2000 = np.radians(84381.448 / 3600)
 MAGIC = b"HELIOSMP"
@@ -145,7 +147,7 @@ def write_minor_planets(path: str | Path, orbits: np.ndarray, names: list[str], 
     for count in counts:
         blobs.append(table[start:start + count].tobytes())
         start += count
-    chunks = [{"count": count, "h_first": _finite(table["h"][sum(counts[:k])]), "length": len(blob),
+    chunks = [{"count": count, "h_first": _h(table["h"][sum(counts[:k])]), "length": len(blob),
                "sha256": hashlib.sha256(blob).hexdigest()} for k, (count, blob) in enumerate(zip(counts, blobs))]
     directory = {"format": FORMAT, "version": VERSION, "epoch_jd": epoch, "count": len(table), "record_bytes": RECORD.itemsize,
                  "fields": list(RECORD.names), "synthetic": synthetic, "source": source, "chunks": chunks, "names": named}
@@ -168,8 +170,30 @@ def write_minor_planets(path: str | Path, orbits: np.ndarray, names: list[str], 
     return directory
 
 
-def _finite(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
+def _h(value: float) -> float | None:
+    """H as the file gives it (two decimals), None where unknown."""
+    return round(float(value), 2) if np.isfinite(value) else None
+
+
+#: The minor planets embedded in HELIOS: the 29 largest asteroids and dwarf planets (``solar_system: mpcorb: builtin``).
+BUILTIN = "builtin"
+
+
+def read_minor_planets_source(mpcorb: str | Path, progress: Callable[[str], None] | None = None) -> tuple[np.ndarray, list[str], ReadSummary]:
+    """An MPCORB file's orbits, designations and read summary (:data:`BUILTIN`: the embedded file)."""
+    shown = str(mpcorb)
+    path = files("helios") / "data" / "mpcorb_largest.dat" if shown == BUILTIN else Path(mpcorb)
+    orbits, names, summary = read_mpcorb(path, progress, shown_as=shown)
+    if progress:
+        progress(summary.message())
+    return orbits, names, summary
+
+
+def build_minor_planets(mpcorb: str | Path, output: str | Path, progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Read an MPCORB file (:data:`BUILTIN`: the embedded one) and write its ``minor_planets.bin``; returns the directory
+    (its ``source`` says what the read found, the bad lines by reason)."""
+    orbits, names, summary = read_minor_planets_source(mpcorb, progress)
+    return write_minor_planets(output, orbits, names, summary.as_dict(), synthetic=summary.synthetic)
 
 
 def read_minor_planets(path: str | Path) -> tuple[dict[str, Any], np.ndarray]:
@@ -192,6 +216,26 @@ def read_minor_planets(path: str | Path) -> tuple[dict[str, Any], np.ndarray]:
     if len(table) != directory["count"]:
         raise MinorPlanetError(f"{path}: {len(table)} records, the directory says {directory['count']}")
     return directory, table
+
+
+def find_minor_planets(directory: str | Path) -> Path | None:
+    """The minor planets of a ``helios build --mpcorb`` output (``DIR/minor_planets.bin``) or of a workflow's output
+    (``DIR/trained/pack/minor_planets.bin``); None when it has none."""
+    for candidate in (Path(directory) / "minor_planets.bin", Path(directory) / "trained" / "pack" / "minor_planets.bin"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def seen_from(directory: dict[str, Any], table: np.ndarray, year: float, observer_au: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every minor planet of a file at Julian year ``year`` (TT) seen from ``observer_au`` (ICRS, au from the Sun):
+    places (ICRS, au from the Sun) and the absolute magnitudes that give each its H-G magnitude at the observer."""
+    jd = 2451545.0 + (year - 2000.0) * 365.25
+    places = heliocentric_au(as_orbits(table, directory["epoch_jd"]), jd)
+    seen = places - np.asarray(observer_au, np.float64)
+    apparent = hg_magnitude(table["h"].astype(np.float64), table["g"].astype(np.float64), places, seen)
+    distance_pc = np.linalg.norm(seen, axis=1) * 4.84813681109536e-6
+    return places, apparent - 5 * np.log10(distance_pc / 10)
 
 
 def as_orbits(table: np.ndarray, epoch_jd: float) -> np.ndarray:

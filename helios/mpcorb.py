@@ -32,6 +32,8 @@ GAUSS_K_DEG = float(np.degrees(0.01720209895))
 DEFAULT_G = 0.15
 #: The shortest line that holds every element (to the semimajor axis, columns 93-103).
 MIN_LINE = 103
+#: How a synthetic file's header begins (helios/synthetic_belt.py).
+SYNTHETIC_HEADER = "HELIOS synthetic MPCORB"
 #: Lines parsed into arrays at a time (bounds the memory of a 1.3-million-line file).
 CHUNK_LINES = 65_536
 #: A parsed orbit.  ``number``: the minor planet's number (0: unnumbered); ``h``: NaN where the file has none.
@@ -62,6 +64,7 @@ class ReadSummary:
     bad: dict[str, list[int]] = field(default_factory=dict)  # reason -> line numbers (the first FIRST_BAD kept)
     bad_counts: dict[str, int] = field(default_factory=dict)
     no_h: int = 0
+    synthetic: bool = False  # the header says helios/synthetic_belt.py wrote it
 
     FIRST_BAD = 5
 
@@ -88,7 +91,7 @@ class ReadSummary:
         return text
 
     def as_dict(self) -> dict:
-        return {"path": self.path, "lines": self.lines, "orbits": self.orbits, "header_lines": self.header_lines,
+        return {"path": self.path, "synthetic": self.synthetic, "lines": self.lines, "orbits": self.orbits, "header_lines": self.header_lines,
                 "blank_lines": self.blank_lines, "no_h": self.no_h, "bad_lines": self.bad_lines,
                 "bad": {reason: {"count": self.bad_counts[reason], "first_lines": lines} for reason, lines in sorted(self.bad.items())}}
 
@@ -177,25 +180,29 @@ def _lines(path: Path) -> Iterator[tuple[int, str]]:
         raise MpcorbError(f"{path}: cannot read it as MPCORB ({exc})") from None
 
 
-def _header_end(path: Path, look: int = 200) -> int:
-    """The number of the line of dashes that ends MPCORB.DAT's header (0: the file starts with orbits)."""
+def _header(path: Path, look: int = 200) -> tuple[int, bool]:
+    """The number of the line of dashes that ends MPCORB.DAT's header (0: the file starts with orbits), and whether
+    the header says the file is synthetic (helios/synthetic_belt.py)."""
+    synthetic = False
     for number, line in _lines(path):
         if number > look:
             break
+        synthetic |= line.startswith(SYNTHETIC_HEADER)
         if len(line) >= 20 and set(line.strip()) == {"-"}:
-            return number
-    return 0
+            return number, synthetic
+    return 0, False
 
 
-def read_mpcorb(path: str | Path, progress: Callable[[str], None] | None = None,
-                every: int = 250_000) -> tuple[np.ndarray, list[str], ReadSummary]:
+def read_mpcorb(path: str | Path, progress: Callable[[str], None] | None = None, every: int = 250_000,
+                shown_as: str | None = None) -> tuple[np.ndarray, list[str], ReadSummary]:
     """Every orbit of an MPCORB file: the :data:`ORBIT` records, their readable designations and what the read
-    found.  Lines with e >= 1 or a <= 0 are bad lines (not an ellipse); H blank is NaN (``summary.no_h`` counts them)."""
+    found (``shown_as``: the file's name in it, default its path).  Lines with e >= 1 or a <= 0 are bad lines (not an
+    ellipse); H blank is NaN (``summary.no_h`` counts them)."""
     path = Path(path)
     if not path.is_file():
         raise MpcorbError(f"{path}: no such MPCORB file")
-    summary = ReadSummary(str(path))
-    header = _header_end(path)
+    summary = ReadSummary(shown_as or str(path))
+    header, summary.synthetic = _header(path)
     summary.header_lines = header
     chunks: list[np.ndarray] = []
     fields: list[tuple] = []

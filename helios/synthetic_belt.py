@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from helios.files import atomic_path
-from helios.mpcorb import DEFAULT_G, GAUSS_K_DEG, ORBIT
+from helios.mpcorb import DEFAULT_G, GAUSS_K_DEG, ORBIT, SYNTHETIC_HEADER
 
 EPOCH_JD = 2461000.5
 EPOCH_PACKED = "K25BL"
@@ -32,7 +32,7 @@ A_JUPITER = 5.2026
 #: Jupiter's, and the half width emptied (au).
 KIRKWOOD = {(3, 1): 0.030, (5, 2): 0.015, (7, 3): 0.010, (2, 1): 0.040}
 POPULATIONS = {"main": 0.955, "hungaria": 0.015, "hilda": 0.004, "trojan": 0.023, "neo": 0.003}
-HEADER = "HELIOS synthetic MPCORB: {count} orbits drawn by helios/synthetic_belt.py (seed {seed}); NOT real minor planets"
+HEADER = SYNTHETIC_HEADER + ": {count} orbits drawn by helios/synthetic_belt.py (seed {seed}); NOT real minor planets"
 
 
 def resonance_a(p: int, q: int) -> float:

@@ -24,6 +24,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from helios.checks import Checks, Thresholds
 from helios.errors import HeliosError
 from helios.files import sha256_file, write_json
@@ -161,9 +163,32 @@ def validate_run(output_dir: str | Path, universe_dir: str | Path | None = None,
     _merge_shard_checks(checks, "pack round trip", shard_results, universe,
                         f"{universe['cell_count']} cells in {len(shard_results)} shard(s), {pack_bytes or 0:,} bytes, checksums match "
                         "and every block and its directory entry are the exact encoding of its source")
+    _check_minor_planets(checks, root / "trained" / "pack" / INDEX_FILE)
     summary["sizes_bytes"] = {"trained_total": sum(c["bytes"] for c in cells),
                               "universe_cells_total": sum(c["bytes"] for c in universe["cells"]), "pack": pack_bytes}
     return {"format": VALIDATION_FORMAT, "version": 2, "ok": checks.ok, "summary": summary, "checks": checks.items}
+
+
+def _check_minor_planets(checks: Checks, index_path: Path) -> None:
+    """The minor planets the pack index lists (when it lists any): the file it names, size and SHA-256, every chunk's
+    SHA-256, the count."""
+    from helios.minor_planets import read_minor_planets
+
+    try:
+        entry = read_pack_index(index_path).get("minor_planets")
+        if entry is None:
+            return
+        path = index_path.parent / entry["file"]
+        if not path.is_file() or path.stat().st_size != entry["bytes"] or sha256_file(path) != entry["sha256"]:
+            checks.add("minor planets", False, f"{path}: missing, or not the file the pack index lists")
+            return
+        directory, table = read_minor_planets(path)
+    except (HeliosError, OSError, ValueError, KeyError) as exc:
+        checks.add("minor planets", False, str(exc))
+        return
+    checks.add("minor planets", len(table) == entry["count"] and bool(np.all(np.isfinite(table["a_au"]))),
+               f"{len(table):,} orbits at JD {directory['epoch_jd']}, {len(directory['names'])} named; "
+               f"{directory['source']['bad_lines']:,} bad lines of {directory['source']['path']} skipped")
 
 
 def _merge_shard_checks(checks: Checks, name: str, shard_results: list[dict[str, Any]], universe: dict[str, Any], passed: str) -> None:

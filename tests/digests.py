@@ -35,13 +35,16 @@ DROPPED_KEYS = {"ms_per_iteration", "timings", "versions", "file", "metrics_file
                 "ids", "source_ids"}  # which catalogue the stars' ids are from, and their range (issue 34)
 #: Pack blocks new since: each star's catalogue id (issue 34).
 NEW_BLOCK_KINDS = {"ids"}
+#: Validation checks new since: the minor planets the pack carries (issue 33).
+NEW_CHECKS = {"minor planets"}
 
 
 def _normalised(value: object) -> object:
     if isinstance(value, dict):
         return {k: _normalised(v) for k, v in value.items() if k not in DROPPED_KEYS and not k.endswith("_s")}
     if isinstance(value, list):
-        return [_normalised(v) for v in value if not (isinstance(v, dict) and v.get("kind") in NEW_BLOCK_KINDS)]
+        return [_normalised(v) for v in value
+                if not (isinstance(v, dict) and (v.get("kind") in NEW_BLOCK_KINDS or v.get("name") in NEW_CHECKS))]
     return value
 
 
@@ -103,12 +106,13 @@ def _universe_cell_files(results: Path) -> dict[str, str]:
 
 def _pack_files(results: Path) -> dict[str, str | None]:
     """A sharded pack (issue 32) of one shard is compared as the one pack file before it (its blocks and directory);
-    the pack index and the shards' entries are new (their content is checked by the validation and its tests)."""
+    the pack index, the shards' entries and the minor planets (issue 33) are new (their content is checked by the
+    validation and its tests)."""
     pack = results / "trained" / "pack"
     if not pack.is_dir():
         return {}
     shards = sorted(pack.glob("*.pack.bin"))
-    keys: dict[str, str | None] = {f"trained/pack/{path.name}": None for path in pack.glob("*.json")}
+    keys: dict[str, str | None] = {f"trained/pack/{path.name}": None for path in [*pack.glob("*.json"), *pack.glob("minor_planets.bin")]}
     keys.update({f"trained/pack/{path.name}": "trained/cells.pack.bin" if len(shards) == 1 else None for path in shards})
     return keys
 

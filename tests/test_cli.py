@@ -58,6 +58,33 @@ def test_build_synthetic_is_reproducible(tmp_path):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
+def test_build_with_minor_planets_and_pack_them(tmp_path):
+    """helios synthetic-mpcorb writes an MPCORB file (once: never over an existing file); helios build --mpcorb reads
+    it (a bad line counted, not fatal) into DIR/minor_planets.bin, which helios pack carries and lists in its index;
+    a file without orbits stops the build before it writes anything."""
+    belt = tmp_path / "MPCORB.DAT.gz"
+    assert helios_cli("synthetic-mpcorb", "--count", 3000, "--seed", 2, "--output", belt).returncode == 0
+    again = helios_cli("synthetic-mpcorb", "--count", 10, "--output", belt)
+    assert again.returncode != 0 and "exists" in again.stderr
+    import gzip
+
+    with gzip.open(belt, "rt") as handle:
+        lines = handle.read().splitlines()
+    lines[5] = lines[5][:60]  # a line cut short
+    damaged = tmp_path / "MPCORB.DAT"
+    damaged.write_text("\n".join(lines) + "\n")
+    result = helios_cli("build", "--synthetic", 500, "--output", tmp_path / "u", "--mpcorb", damaged)
+    assert result.returncode == 0, result.stderr
+    assert "2,999 minor planets written" in result.stdout and "1 bad lines skipped: 1 shorter than 103 characters (line 6)" in result.stdout
+    assert helios_cli("pack", tmp_path / "u", "--output", tmp_path / "pack").returncode == 0
+    entry = json.loads((tmp_path / "pack" / "index.json").read_text())["minor_planets"]
+    assert entry["count"] == 2999 and entry["synthetic"] and (tmp_path / "pack" / entry["file"]).stat().st_size == entry["bytes"]
+
+    (tmp_path / "notes.txt").write_text("not an orbit file\n")
+    refused = helios_cli("build", "--synthetic", 500, "--output", tmp_path / "v", "--mpcorb", tmp_path / "notes.txt")
+    assert refused.returncode != 0 and "notes.txt: 0 orbits from 1 lines" in refused.stderr and not (tmp_path / "v").exists()
+
+
 def test_build_a_synthetic_milky_way(tmp_path):
     for name in ("a", "b"):
         result = helios_cli("build", "--synthetic", 20000, "--model", "milky-way", "--seed", 3, "--frame", "galactic", "--output", tmp_path / name)

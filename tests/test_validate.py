@@ -41,6 +41,17 @@ def test_intact_run_passes(finished_run):
     assert json.loads((finished_run / "validation.json").read_text())["ok"]
 
 
+def test_damaged_minor_planets_fail_the_validation(run_copy):
+    """The run carries the embedded minor planets (solar_system.mpcorb: builtin): checked; a changed byte fails."""
+    assert "[ok] minor planets: 29 orbits" in validate(run_copy).stdout
+    path = run_copy / "trained" / "pack" / "minor_planets.bin"
+    data = bytearray(path.read_bytes())
+    data[-3] ^= 1
+    path.write_bytes(bytes(data))
+    result = validate(run_copy)
+    assert result.returncode != 0 and "[FAIL] minor planets" in result.stdout and "not the file the pack index lists" in result.stdout
+
+
 def levels_file(results):
     """The largest levels table: trained/levels/JOB/CELL.levels.parquet (a job per cell)."""
     return max((results / "trained" / "levels").glob("*/*.levels.parquet"), key=lambda p: p.stat().st_size)

@@ -138,6 +138,9 @@ def test_config_edits_rerun_what_they_affect(two_file_run, tmp_path):
         ({"pack": {"dtype": "float16"}}, {"pack_shard": 1, "pack_index": 1, "validate_shard": 1, "site": 1, "validate": 1, "report": 1,
                                           "check_validation": 1, "all": 1}),
         ({"validate": {"min_median_loss_reduction": 0.001}}, {"validate": 1, "report": 1, "check_validation": 1, "all": 1}),
+        # No minor planets: the pack index without them, checked again, and the site; no star is packed again.
+        ({"solar_system": {"mpcorb": None}}, {"pack_index": 1, "validate_shard": 1, "site": 1, "validate": 1, "report": 1,
+                                              "check_validation": 1, "all": 1}),
         # The run's catalogue has a limit: its threshold is found again from the new parts.
         ({"catalog": {**config["catalog"], "max_mag": 8.0}}, {"ingest_part": 2, "partition_limit": 1, **partition, **replanned}),
         # Each file's ingest keeps only its own `limit` brightest, so the limit reaches back to ingest.

@@ -12,6 +12,7 @@ import { openPack } from "./pack.js";
 import { exposureFor } from "./photometry.js";
 import { pickStar } from "./pick.js";
 import { LightRenderer } from "./renderer.js";
+import { MinorPlanetLayer, checkMinorPlanetsEntry, julianDateOfYear } from "./minor_planets.js";
 import { solarBodies } from "./solar.js";
 import { gaiaQuery, searchStars } from "./stars.js";
 import { Streamer } from "./streamer.js";
@@ -113,6 +114,9 @@ class App {
     this.showBounds = view.bounds;
     this.showSolar = view.solar;
     this.solarDrawable = null; // the Sun and the planets as points, made again each frame they are shown (solar.js)
+    this.minorPlanets = this.pack.minorPlanetsEntry ? new MinorPlanetLayer(checkMinorPlanetsEntry(this.pack.minorPlanetsEntry, this.site.pack),
+      this.renderer, { colour: this.site.sun_colour, toFrame: this.site.icrs_to_frame, onChange: () => { this.dirty = true; },
+        onError: (error) => this.fail(error) }) : null; // minor_planets.js: fetched when the solar system is first shown
     await this.loadConstellations();
     this.glare = view.glare;
     if (view.glare !== null) this.renderer.setGlare(view.glare);
@@ -425,13 +429,22 @@ class App {
     const prefetch = destination ? this.camera(destination.eye, lookAt(destination.eye, destination.target, this.nav.up)) : null;
     // Loads that land, and loads refused while others were in flight, come back here through onChange.
     const drawables = this.streamer.update(camera, this.kyr, this.mag, prefetch);
-    if (this.showSolar) drawables.push(this.solarSystem(camera));
+    let days = 0;
+    if (this.showSolar) {
+      drawables.push(this.solarSystem(camera));
+      if (this.minorPlanets) {
+        this.minorPlanets.start();
+        const minor = this.minorPlanets.at(julianDateOfYear(this.epoch));
+        drawables.push(...minor.drawables);
+        days = minor.days;
+      }
+    }
     const started = performance.now();
     if (camera.width !== this.canvas.width || camera.height !== this.canvas.height) this.renderer.setSize(camera.width, camera.height);
     const exposure = exposureFor(this.mag, this.site.photometry.limit_exposed_flux);
     this.renderer.metering = this.autoExposure;
     this.renderer.setOverlay(this.overlays(camera));
-    this.renderer.render(camera, drawables, exposure, this.kyr);
+    this.renderer.render(camera, drawables, exposure, this.kyr, days);
     const since = this.lastDrawn === undefined ? 0 : (now - this.lastDrawn) / 1000;
     this.frameTimes.push({ at: now, ms: performance.now() - started, interval: this.lastDrawn === undefined ? null : now - this.lastDrawn });
     if (this.frameTimes.length > 2000) this.frameTimes.shift();
@@ -546,6 +559,14 @@ window.helios = {
   goToStar: (result) => app.goToStar(result).then((star) => app.settled().then(() => star)),
   findGaia: (id) => app.catalogue.findGaia(BigInt(id), app.packEpoch).then((found) => (found.cell ? { cell: found.cell.id, row: found.row, searched: found.searched } : { cell: null, searched: found.searched })),
   goToGaia: (id) => app.goToGaia(BigInt(id)).then((star) => app.settled().then(() => star)),
+  // The minor planets: every chunk fetched and drawn; then the places their shader computes at Julian date jd.
+  minorPlanets: () => (app.minorPlanets ? app.minorPlanets.start().then(() => app.settled()).then(() => ({
+    count: app.minorPlanets.count, bytesFetched: app.minorPlanets.bytesFetched })) : Promise.resolve(null)),
+  probeMinorPlanets: (jd) => {
+    const { days } = app.minorPlanets.at(jd);
+    return app.minorPlanets.chunks.map((chunk) => ({ numbers: Array.from(chunk.orbits.number), h: Array.from(chunk.orbits.h),
+      places: Array.from(app.renderer.probeMinorPlanets(chunk.object, days)) }));
+  },
   frame: () => {
     const started = performance.now();
     app.dirty = true;

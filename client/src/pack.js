@@ -438,6 +438,7 @@ export async function openPackIndex(url, fetchImpl = globalThis.fetch) {
   const shards = checkPackIndex(index, url);
   const pack = new Pack(url, null, { meta: index.meta, cells: [] }, fetchImpl, bytes.length);
   pack.shards = shards;
+  pack.minorPlanetsEntry = index.minor_planets ?? null; // checked by minor_planets.js when first shown
   return pack;
 }
 

@@ -27,11 +27,60 @@ float erf_(float x) {
   return s * y;
 }`;
 
+// Minor planets (minor_planets.js): a two-body ellipse about the Sun per vertex, Kepler's equation solved here by
+// Newton's method from Danby's start (16 steps: float32's last bit for e up to 0.95), and the H-G law's magnitude.
+// sin and cos are our own (Cody-Waite reduction to a quarter turn, Cephes' float32 polynomials, about 1e-7): the GPU's
+// built-in ones may be as coarse as 2^-11 (GLSL ES 3.0) and SwiftShader's put the places several arcseconds off.
+const KEPLER_GLSL = `
+uniform float uDays; // days from the date the mean anomalies (orbit.x) are at
+const float AU_PC = 4.84813681109536e-6;
+vec2 sinCos(float x) {
+  float q = floor(x * 0.636619772 + 0.5); // quarter turns
+  float r = (x - q * 1.5703125) - q * 4.83826794897e-4; // pi/2 = 1.5703125 (exact) + 4.838e-4
+  float z = r * r;
+  float s = r + r * z * (-1.6666654611e-1 + z * (8.3321608736e-3 + z * -1.9515295891e-4));
+  float c = 1.0 - 0.5 * z + z * z * (4.166664568298827e-2 + z * (-1.388731625493765e-3 + z * 2.443315711809948e-5));
+  int k = int(mod(q, 4.0));
+  return k == 0 ? vec2(s, c) : k == 1 ? vec2(c, -s) : k == 2 ? vec2(-s, -c) : vec2(-c, s);
+}
+// orbit: mean anomaly (rad), mean motion (rad a day), a (au), e; P and Q: unit vectors to perihelion and 90 degrees on.
+vec3 keplerPlace(vec4 orbit, vec3 axisP, vec3 axisQ) {
+  float e = orbit.w;
+  float M = orbit.x + orbit.y * uDays;
+  M -= 6.283185307 * floor((M + 3.141592654) / 6.283185307);
+  float E = M + 0.85 * e * sign(M);
+  vec2 sc;
+  for (int k = 0; k < 16; k++) {
+    sc = sinCos(E);
+    E -= (E - e * sc.x - M) / (1.0 - e * sc.y);
+  }
+  sc = sinCos(E);
+  return orbit.z * ((sc.y - e) * axisP + sqrt(1.0 - e * e) * sc.x * axisQ);
+}
+// V by the H-G law (Bowell et al. 1989) from the Sun-to-body and eye-to-body vectors (au).
+float hgMagnitude(vec2 hg, vec3 sunToBody, vec3 eyeToBody) {
+  float r = length(sunToBody);
+  float delta = length(eyeToBody);
+  float c = clamp(dot(sunToBody, eyeToBody) / (r * delta), -1.0, 1.0);
+  float tanHalf = sqrt(max(0.0, (1.0 - c) / (1.0 + c)));
+  float phi1 = exp(-3.33 * pow(tanHalf, 0.63));
+  float phi2 = exp(-1.87 * pow(tanHalf, 1.22));
+  return hg.x + 5.0 * log(r * delta) / log(10.0) - 2.5 * log((1.0 - hg.y) * phi1 + hg.y * phi2) / log(10.0);
+}`;
+
 const POINT_VERTEX = `
 precision highp float;
-in vec3 position;
+in vec3 position; // KEPLER: the orbit's axis P (three.js counts the points by the position attribute)
+#ifdef KEPLER
+in vec3 axisQ;
+in vec4 orbit;
+in vec2 hg;
+uniform vec3 uColour;
+${KEPLER_GLSL}
+#else
 in float absMag;
 in vec3 colour;
+#endif
 #ifdef MOVING
 in vec3 velocity;
 uniform float uKyr;
@@ -47,7 +96,13 @@ flat out vec2 vCentre;
 flat out vec2 vFirst;
 flat out vec3 vLight;
 void main() {
+#ifdef KEPLER
+  vec3 sunToBody = keplerPlace(orbit, position, axisQ);
+  vec3 local = sunToBody * AU_PC;
+  vec3 colour = uColour;
+#else
   vec3 local = position;
+#endif
 #ifdef MOVING
   local += velocity * uKyr;
 #endif
@@ -60,13 +115,41 @@ void main() {
     gl_PointSize = 0.0;
     return;
   }
+#ifdef KEPLER
+  float logFlux = -0.921034037 * hgMagnitude(hg, uRotation * sunToBody, p / AU_PC); // 10^(-0.4 V)
+#else
   float logFlux = -0.921034037 * absMag + 4.605170186 - log(dot(p, p));
+#endif
   vLight = colour * min(uExposure * exp(logFlux), uMaxFlux);
   vCentre = centre;
   vFirst = first;
   gl_Position = vec4((first.x + 0.5) / padded.x * 2.0 - 1.0, 1.0 - (first.y + 0.5) / padded.y * 2.0, 0.0, 1.0);
   gl_PointSize = 2.0 * uReach + 1.0;
 }`;
+
+// The minor planets' places (au from the Sun, ICRS or the universe's frame as their axes are) written one texel each
+// into a float image: what the drawing shader computes, read back by tests (probeMinorPlanets).
+const PROBE_VERTEX = `
+precision highp float;
+in vec3 position;
+in vec3 axisQ;
+in vec4 orbit;
+uniform float uWidth;
+${KEPLER_GLSL}
+flat out vec3 vPlace;
+void main() {
+  vPlace = keplerPlace(orbit, position, axisQ);
+  float i = float(gl_VertexID);
+  vec2 pixel = vec2(mod(i, uWidth), floor(i / uWidth));
+  gl_Position = vec4((pixel + 0.5) / vec2(uWidth, uWidth) * 2.0 - 1.0, 0.0, 1.0);
+  gl_PointSize = 1.0;
+}`;
+
+const PROBE_FRAGMENT = `
+precision highp float;
+flat in vec3 vPlace;
+out vec4 outColour;
+void main() { outColour = vec4(vPlace, 1.0); }`;
 
 const POINT_FRAGMENT = `
 precision highp float;
@@ -297,6 +380,7 @@ export class LightRenderer {
       uExposure: { value: 1 },
       uMaxFlux: { value: this.maxFlux },
       uKyr: { value: 0 },
+      uDays: { value: 0 },
       uWiden: { value: this.sigma * this.sigma + 1 / 12 },
     };
     this.scene = new THREE.Scene();
@@ -454,6 +538,52 @@ export class LightRenderer {
     return stars;
   }
 
+  /** A drawable for a chunk of minor planets (minor_planets.js gpuAttributes), each drawn in `colour` (sunlight); its
+   * centre is the Sun. */
+  makeMinorPlanets(attributes, colour) {
+    const geometry = new THREE.BufferGeometry();
+    geometry.setAttribute("position", new THREE.BufferAttribute(attributes.axisP, 3));
+    geometry.setAttribute("axisQ", new THREE.BufferAttribute(attributes.axisQ, 3));
+    geometry.setAttribute("orbit", new THREE.BufferAttribute(attributes.orbit, 4));
+    geometry.setAttribute("hg", new THREE.BufferAttribute(attributes.hg, 2));
+    const material = new THREE.RawShaderMaterial({
+      glslVersion: THREE.GLSL3, vertexShader: POINT_VERTEX, fragmentShader: POINT_FRAGMENT, defines: { KEPLER: 1 },
+      uniforms: { ...this.shared, uOffset: { value: new THREE.Vector3() }, uColour: { value: new THREE.Vector3(...colour) } },
+      blending: THREE.CustomBlending, blendEquation: THREE.AddEquation, blendSrc: THREE.OneFactor, blendDst: THREE.OneFactor,
+      depthTest: false, depthWrite: false, transparent: true,
+    });
+    const points = new THREE.Points(geometry, material);
+    points.frustumCulled = false;
+    return points;
+  }
+
+  /** The places (au from the Sun) a minor planets drawable's shader computes `days` from its reference date, read back
+   * from the GPU: a Float32Array of 3 per orbit. */
+  probeMinorPlanets(object, days) {
+    const count = object.geometry.getAttribute("position").count;
+    const width = Math.max(1, Math.ceil(Math.sqrt(count)));
+    const target = new THREE.WebGLRenderTarget(width, width, { type: THREE.FloatType, format: THREE.RGBAFormat, depthBuffer: false,
+      stencilBuffer: false, minFilter: THREE.NearestFilter, magFilter: THREE.NearestFilter, generateMipmaps: false });
+    const material = new THREE.RawShaderMaterial({ glslVersion: THREE.GLSL3, vertexShader: PROBE_VERTEX, fragmentShader: PROBE_FRAGMENT,
+      uniforms: { uDays: { value: days }, uWidth: { value: width } }, depthTest: false, depthWrite: false });
+    const probe = new THREE.Points(object.geometry, material);
+    probe.frustumCulled = false;
+    const scene = new THREE.Scene();
+    scene.add(probe);
+    this.renderer.setRenderTarget(target);
+    this.renderer.setClearColor(0x000000, 0);
+    this.renderer.clear(true, false, false);
+    this.renderer.render(scene, this.dummyCamera);
+    const pixels = new Float32Array(4 * width * width);
+    this.renderer.readRenderTargetPixels(target, 0, 0, width, width, pixels);
+    this.renderer.setRenderTarget(null);
+    target.dispose();
+    material.dispose();
+    const places = new Float32Array(3 * count);
+    for (let i = 0; i < count; i += 1) places.set(pixels.subarray(4 * i, 4 * i + 3), 3 * i);
+    return places;
+  }
+
   /** A drawable for one level's Gaussians (decodeLevel's output). */
   makeGlow(level) {
     const geometry = new THREE.InstancedBufferGeometry();
@@ -487,13 +617,15 @@ export class LightRenderer {
     object.material.dispose();
   }
 
-  /** Draw `drawables` ([{object, centre, count}]) for `camera` (camera.js) at `exposure`, `kyr` from the pack's epoch. */
-  render(camera, drawables, exposure, kyr = 0) {
+  /** Draw `drawables` ([{object, centre, count}]) for `camera` (camera.js) at `exposure`, `kyr` from the pack's epoch
+   * (the minor planets: `days` from the date their mean anomalies are at). */
+  render(camera, drawables, exposure, kyr = 0, days = 0) {
     const rows = camera.rotationRows();
     this.shared.uRotation.value.set(...rows);
     this.shared.uFocal.value = camera.focal;
     this.shared.uExposure.value = exposure;
     this.shared.uKyr.value = kyr;
+    this.shared.uDays.value = days;
     this.scene.clear();
     for (const { object, centre, count } of drawables) {
       const offset = camera.toCamera(centre); // float64: sideways components stay exact far from the origin

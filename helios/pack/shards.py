@@ -9,11 +9,13 @@ fetches only the stars before the first entry fainter than M (at most twice the 
 from the start of the points block), and ``bounds``, the cell's extent in the grid, from which a client finds the
 cell's nearest point.  The index is small: per shard its files and a summary (a sphere holding its cells, their
 radii from the Sun, the brightest star, the fastest), from which a client tells, without fetching them, whether a
-shard's cells can be in view and show a star.
+shard's cells can be in view and show a star.  A pack may carry the solar system's minor planets too
+(``minor_planets.bin``, :mod:`helios.minor_planets`), which the index lists with its size and SHA-256.
 """
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from helios.errors import HeliosError
-from helios.files import load_document, sha256_file, write_json
+from helios.files import atomic_path, load_document, sha256_file, write_json
 from helios.pack.assembly import iter_pack_cells, pack_meta
 from helios.pack.format import DIRECTORY_FORMAT, HEADER_SIZE, PackCell, PackReader, write_pack
 from helios.pack.records import RECORD_BYTES, SPLAT_FIELDS
@@ -32,6 +34,8 @@ INDEX_FORMAT = "helios-pack-index"
 INDEX_VERSION = 2
 SHARD_FORMAT = "helios-pack-shard"
 INDEX_FILE = "index.json"
+#: The minor planets' file (helios/minor_planets.py), in a universe (helios build --mpcorb) and beside a pack index.
+MINOR_PLANETS_FILE = "minor_planets.bin"
 
 
 def shard_file(shard: str) -> str:
@@ -104,8 +108,9 @@ def shard_summary(cells: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 
 def write_index(shard_documents: Sequence[str | Path], universe_dir: str | Path, output: str | Path,
-                trained_index_path: str | Path | None = None) -> dict[str, Any]:
-    """The pack index from every shard's entries document (in the universe's shard order, each beside ``output``)."""
+                trained_index_path: str | Path | None = None, minor_planets: str | Path | None = None) -> dict[str, Any]:
+    """The pack index from every shard's entries document (in the universe's shard order, each beside ``output``), and
+    the minor planets' file (beside it too) when there is one."""
     universe = read_index(Path(universe_dir) / "index.json")
     trained = read_trained_index(trained_index_path) if trained_index_path is not None else None
     shards, cell_ids = [], []
@@ -123,8 +128,22 @@ def write_index(shard_documents: Sequence[str | Path], universe_dir: str | Path,
         raise HeliosError(f"the pack's shards are not the universe's ({len(shards)} of {len(expected)}); rerun the pack steps")
     index = {"format": INDEX_FORMAT, "version": INDEX_VERSION, "directory_format": DIRECTORY_FORMAT, "record_bytes": RECORD_BYTES,
              "fields": {"splats": list(SPLAT_FIELDS)}, "meta": pack_meta(universe, trained), "shards": shards}
+    if minor_planets is not None:
+        index["minor_planets"] = minor_planets_entry(minor_planets, output)
     write_json(output, index)
     return index
+
+
+def minor_planets_entry(path: str | Path, index_path: str | Path) -> dict[str, Any]:
+    """The pack index's entry for a ``minor_planets.bin`` beside it: its name, size, SHA-256, orbits and epoch."""
+    from helios.minor_planets import read_minor_planets
+
+    path = Path(path)
+    if path.resolve().parent != Path(index_path).resolve().parent:
+        raise HeliosError(f"{path}: the minor planets' file must lie beside the pack index {index_path} (the index names it)")
+    directory, _ = read_minor_planets(path)
+    return {"file": path.name, "bytes": path.stat().st_size, "sha256": sha256_file(path), "count": directory["count"],
+            "epoch_jd": directory["epoch_jd"], "synthetic": directory["synthetic"]}
 
 
 def read_pack_index(path: str | Path) -> dict[str, Any]:
@@ -151,19 +170,26 @@ def pack_cells(index_path: str | Path) -> tuple[dict[str, Any], list[dict[str, A
 def pack_universe(universe_dir: str | Path, output_dir: str | Path, trained_dir: str | Path | None = None,
                   encoding: str = "f32") -> dict[str, Any]:
     """``helios pack``: every shard of a universe (with what was trained for it, when ``trained_dir`` has it) into
-    ``output_dir`` (one pack file and its entries per shard, then ``index.json``), one shard at a time."""
+    ``output_dir`` (one pack file and its entries per shard, then ``index.json``), one shard at a time; the universe's
+    minor planets (``helios build --mpcorb``) go with them."""
     universe_dir, output_dir = Path(universe_dir), Path(output_dir)
     universe = read_index(universe_dir / "index.json")
     output_dir.mkdir(parents=True, exist_ok=True)
     for shard in universe["shards"]:
         write_shard(universe_dir, shard["id"], trained_dir, output_dir, encoding)
     trained_index = Path(trained_dir) / "index.json" if trained_dir is not None else None
+    minor_planets = None
+    if (universe_dir / MINOR_PLANETS_FILE).is_file():
+        minor_planets = output_dir / MINOR_PLANETS_FILE
+        with atomic_path(minor_planets) as tmp:
+            shutil.copyfile(universe_dir / MINOR_PLANETS_FILE, tmp)
     return write_index([output_dir / f"{shard['id']}.json" for shard in universe["shards"]], universe_dir,
-                       output_dir / INDEX_FILE, trained_index)
+                       output_dir / INDEX_FILE, trained_index, minor_planets)
 
 
 def pack_files(index_path: str | Path) -> list[Path]:
-    """The files of a sharded pack: its index, every shard's pack file and its entries."""
+    """The files of a sharded pack: its index, every shard's pack file and its entries, its minor planets' file."""
     index_path = Path(index_path)
     index = read_pack_index(index_path)
-    return [index_path, *(index_path.parent / shard[key] for shard in index["shards"] for key in ("file", "entries"))]
+    extra = [index_path.parent / index["minor_planets"]["file"]] if "minor_planets" in index else []
+    return [index_path, *(index_path.parent / shard[key] for shard in index["shards"] for key in ("file", "entries")), *extra]

@@ -1,20 +1,31 @@
-"""The Sun and the planets drawn into a rendered sky (``helios render --solar-system``): points on the photometric
-scale, each with the magnitude it shows the camera (:func:`helios.solar.bodies`)."""
+"""The Sun, the planets and the minor planets drawn into a rendered sky (``helios render --solar-system``): points on
+the photometric scale, each with the magnitude it shows the camera (:func:`helios.solar.bodies`,
+:func:`helios.minor_planets.seen_from`)."""
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
-from helios import solar
+from helios import astro, solar
 from helios.cameras import Views, camera_position
+from helios.minor_planets import seen_from
 from helios.render.points import DEFAULT_PSF_SIGMA_PX, render_points
 
 
 def add_solar_system(image: torch.Tensor, views: Views, epoch: float, frame: str = "icrs",
-                     psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX, device: str | torch.device = "cpu") -> torch.Tensor:
-    """Add the Sun and the planets at ``epoch`` to ``image`` (``[C, H, W, 3]`` linear flux), camera by camera."""
+                     psf_sigma_px: float = DEFAULT_PSF_SIGMA_PX, device: str | torch.device = "cpu",
+                     minor_planets: tuple[dict, np.ndarray] | None = None) -> torch.Tensor:
+    """Add the Sun and the planets at ``epoch`` to ``image`` (``[C, H, W, 3]`` linear flux), camera by camera, and the
+    minor planets of a ``minor_planets.bin`` (its directory and records) when given."""
+    turn = astro.ICRS_TO_GALACTIC if frame == "galactic" else np.eye(3)
     for c in range(len(views)):
-        seen = solar.bodies(epoch, camera_position(views, c), frame)
-        render_points(seen["positions_pc"], seen["colours"], seen["abs_mag"], views.subset(torch.tensor([c])), psf_sigma_px, device,
-                      out=image[c:c + 1])
+        camera = views.subset(torch.tensor([c]))
+        eye = camera_position(views, c)
+        seen = solar.bodies(epoch, eye, frame)
+        render_points(seen["positions_pc"], seen["colours"], seen["abs_mag"], camera, psf_sigma_px, device, out=image[c:c + 1])
+        if minor_planets is not None:
+            places, abs_mag = seen_from(*minor_planets, epoch, turn.T @ np.asarray(eye, np.float64) / solar.AU_PC)
+            colours = np.tile(solar.sun_colour(), (len(places), 1))
+            render_points((places @ turn.T) * solar.AU_PC, colours, abs_mag, camera, psf_sigma_px, device, out=image[c:c + 1])
     return image

@@ -54,3 +54,24 @@ def test_a_tour_draws_them_where_its_keyframe_asks(sample_universe, tmp_path):
     assert done.returncode == 0, done.stderr
     first, last = (matplotlib.image.imread(tmp_path / "frames" / f"frame_0000{i}.png")[..., :3] for i in (0, 1))
     assert first[17:19, 31:33].min() == 1.0 and last[17:19, 31:33].max() < 0.5  # the Sun at the centre, then gone
+
+
+def test_minor_planets_add_the_light_of_their_hg_magnitude_at_their_place(tmp_path):
+    """The embedded minor planets from the Earth on 2026 January 1: the light around Ceres and Vesta is the flux of
+    their H-G magnitude seen from there (helios render --solar-system draws a directory's minor_planets.bin)."""
+    from helios import minor_planets as mp
+
+    directory = mp.build_minor_planets(mp.BUILTIN, tmp_path / "minor_planets.bin")
+    table = mp.read_minor_planets(tmp_path / "minor_planets.bin")
+    year = 2026.0
+    earth = solar.heliocentric_au(year)["earth"]
+    eye = earth * solar.AU_PC
+    places, abs_mag = mp.seen_from(*table, year, earth)
+    for number in (1, 4):
+        k = int(np.flatnonzero(table[1]["number"] == number)[0])
+        views = pinhole(eye, places[k] * solar.AU_PC, 2.0, 101, 101, np.array([0.0, 0.0, 1.0]))
+        image = add_solar_system(torch.zeros((1, 101, 101, 3), dtype=torch.float64), views, year, minor_planets=table)[0].numpy()
+        V = mp.hg_magnitude(table[1]["h"][k], table[1]["g"][k], places[k], places[k] - earth)
+        assert 5 < V < 9.5  # Ceres and Vesta as binoculars show them
+        assert photometry.luminance(image)[45:56, 45:56].sum() == pytest.approx(photometry.flux_from_magnitude(V), rel=1e-3), number
+    assert directory["count"] == 29

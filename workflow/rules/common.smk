@@ -62,6 +62,17 @@ def part_input(wildcards):
     return [source["path"]] if source["kind"] == "file" else []
 
 
+def mpcorb_input(wildcards):
+    """The MPCORB file the minor planets are read from (none for the embedded ones)."""
+    mpcorb = config["solar_system"]["mpcorb"]
+    return [] if mpcorb in (None, "builtin") else [mpcorb]
+
+
+def minor_planets_input(wildcards):
+    """The pack's minor planets, when the config asks for any."""
+    return [] if config["solar_system"]["mpcorb"] is None else [f"{OUT}/trained/pack/minor_planets.bin"]
+
+
 def landmarks_input(wildcards):
     landmarks = config["select"]["landmarks"]
     return [] if landmarks == "builtin" or config["select"]["mode"] == "all" else [landmarks]

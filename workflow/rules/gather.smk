@@ -48,11 +48,35 @@ rule pack_shard:
         "../scripts/pack_shard.py"
 
 
+# The solar system's minor planets, from MPCORB (solar_system.mpcorb; docs/solar-system.md), beside the pack's shards.
+rule minor_planets:
+    input:
+        mpcorb_input,
+    output:
+        f"{OUT}/trained/pack/minor_planets.bin",
+    log:
+        "logs/pack/minor_planets.log",
+    benchmark:
+        f"{OUT}/benchmarks/pack/minor_planets.tsv"
+    conda:
+        "../envs/helios.yaml"
+    resources:
+        # the orbits read (84 bytes each) and their designations: about 0.5 kB an orbit at the peak
+        mem_mb=1500,
+        runtime=30,
+    params:
+        mpcorb=config["solar_system"]["mpcorb"],
+        code=code_version("helios.minor_planets", "helios.mpcorb"),
+    script:
+        "../scripts/minor_planets.py"
+
+
 rule pack_index:
     input:
         entries=lambda wildcards: expand(f"{OUT}/trained/pack/{{shard}}.json", shard=universe_shards(wildcards)),
         index=f"{OUT}/trained/index.json",
         universe=f"{UNIVERSE}/index.json",
+        minor_planets=minor_planets_input,
     output:
         f"{OUT}/trained/pack/index.json",
     log:

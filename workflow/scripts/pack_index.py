@@ -9,7 +9,8 @@ from helios.pack.shards import write_index
 def main(smk) -> None:
     logger = configure_logging(smk.log[0])
     with user_errors(logger):
-        index = write_index(smk.input.entries, Path(smk.input.universe).parent, smk.output[0], smk.input.index)
+        minor_planets = smk.input.minor_planets[0] if smk.input.minor_planets else None
+        index = write_index(smk.input.entries, Path(smk.input.universe).parent, smk.output[0], smk.input.index, minor_planets)
         logger.info("pack index: %d cells in %d shard(s)", sum(shard["cells"] for shard in index["shards"]), len(index["shards"]))
 
 
