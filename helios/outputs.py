@@ -1,7 +1,7 @@
 """Which paths HELIOS may replace: only its own outputs, never a user's files.
 
 A file is HELIOS's when its content says so (a JSON document whose ``format``
-starts with ``helios``, a pack's or minor planets file's magic bytes, a parquet file with ``helios.*``
+starts with ``helios``, the magic bytes of a pack, minor planets or planet table, a parquet file with ``helios.*``
 metadata, a PNG or PLY written with HELIOS's software tag, a linear image
 ``.npy``, an ``.npz`` whose ``format`` says so).  A directory is HELIOS's when it holds
 :data:`MARKER`, written with it, naming its kind (``universe``, ``site``, ``training-run``).  Anything else
@@ -105,7 +105,7 @@ def is_helios_file(path: str | os.PathLike) -> bool:
             return (_json_format(path) or "").startswith("helios")
         if suffix == ".bin":
             with open(path, "rb") as handle:
-                return handle.read(8) in (b"HELIOSPK", b"HELIOSMP")  # a pack, minor planets (helios/minor_planets.py)
+                return handle.read(8) in (b"HELIOSPK", b"HELIOSMP", b"HELIOSPL")  # a pack, minor planets, the planet table
         if suffix == ".parquet":
             return _parquet_is_helios(path)
         if suffix == ".png":

@@ -91,7 +91,7 @@ def site_manifest(universe) -> dict[str, Any]:
     return {
         "format": "helios-site", "version": 1, "helios": helios.__version__,
         "pack": "pack/index.json", "index": "index.json", "landmarks": "landmarks.json",
-        "constellations": "constellations.json", "star_names": "star_names.json",
+        "constellations": "constellations.json", "star_names": "star_names.json", "planets_de421": "planets_de421.bin",
         "frame": universe.index.get("frame", "icrs"), "epoch": universe.index.get("epoch"),
         # ICRS directions into the universe's frame (the client turns a Gaia source_id's HEALPix direction with it)
         "sun_colour": solar.sun_colour().tolist(),  # the Sun's light and the planets' (helios/solar.py)
@@ -123,6 +123,7 @@ def make_site(results: str | Path, output: str | Path, landmarks_file: str | Pat
     """
     from helios.constellations import constellations, d3_celestial_data
     from helios.pack.shards import pack_files, pack_universe
+    from helios.planet_table import write_planet_table
     from helios.star_names import star_names
     from helios.universe import Universe
 
@@ -148,6 +149,7 @@ def make_site(results: str | Path, output: str | Path, landmarks_file: str | Pat
         d3_data = d3_celestial_data(client)
         figures = constellations(universe, d3_data)
         (build / "constellations.json").write_text(json.dumps(figures, separators=(",", ":")), encoding="utf-8")
+        write_planet_table(build / "planets_de421.bin")  # DE421's planets, fetched when the solar system is shown
         names = star_names(universe.root, d3_data / "starnames.json")
         (build / "star_names.json").write_text(json.dumps(names, separators=(",", ":"), ensure_ascii=False), encoding="utf-8")
         manifest = site_manifest(universe)

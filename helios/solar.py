@@ -26,6 +26,11 @@ SUN_TEFF_K = 5772.0  # IAU 2015 Resolution B3, nominal effective temperature
 #: The planets and their points in DE421.
 PLANETS = {"mercury": "mercury", "venus": "venus", "earth": "earth", "mars": "mars", "jupiter": "jupiter barycenter",
            "saturn": "saturn barycenter", "uranus": "uranus barycenter", "neptune": "neptune barycenter"}
+#: Equatorial radii, km: the Sun's nominal (IAU 2015 B3), the planets' from the IAU WGCCRE report (Archinal et al.
+#: 2018, Celestial Mechanics and Dynamical Astronomy 130:22); a body larger than a pixel is drawn as a disc this size.
+RADIUS_KM = {"sun": 695700.0, "mercury": 2440.53, "venus": 6051.8, "earth": 6378.1366, "mars": 3396.19, "jupiter": 71492.0,
+             "saturn": 60268.0, "uranus": 25559.0, "neptune": 24764.0}
+KM_PC = 1 / 3.0856775814913673e13
 #: DE421's span in Julian years (JD 2414864.5 to 2471184.5, TDB).
 DE421_SPAN = (2000.0 + (2414864.5 - 2451545.0) / 365.25, 2000.0 + (2471184.5 - 2451545.0) / 365.25)
 #: Saturn's and Uranus's north poles, unit vectors in ICRS (as skyfield's magnitudelib takes them).
@@ -65,6 +70,52 @@ def heliocentric_au(epoch: float) -> dict[str, np.ndarray]:
     t = ts.J(epoch)
     sun = eph["sun"].at(t).position.au
     return {name: eph[target].at(t).position.au - sun for name, target in PLANETS.items()}
+
+
+#: The Sun's GM in the Gaussian gravitational constant's units, au^3 a day^2 (k = 0.01720209895).
+GAUSS_GM = 0.01720209895**2
+#: Points on each orbit line.
+ORBIT_POINTS = 360
+
+
+def states_au(epoch: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each planet's place (au) and velocity (au a day) at Julian year ``epoch`` (TT): ICRS, relative to the Sun."""
+    check_epoch(epoch)
+    eph, ts = ephemeris()
+    t = ts.J(epoch)
+    sun = eph["sun"].at(t)
+    states = {}
+    for name, target in PLANETS.items():
+        body = eph[target].at(t)
+        states[name] = (body.position.au - sun.position.au, body.velocity.au_per_d - sun.velocity.au_per_d)
+    return states
+
+
+def orbit_ellipse(position: np.ndarray, velocity: np.ndarray, count: int = ORBIT_POINTS) -> np.ndarray:
+    """``[count, 3]``: the osculating ellipse about the Sun of a body at ``position`` (au) moving at ``velocity``
+    (au a day), from the eccentricity vector: ``count`` points evenly spaced in eccentric anomaly, the first the body's
+    own place (so the line runs through it, whatever the perturbations)."""
+    r, v = np.asarray(position, np.float64), np.asarray(velocity, np.float64)
+    h = np.cross(r, v)
+    e_vec = np.cross(v, h) / GAUSS_GM - r / np.linalg.norm(r)
+    e = float(np.linalg.norm(e_vec))
+    a = 1 / (2 / np.linalg.norm(r) - v @ v / GAUSS_GM)
+    p = e_vec / e if e > 1e-12 else r / np.linalg.norm(r)
+    q = np.cross(h / np.linalg.norm(h), p)
+    here = np.arctan2((r @ q) / np.sqrt(1 - e * e), r @ p + a * e)  # the body's eccentric anomaly
+    E = here + 2 * np.pi * np.arange(count) / count
+    return a * (np.cos(E) - e)[:, None] * p + a * np.sqrt(1 - e * e) * np.sin(E)[:, None] * q
+
+
+def orbit_segments(epoch: float, frame: str = "icrs") -> tuple[np.ndarray, np.ndarray]:
+    """The planets' orbit lines at ``epoch``: the segments' starts and ends (pc, the universe's frame)."""
+    turn = astro.ICRS_TO_GALACTIC if frame == "galactic" else np.eye(3)
+    starts, ends = [], []
+    for position, velocity in states_au(epoch).values():
+        points = orbit_ellipse(position, velocity) @ turn.T * AU_PC
+        starts.append(points)
+        ends.append(np.roll(points, -1, axis=0))
+    return np.concatenate(starts), np.concatenate(ends)
 
 
 def _angle_deg(a: np.ndarray, b: np.ndarray) -> float:

@@ -1,6 +1,8 @@
 // The overlays: breadcrumb (anchor, distance from it, distance to the Sun), landmark search, exposure
 // and time controls, status line, labels and error messages.  `hud=0` in the URL hides all of them.
 
+import { SPEEDS, formatDate, parseEpoch } from "./clock.js";
+
 const AU_PC = 4.84813681109536e-6;
 const LIGHT_YEAR_PC = 0.306601394;
 
@@ -17,7 +19,7 @@ export function formatDistance(pc) {
 export const TRUSTED_KYR = 20;
 
 export class Hud {
-  constructor(root, { onSearch, onPick, onMagnitude, onAutoExposure, onEpoch, onScreenshot, onRecord, onTourFile }) {
+  constructor(root, { onSearch, onPick, onMagnitude, onAutoExposure, onEpoch, onClock, onScreenshot, onRecord, onTourFile }) {
     this.root = root;
     this.el = (id) => root.querySelector(`#${id}`);
     this.labels = this.el("labels");
@@ -52,6 +54,20 @@ export class Hud {
     this.el("mag").addEventListener("input", (event) => onMagnitude(Number(event.target.value)));
     this.el("auto-exposure").addEventListener("change", (event) => onAutoExposure(event.target.checked));
     this.el("epoch").addEventListener("input", (event) => onEpoch(Number(event.target.value)));
+    const speed = this.el("speed");
+    speed.replaceChildren(...SPEEDS.map(({ label }, k) => Object.assign(document.createElement("option"), { value: k, textContent: label })));
+    speed.addEventListener("change", () => onClock({ speed: Number(speed.value) }));
+    for (const [id, change] of [["play", { toggle: true }], ["reverse", { reverse: true }]]) {
+      this.el(id).addEventListener("click", (event) => { event.currentTarget.blur(); onClock(change); }); // keys go to the sky again
+    }
+    const date = this.el("date");
+    date.addEventListener("keydown", (event) => {
+      event.stopPropagation();
+      if (event.key !== "Enter") return;
+      const year = parseEpoch(date.value);
+      date.classList.toggle("bad", year === null);
+      if (year !== null) onEpoch(year);
+    });
     this.el("screenshot").addEventListener("click", () => onScreenshot());
     this.el("record").addEventListener("click", () => onRecord());
     this.el("tour-file").addEventListener("change", (event) => {
@@ -113,6 +129,18 @@ export class Hud {
     const fly = this.el("star-fly");
     fly.onclick = onFly;
     fly.hidden = !onFly;
+  }
+
+  /** The clock: the date shown (unless its field is being edited), playing or not, its speed and direction. */
+  setTime(year, clock) {
+    const date = this.el("date");
+    if (document.activeElement !== date) {
+      date.value = formatDate(year);
+      date.classList.remove("bad");
+    }
+    this.el("play").textContent = clock.playing ? "⏸" : "▶";
+    this.el("speed").value = clock.speed;
+    this.el("reverse").classList.toggle("on", clock.direction < 0);
   }
 
   /** A note under the epoch about the solar system ("" for none). */

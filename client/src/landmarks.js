@@ -34,8 +34,9 @@ const ANCHOR_SCALE_PC = {
   open_cluster: 5, globular_cluster: 30, nebula: 10, planetary_nebula: 1, dark_nebula: 10, galaxy: 2e4,
 };
 
+/** A landmark's own `scale_pc` (the Sun and the planets drawn, a minor planet: a few radii), else its category's. */
 export function anchorScale(landmark) {
-  return ANCHOR_SCALE_PC[landmark.category] ?? 1;
+  return landmark.scale_pc ?? ANCHOR_SCALE_PC[landmark.category] ?? 1;
 }
 
 /** How far from a landmark a warp stops (pc). */

@@ -2,8 +2,9 @@
 // opens the view the URL asks for, streams the cells in view and draws them as light every frame the
 // view changes.  window.helios is the page's test and scripting interface (docs/client.md).
 
-import { Camera, add, lookAt, norm, scale, sub } from "./camera.js";
+import { Camera, add, dot, lookAt, norm, scale, sub } from "./camera.js";
 import { StarCatalogue } from "./catalogue.js";
+import { Clock } from "./clock.js";
 import { figureLabels, makeBoundaryLines, makeConstellationLines } from "./constellations.js";
 import { Hud, formatDistance } from "./hud.js";
 import { declutterLabels, findLandmark, searchLandmarks } from "./landmarks.js";
@@ -12,8 +13,9 @@ import { openPack } from "./pack.js";
 import { exposureFor } from "./photometry.js";
 import { pickStar } from "./pick.js";
 import { LightRenderer } from "./renderer.js";
-import { MinorPlanetLayer, checkMinorPlanetsEntry, julianDateOfYear } from "./minor_planets.js";
-import { solarBodies } from "./solar.js";
+import { MinorPlanetLayer, checkMinorPlanetsEntry, diameterKm, julianDateOfYear } from "./minor_planets.js";
+import { PlanetTable } from "./planet_table.js";
+import { AU_PC, KM_PC, RADIUS_KM, discOf, solarBodies } from "./solar.js";
 import { gaiaQuery, searchStars } from "./stars.js";
 import { Streamer } from "./streamer.js";
 import { parseTour, poseAt } from "./tour.js";
@@ -68,11 +70,14 @@ class App {
       onPick: (mark) => {
         if (mark.none) return null;
         if (mark.gaia !== undefined) return this.goToGaia(mark.gaia).catch((error) => this.fail(error));
+        if (mark.minor !== undefined) return this.goToMinorPlanet(mark.minor).catch((error) => this.fail(error));
+        if (mark.category === "planet" || mark.category === "sun") return this.goToSolarBody(mark.name);
         return mark.hip !== undefined ? this.goToStar(mark).catch((error) => this.fail(error)) : this.warp(mark);
       },
       onMagnitude: (mag) => { this.mag = mag; this.autoExposure = false; this.controlsChanged(); },
       onAutoExposure: (on) => { this.autoExposure = on; this.controlsChanged(); },
       onEpoch: (epoch) => { this.epoch = epoch; this.controlsChanged(); },
+      onClock: (change) => this.changeClock(change),
       onScreenshot: () => this.saveScreenshot(),
       onRecord: () => this.toggleRecording(),
       onTourFile: (file) => file.text().then((text) => this.playTour(JSON.parse(text), file.name)).catch((error) => this.fail(error)),
@@ -113,7 +118,8 @@ class App {
     this.showNames = view.names;
     this.showBounds = view.bounds;
     this.showSolar = view.solar;
-    this.solarDrawable = null; // the Sun and the planets as points, made again each frame they are shown (solar.js)
+    this.solarDrawables = null; // the Sun and the planets, points and discs, made again each frame they are shown (solar.js)
+    this.planetTable = null; // DE421's planets (planet_table.js), fetched when the solar system is first shown
     this.minorPlanets = this.pack.minorPlanetsEntry ? new MinorPlanetLayer(checkMinorPlanetsEntry(this.pack.minorPlanetsEntry, this.site.pack),
       this.renderer, { colour: this.site.sun_colour, toFrame: this.site.icrs_to_frame, onChange: () => { this.dirty = true; },
         onError: (error) => this.fail(error) }) : null; // minor_planets.js: fetched when the solar system is first shown
@@ -125,6 +131,8 @@ class App {
       ruleConstants: this.site.level_rule, onChange: () => { this.dirty = true; }, onError: (error) => this.fail(error),
     });
     this.hud.setControls(this.mag, this.epoch, this.packEpoch, this.autoExposure);
+    this.clock = new Clock();
+    this.hud.setTime(this.epoch, this.clock);
     this.bindInput();
     window.addEventListener("resize", () => { this.dirty = true; });
     requestAnimationFrame((now) => this.frame(now));
@@ -133,6 +141,24 @@ class App {
 
   controlsChanged() {
     this.hud.setControls(this.mag, this.epoch, this.packEpoch, this.autoExposure);
+    this.hud.setTime(this.epoch, this.clock);
+    this.moved();
+  }
+
+  /** Play or pause (toggle), a speed (index into clock.js SPEEDS, or step: +1 faster, -1 slower), run backwards. */
+  changeClock({ toggle = false, speed = null, step = 0, reverse = false }) {
+    if (toggle) this.clock.playing = !this.clock.playing;
+    if (speed !== null) this.clock.speed = speed;
+    if (step) this.clock.faster(step);
+    if (reverse) this.clock.direction = -this.clock.direction;
+    this.hud.setTime(this.epoch, this.clock);
+    this.dirty = true;
+  }
+
+  /** The clock runs: the epoch moves on (the date in the HUD every frame, the slider and the URL when it settles). */
+  tick(seconds) {
+    this.epoch = this.clock.advance(this.epoch, seconds);
+    this.hud.setTime(this.epoch, this.clock);
     this.moved();
   }
 
@@ -149,8 +175,9 @@ class App {
 
   bindInput() {
     window.addEventListener("keydown", (event) => {
-      if (event.target instanceof HTMLInputElement) return;
+      if (event.target instanceof HTMLInputElement || event.target instanceof HTMLSelectElement) return;
       const key = event.key.toLowerCase();
+      if (key === " ") event.preventDefault(); // the clock's key, not a click of the focused button
       this.keys.add(key);
       if (key === "q") this.nav.setRegime(-1);
       if (key === "e") this.nav.setRegime(1);
@@ -159,11 +186,14 @@ class App {
       if (key === "n") this.showNames = !this.showNames;
       if (key === "b") this.showBounds = !this.showBounds;
       if (key === "o") { this.showSolar = !this.showSolar; this.moved(); }
+      if (key === " ") this.changeClock({ toggle: true });
+      if (key === "[" || key === "]") this.changeClock({ step: key === "]" ? 1 : -1 });
+      if (key === "\\") this.changeClock({ reverse: true });
       if (["c", "n", "b"].includes(key)) this.loadConstellations().then(() => this.moved(), (error) => this.fail(error));
       if (key === "p") this.saveScreenshot();
       if (key === "k") this.toggleRecording();
       const planet = ["mercury", "venus", "earth", "mars", "jupiter", "saturn", "uranus", "neptune"][Number(key) - 1];
-      if (planet) this.warp(findLandmark(this.marks(), planet));
+      if (planet) this.goToSolarBody(planet);
       this.dirty = true;
     });
     window.addEventListener("keyup", (event) => this.keys.delete(event.key.toLowerCase()));
@@ -218,7 +248,26 @@ class App {
       return this.pack.meta.ids === "gaia_dr3" ? [{ label: `Gaia DR3 ${gaia} (Enter: find it)`, gaia }]
         : [{ label: `this universe's stars have ${this.pack.meta.ids} ids, not Gaia DR3 source_ids`, none: true }];
     }
-    return [...marks, ...searchStars(catalogue.names, text)].slice(0, 16);
+    const minor = this.minorPlanets ? this.minorPlanets.search(text, () => this.hud.refreshSearch()) : [];
+    return [...marks, ...minor, ...searchStars(catalogue.names, text)].slice(0, 16);
+  }
+
+  /** Show the solar system and fly to the Sun or a planet where it is drawn at the epoch shown, 20 radii away. */
+  goToSolarBody(name) {
+    if (!this.showSolar) { this.showSolar = true; this.moved(); }
+    this.solarSystem(this.camera()); // the planets' marks at the epoch shown
+    return this.warp(findLandmark(this.marks(), name));
+  }
+
+  /** Search's minor planet: the solar system shown, a flight to where it is at the epoch shown (20 radii away, its
+   * size from H), its place from its orbit in float64. */
+  async goToMinorPlanet({ record, number, name }) {
+    if (!this.showSolar) { this.showSolar = true; this.moved(); }
+    const { place, h } = await this.minorPlanets.placeOf(record, julianDateOfYear(this.epoch));
+    const toFrame = this.site.icrs_to_frame;
+    const turned = toFrame ? [0, 1, 2].map((r) => dot(toFrame[r], place)) : place;
+    return this.warp({ name: `(${number}) ${name}`, category: "minor_planet", position: turned.map((x) => x * AU_PC),
+      scale_pc: 5 * (diameterKm(Number.isFinite(h) ? h : 10) / 2) * KM_PC });
   }
 
   /** Search's Gaia result: find the star, fly there and describe it, or say that no star of the universe has the id. */
@@ -268,21 +317,47 @@ class App {
   }
 
   /** The Sun and (within 3000 BC - 3000 AD) the planets at the epoch shown, each as bright as it looks from the camera:
-   * a drawable of points about the Sun, made anew (nine points) each frame. */
+   * drawables made anew each frame, points about the Sun and a disc for each body larger than a pixel (solar.js discOf). */
   solarSystem(camera) {
-    const bodies = solarBodies(this.epoch, camera.eye, this.site.icrs_to_frame);
+    this.loadPlanetTable();
+    const bodies = solarBodies(this.epoch, camera.eye, this.site.icrs_to_frame, this.planetTable);
     const colour = this.site.sun_colour;
-    const colours = new Float32Array(bodies.absMag.length * 3).map((_, i) => colour[i % 3]);
-    if (this.solarDrawable) this.renderer.dispose(this.solarDrawable.object);
-    this.solarDrawable = { object: this.renderer.makeStars({ positions: bodies.positions, absMag: bodies.absMag, colours }, null),
-      centre: [0, 0, 0], count: bodies.absMag.length };
-    this.hud.setSolarNote(bodies.planets ? "" : "The planets are drawn from 3000 BC to 3000 AD only, where their orbital elements hold.");
+    for (const drawable of this.solarDrawables || []) this.renderer.dispose(drawable.object);
+    this.solarDrawables = [];
+    const points = [];
+    bodies.names.forEach((name, i) => {
+      const disc = discOf(camera, Array.from(bodies.places64.subarray(3 * i, 3 * i + 3)), RADIUS_KM[name] * KM_PC, bodies.absMag[i], colour,
+        name === "sun");
+      if (disc === null) points.push(i);
+      else if (disc.box) this.solarDrawables.push({ object: this.renderer.makeDisc(disc, camera.width, camera.height), centre: [0, 0, 0] });
+    });
+    const pick = (array, size) => Float32Array.from(points.flatMap((i) => Array.from(array.subarray(size * i, size * i + size))));
+    const colours = Float32Array.from(points.flatMap(() => colour));
+    this.solarDrawables.push({ object: this.renderer.makeStars({ positions: pick(bodies.positions, 3), absMag: pick(bodies.absMag, 1), colours }, null),
+      centre: [0, 0, 0], count: points.length });
+    this.hud.setSolarNote(bodies.planets ? `The planets' places: ${bodies.source}.`
+      : "The planets are drawn from 3000 BC to 3000 AD only, where their orbital elements hold.");
     // The planets as landmarks where they are drawn (the landmarks file's planets are where they were on 2025-01-01).
     this.solarMarks = bodies.names.filter((name) => name !== "sun").map((name) => {
       const i = bodies.names.indexOf(name);
-      return { name: name[0].toUpperCase() + name.slice(1), category: "planet", position: Array.from(bodies.positions.subarray(3 * i, 3 * i + 3)) };
+      return { name: name[0].toUpperCase() + name.slice(1), category: "planet", position: Array.from(bodies.places64.subarray(3 * i, 3 * i + 3)),
+        scale_pc: 5 * RADIUS_KM[name] * KM_PC };
     });
-    return this.solarDrawable;
+    return this.solarDrawables;
+  }
+
+  /** DE421's planets (planet_table.js), fetched once when the solar system is first shown; until they land (or in a
+   * site without them) the planets come from Standish's elements. */
+  loadPlanetTable() {
+    if (this.planetTableLoading !== undefined || !this.site.planets_de421) return;
+    this.planetTableLoading = fetch(this.site.planets_de421).then((response) => {
+      if (!response.ok) throw new Error(`${this.site.planets_de421}: HTTP ${response.status}`);
+      return response.arrayBuffer();
+    }).then((buffer) => {
+      this.planetTable = new PlanetTable(new Uint8Array(buffer), this.site.planets_de421);
+      this.planetTableLoading = null;
+      this.dirty = true;
+    }).catch((error) => this.fail(error));
   }
 
   /** The landmarks, with the planets where the page draws them when it does (labels, keys 1-8). */
@@ -400,6 +475,7 @@ class App {
         if (t >= tour.times[tour.times.length - 1]) { this.tour = null; resolve(); }
       } else {
         this.handleKeys(seconds);
+        if (this.clock.playing) this.tick(seconds);
       }
       if (this.recording) this.recordKeyframe(now);
       const warp = this.nav.warp;
@@ -431,7 +507,7 @@ class App {
     const drawables = this.streamer.update(camera, this.kyr, this.mag, prefetch);
     let days = 0;
     if (this.showSolar) {
-      drawables.push(this.solarSystem(camera));
+      drawables.push(...this.solarSystem(camera));
       if (this.minorPlanets) {
         this.minorPlanets.start();
         const minor = this.minorPlanets.at(julianDateOfYear(this.epoch));
@@ -477,7 +553,7 @@ class App {
   }
 
   resolveWaitersIfSettled() {
-    if (this.streamer.settled() && !this.nav.warp && !(this.autoExposure && this.adapting)) {
+    if (this.streamer.settled() && !this.nav.warp && !(this.autoExposure && this.adapting) && !this.planetTableLoading) {
       for (const waiter of this.waiters.splice(0)) waiter.resolve();
     }
   }

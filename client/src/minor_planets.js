@@ -168,6 +168,22 @@ export async function fetchChunk(opened, k, fetchImpl = globalThis.fetch) {
   return decodeOrbits(bytes);
 }
 
+/** The named objects (`[record, number, name]`) that `text` finds: a number (`433`, `(433)`), a name or its start
+ * (`Ceres`, `cer`), or both (`4 Vesta`); whole-name and number matches first, at most `limit`. */
+export function searchMinorPlanets(names, text, limit = 8) {
+  const wanted = text.trim().toLowerCase().replace(/[()]/g, "").replace(/\s+/g, " ");
+  if (!wanted) return [];
+  const match = /^(\d+)(?: (.*))?$/.exec(wanted);
+  const number = match ? Number(match[1]) : null;
+  const word = match ? (match[2] || "") : wanted;
+  const hits = names.filter(([, n, name]) => (number === null || n === number) && name.toLowerCase().startsWith(word));
+  return hits.sort((a, b) => Number(a[2].toLowerCase() !== word) - Number(b[2].toLowerCase() !== word)).slice(0, limit);
+}
+
+/** A minor planet's diameter (km) from H, for an albedo of 0.15 (Bowell et al. 1989: D = 1329 km / sqrt(p) 10^(-H/5)):
+ * a guess within a factor of two or so, used only to frame it. */
+export const diameterKm = (h) => (1329 / Math.sqrt(0.15)) * 10 ** (-h / 5);
+
 /** The Julian date (TT) of a Julian year. */
 export const julianDateOfYear = (year) => 2451545.0 + (year - 2000.0) * 365.25;
 
@@ -179,7 +195,9 @@ export class MinorPlanetLayer {
     this.chunks = []; // {orbits, attributes, object, count}
     this.referenceJd = source.epochJd;
     this.loading = null;
+    this.opening = null;
     this.opened = null;
+    this.failed = null;
   }
 
   /** Orbits drawn so far. */
@@ -188,11 +206,17 @@ export class MinorPlanetLayer {
   /** Bytes fetched so far. */
   get bytesFetched() { return this.opened ? this.opened.fetched : 0; }
 
+  /** The file's directory (its chunks and named objects), fetched once. */
+  open() {
+    if (!this.opening) this.opening = openMinorPlanets(this.source, this.fetchImpl).then((opened) => { this.opened = opened; return opened; });
+    return this.opening;
+  }
+
   /** Fetch every chunk in order (once); each joins the drawing when it lands. */
   start() {
     if (!this.loading) {
       this.loading = (async () => {
-        this.opened = await openMinorPlanets(this.source, this.fetchImpl);
+        await this.open();
         for (let k = 0; k < this.opened.directory.chunks.length; k += 1) {
           const orbits = await fetchChunk(this.opened, k, this.fetchImpl);
           const attributes = gpuAttributes(orbits, this.toFrame);
@@ -200,9 +224,37 @@ export class MinorPlanetLayer {
           this.chunks.push({ orbits, attributes, object: this.renderer.makeMinorPlanets(attributes, this.colour), count: orbits.count });
           this.onChange();
         }
-      })().catch((error) => this.onError(error));
+      })().catch((error) => { this.failed = error; this.onError(error); });
     }
     return this.loading;
+  }
+
+  /** Named minor planets matching `text` (search.js's results: `label`, `minor`: the record); none until the directory
+   * is fetched (the first search asks for it and `onReady` runs when it lands). */
+  search(text, onReady = () => {}) {
+    if (!this.opened) {
+      if (text.trim()) this.open().then(onReady, (error) => this.onError(error));
+      return [];
+    }
+    return searchMinorPlanets(this.opened.directory.names, text).map(([record, number, name]) => ({
+      label: `(${number}) ${name} · minor planet${this.source.synthetic ? " (synthetic)" : ""}`, minor: { record, number, name } }));
+  }
+
+  /** Record `record`'s place at Julian date `jd` (ICRS, au from the Sun) and its H, its chunk fetched first if need be. */
+  async placeOf(record, jd) {
+    this.start();
+    for (;;) {
+      let first = 0;
+      for (const chunk of this.chunks) {
+        if (record < first + chunk.count) {
+          const row = record - first;
+          return { place: orbitPlace(chunk.orbits, row, jd - this.source.epochJd), h: chunk.orbits.h[row] };
+        }
+        first += chunk.count;
+      }
+      if (this.failed) throw this.failed;
+      await new Promise((resolve) => { setTimeout(resolve, 50); }); // the next chunk is on its way
+    }
   }
 
   /** The drawables at Julian date `jd` and the days from their reference date (the renderer's `days`). */

@@ -237,6 +237,49 @@ void main() {
   outColour = vec4(vPeak * exp(-0.5 * q), 1.0);
 }`;
 
+// The Sun and the planets larger than two pixels, as helios/render/discs.py draws them: each pixel of the disc's box
+// sampled at uSamples x uSamples points, a ray that meets the sphere (centre uCentre in camera coordinates, in radii) carrying the
+// sunlight its surface takes (Lambert; the Sun: 1) times its solid angle; uLight is the body's exposed flux and
+// colour over the normalisation (discs.py's), set on the CPU.
+const DISC_VERTEX = `
+precision highp float;
+in vec3 position; // the disc's box, clip coordinates of the padded light image
+void main() { gl_Position = vec4(position.xy, 0.0, 1.0); }`;
+
+const DISC_FRAGMENT = `
+precision highp float;
+uniform vec3 uCentre;
+uniform vec3 uToSun; // unit vector from the body to the Sun, camera coordinates
+uniform int uSelfLuminous;
+uniform int uSamples; // along each axis of a pixel
+uniform vec3 uLight;
+uniform float uFocal;
+uniform vec2 uSize;
+uniform float uReach;
+uniform float uExposure;
+uniform float uMaxFlux;
+out vec4 outColour;
+void main() {
+  vec2 padded = uSize + 2.0 * uReach;
+  vec2 pixel = vec2(floor(gl_FragCoord.x), padded.y - 1.0 - floor(gl_FragCoord.y)) - uReach;
+  float c2 = dot(uCentre, uCentre) - 1.0;
+  float sum = 0.0;
+  float n = float(uSamples);
+  for (int a = 0; a < uSamples; a++) {
+    for (int b = 0; b < uSamples; b++) {
+      vec2 at = pixel + (vec2(float(a), float(b)) + 0.5) / n;
+      vec3 ray = normalize(vec3((at - 0.5 * uSize) / uFocal, 1.0));
+      float along = dot(ray, uCentre);
+      float disc = along * along - c2;
+      if (disc < 0.0) continue;
+      vec3 normal = (along - sqrt(disc)) * ray - uCentre;
+      float weight = uSelfLuminous == 1 ? 1.0 : max(dot(normal, uToSun), 0.0);
+      sum += weight * ray.z * ray.z * ray.z;
+    }
+  }
+  outColour = vec4(min(uExposure * uLight * sum / (n * n * uFocal * uFocal), vec3(uMaxFlux)), 1.0);
+}`;
+
 const SCREEN_VERTEX = `
 precision highp float;
 in vec3 position;
@@ -584,6 +627,30 @@ export class LightRenderer {
     return places;
   }
 
+  /** A drawable for a body's disc (solar.js discOf) in an image of `width` x `height`: a box of the padded light image
+   * and the uniforms of DISC_FRAGMENT. */
+  makeDisc(disc, width, height) {
+    const [u0, u1, v0, v1] = disc.box;
+    const padded = [width + 2 * this.reach, height + 2 * this.reach];
+    const x = (u) => ((u + this.reach) / padded[0]) * 2 - 1;
+    const y = (v) => 1 - ((v + this.reach) / padded[1]) * 2;
+    const geometry = new THREE.BufferGeometry();
+    geometry.setAttribute("position", new THREE.Float32BufferAttribute([x(u0), y(v0), 0, x(u1), y(v0), 0, x(u0), y(v1), 0, x(u1), y(v1), 0], 3));
+    geometry.setIndex([0, 1, 2, 2, 1, 3]);
+    const material = new THREE.RawShaderMaterial({
+      glslVersion: THREE.GLSL3, vertexShader: DISC_VERTEX, fragmentShader: DISC_FRAGMENT,
+      uniforms: { uCentre: { value: new THREE.Vector3(...disc.centre) }, uToSun: { value: new THREE.Vector3(...disc.toSun) },
+        uSelfLuminous: { value: disc.selfLuminous ? 1 : 0 }, uSamples: { value: disc.samples }, uLight: { value: new THREE.Vector3(...disc.light) },
+        uFocal: this.shared.uFocal, uSize: this.shared.uSize, uReach: this.shared.uReach, uExposure: this.shared.uExposure,
+        uMaxFlux: this.shared.uMaxFlux },
+      blending: THREE.CustomBlending, blendEquation: THREE.AddEquation, blendSrc: THREE.OneFactor, blendDst: THREE.OneFactor,
+      depthTest: false, depthWrite: false, transparent: true, side: THREE.DoubleSide,
+    });
+    const mesh = new THREE.Mesh(geometry, material);
+    mesh.frustumCulled = false;
+    return mesh;
+  }
+
   /** A drawable for one level's Gaussians (decodeLevel's output). */
   makeGlow(level) {
     const geometry = new THREE.InstancedBufferGeometry();
@@ -629,7 +696,7 @@ export class LightRenderer {
     this.scene.clear();
     for (const { object, centre, count } of drawables) {
       const offset = camera.toCamera(centre); // float64: sideways components stay exact far from the origin
-      object.material.uniforms.uOffset.value.set(offset[0], offset[1], offset[2]);
+      if (object.material.uniforms.uOffset) object.material.uniforms.uOffset.value.set(offset[0], offset[1], offset[2]);
       if (object.isPoints) object.geometry.setDrawRange(0, count);
       this.scene.add(object);
     }

@@ -42,6 +42,11 @@ const EXTRA = {
   neptune: [-0.00041348, 0.68346318, -0.10162547, 7.67025000],
 };
 export const PLANETS = Object.keys(ELEMENTS);
+/** Equatorial radii, km: the Sun's nominal (IAU 2015 B3), the planets' from the IAU WGCCRE report (Archinal et al.
+ * 2018, Celestial Mechanics and Dynamical Astronomy 130:22). */
+export const RADIUS_KM = { sun: 695700, mercury: 2440.53, venus: 6051.8, earth: 6378.1366, mars: 3396.19, jupiter: 71492, saturn: 60268,
+  uranus: 25559, neptune: 24764 };
+export const KM_PC = 1 / 3.0856775814913673e13;
 // Saturn's and Uranus's north poles, ICRS unit vectors (as helios/solar.py and skyfield take them).
 const SATURN_POLE = [0.08547883, 0.07323576, 0.99364475];
 const URANUS_POLE = [-0.21199958, -0.94155916, -0.26176809];
@@ -123,23 +128,87 @@ export function planetMagnitude(planet, sunToPlanet, observerToPlanet, year) {
   }
 }
 
+/** A body drawn as a disc rather than a point when its radius spans this many pixels (helios/render/discs.py), its
+ * pixels sampled 8 x 8 under SMALL_DISC_PX of radius, else 4 x 4. */
+export const DISC_MIN_PX = 2.0;
+const SMALL_DISC_PX = 8.0;
+const NORMAL_STEPS = 64;
+
+/** The sum a disc's samples reach: the solid angle of the visible sphere (centre `centre`, camera coordinates), each
+ * part weighted by the sunlight it takes (Lambert, from `sun`; the Sun itself, `sun` null: 1), over the sphere's
+ * surface on a 64 x 128 grid, as helios/render/discs.py `normalisation`. */
+export function discNormalisation(centre, radius, sun) {
+  const toSun = sun ? normalizeVector(sub(sun, centre)) : null;
+  const step = Math.PI / NORMAL_STEPS;
+  let total = 0;
+  for (let i = 0; i < NORMAL_STEPS; i += 1) {
+    const theta = (i + 0.5) * step;
+    const [st, ct] = [Math.sin(theta), Math.cos(theta)];
+    const area = radius * radius * st * step * step;
+    for (let j = 0; j < 2 * NORMAL_STEPS; j += 1) {
+      const phi = (j + 0.5) * step;
+      const normal = [st * Math.cos(phi), st * Math.sin(phi), ct];
+      const toEye = [-(centre[0] + radius * normal[0]), -(centre[1] + radius * normal[1]), -(centre[2] + radius * normal[2])];
+      const distance = norm(toEye);
+      const facing = dot(normal, toEye) / distance;
+      if (facing <= 0) continue;
+      const weight = toSun ? Math.max(dot(normal, toSun), 0) : 1;
+      total += (weight * facing * area) / (distance * distance);
+    }
+  }
+  return total;
+}
+
+/**
+ * How `camera` (camera.js) draws a body of radius `radiusPc` at `position` (pc, the universe's frame) with absolute
+ * magnitude `absMag` and `colour`: null for a point, else its disc, as helios/render/discs.py draws it: the pixels
+ * that may see it (`box`: u0, u1, v0, v1, the end exclusive; the projection of its bounding cube, in the image; null
+ * when none), its centre in camera coordinates in radii, the unit vector to the Sun, the samples along each axis of a
+ * pixel, and `light`: its flux at the camera and colour over the sum its samples reach (discNormalisation).
+ */
+export function discOf(camera, position, radiusPc, absMag, colour, selfLuminous) {
+  const centre = camera.toCamera(position);
+  const distance = norm(centre);
+  const radiusPx = (camera.focal * radiusPc) / Math.sqrt(Math.max(distance * distance - radiusPc * radiusPc, 1e-300));
+  if (!(centre[2] > radiusPc) || radiusPx < DISC_MIN_PX) return null;
+  const us = [];
+  const vs = [];
+  for (const x of [-1, 1]) for (const y of [-1, 1]) for (const z of [-1, 1]) {
+    const corner = [centre[0] + x * radiusPc, centre[1] + y * radiusPc, centre[2] + z * radiusPc];
+    us.push((camera.focal * corner[0]) / corner[2] + camera.width / 2);
+    vs.push((camera.focal * corner[1]) / corner[2] + camera.height / 2);
+  }
+  const box = [Math.max(Math.floor(Math.min(...us)), 0), Math.min(Math.floor(Math.max(...us)) + 1, camera.width),
+    Math.max(Math.floor(Math.min(...vs)), 0), Math.min(Math.floor(Math.max(...vs)) + 1, camera.height)];
+  if (box[0] >= box[1] || box[2] >= box[3]) return { box: null };
+  const sun = camera.toCamera([0, 0, 0]);
+  const sum = discNormalisation(centre, radiusPc, selfLuminous ? null : sun);
+  const flux = (10 ** (-0.4 * absMag) * 100) / (distance * distance);
+  return { box, centre: centre.map((x) => x / radiusPc), toSun: normalizeVector(sub(sun, centre)), selfLuminous,
+    samples: radiusPx < SMALL_DISC_PX ? 8 : 4, light: colour.map((c) => (sum > 0 ? (c * flux) / sum : 0)) };
+}
+
+const normalizeVector = (v) => v.map((x) => x / norm(v));
+
 /**
  * The Sun and (where the elements hold) the planets at Julian year `year` seen from `eye` (pc, the universe's frame;
  * `toFrame` turns ICRS into it, null: ICRS): {names, positions (pc, Float32Array), absMag (each body's apparent
- * magnitude at the eye as an absolute one), planets (whether drawn)}.  A body the eye stands on is left out.
+ * magnitude at the eye as an absolute one), planets (whether drawn), source}.  Places from DE421 (`table`, a
+ * planet_table.js PlanetTable) within its span, else from the elements.  A body the eye stands on is left out.
  */
-export function solarBodies(year, eye, toFrame = null) {
+export function solarBodies(year, eye, toFrame = null, table = null) {
   const turn = (v) => (toFrame ? [0, 1, 2].map((i) => dot(toFrame[i], v)) : v);
   const back = (v) => (toFrame ? [0, 1, 2].map((i) => toFrame[0][i] * v[0] + toFrame[1][i] * v[1] + toFrame[2][i] * v[2]) : v);
   const eyeAu = back(eye).map((x) => x / AU_PC);
   const names = ["sun"];
   const places = [[0, 0, 0]];
   const absMag = [SUN_ABS_MAG_V];
-  const planets = elementsHold(year);
+  const jd = julianDate(year);
+  const de421 = table !== null && table.covers(jd);
+  const planets = de421 || elementsHold(year);
   if (planets) {
-    const jd = julianDate(year);
     for (const name of PLANETS) {
-      const place = heliocentric(name, jd);
+      const place = de421 ? table.place(name, jd) : heliocentric(name, jd);
       const seen = sub(place, eyeAu);
       names.push(name);
       places.push(place);
@@ -147,7 +216,8 @@ export function solarBodies(year, eye, toFrame = null) {
     }
   }
   const kept = places.map((place, i) => i).filter((i) => norm(sub(places[i], eyeAu)) * AU_PC >= 1e-12);
-  const positions = new Float32Array(kept.length * 3);
-  kept.forEach((i, n) => positions.set(turn(places[i]).map((x) => x * AU_PC), 3 * n));
-  return { names: kept.map((i) => names[i]), positions, absMag: new Float32Array(kept.map((i) => absMag[i])), planets };
+  const places64 = new Float64Array(kept.length * 3); // pc, the universe's frame (discs: camera coordinates in float64)
+  kept.forEach((i, n) => places64.set(turn(places[i]).map((x) => x * AU_PC), 3 * n));
+  return { names: kept.map((i) => names[i]), positions: new Float32Array(places64), places64, absMag: new Float32Array(kept.map((i) => absMag[i])), planets,
+    source: de421 ? "DE421" : planets ? "Standish's elements" : null };
 }

@@ -1,10 +1,12 @@
 // The view in the URL, with the meaning of `helios render`'s options (README, "The web client"):
-// ?from=X,Y,Z|sun|NAME&lookat=X,Y,Z|sun|NAME&fov=DEG&mag=M&glare=G&epoch=YEAR&up=X,Y,Z&hud=0&budget=MB
+// ?from=X,Y,Z|sun|NAME&lookat=X,Y,Z|sun|NAME&fov=DEG&mag=M&glare=G&epoch=YEAR|DATE&up=X,Y,Z&hud=0&budget=MB
+// (epoch: a Julian year, 2026.93, or a calendar date of TT, 2026-12-06 or 2026-12-06T18:30: client/src/clock.js)
 // &lines=1 (constellation figures) &names=1 (their names) &bounds=1 (IAU boundaries, near the Sun)
 // &solar=1 (the Sun and the planets: client/src/solar.js)
 // &tour=URL (a tour file to play: client/src/tour.js)
 // Coordinates are pc in the universe's frame; a name is a landmark (exact or a unique start).
 
+import { parseEpoch } from "./clock.js";
 import { findLandmark } from "./landmarks.js";
 
 export const DEFAULT_VIEW = { from: "sun", lookat: "M 42 (Orion Nebula)", fov: 60, mag: null, glare: null, epoch: null, up: [0, 0, 1], hud: true, budgetMb: 512,
@@ -37,7 +39,13 @@ export function parseView(search) {
   if (params.has("fov")) view.fov = number(params.get("fov"), "fov", (v) => v > 0 && v < 180);
   if (params.has("mag")) view.mag = number(params.get("mag"), "mag");
   if (params.has("glare")) view.glare = number(params.get("glare"), "glare", (v) => v >= 0 && v < 1);
-  if (params.has("epoch")) view.epoch = number(params.get("epoch"), "epoch", (v) => Math.abs(v) <= 1e6);
+  if (params.has("epoch")) {
+    const epoch = parseEpoch(params.get("epoch"));
+    if (epoch === null || !(Math.abs(epoch) <= 1e6)) {
+      throw new ViewError(`URL epoch=${params.get("epoch")}: give a Julian year (2026.5) or a date (2026-12-06, 2026-12-06T18:30) within a million years`);
+    }
+    view.epoch = epoch;
+  }
   if (params.has("up")) view.up = triple(params.get("up"), "up");
   if (params.has("hud")) view.hud = params.get("hud") !== "0";
   for (const key of ["lines", "names", "bounds", "solar"]) {
@@ -66,7 +74,7 @@ export function formatView({ eye, target, fov, mag, glare, epoch, up, hud, lines
   const parts = [`from=${eye.map(short).join(",")}`, `lookat=${target.map(short).join(",")}`, `fov=${short(fov)}`];
   if (mag !== null && mag !== undefined) parts.push(`mag=${short(mag)}`);
   if (glare !== null && glare !== undefined) parts.push(`glare=${short(glare)}`);
-  if (epoch !== null && epoch !== undefined) parts.push(`epoch=${short(epoch)}`);
+  if (epoch !== null && epoch !== undefined) parts.push(`epoch=${Number(epoch.toPrecision(12))}`); // to 0.3 s: the clock's minutes
   if (up && (up[0] !== 0 || up[1] !== 0 || up[2] !== 1)) parts.push(`up=${up.map(short).join(",")}`);
   if (hud === false) parts.push("hud=0");
   if (lines) parts.push("lines=1");

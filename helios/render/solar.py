@@ -1,6 +1,7 @@
 """The Sun, the planets and the minor planets drawn into a rendered sky (``helios render --solar-system``): points on
 the photometric scale, each with the magnitude it shows the camera (:func:`helios.solar.bodies`,
-:func:`helios.minor_planets.seen_from`)."""
+:func:`helios.minor_planets.seen_from`); the Sun and a planet larger than a pixel as a disc of that light
+(:mod:`helios.render.discs`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import torch
 from helios import astro, solar
 from helios.cameras import Views, camera_position
 from helios.minor_planets import seen_from
+from helios.render.discs import DISC_MIN_PX, add_disc, radius_px
 from helios.render.points import DEFAULT_PSF_SIGMA_PX, render_points
 
 
@@ -23,9 +25,27 @@ def add_solar_system(image: torch.Tensor, views: Views, epoch: float, frame: str
         camera = views.subset(torch.tensor([c]))
         eye = camera_position(views, c)
         seen = solar.bodies(epoch, eye, frame)
-        render_points(seen["positions_pc"], seen["colours"], seen["abs_mag"], camera, psf_sigma_px, device, out=image[c:c + 1])
+        points = _add_discs(image[c], seen, views.viewmats[c].numpy().astype(np.float64), views.Ks[c].numpy().astype(np.float64))
+        render_points(seen["positions_pc"][points], seen["colours"][points], seen["abs_mag"][points], camera, psf_sigma_px, device,
+                      out=image[c:c + 1])
         if minor_planets is not None:
             places, abs_mag = seen_from(*minor_planets, epoch, turn.T @ np.asarray(eye, np.float64) / solar.AU_PC)
             colours = np.tile(solar.sun_colour(), (len(places), 1))
             render_points((places @ turn.T) * solar.AU_PC, colours, abs_mag, camera, psf_sigma_px, device, out=image[c:c + 1])
     return image
+
+
+def _add_discs(image: torch.Tensor, seen: dict, viewmat: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """Draw the bodies larger than a pixel as discs (helios/render/discs.py); the mask of those left as points."""
+    rotation, translation = viewmat[:3, :3], viewmat[:3, 3]
+    sun_cam = translation  # the Sun, at the origin
+    points = np.ones(len(seen["names"]), bool)
+    for k, name in enumerate(seen["names"]):
+        radius = solar.RADIUS_KM[name] * solar.KM_PC
+        centre = rotation @ seen["positions_pc"][k] + translation
+        if centre[2] <= radius or radius_px(centre, radius, K[0, 0]) < DISC_MIN_PX:
+            continue
+        flux = 10 ** (-0.4 * seen["abs_mag"][k]) * 100 / float(centre @ centre)
+        add_disc(image, centre, radius, None if name == "sun" else sun_cam, flux, seen["colours"][k], K)
+        points[k] = False
+    return points

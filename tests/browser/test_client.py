@@ -674,8 +674,8 @@ def test_a_gaia_source_id_is_found_along_its_line_of_sight_and_named_by_the_cros
 
 def test_the_sun_and_the_planets_are_drawn_as_helios_render_draws_them(site, sample_universe, tmp_path):
     """The inner solar system from 3 au above the ecliptic at the sample's epoch (1991.25): the client's Sun and planets
-    (Standish's elements) against helios render --solar-system (DE421), at 30 dB; key 5 flies to Jupiter where it is
-    drawn; key O hides them."""
+    (DE421 in both: the site's table in the client) against helios render --solar-system, at 30 dB; key 5 flies to
+    Jupiter where it is drawn, 20 radii away; key O hides them."""
     import torch
 
     from helios.render.solar import add_solar_system
@@ -703,7 +703,41 @@ def test_the_sun_and_the_planets_are_drawn_as_helios_render_draws_them(site, sam
         page.keyboard.press("5")  # a warp to Jupiter where it is drawn (not where the landmarks file had it in 2025)
         page.evaluate("window.helios.settled()")
         jupiter = page.evaluate("window.helios.app.solarMarks.find((mark) => mark.name === 'Jupiter').position")
-        assert np.linalg.norm(parse_view(page.evaluate("window.helios.view()"))["from"] - jupiter) == pytest.approx(4e-6, rel=1e-3)
+        twenty_radii = 20 * 71492 / 3.0856775814913673e13
+        assert np.linalg.norm(parse_view(page.evaluate("window.helios.view()"))["from"] - jupiter) == pytest.approx(twenty_radii, rel=1e-3)
+    assert not errors, errors
+
+
+def test_jupiter_from_nearby_is_the_disc_helios_render_draws(site, sample_universe, tmp_path):
+    """From 30 Jupiter radii, lit from one side, on 2026 January 1: the client's disc (DE421's place from the site's
+    table, its phase and light) against helios render --solar-system at 30 dB or more; the disc holds Jupiter's light."""
+    import torch
+
+    from helios import photometry, solar
+    from helios.render.solar import add_solar_system
+
+    epoch = 2000 + (2461041.5 - 2451545.0) / 365.25
+    jupiter = solar.heliocentric_au(epoch)["jupiter"] * AU_PC
+    radius = solar.RADIUS_KM["jupiter"] * solar.KM_PC
+    to_sun = -jupiter / np.linalg.norm(jupiter)
+    side = normalised(np.cross(to_sun, [0.0, 0.0, 1.0]))
+    eye = jupiter + 30 * radius * normalised(0.6 * to_sun + 0.8 * side)
+    width, height, fov = 480, 360, 20.0
+    universe = Universe(sample_universe, epoch=epoch)
+    views = pinhole(eye, jupiter, fov, width, height)
+    light = add_solar_system(torch.from_numpy(render_sky(universe, views).astype(np.float64)), views, epoch)[0].numpy()
+    seen = solar.bodies(epoch, eye)
+    k = seen["names"].index("jupiter")
+    flux = photometry.flux_from_magnitude(photometry.apparent_magnitude(seen["abs_mag"][k], np.linalg.norm(seen["positions_pc"][k] - eye)))
+    assert photometry.luminance(light).sum() == pytest.approx(flux, rel=0.02) and (photometry.luminance(light) > 0).sum() > 1500
+    expected = display_image(light, -4.0).astype(np.float64)
+    view = query(eye, jupiter, fov, f"&mag=-4&glare=0&epoch={epoch!r}&solar=1")
+    with served(site) as url, client_page(url, width, height, view) as (page, errors):
+        page.evaluate("window.helios.ready")
+        drawn = screenshot(page, tmp_path / "jupiter.png")
+        assert page.evaluate("window.helios.app.planetTable !== null")
+        assert psnr(drawn, expected) >= 30, psnr(drawn, expected)
+        assert (drawn.sum(axis=-1) > 30).sum() > 1000  # a disc, not a point
     assert not errors, errors
 
 
@@ -782,6 +816,61 @@ def test_minor_planets_are_placed_on_the_gpu_as_skyfield_places_them_and_drawn_a
         page.evaluate(f"window.helios.probeMinorPlanets({2451545.0 + (epoch - 2000) * 365.25})")  # back to the date shown
         drawn = screenshot(page, tmp_path / "belt.png")
         assert psnr(drawn, expected) >= 30, psnr(drawn, expected)
+    assert not errors, errors
+
+
+def test_the_clock_runs_the_sky_and_search_flies_to_planets_and_minor_planets(belt_site):
+    """epoch= takes a date; Space runs the clock at 1 day a second and stops it; the date field sets the epoch; search
+    finds 433 Eros (by number and name) and Jupiter, and flies to where each is at the epoch shown, 20 radii away."""
+    from helios import minor_planets as mp
+    from helios import solar
+
+    site_path, universe_dir, orbits, _ = belt_site
+    import erfa
+
+    julian_year = lambda *date: 2000 + (sum(erfa.cal2jd(*date[:3])) + (date[3] if len(date) > 3 else 0) / 24 - 2451545.0) / 365.25  # noqa: E731
+    start = julian_year(2026, 1, 1)
+    year = lambda page: page.evaluate("window.helios.app.epoch")  # noqa: E731
+    with served(site_path) as url, client_page(url, 800, 500, "?from=sun&lookat=1,0,0&epoch=2026-01-01&solar=1") as (page, errors):
+        page.evaluate("window.helios.ready")
+        assert year(page) == pytest.approx(start, abs=1e-9)
+        assert page.input_value("#date") == "2026-01-01 00:00 TT"
+        page.mouse.click(400, 250)
+        page.keyboard.press(" ")  # play: 1 day a second
+        page.wait_for_timeout(1500)
+        page.keyboard.press(" ")  # pause
+        ran = (year(page) - start) * 365.25
+        assert 0.8 < ran < 3.0, ran  # days, as many as seconds went by (a slow frame may hold a quarter of one)
+        page.wait_for_timeout(300)
+        assert (year(page) - start) * 365.25 == pytest.approx(ran, abs=1e-9)  # stopped
+        page.fill("#date", "2030-06-15 12:00")
+        page.press("#date", "Enter")
+        epoch = julian_year(2030, 6, 15, 12)
+        assert year(page) == pytest.approx(epoch, abs=1e-9)
+        page.fill("#date", "2030-02-30")
+        page.press("#date", "Enter")
+        assert year(page) == pytest.approx(epoch, abs=1e-9) and "bad" in page.get_attribute("#date", "class")
+
+        page.fill("#search", "433 Eros")
+        page.wait_for_function("document.querySelector('#results').innerText.includes('(433) Eros')")
+        page.press("#search", "Enter")
+        page.evaluate("window.helios.settled()")
+        directory, table = mp.read_minor_planets(universe_dir / "minor_planets.bin")
+        k = int(np.flatnonzero(table["number"] == 433)[0])
+        eros = mp.heliocentric_au(mp.as_orbits(table[k:k + 1], directory["epoch_jd"]), 2451545.0 + (epoch - 2000) * 365.25)[0]
+        radius_pc = 1329 / np.sqrt(0.15) * 10 ** (-table["h"][k] / 5) / 2 / 3.0856775814913673e13
+        eye = parse_view(page.evaluate("window.helios.view()"))["from"]
+        assert np.linalg.norm(eye - eros * AU_PC) == pytest.approx(20 * radius_pc, rel=1e-3)
+
+        page.fill("#search", "Jupiter")
+        page.press("#search", "Enter")
+        page.evaluate("window.helios.settled()")
+        jupiter = solar.heliocentric_au(epoch)["jupiter"] * AU_PC
+        eye = parse_view(page.evaluate("window.helios.view()"))["from"]
+        # 20 radii from where the client draws it (Standish's elements: within 0.015 au of DE421's place)
+        assert np.linalg.norm(eye - jupiter) < 20 * 71492 / 3.0856775814913673e13 + 0.02 * AU_PC
+        drawn = page.evaluate("window.helios.app.solarMarks.find((mark) => mark.name === 'Jupiter').position")
+        assert np.linalg.norm(eye - drawn) == pytest.approx(20 * 71492 / 3.0856775814913673e13, rel=1e-3)
     assert not errors, errors
 
 

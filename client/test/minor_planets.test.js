@@ -1,0 +1,34 @@
+// Unit tests of minor_planets.js: search by name and number, Kepler's equation, a diameter from H.
+import assert from "node:assert/strict";
+import test from "node:test";
+
+import { diameterKm, eccentricAnomaly, searchMinorPlanets } from "../src/minor_planets.js";
+
+const names = [[0, 136199, "Eris"], [4, 1, "Ceres"], [5, 4, "Vesta"], [9, 10, "Hygiea"], [20, 433, "Eros"], [21, 3200, "Phaethon"],
+  [22, 99942, "Apophis"], [23, 4, "Vestal"]];
+
+test("minor planets are found by name, number or both", () => {
+  const found = (text) => searchMinorPlanets(names, text).map(([, number, name]) => `${number} ${name}`);
+  assert.deepEqual(found("Ceres"), ["1 Ceres"]);
+  assert.deepEqual(found("cer"), ["1 Ceres"]);
+  assert.deepEqual(found("4 Vesta"), ["4 Vesta", "4 Vestal"]); // the whole name first
+  assert.deepEqual(found("433"), ["433 Eros"]);
+  assert.deepEqual(found("(433) Eros"), ["433 Eros"]);
+  assert.deepEqual(found("433 Vesta"), []);
+  assert.deepEqual(found("er"), ["136199 Eris", "433 Eros"]);
+  assert.deepEqual(found("  "), []);
+});
+
+test("Kepler's equation is solved for every eccentricity", () => {
+  for (const e of [0, 0.3, 0.9, 0.99]) {
+    for (let M = -Math.PI; M <= Math.PI; M += 0.01) {
+      const E = eccentricAnomaly(M, e);
+      assert.ok(Math.abs(E - e * Math.sin(E) - M) < 1e-12);
+    }
+  }
+});
+
+test("a diameter from H at albedo 0.15", () => {
+  assert.ok(Math.abs(diameterKm(15) - 3.43) < 0.01); // 1329 / sqrt(0.15) 10^-3
+  assert.ok(diameterKm(3.35) > 600 && diameterKm(3.35) < 1000); // Ceres: 939 km
+});
