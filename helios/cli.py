@@ -620,8 +620,10 @@ def _add_render(commands: argparse._SubParsersAction) -> None:
                         help="share of each star's light spread into a wide, faint halo, so that bright stars look bright "
                         "(docs/photometry.md); 0: every star's light in its core alone (default: %(default)s)")
     parser.add_argument("--solar-system", action="store_true",
-                        help="draw the Sun and the planets at the universe's epoch (DE421 through skyfield: 1900-2053), each as "
-                             "bright as it looks from the camera (docs/solar-system.md)")
+                        help="draw the Sun, the planets (DE421 through skyfield: 1900-2053) and the directory's minor planets at the "
+                             "universe's epoch, each as bright as it looks from the camera, and over a PNG the planets' orbits "
+                             "(docs/solar-system.md)")
+    parser.add_argument("--no-orbits", action="store_true", help="with --solar-system: leave out the orbit lines (the client's key L)")
     parser.add_argument("--constellations", action="store_true",
                         help="draw the constellation figures over the PNG, lines between their stars in 3-D (d3-celestial's "
                         "figures, Hipparcos-2 places; docs/client.md), as the client's `lines=1` does")
@@ -706,6 +708,8 @@ def _run_render(args: argparse.Namespace, logger: logging.Logger) -> None:
             shown = display_image(image, limiting_mag)
             if args.constellations or args.boundaries:
                 shown = _with_constellations(shown, universe, views, args.constellations, args.boundaries, logger)
+            if args.solar_system and not args.no_orbits:
+                shown = _with_orbits(shown, universe, views)
             matplotlib.image.imsave(tmp, shown, format="png", metadata={"Software": SOFTWARE})
     total = float(luminance(image.sum(axis=(0, 1), dtype=np.float64)))
     print(f"{output}: {width} x {height}, limiting magnitude {limiting_mag:.2f}{' (auto)' if args.exposure == 'auto' else ''}, "
@@ -840,6 +844,8 @@ def _run_tour(args: argparse.Namespace, logger: logging.Logger) -> None:
             if pose.lines or pose.bounds:
                 figures = figures or constellations(base)
                 shown = _with_constellations(shown, universe, views, pose.lines, pose.bounds, figures=figures)
+            if frame_args.solar_system and not args.no_orbits:
+                shown = _with_orbits(shown, universe, views)
             matplotlib.image.imsave(build / f"frame_{number:05d}.png", shown, format="png", metadata={"Software": SOFTWARE})
             if number % max(1, len(times) // 10) == 0 or number == len(times) - 1:
                 logger.info("frame %d of %d (t = %.2f s, limiting magnitude %.2f), %.0f s so far", number + 1, len(times), t, mag,
@@ -858,6 +864,13 @@ def _run_tour(args: argparse.Namespace, logger: logging.Logger) -> None:
                 writer.send(np.ascontiguousarray((frame * 255).round().astype(np.uint8)))
             writer.close()
         print(f"{args.video}: H.264, {len(times)} frames at {args.fps:g} fps")
+
+
+def _with_orbits(shown, universe, views):
+    """``shown`` (8-bit) with the planets' orbit lines at the universe's epoch over it."""
+    from helios.render.solar import draw_orbits
+
+    return draw_orbits(shown, views, universe.epoch, universe.index.get("frame", "icrs"))
 
 
 def _with_constellations(shown, universe, views, lines: bool = True, boundaries: bool = False, logger: logging.Logger | None = None,

@@ -61,3 +61,31 @@ def test_the_sun_from_the_earth_and_the_bodies_seen_from_a_camera():
 def test_an_epoch_outside_de421_is_refused():
     with pytest.raises(solar.SolarSystemError, match="DE421, which spans 1899.57 to 2053.77"):
         solar.heliocentric_au(2100.0)
+
+
+def test_orbit_lines_are_the_planets_osculating_ellipses():
+    """Each planet's orbit line at 2026.0 starts at its DE421 place and is the ellipse skyfield's OsculatingElements
+    finds from the same place and velocity (semimajor axis to 1e-12, eccentricity and perihelion to the line's
+    sampling); the client's orbitEllipse gives the same points."""
+    import json
+
+    from skyfield.elementslib import OsculatingElements
+    from skyfield.units import Distance, Velocity
+
+    from tests.client.node import run_script
+
+    _, ts = solar.ephemeris()
+    mu_km3_s2 = solar.GAUSS_GM * 149597870.7**3 / 86400**2
+    states = solar.states_au(2026.0)
+    for name, (r, v) in states.items():
+        points = solar.orbit_ellipse(r, v)
+        elements = OsculatingElements(Distance(au=r), Velocity(au_per_d=v), ts.J(2026.0), mu_km3_s2)
+        d = np.linalg.norm(points, axis=1)
+        assert np.linalg.norm(points[0] - r) < 1e-12
+        assert (d.max() + d.min()) / 2 == pytest.approx(elements.semi_major_axis.au, rel=1e-12), name
+        assert (d.max() - d.min()) / (d.max() + d.min()) == pytest.approx(elements.eccentricity, abs=2e-5), name  # 360 points
+        assert d.min() == pytest.approx(elements.periapsis_distance.au, rel=5e-5), name
+        assert np.abs(points @ np.cross(r, v)).max() < 1e-12 * np.linalg.norm(np.cross(r, v)) * d.max()  # in the orbit's plane
+    [out] = run_script("solar_cases.mjs", stdin=json.dumps({"ellipses": [[r.tolist(), v.tolist()] for r, v in states.values()]}))
+    for (r, v), theirs in zip(states.values(), out["ellipses"]):
+        np.testing.assert_allclose(np.array(theirs), solar.orbit_ellipse(r, v), rtol=0, atol=1e-12)

@@ -11,6 +11,8 @@ import * as THREE from "three";
 export const LINE_RGB = [38, 64, 110];
 /** The IAU boundaries' colour (helios/render/lines.py BOUNDARY_RGB). */
 export const BOUNDARY_RGB = [72, 40, 40];
+/** The planets' orbits' colour (helios/render/lines.py ORBIT_RGB). */
+export const ORBIT_RGB = [64, 58, 30];
 /** Lines are clipped this far in front of the camera (pc; helios/render/lines.py NEAR_PC). */
 export const NEAR_PC = 1e-6;
 
@@ -73,7 +75,7 @@ void main() {
 /** `count` segments in `rgb` over the image; `place(segment, eye, kyr)` writes each segment's two ends, from the
  * eye, before a frame (its `userData.beforeRender`, which the renderer calls), or once (`fixed`: directions, the
  * same from anywhere); `shared` the renderer's uniforms. */
-function lineSegments(count, rgb, shared, place, fixed = false) {
+export function lineSegments(count, rgb, shared, place, fixed = false) {
   const geometry = new THREE.BufferGeometry();
   // Each segment's two vertices both carry its start and its end (BufferAttribute keeps the array it is given).
   const starts = new Float32Array(6 * count);

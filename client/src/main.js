@@ -5,7 +5,7 @@
 import { Camera, add, dot, lookAt, norm, scale, sub } from "./camera.js";
 import { StarCatalogue } from "./catalogue.js";
 import { Clock } from "./clock.js";
-import { figureLabels, makeBoundaryLines, makeConstellationLines } from "./constellations.js";
+import { ORBIT_RGB, figureLabels, lineSegments, makeBoundaryLines, makeConstellationLines } from "./constellations.js";
 import { Hud, formatDistance } from "./hud.js";
 import { declutterLabels, findLandmark, searchLandmarks } from "./landmarks.js";
 import { Navigator, SPEED_REGIMES } from "./navigation.js";
@@ -15,7 +15,7 @@ import { pickStar } from "./pick.js";
 import { LightRenderer } from "./renderer.js";
 import { MinorPlanetLayer, checkMinorPlanetsEntry, diameterKm, julianDateOfYear } from "./minor_planets.js";
 import { PlanetTable } from "./planet_table.js";
-import { AU_PC, KM_PC, RADIUS_KM, discOf, solarBodies } from "./solar.js";
+import { AU_PC, KM_PC, ORBIT_POINTS, PLANETS, RADIUS_KM, discOf, orbitLines, solarBodies } from "./solar.js";
 import { gaiaQuery, searchStars } from "./stars.js";
 import { Streamer } from "./streamer.js";
 import { parseTour, poseAt } from "./tour.js";
@@ -118,6 +118,7 @@ class App {
     this.showNames = view.names;
     this.showBounds = view.bounds;
     this.showSolar = view.solar;
+    this.showOrbits = true; // the planets' orbit lines while the solar system is shown (key L)
     this.solarDrawables = null; // the Sun and the planets, points and discs, made again each frame they are shown (solar.js)
     this.planetTable = null; // DE421's planets (planet_table.js), fetched when the solar system is first shown
     this.minorPlanets = this.pack.minorPlanetsEntry ? new MinorPlanetLayer(checkMinorPlanetsEntry(this.pack.minorPlanetsEntry, this.site.pack),
@@ -186,6 +187,7 @@ class App {
       if (key === "n") this.showNames = !this.showNames;
       if (key === "b") this.showBounds = !this.showBounds;
       if (key === "o") { this.showSolar = !this.showSolar; this.moved(); }
+      if (key === "l") this.showOrbits = !this.showOrbits;
       if (key === " ") this.changeClock({ toggle: true });
       if (key === "[" || key === "]") this.changeClock({ step: key === "]" ? 1 : -1 });
       if (key === "\\") this.changeClock({ reverse: true });
@@ -376,9 +378,28 @@ class App {
 
   /** What is drawn over the image: the figures' lines (`lines`, key C), the IAU boundaries (`bounds`, key B) near the Sun. */
   overlays(camera) {
-    if (!this.figures) return [];
+    const orbits = this.showSolar && this.showOrbits ? [this.orbitOverlay()] : [];
+    if (!this.figures) return orbits;
     const nearSun = norm(camera.eye) <= this.figures.boundaries_within_pc;
-    return [...(this.showLines ? [this.constellationLines] : []), ...(this.showBounds && nearSun ? [this.boundaryLines] : [])];
+    return [...(this.showLines ? [this.constellationLines] : []), ...(this.showBounds && nearSun ? [this.boundaryLines] : []), ...orbits];
+  }
+
+  /** The planets' orbit lines (solar.js orbitLines) at the epoch shown, placed from the eye each frame. */
+  orbitOverlay() {
+    if (this.orbitEpoch !== this.epoch || this.orbitTable !== this.planetTable) {
+      [this.orbitEpoch, this.orbitTable] = [this.epoch, this.planetTable];
+      this.orbitPoints = orbitLines(this.epoch, this.site.icrs_to_frame, this.planetTable);
+    }
+    if (!this.orbitDrawable) {
+      this.orbitDrawable = lineSegments(PLANETS.length * ORBIT_POINTS, ORBIT_RGB, this.renderer.shared, (segment, eye) => {
+        let i = 0;
+        for (const points of this.orbitPoints) {
+          points.forEach((point, k) => { segment(i, sub(point, eye), sub(points[(k + 1) % points.length], eye)); i += 1; });
+        }
+        for (; i < PLANETS.length * ORBIT_POINTS; i += 1) segment(i, [0, 0, 0], [0, 0, 0]); // none outside the elements' span
+      });
+    }
+    return this.orbitDrawable;
   }
 
   /** Save the view as a PNG at the display's resolution (the canvas keeps its last frame). */

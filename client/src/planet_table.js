@@ -30,12 +30,19 @@ export class PlanetTable {
 
   /** `planet`'s place at Julian date `jd` (TT): ICRS, au from the Sun. */
   place(planet, jd) {
+    return this.state(planet, jd)[0];
+  }
+
+  /** `planet`'s place (au) and velocity (au a day) at Julian date `jd`: the interpolant and its derivative. */
+  state(planet, jd) {
     const { step, count, samples } = this.planets.get(planet);
     const x = (jd - this.first) / step;
     const k = Math.min(Math.max(Math.floor(x), 0), count - 2);
     const t = x - k;
-    const [h00, h10, h01, h11] = [2 * t ** 3 - 3 * t ** 2 + 1, t ** 3 - 2 * t ** 2 + t, -2 * t ** 3 + 3 * t ** 2, t ** 3 - t ** 2];
+    const h = [2 * t ** 3 - 3 * t ** 2 + 1, t ** 3 - 2 * t ** 2 + t, -2 * t ** 3 + 3 * t ** 2, t ** 3 - t ** 2];
+    const d = [6 * t ** 2 - 6 * t, 3 * t ** 2 - 4 * t + 1, -6 * t ** 2 + 6 * t, 3 * t ** 2 - 2 * t]; // d h / d t
     const at = (i, j) => samples[6 * i + j];
-    return [0, 1, 2].map((j) => h00 * at(k, j) + h10 * step * at(k, j + 3) + h01 * at(k + 1, j) + h11 * step * at(k + 1, j + 3));
+    const mix = (w) => [0, 1, 2].map((j) => w[0] * at(k, j) + w[1] * step * at(k, j + 3) + w[2] * at(k + 1, j) + w[3] * step * at(k + 1, j + 3));
+    return [mix(h), mix(d).map((v) => v / step)];
   }
 }

@@ -128,6 +128,44 @@ export function planetMagnitude(planet, sunToPlanet, observerToPlanet, year) {
   }
 }
 
+/** The Sun's GM in the Gaussian constant's units, au^3 a day^2; points on each orbit line (helios/solar.py). */
+const GAUSS_GM = 0.01720209895 ** 2;
+export const ORBIT_POINTS = 360;
+
+/** The osculating ellipse about the Sun of a body at `position` (au) moving at `velocity` (au a day): `count` points
+ * evenly spaced in eccentric anomaly, the first the body's own place (helios/solar.py orbit_ellipse). */
+export function orbitEllipse(position, velocity, count = ORBIT_POINTS) {
+  const r = norm(position);
+  const h = cross(position, velocity);
+  const vxh = cross(velocity, h);
+  const eVec = [0, 1, 2].map((k) => vxh[k] / GAUSS_GM - position[k] / r);
+  const e = norm(eVec);
+  const a = 1 / (2 / r - dot(velocity, velocity) / GAUSS_GM);
+  const p = e > 1e-12 ? eVec.map((x) => x / e) : position.map((x) => x / r);
+  const q = cross(h.map((x) => x / norm(h)), p);
+  const here = Math.atan2(dot(position, q) / Math.sqrt(1 - e * e), dot(position, p) + a * e);
+  return Array.from({ length: count }, (_, k) => {
+    const E = here + (2 * Math.PI * k) / count;
+    const [x, y] = [a * (Math.cos(E) - e), a * Math.sqrt(1 - e * e) * Math.sin(E)];
+    return [0, 1, 2].map((j) => x * p[j] + y * q[j]);
+  });
+}
+
+/** Each planet's orbit line at Julian year `year`: its osculating ellipse (points in pc, the universe's frame) from
+ * its DE421 place and velocity (`table`, within its span) or from the elements (velocity by a central difference);
+ * none where neither holds. */
+export function orbitLines(year, toFrame = null, table = null) {
+  const jd = julianDate(year);
+  const de421 = table !== null && table.covers(jd);
+  if (!de421 && !elementsHold(year)) return [];
+  const turn = (v) => (toFrame ? [0, 1, 2].map((i) => dot(toFrame[i], v)) : v);
+  return PLANETS.map((name) => {
+    const [position, velocity] = de421 ? table.state(name, jd)
+      : [heliocentric(name, jd), sub(heliocentric(name, jd + 0.5), heliocentric(name, jd - 0.5))];
+    return orbitEllipse(position, velocity).map((point) => turn(point).map((x) => x * AU_PC));
+  });
+}
+
 /** A body drawn as a disc rather than a point when its radius spans this many pixels (helios/render/discs.py), its
  * pixels sampled 8 x 8 under SMALL_DISC_PX of radius, else 4 x 4. */
 export const DISC_MIN_PX = 2.0;

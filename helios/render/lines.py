@@ -19,6 +19,8 @@ from helios.cameras import Views
 LINE_RGB = (38, 64, 110)
 #: The IAU constellation boundaries' colour (client/src/constellations.js BOUNDARY_RGB).
 BOUNDARY_RGB = (72, 40, 40)
+#: The planets' orbits (helios/solar.py orbit_segments; the client's ORBIT_RGB).
+ORBIT_RGB = (64, 58, 30)
 #: Segments are clipped this far in front of the camera (pc), as the client clips them (NEAR_PC there).
 NEAR_PC = 1e-6
 

@@ -35,6 +35,15 @@ def add_solar_system(image: torch.Tensor, views: Views, epoch: float, frame: str
     return image
 
 
+def draw_orbits(shown: np.ndarray, views: Views, epoch: float, frame: str = "icrs") -> np.ndarray:
+    """``shown`` (8-bit, camera 0) with the planets' orbit lines at ``epoch`` drawn over it, as the client draws them
+    while the solar system is shown (its key L)."""
+    from helios.render.lines import ORBIT_RGB, draw_segments
+
+    starts, ends = solar.orbit_segments(epoch, frame)
+    return draw_segments(shown, starts, ends, views, ORBIT_RGB)
+
+
 def _add_discs(image: torch.Tensor, seen: dict, viewmat: np.ndarray, K: np.ndarray) -> np.ndarray:
     """Draw the bodies larger than a pixel as discs (helios/render/discs.py); the mask of those left as points."""
     rotation, translation = viewmat[:3, :3], viewmat[:3, 3]

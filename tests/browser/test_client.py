@@ -678,7 +678,7 @@ def test_the_sun_and_the_planets_are_drawn_as_helios_render_draws_them(site, sam
     Jupiter where it is drawn, 20 radii away; key O hides them."""
     import torch
 
-    from helios.render.solar import add_solar_system
+    from helios.render.solar import add_solar_system, draw_orbits
 
     pole = np.array([0.0, -0.39777716, 0.91748206])  # the ecliptic's north pole in ICRS (obliquity 23.4393 degrees)
     eye = 3 * 4.84813681109536e-6 * pole
@@ -686,7 +686,8 @@ def test_the_sun_and_the_planets_are_drawn_as_helios_render_draws_them(site, sam
     universe = Universe(sample_universe)
     views = pinhole(eye, np.zeros(3), fov, width, height, np.array([0.0, 1.0, 0.0]))
     light = torch.from_numpy(render_sky(universe, views).astype(np.float64))
-    expected = display_image(add_solar_system(light, views, universe.epoch)[0].numpy(), 6.0).astype(np.float64)
+    expected = draw_orbits(display_image(add_solar_system(light, views, universe.epoch)[0].numpy(), 6.0), views, universe.epoch)
+    expected = expected.astype(np.float64)
     view = query(eye, "sun", fov, "&mag=6&glare=0&up=0,1,0")
     with served(site) as url, client_page(url, width, height, view + "&solar=1") as (page, errors):
         page.evaluate("window.helios.ready")
@@ -714,7 +715,7 @@ def test_jupiter_from_nearby_is_the_disc_helios_render_draws(site, sample_univer
     import torch
 
     from helios import photometry, solar
-    from helios.render.solar import add_solar_system
+    from helios.render.solar import add_solar_system, draw_orbits
 
     epoch = 2000 + (2461041.5 - 2451545.0) / 365.25
     jupiter = solar.heliocentric_au(epoch)["jupiter"] * AU_PC
@@ -730,7 +731,7 @@ def test_jupiter_from_nearby_is_the_disc_helios_render_draws(site, sample_univer
     k = seen["names"].index("jupiter")
     flux = photometry.flux_from_magnitude(photometry.apparent_magnitude(seen["abs_mag"][k], np.linalg.norm(seen["positions_pc"][k] - eye)))
     assert photometry.luminance(light).sum() == pytest.approx(flux, rel=0.02) and (photometry.luminance(light) > 0).sum() > 1500
-    expected = display_image(light, -4.0).astype(np.float64)
+    expected = draw_orbits(display_image(light, -4.0), views, epoch).astype(np.float64)
     view = query(eye, jupiter, fov, f"&mag=-4&glare=0&epoch={epoch!r}&solar=1")
     with served(site) as url, client_page(url, width, height, view) as (page, errors):
         page.evaluate("window.helios.ready")
@@ -781,7 +782,7 @@ def test_minor_planets_are_placed_on_the_gpu_as_skyfield_places_them_and_drawn_a
 
     from helios import solar
     from helios.minor_planets import read_minor_planets
-    from helios.render.solar import add_solar_system
+    from helios.render.solar import add_solar_system, draw_orbits
     from tests.test_minor_planets import DATES_JD, GM_GAUSS_KM3_S2, arcsec
 
     site_path, universe_dir, orbits, frame = belt_site
@@ -792,8 +793,9 @@ def test_minor_planets_are_placed_on_the_gpu_as_skyfield_places_them_and_drawn_a
     views = pinhole(eye, np.zeros(3), fov, width, height, np.array([0.0, 1.0, 0.0]))
     light = torch.from_numpy(render_sky(universe, views).astype(np.float64))
     planets = read_minor_planets(universe_dir / "minor_planets.bin")
-    without = display_image(add_solar_system(light.clone(), views, epoch)[0].numpy(), 24.0).astype(np.float64)
-    expected = display_image(add_solar_system(light, views, epoch, minor_planets=planets)[0].numpy(), 24.0).astype(np.float64)
+    without = draw_orbits(display_image(add_solar_system(light.clone(), views, epoch)[0].numpy(), 24.0), views, epoch).astype(np.float64)
+    expected = draw_orbits(display_image(add_solar_system(light, views, epoch, minor_planets=planets)[0].numpy(), 24.0), views, epoch)
+    expected = expected.astype(np.float64)
     assert psnr(without, expected) < 25  # a client that drew no minor planets would fail the 30 dB below
     order = np.lexsort((orbits["number"], orbits["h"]))  # the file's order: brightest first
     compared = np.argsort(order)[: len(frame)]  # where each compared orbit (the first 229 read) lies in the file
