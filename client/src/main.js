@@ -13,7 +13,7 @@ import { openPack } from "./pack.js";
 import { exposureFor } from "./photometry.js";
 import { pickStar } from "./pick.js";
 import { LightRenderer } from "./renderer.js";
-import { MinorPlanetLayer, checkMinorPlanetsEntry, diameterKm, julianDateOfYear } from "./minor_planets.js";
+import { MINOR_PLANET_VIEW_AU, MinorPlanetLayer, checkMinorPlanetsEntry, julianDateOfYear } from "./minor_planets.js";
 import { PlanetTable } from "./planet_table.js";
 import { AU_PC, KM_PC, ORBIT_POINTS, PLANETS, RADIUS_KM, discOf, orbitLines, solarBodies } from "./solar.js";
 import { gaiaQuery, searchStars } from "./stars.js";
@@ -261,15 +261,15 @@ class App {
     return this.warp(findLandmark(this.marks(), name));
   }
 
-  /** Search's minor planet: the solar system shown, a flight to where it is at the epoch shown (20 radii away, its
-   * size from H), its place from its orbit in float64. */
+  /** Search's minor planet: the solar system shown, a flight to where it is at the epoch shown (its place from its
+   * orbit in float64), 0.01 au away: it is drawn as a point (its size is not known), so closer it would only dazzle. */
   async goToMinorPlanet({ record, number, name }) {
     if (!this.showSolar) { this.showSolar = true; this.moved(); }
-    const { place, h } = await this.minorPlanets.placeOf(record, julianDateOfYear(this.epoch));
+    const { place } = await this.minorPlanets.placeOf(record, julianDateOfYear(this.epoch));
     const toFrame = this.site.icrs_to_frame;
     const turned = toFrame ? [0, 1, 2].map((r) => dot(toFrame[r], place)) : place;
     return this.warp({ name: `(${number}) ${name}`, category: "minor_planet", position: turned.map((x) => x * AU_PC),
-      scale_pc: 5 * (diameterKm(Number.isFinite(h) ? h : 10) / 2) * KM_PC });
+      scale_pc: MINOR_PLANET_VIEW_AU * AU_PC / 4 });
   }
 
   /** Search's Gaia result: find the star, fly there and describe it, or say that no star of the universe has the id. */

@@ -180,9 +180,8 @@ export function searchMinorPlanets(names, text, limit = 8) {
   return hits.sort((a, b) => Number(a[2].toLowerCase() !== word) - Number(b[2].toLowerCase() !== word)).slice(0, limit);
 }
 
-/** A minor planet's diameter (km) from H, for an albedo of 0.15 (Bowell et al. 1989: D = 1329 km / sqrt(p) 10^(-H/5)):
- * a guess within a factor of two or so, used only to frame it. */
-export const diameterKm = (h) => (1329 / Math.sqrt(0.15)) * 10 ** (-h / 5);
+/** How far from a minor planet a flight to it stops (au): drawn as a point, it is a bright star from there. */
+export const MINOR_PLANET_VIEW_AU = 0.01;
 
 /** The Julian date (TT) of a Julian year. */
 export const julianDateOfYear = (year) => 2451545.0 + (year - 2000.0) * 365.25;
