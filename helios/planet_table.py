@@ -1,14 +1,16 @@
-"""DE421's planets for the client (``site/planets_de421.bin``): each planet's place and velocity sampled at a step of
-its own over DE421's span, for cubic Hermite interpolation (``client/src/planet_table.js``).
+"""DE421's planets and Moon for the client (``site/planets_de421.bin``): each planet's place and velocity sampled at a
+step of its own over DE421's span, for cubic Hermite interpolation (``client/src/planet_table.js``).
 
-Standish's elements, which the client uses at any epoch, put Jupiter up to 0.015 au from DE421's place: too far for a
-view of a planet from nearby.  Sampled every day (Mercury) to 64 days (Saturn to Neptune), a cubic Hermite
-interpolant between two samples (places and velocities at both ends) stays within 3.2e-7 au (50 km) of DE421, 1.3e-7
-au for Mercury (``tests/test_planet_table.py``); the file is 4.6 MB.  Places are heliocentric ICRS as :func:`helios.solar.heliocentric_au` gives them.
+Standish's elements, which the client uses at any epoch, put Jupiter up to 0.015 au from DE421's place: too far for
+a view of a planet from nearby. Sampled every day (Mercury, the Moon) to 64 days (Saturn to Neptune), a cubic
+Hermite interpolant between two samples (places and velocities at both ends) stays within 3.2e-7 au (50 km) of
+DE421, 1.3e-7 au for Mercury and 3.3e-8 au (5 km) for the Moon (``tests/test_planet_table.py``); the file is 7.3 MB.
+Places are heliocentric ICRS as :func:`helios.solar.heliocentric_au` gives them.
 
 Layout: ``HELIOSPL``, u32 version 1, u32 length of the JSON directory (format ``helios-planet-table``: the first
-Julian date (TT) of every planet's samples and the last date all of them reach, each planet's step in days, sample count and byte offset), then per
-planet its samples, ``[count, 6]`` float64 (x, y, z in au, vx, vy, vz in au a day), each at a multiple of 8 bytes.
+Julian date (TT) of every planet's samples and the last date all of them reach, each planet's step in days, sample
+count and byte offset), then per planet its samples, ``[count, 6]`` float64 (x, y, z in au, vx, vy, vz in au a day),
+each at a multiple of 8 bytes.
 """
 
 from __future__ import annotations
@@ -26,8 +28,9 @@ from helios.files import atomic_path
 MAGIC = b"HELIOSPL"
 VERSION = 1
 FORMAT = "helios-planet-table"
-#: Days between samples: short enough that a cubic Hermite interpolant stays within 3.2e-7 au (Mercury at 2 days: 2e-6).
-STEP_DAYS = {"mercury": 1, "venus": 4, "earth": 4, "mars": 8, "jupiter": 32, "saturn": 64, "uranus": 64, "neptune": 64}
+#: Days between samples: short enough that a cubic Hermite interpolant stays within 3.2e-7 au (Mercury at 2 days: 2e-6;
+#: the Moon at 2 days: 5e-7).
+STEP_DAYS = {"mercury": 1, "venus": 4, "earth": 4, "mars": 8, "jupiter": 32, "saturn": 64, "uranus": 64, "neptune": 64, "moon": 1}
 _HEAD = struct.Struct("<8sII")
 
 
@@ -41,7 +44,7 @@ def sample(planet: str, jd: np.ndarray) -> np.ndarray:
     """``[N, 6]``: DE421's heliocentric place (au) and velocity (au a day) of ``planet`` at Julian dates ``jd`` (TT)."""
     eph, ts = solar.ephemeris()
     t = ts.tt_jd(jd)
-    sun, body = eph["sun"].at(t), eph[solar.PLANETS[planet]].at(t)
+    sun, body = eph["sun"].at(t), eph[{**solar.PLANETS, "moon": "moon"}[planet]].at(t)
     return np.concatenate([(body.position.au - sun.position.au).T, (body.velocity.au_per_d - sun.velocity.au_per_d).T], axis=1)
 
 

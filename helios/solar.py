@@ -4,7 +4,8 @@ Places: JPL's DE421 through skyfield, read offline from the ``skyfield-data`` pa
 2053-10-09), heliocentric ICRS (a body's position less the Sun's; Jupiter to Neptune as their systems' barycentres,
 the only points DE421 has for them).  Brightness: the Sun is a star of M_V = 4.83; a planet sends back sunlight,
 V = V(1,0) + 5 log10(r delta) + its phase law, by the formulas of Mallama & Hilton 2018 (Astronomy and Computing 25,
-10-24; the coefficients as skyfield's ``magnitudelib`` has them), for a camera anywhere: beyond the phase angles seen
+10-24; the coefficients as skyfield's ``magnitudelib`` has them; the Moon's by Allen 1973, Astrophysical Quantities,
+p. 144: -12.73 + 0.026 a + 4e-9 a^4 at 1 au and 384,400 km, a the phase angle in degrees), for a camera anywhere: beyond the phase angles seen
 from the Earth (Saturn's rings beyond 6.5 degrees, Neptune's phase term before 2000) the planet's globe alone.  A
 body is drawn as a point whose absolute magnitude makes its flux at the camera that of its apparent magnitude.
 """
@@ -28,9 +29,11 @@ PLANETS = {"mercury": "mercury", "venus": "venus", "earth": "earth", "mars": "ma
            "saturn": "saturn barycenter", "uranus": "uranus barycenter", "neptune": "neptune barycenter"}
 #: Equatorial radii, km: the Sun's nominal (IAU 2015 B3), the planets' from the IAU WGCCRE report (Archinal et al.
 #: 2018, Celestial Mechanics and Dynamical Astronomy 130:22); a body larger than a pixel is drawn as a disc this size.
-RADIUS_KM = {"sun": 695700.0, "mercury": 2440.53, "venus": 6051.8, "earth": 6378.1366, "mars": 3396.19, "jupiter": 71492.0,
+RADIUS_KM = {"sun": 695700.0, "moon": 1737.4, "mercury": 2440.53, "venus": 6051.8, "earth": 6378.1366, "mars": 3396.19, "jupiter": 71492.0,
              "saturn": 60268.0, "uranus": 25559.0, "neptune": 24764.0}
 KM_PC = 1 / 3.0856775814913673e13
+#: The distance Allen's lunar magnitudes are given at (384,400 km), au.
+MOON_MEAN_DISTANCE_AU = 384400.0 / 149597870.7
 #: DE421's span in Julian years (JD 2414864.5 to 2471184.5, TDB).
 DE421_SPAN = (2000.0 + (2414864.5 - 2451545.0) / 365.25, 2000.0 + (2471184.5 - 2451545.0) / 365.25)
 #: Saturn's and Uranus's north poles, unit vectors in ICRS (as skyfield's magnitudelib takes them).
@@ -63,13 +66,15 @@ def check_epoch(epoch: float) -> None:
                                f"{DE421_SPAN[1]:.2f}")
 
 
-def heliocentric_au(epoch: float) -> dict[str, np.ndarray]:
-    """Each planet's place at Julian year ``epoch`` (TT): ICRS, au from the Sun, geometric (no light time)."""
+def heliocentric_au(epoch: float, moon: bool = False) -> dict[str, np.ndarray]:
+    """Each planet's place at Julian year ``epoch`` (TT), and the Moon's with ``moon``: ICRS, au from the Sun,
+    geometric (no light time)."""
     check_epoch(epoch)
     eph, ts = ephemeris()
     t = ts.J(epoch)
     sun = eph["sun"].at(t).position.au
-    return {name: eph[target].at(t).position.au - sun for name, target in PLANETS.items()}
+    targets = {**PLANETS, "moon": "moon"} if moon else PLANETS
+    return {name: eph[target].at(t).position.au - sun for name, target in targets.items()}
 
 
 #: The Sun's GM in the Gaussian gravitational constant's units, au^3 a day^2 (k = 0.01720209895).
@@ -163,6 +168,8 @@ def planet_magnitude(planet: str, sun_to_planet: np.ndarray, observer_to_planet:
         latitude = (abs(_angle_deg(URANUS_POLE, sun_to_planet) - 90.0) + abs(_angle_deg(URANUS_POLE, observer_to_planet) - 90.0)) / 2
         phase = (1.045e-4 * a + 6.587e-3) * a if a > 3.1 else 0.0
         return -7.110 + distance - 0.00084 * latitude + phase
+    if planet == "moon":  # Allen 1973 (Astrophysical Quantities, p. 144) at its mean distance, 384,400 km, and 1 au
+        return -12.73 + 0.026 * a + 4e-9 * a**4 + 5 * np.log10(r * delta / MOON_MEAN_DISTANCE_AU)
     if planet == "neptune":
         base = float(np.clip(-6.89 - 0.0054 * (year - 1980.0), -7.00, -6.89))
         return base + distance + (7.944e-3 * a + 9.617e-5 * a * a if a > 1.9 else 0.0)
@@ -175,10 +182,10 @@ def sun_colour() -> np.ndarray:
 
 
 def bodies(epoch: float, observer_pc: np.ndarray, frame: str = "icrs") -> dict[str, Any]:
-    """The Sun and the planets at ``epoch`` seen from ``observer_pc`` (pc in the universe's frame): their places (pc,
+    """The Sun, the planets and the Moon at ``epoch`` seen from ``observer_pc`` (pc in the universe's frame): their places (pc,
     that frame), the absolute magnitudes that give each its apparent magnitude at the observer, colours and names;
     a body the observer stands on (closer than 1e-12 pc) is left out."""
-    planets = heliocentric_au(epoch)
+    planets = heliocentric_au(epoch, moon=True)
     turn = astro.ICRS_TO_GALACTIC if frame == "galactic" else np.eye(3)
     observer_au = turn.T @ np.asarray(observer_pc, np.float64) / AU_PC  # ICRS, au from the Sun
     names, places, magnitudes = ["sun"], [np.zeros(3)], [SUN_ABS_MAG_V]

@@ -11,7 +11,7 @@ from tests.client.node import run_script
 pytest.importorskip("skyfield", reason="skyfield is not installed (pip install -e .)")
 #: The most each planet's interpolated place may be from DE421's, au (docs/solar-system.md).
 BOUND_AU = {"mercury": 2e-7, "venus": 4e-7, "earth": 2e-7, "mars": 3e-7, "jupiter": 1.5e-7, "saturn": 2.5e-7, "uranus": 2e-7,
-            "neptune": 2e-7}
+            "neptune": 2e-7, "moon": 5e-8}
 
 
 @pytest.fixture(scope="module")

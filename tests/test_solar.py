@@ -43,7 +43,7 @@ def test_beyond_the_earths_view_a_planet_still_has_a_magnitude():
 
 
 def test_the_sun_from_the_earth_and_the_bodies_seen_from_a_camera():
-    places = solar.heliocentric_au(2000.0)
+    places = solar.heliocentric_au(2000.0, moon=True)
     seen = solar.bodies(2000.0, places["earth"] * solar.AU_PC)  # from the Earth: the Earth itself is left out
     assert "earth" not in seen["names"] and seen["names"][0] == "sun"
     d = np.linalg.norm(seen["positions_pc"] - places["earth"] * solar.AU_PC, axis=1)
@@ -53,7 +53,7 @@ def test_the_sun_from_the_earth_and_the_bodies_seen_from_a_camera():
     jupiter = seen["names"].index("jupiter")
     assert apparent[jupiter] == pytest.approx(solar.planet_magnitude("jupiter", places["jupiter"], places["jupiter"] - places["earth"], 2000.0))
     galactic = solar.bodies(2000.0, np.zeros(3), "galactic")  # from the Sun: the Sun left out, the planets turned
-    assert "sun" not in galactic["names"] and len(galactic["names"]) == 8
+    assert "sun" not in galactic["names"] and len(galactic["names"]) == 9  # the eight planets and the Moon
     icrs = np.array([places[name] for name in galactic["names"]]) * solar.AU_PC
     assert np.allclose(galactic["positions_pc"], icrs @ astro.ICRS_TO_GALACTIC.T, rtol=0, atol=1e-15)
 
@@ -89,3 +89,22 @@ def test_orbit_lines_are_the_planets_osculating_ellipses():
     [out] = run_script("solar_cases.mjs", stdin=json.dumps({"ellipses": [[r.tolist(), v.tolist()] for r, v in states.values()]}))
     for (r, v), theirs in zip(states.values(), out["ellipses"]):
         np.testing.assert_allclose(np.array(theirs), solar.orbit_ellipse(r, v), rtol=0, atol=1e-12)
+
+
+def test_the_moon_is_drawn_with_allens_magnitudes():
+    """From the Earth's centre the full Moon of 2026 January 3 (10:03 UTC) is -12.7 to -12.9 (Allen: -12.73 at its mean
+    distance, this one nearer), the first quarter of 2026 January 26 about 2.4 mag fainter; from 1 au away it is about
+    +0.2 at full phase (its V(1,0))."""
+    from helios import photometry
+
+    _, ts = solar.ephemeris()
+    for (month, day, hour), low, high in (((1, 3, 10.05), -12.95, -12.7), ((1, 26, 4.8), -10.6, -10.0)):
+        year = 2000.0 + (ts.utc(2026, month, day, hour).tt - 2451545.0) / 365.25
+        earth = solar.heliocentric_au(year)["earth"]
+        seen = solar.bodies(year, earth * solar.AU_PC + np.array([0.0, 0.0, 1e-13]))
+        k = seen["names"].index("moon")
+        distance = np.linalg.norm(seen["positions_pc"][k] - earth * solar.AU_PC)
+        assert low < photometry.apparent_magnitude(seen["abs_mag"][k], distance) < high
+    moon = solar.heliocentric_au(2026.0, moon=True)["moon"]
+    assert solar.planet_magnitude("moon", moon, moon / np.linalg.norm(moon), 2026.0) == pytest.approx(
+        -12.73 + 5 * np.log10(np.linalg.norm(moon) / solar.MOON_MEAN_DISTANCE_AU), abs=1e-6)

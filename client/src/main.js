@@ -71,7 +71,7 @@ class App {
         if (mark.none) return null;
         if (mark.gaia !== undefined) return this.goToGaia(mark.gaia).catch((error) => this.fail(error));
         if (mark.minor !== undefined) return this.goToMinorPlanet(mark.minor).catch((error) => this.fail(error));
-        if (mark.category === "planet" || mark.category === "sun") return this.goToSolarBody(mark.name);
+        if (mark.category === "planet" || mark.category === "sun") return this.goToSolarBody(mark.name).catch((error) => this.fail(error));
         return mark.hip !== undefined ? this.goToStar(mark).catch((error) => this.fail(error)) : this.warp(mark);
       },
       onMagnitude: (mag) => { this.mag = mag; this.autoExposure = false; this.controlsChanged(); },
@@ -195,7 +195,7 @@ class App {
       if (key === "p") this.saveScreenshot();
       if (key === "k") this.toggleRecording();
       const planet = ["mercury", "venus", "earth", "mars", "jupiter", "saturn", "uranus", "neptune"][Number(key) - 1];
-      if (planet) this.goToSolarBody(planet);
+      if (planet) this.goToSolarBody(planet).catch((error) => this.fail(error));
       this.dirty = true;
     });
     window.addEventListener("keyup", (event) => this.keys.delete(event.key.toLowerCase()));
@@ -242,7 +242,8 @@ class App {
 
   /** The landmarks and the stars matching `text` (the stars once star_names.json is here: the first search fetches it). */
   search(text) {
-    const marks = searchLandmarks(this.landmarks || [], text);
+    const moon = this.site.planets_de421 ? [{ name: "Moon", category: "planet" }] : []; // drawn from DE421's places
+    const marks = searchLandmarks([...(this.landmarks || []), ...moon], text);
     const catalogue = this.catalogue;
     if (!catalogue.names && this.site.star_names && text.trim()) catalogue.loadNames().then(() => this.hud.refreshSearch(), (error) => this.fail(error));
     const gaia = gaiaQuery(text);
@@ -254,9 +255,12 @@ class App {
     return [...marks, ...minor, ...searchStars(catalogue.names, text)].slice(0, 16);
   }
 
-  /** Show the solar system and fly to the Sun or a planet where it is drawn at the epoch shown, 20 radii away. */
-  goToSolarBody(name) {
+  /** Show the solar system and fly to the Sun, a planet or the Moon where it is drawn at the epoch shown, 20 radii
+   * away (DE421's places fetched first). */
+  async goToSolarBody(name) {
     if (!this.showSolar) { this.showSolar = true; this.moved(); }
+    this.loadPlanetTable();
+    if (this.planetTableLoading) await this.planetTableLoading;
     this.solarSystem(this.camera()); // the planets' marks at the epoch shown
     return this.warp(findLandmark(this.marks(), name));
   }

@@ -44,9 +44,10 @@ const EXTRA = {
 export const PLANETS = Object.keys(ELEMENTS);
 /** Equatorial radii, km: the Sun's nominal (IAU 2015 B3), the planets' from the IAU WGCCRE report (Archinal et al.
  * 2018, Celestial Mechanics and Dynamical Astronomy 130:22). */
-export const RADIUS_KM = { sun: 695700, mercury: 2440.53, venus: 6051.8, earth: 6378.1366, mars: 3396.19, jupiter: 71492, saturn: 60268,
+export const RADIUS_KM = { sun: 695700, moon: 1737.4, mercury: 2440.53, venus: 6051.8, earth: 6378.1366, mars: 3396.19, jupiter: 71492, saturn: 60268,
   uranus: 25559, neptune: 24764 };
 export const KM_PC = 1 / 3.0856775814913673e13;
+const MOON_MEAN_DISTANCE_AU = 384400 / 149597870.7;
 // Saturn's and Uranus's north poles, ICRS unit vectors (as helios/solar.py and skyfield take them).
 const SATURN_POLE = [0.08547883, 0.07323576, 0.99364475];
 const URANUS_POLE = [-0.21199958, -0.94155916, -0.26176809];
@@ -121,6 +122,8 @@ export function planetMagnitude(planet, sunToPlanet, observerToPlanet, year) {
       const latitude = (Math.abs(angle(URANUS_POLE, sunToPlanet) - 90) + Math.abs(angle(URANUS_POLE, observerToPlanet) - 90)) / 2;
       return -7.110 + distance - 0.00084 * latitude + (a > 3.1 ? (1.045e-4 * a + 6.587e-3) * a : 0);
     }
+    case "moon": // Allen 1973 (Astrophysical Quantities, p. 144) at 1 au and its mean distance, 384,400 km
+      return -12.73 + 0.026 * a + 4e-9 * a ** 4 + 5 * Math.log10((r * delta) / MOON_MEAN_DISTANCE_AU);
     case "neptune":
       return Math.min(Math.max(-6.89 - 0.0054 * (year - 1980), -7.0), -6.89) + distance + (a > 1.9 ? 7.944e-3 * a + 9.617e-5 * a * a : 0);
     default:
@@ -229,7 +232,7 @@ export function discOf(camera, position, radiusPc, absMag, colour, selfLuminous)
 const normalizeVector = (v) => v.map((x) => x / norm(v));
 
 /**
- * The Sun and (where the elements hold) the planets at Julian year `year` seen from `eye` (pc, the universe's frame;
+ * The Sun, (where the elements hold) the planets and (within DE421's span) the Moon at Julian year `year` seen from `eye` (pc, the universe's frame;
  * `toFrame` turns ICRS into it, null: ICRS): {names, positions (pc, Float32Array), absMag (each body's apparent
  * magnitude at the eye as an absolute one), planets (whether drawn), source}.  Places from DE421 (`table`, a
  * planet_table.js PlanetTable) within its span, else from the elements.  A body the eye stands on is left out.
@@ -245,7 +248,7 @@ export function solarBodies(year, eye, toFrame = null, table = null) {
   const de421 = table !== null && table.covers(jd);
   const planets = de421 || elementsHold(year);
   if (planets) {
-    for (const name of PLANETS) {
+    for (const name of de421 && table.planets.has("moon") ? [...PLANETS, "moon"] : PLANETS) { // the Moon from DE421 only
       const place = de421 ? table.place(name, jd) : heliocentric(name, jd);
       const seen = sub(place, eyeAu);
       names.push(name);

@@ -823,8 +823,8 @@ def test_minor_planets_are_placed_on_the_gpu_as_skyfield_places_them_and_drawn_a
 
 def test_the_clock_runs_the_sky_and_search_flies_to_planets_and_minor_planets(belt_site):
     """epoch= takes a date; Space runs the clock at 1 day a second and stops it; the date field sets the epoch; search
-    finds 433 Eros (by number and name) and Jupiter, and flies to where each is at the epoch shown (Eros 0.01 au away,
-    Jupiter 20 radii)."""
+    finds 433 Eros (by number and name), Jupiter and the Moon, and flies to where each is at the epoch shown (Eros 0.01 au
+    away, Jupiter and the Moon 20 radii)."""
     from helios import minor_planets as mp
     from helios import solar
 
@@ -873,6 +873,13 @@ def test_the_clock_runs_the_sky_and_search_flies_to_planets_and_minor_planets(be
         assert np.linalg.norm(eye - jupiter) < 20 * 71492 / 3.0856775814913673e13 + 0.02 * AU_PC
         drawn = page.evaluate("window.helios.app.solarMarks.find((mark) => mark.name === 'Jupiter').position")
         assert np.linalg.norm(eye - drawn) == pytest.approx(20 * 71492 / 3.0856775814913673e13, rel=1e-3)
+
+        page.fill("#search", "Moon")
+        page.press("#search", "Enter")
+        page.evaluate("window.helios.settled()")
+        moon = solar.heliocentric_au(epoch, moon=True)["moon"] * AU_PC
+        eye = parse_view(page.evaluate("window.helios.view()"))["from"]
+        assert np.linalg.norm(eye - moon) == pytest.approx(20 * 1737.4 / 3.0856775814913673e13, rel=2e-3)  # DE421's Moon, the table's
     assert not errors, errors
 
 

@@ -54,7 +54,7 @@ def test_planets_seen_from_the_earth_are_where_de421_puts_them_within_standishs_
 def test_the_clients_magnitudes_are_helios_solars():
     rng = np.random.default_rng(2)
     cases = []
-    for planet in solar.PLANETS:
+    for planet in [*solar.PLANETS, "moon"]:
         for _ in range(40):
             sun_to = rng.normal(0, 1, 3) * rng.uniform(0.3, 30)
             cases.append([planet, sun_to.tolist(), (sun_to + rng.normal(0, 1, 3) * rng.uniform(0.01, 40)).tolist(), float(rng.uniform(1900, 2100))])
