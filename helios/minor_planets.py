@@ -228,9 +228,11 @@ def find_minor_planets(directory: str | Path) -> Path | None:
 
 
 def seen_from(directory: dict[str, Any], table: np.ndarray, year: float, observer_au: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Every minor planet of a file at Julian year ``year`` (TT) seen from ``observer_au`` (ICRS, au from the Sun):
-    places (ICRS, au from the Sun) and the absolute magnitudes that give each its H-G magnitude at the observer."""
+    """Every minor planet of a file with an H at Julian year ``year`` (TT) seen from ``observer_au`` (ICRS, au from the
+    Sun): places (ICRS, au from the Sun) and the absolute magnitudes that give each its H-G magnitude at the observer
+    (one without H, whose brightness is unknown, is not drawn: the file puts them last)."""
     jd = 2451545.0 + (year - 2000.0) * 365.25
+    table = table[np.isfinite(table["h"])]
     places = heliocentric_au(as_orbits(table, directory["epoch_jd"]), jd)
     seen = places - np.asarray(observer_au, np.float64)
     apparent = hg_magnitude(table["h"].astype(np.float64), table["g"].astype(np.float64), places, seen)

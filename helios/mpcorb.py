@@ -145,9 +145,12 @@ def parse_line(line: str) -> tuple[str, float, float, str, float, float, float, 
             values.append(text)
             continue
         try:
-            values.append(float(text) if text.strip() or name not in ("H", "G") else (np.nan if name == "H" else DEFAULT_G))
+            value = float(text) if text.strip() or name not in ("H", "G") else (np.nan if name == "H" else DEFAULT_G)
         except ValueError:
             return f"unreadable {name} (columns {start + 1}-{end})"
+        if text.strip() and not np.isfinite(value):
+            return f"unreadable {name} (columns {start + 1}-{end})"
+        values.append(value)
     e, a = values[8], values[10]
     if not (0 <= e < 1 and a > 0):
         return "not an ellipse (e outside [0, 1) or a <= 0)"

@@ -127,3 +127,14 @@ def test_a_damaged_file_is_refused(tmp_path):
     (tmp_path / "other.bin").write_bytes(b"HELIOSPK" + bytes(100))
     with pytest.raises(mp.MinorPlanetError, match="not a HELIOS minor planets file"):
         mp.read_minor_planets(tmp_path / "other.bin")
+
+
+def test_a_minor_planet_without_h_is_not_drawn(tmp_path):
+    """Its brightness is unknown: seen_from leaves it out (the client gives its shader H 99, which it culls)."""
+    orbits, names, summary = read_mpcorb(LARGEST)
+    orbits["h"][3] = np.nan
+    directory = mp.write_minor_planets(tmp_path / "minor_planets.bin", orbits, names, summary.as_dict())
+    _, table = mp.read_minor_planets(tmp_path / "minor_planets.bin")
+    assert np.isnan(table["h"][-1])  # no H: last
+    places, abs_mag = mp.seen_from(directory, table, 2026.0, np.array([1.0, 0.0, 0.0]))
+    assert len(places) == len(table) - 1 and np.all(np.isfinite(abs_mag))

@@ -74,17 +74,21 @@ def test_bad_lines_are_counted_with_their_numbers(tmp_path):
     bad_epoch = good[0][:20] + "X25BL" + good[0][25:]
     bad_m = good[0][:26] + "  12.3x45" + good[0][35:]
     hyperbolic = good[0][:70] + "1.2000000" + good[0][79:]
+    not_a_number = good[0][:37] + "      nan" + good[0][46:]
+    no_h = good[1][:8] + "     " + good[1][13:]
     lines = ["MINOR PLANET CENTER ORBIT DATABASE (MPCORB)", "-" * 160, good[0], "", good[1], "too short", bad_epoch, bad_m,
-             hyperbolic, good[2]]
+             hyperbolic, good[2], not_a_number, no_h]
     path = tmp_path / "MPCORB.DAT"
     path.write_text("\n".join(lines) + "\n", encoding="latin-1")
     orbits, names, summary = read_mpcorb(path)
-    assert len(orbits) == 3 and summary.header_lines == 2 and summary.blank_lines == 1
+    assert len(orbits) == 4 and summary.header_lines == 2 and summary.blank_lines == 1
     assert summary.bad_counts == {"shorter than 103 characters": 1, "unreadable epoch (columns 21-25)": 1,
-                                  "unreadable M (columns 27-35)": 1, "not an ellipse (e outside [0, 1) or a <= 0)": 1}
+                                  "unreadable M (columns 27-35)": 1, "not an ellipse (e outside [0, 1) or a <= 0)": 1,
+                                  "unreadable peri (columns 38-46)": 1}
+    assert summary.no_h == 1 and np.isnan(orbits["h"][-1]) and orbits["g"][-1] == pytest.approx(0.15)
     assert summary.bad["unreadable epoch (columns 21-25)"] == [7]
     message = summary.message()
-    assert str(path) in message and "4 bad lines" in message and "line 6" in message and "3 orbits from 10 lines" in message
+    assert str(path) in message and "5 bad lines" in message and "line 6" in message and "4 orbits from 12 lines" in message
 
 
 def test_a_file_without_orbits_is_an_error_naming_it(tmp_path):

@@ -92,6 +92,9 @@ export function hgMagnitude(h, g, sunToBody, observerToBody) {
   return h + 5 * Math.log10(r * delta) - 2.5 * Math.log10((1 - g) * phi1 + g * phi2);
 }
 
+/** H given to the GPU for an orbit without one: its shader draws none above 90. */
+const NO_H = 99;
+
 /** The GPU's attributes of a chunk: axes P and Q in the universe's frame (`toFrame` turns ICRS into it; null: ICRS),
  * (M at the reference date, n in radians a day, a, e) and (H, G). */
 export function gpuAttributes(orbits, toFrame = null) {
@@ -107,7 +110,7 @@ export function gpuAttributes(orbits, toFrame = null) {
     orbit[4 * i + 1] = orbits.motion[i] * DEG;
     orbit[4 * i + 2] = orbits.a[i];
     orbit[4 * i + 3] = orbits.e[i];
-    hg[2 * i] = orbits.h[i];
+    hg[2 * i] = Number.isFinite(orbits.h[i]) ? orbits.h[i] : NO_H; // a NaN would poison the light image
     hg[2 * i + 1] = orbits.g[i];
   }
   return { axisP, axisQ, orbit, hg };

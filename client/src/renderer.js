@@ -97,6 +97,11 @@ flat out vec2 vFirst;
 flat out vec3 vLight;
 void main() {
 #ifdef KEPLER
+  if (hg.x > 90.0) { // no H (minor_planets.js gives 99): its brightness is unknown, not drawn (helios render leaves it out)
+    gl_Position = vec4(2.0, 2.0, 2.0, 1.0);
+    gl_PointSize = 0.0;
+    return;
+  }
   vec3 sunToBody = keplerPlace(orbit, position, axisQ);
   vec3 local = sunToBody * AU_PC;
   vec3 colour = uColour;

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { eccentricAnomaly, searchMinorPlanets } from "../src/minor_planets.js";
+import { eccentricAnomaly, gpuAttributes, searchMinorPlanets } from "../src/minor_planets.js";
 
 const names = [[0, 136199, "Eris"], [4, 1, "Ceres"], [5, 4, "Vesta"], [9, 10, "Hygiea"], [20, 433, "Eros"], [21, 3200, "Phaethon"],
   [22, 99942, "Apophis"], [23, 4, "Vestal"]];
@@ -26,4 +26,11 @@ test("Kepler's equation is solved for every eccentricity", () => {
       assert.ok(Math.abs(E - e * Math.sin(E) - M) < 1e-12);
     }
   }
+});
+
+test("an orbit without H reaches the GPU as H 99, which its shader does not draw", () => {
+  const orbits = { count: 2, mean: Float64Array.of(0, 0), motion: Float64Array.of(0.2, 0.2), a: Float32Array.of(2.5, 2.5), e: Float32Array.of(0.1, 0.1),
+    incl: Float32Array.of(5, 5), node: Float32Array.of(0, 0), peri: Float32Array.of(0, 0), h: Float32Array.of(12, NaN), g: Float32Array.of(0.15, 0.15),
+    number: Uint32Array.of(0, 0) };
+  assert.deepEqual(Array.from(gpuAttributes(orbits).hg), [12, Math.fround(0.15), 99, Math.fround(0.15)]);
 });
