@@ -161,6 +161,8 @@ def write_minor_planets(path: str | Path, orbits: np.ndarray, names: list[str], 
         settled = json.dumps(directory, sort_keys=True, separators=(",", ":")).encode()
         if len(settled) == len(raw):
             break
+    else:
+        raise MinorPlanetError(f"{path}: the directory's offsets did not settle")
     raw = settled
     with atomic_path(path) as tmp, open(tmp, "wb") as handle:
         handle.write(_HEAD.pack(MAGIC, VERSION, len(raw)) + raw)
