@@ -170,8 +170,8 @@ def pack_cells(index_path: str | Path) -> tuple[dict[str, Any], list[dict[str, A
 def pack_universe(universe_dir: str | Path, output_dir: str | Path, trained_dir: str | Path | None = None,
                   encoding: str = "f32") -> dict[str, Any]:
     """``helios pack``: every shard of a universe (with what was trained for it, when ``trained_dir`` has it) into
-    ``output_dir`` (one pack file and its entries per shard, then ``index.json``), one shard at a time; the universe's
-    minor planets (``helios build --mpcorb``) go with them."""
+    ``output_dir`` (one pack file and its entries per shard, then ``index.json``), one shard at a time; the minor
+    planets go with them (the universe's, ``helios build --mpcorb``, or those of the workflow's pack)."""
     universe_dir, output_dir = Path(universe_dir), Path(output_dir)
     universe = read_index(universe_dir / "index.json")
     output_dir.mkdir(parents=True, exist_ok=True)
@@ -179,12 +179,24 @@ def pack_universe(universe_dir: str | Path, output_dir: str | Path, trained_dir:
         write_shard(universe_dir, shard["id"], trained_dir, output_dir, encoding)
     trained_index = Path(trained_dir) / "index.json" if trained_dir is not None else None
     minor_planets = None
-    if (universe_dir / MINOR_PLANETS_FILE).is_file():
+    source = _minor_planets_source(universe_dir, trained_dir)
+    if source is not None:
         minor_planets = output_dir / MINOR_PLANETS_FILE
         with atomic_path(minor_planets) as tmp:
-            shutil.copyfile(universe_dir / MINOR_PLANETS_FILE, tmp)
+            shutil.copyfile(source, tmp)
     return write_index([output_dir / f"{shard['id']}.json" for shard in universe["shards"]], universe_dir,
                        output_dir / INDEX_FILE, trained_index, minor_planets)
+
+
+def _minor_planets_source(universe_dir: Path, trained_dir: str | Path | None) -> Path | None:
+    """The minor planets a pack of this universe carries: those ``helios build --mpcorb`` put in the universe, else
+    those the workflow's own pack index lists (``solar_system.mpcorb``)."""
+    if (universe_dir / MINOR_PLANETS_FILE).is_file():
+        return universe_dir / MINOR_PLANETS_FILE
+    index_path = Path(trained_dir) / "pack" / INDEX_FILE if trained_dir is not None else None
+    if index_path is not None and index_path.is_file() and "minor_planets" in (index := read_pack_index(index_path)):
+        return index_path.parent / index["minor_planets"]["file"]
+    return None
 
 
 def pack_files(index_path: str | Path) -> list[Path]:
