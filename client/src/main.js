@@ -500,7 +500,8 @@ class App {
         if (t >= tour.times[tour.times.length - 1]) { this.tour = null; resolve(); }
       } else {
         this.handleKeys(seconds);
-        if (this.clock.playing) this.tick(seconds);
+        // The sky's clock keeps the wall clock's pace on a slow renderer too (up to a second a frame: a stall does not jump).
+        if (this.clock.playing && this.lastFrame !== null) this.tick(Math.min(1, (now - this.lastFrame) / 1000));
       }
       if (this.recording) this.recordKeyframe(now);
       const warp = this.nav.warp;
