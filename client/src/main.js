@@ -322,8 +322,9 @@ class App {
     return star;
   }
 
-  /** The Sun and (within 3000 BC - 3000 AD) the planets at the epoch shown, each as bright as it looks from the camera:
-   * drawables made anew each frame, points about the Sun and a disc for each body larger than a pixel (solar.js discOf). */
+  /** The Sun, (within 3000 BC - 3000 AD) the planets and (within DE421's span) the Moon at the epoch shown, each as bright
+   * as it looks from the camera: drawables made anew each frame, points about the Sun and a disc for each body whose
+   * radius spans two pixels (solar.js discOf). */
   solarSystem(camera) {
     this.loadPlanetTable();
     const bodies = solarBodies(this.epoch, camera.eye, this.site.icrs_to_frame, this.planetTable);
@@ -380,7 +381,8 @@ class App {
     this.boundaryLines = makeBoundaryLines(this.figures, this.renderer.shared);
   }
 
-  /** What is drawn over the image: the figures' lines (`lines`, key C), the IAU boundaries (`bounds`, key B) near the Sun. */
+  /** What is drawn over the image: the figures' lines (`lines`, key C), the IAU boundaries (`bounds`, key B) near the Sun,
+   * the planets' orbits while the solar system is shown (key L). */
   overlays(camera) {
     const orbits = this.showSolar && this.showOrbits ? [this.orbitOverlay()] : [];
     if (!this.figures) return orbits;
