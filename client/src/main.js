@@ -272,7 +272,7 @@ class App {
     const { place } = await this.minorPlanets.placeOf(record, julianDateOfYear(this.epoch));
     const toFrame = this.site.icrs_to_frame;
     const turned = toFrame ? [0, 1, 2].map((r) => dot(toFrame[r], place)) : place;
-    return this.warp({ name: `(${number}) ${name}`, category: "minor_planet", position: turned.map((x) => x * AU_PC),
+    return this.warp({ name: `(${number})${name ? ` ${name}` : ""}`, category: "minor_planet", position: turned.map((x) => x * AU_PC),
       scale_pc: MINOR_PLANET_VIEW_AU * AU_PC / 4 });
   }
 

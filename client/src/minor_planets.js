@@ -238,8 +238,19 @@ export class MinorPlanetLayer {
       if (text.trim()) this.open().then(onReady, (error) => this.onError(error));
       return [];
     }
-    return searchMinorPlanets(this.opened.directory.names, text).map(([record, number, name]) => ({
+    const found = searchMinorPlanets(this.opened.directory.names, text).map(([record, number, name]) => ({
       label: `(${number}) ${name} · minor planet${this.source.synthetic ? " (synthetic)" : ""}`, minor: { record, number, name } }));
+    const numbered = /^\(?(\d+)\)?$/.exec(text.trim());
+    if (found.length || !numbered) return found;
+    // A numbered minor planet without a name (the directory lists the named ones): among the records fetched so far.
+    const number = Number(numbered[1]);
+    let first = 0;
+    for (const chunk of this.chunks) {
+      const row = chunk.orbits.number.indexOf(number);
+      if (number > 0 && row >= 0) return [{ label: `(${number}) · minor planet`, minor: { record: first + row, number, name: "" } }];
+      first += chunk.count;
+    }
+    return [];
   }
 
   /** Record `record`'s place at Julian date `jd` (ICRS, au from the Sun) and its H, its chunk fetched first if need be. */

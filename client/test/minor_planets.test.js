@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import test from "node:test";
 
-import { eccentricAnomaly, gpuAttributes, searchMinorPlanets } from "../src/minor_planets.js";
+import { MinorPlanetLayer, eccentricAnomaly, gpuAttributes, searchMinorPlanets } from "../src/minor_planets.js";
 
 const names = [[0, 136199, "Eris"], [4, 1, "Ceres"], [5, 4, "Vesta"], [9, 10, "Hygiea"], [20, 433, "Eros"], [21, 3200, "Phaethon"],
   [22, 99942, "Apophis"], [23, 4, "Vestal"]];
@@ -33,4 +33,14 @@ test("an orbit without H reaches the GPU as H 99, which its shader does not draw
     incl: Float32Array.of(5, 5), node: Float32Array.of(0, 0), peri: Float32Array.of(0, 0), h: Float32Array.of(12, NaN), g: Float32Array.of(0.15, 0.15),
     number: Uint32Array.of(0, 0) };
   assert.deepEqual(Array.from(gpuAttributes(orbits).hg), [12, Math.fround(0.15), 99, Math.fround(0.15)]);
+});
+
+test("a numbered minor planet without a name is found by its number among the records fetched", () => {
+  const layer = new MinorPlanetLayer({ url: "minor_planets.bin", epochJd: 2461000.5, synthetic: false, bytes: 0, count: 3 }, null, {});
+  layer.opened = { directory: { names: [[0, 1, "Ceres"]] } };
+  layer.chunks = [{ count: 2, orbits: { number: Uint32Array.of(1, 0) } }, { count: 1, orbits: { number: Uint32Array.of(123456) } }];
+  assert.deepEqual(layer.search("Ceres").map((r) => r.minor.record), [0]);
+  assert.deepEqual(layer.search("(123456)"), [{ label: "(123456) · minor planet", minor: { record: 2, number: 123456, name: "" } }]);
+  assert.deepEqual(layer.search("654321"), []);
+  assert.deepEqual(layer.search("0"), []); // 0: unnumbered, never a number to find
 });
