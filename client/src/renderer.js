@@ -92,6 +92,9 @@ uniform vec2 uSize;
 uniform float uReach;
 uniform float uExposure;
 uniform float uMaxFlux;
+#ifdef KEPLER
+uniform float uLimitFlux; // the exposed flux of a body at the limiting magnitude
+#endif
 flat out vec2 vCentre;
 flat out vec2 vFirst;
 flat out vec3 vLight;
@@ -122,6 +125,11 @@ void main() {
   }
 #ifdef KEPLER
   float logFlux = -0.921034037 * hgMagnitude(hg, uRotation * sunToBody, p / AU_PC); // 10^(-0.4 V)
+  if (uExposure * exp(logFlux) < uLimitFlux) { // fainter than the limiting magnitude: not drawn, as the streamer leaves
+    gl_Position = vec4(2.0, 2.0, 2.0, 1.0);     // such stars unfetched (most of a belt: its stamps cost the most)
+    gl_PointSize = 0.0;
+    return;
+  }
 #else
   float logFlux = -0.921034037 * absMag + 4.605170186 - log(dot(p, p));
 #endif
@@ -429,6 +437,7 @@ export class LightRenderer {
       uMaxFlux: { value: this.maxFlux },
       uKyr: { value: 0 },
       uDays: { value: 0 },
+      uLimitFlux: { value: photometry.limit_exposed_flux },
       uWiden: { value: this.sigma * this.sigma + 1 / 12 },
     };
     this.scene = new THREE.Scene();
