@@ -5,7 +5,8 @@
 Writes a synthetic MPCORB file of ``--count`` orbits (``helios synthetic-mpcorb``: not real minor planets), reads
 it (``helios.mpcorb.read_mpcorb``) and writes ``minor_planets.bin`` (each step's wall time and the process's peak
 RSS after it), then makes a site of a 50-star synthetic sky with them and opens it in Chromium from 10 au above the
-ecliptic (``solar=1``, limiting magnitude 24, no glare): the time until every chunk is fetched and drawn, then
+ecliptic (``solar=1``, limiting magnitude 24, no glare): the time from opening the page until every chunk is fetched and
+drawn, then
 ``--frames`` frames drawn with the minor planets shown and as many with the solar system hidden, in turns (median
 frame times, side by side).  Chromium draws WebGL2 with SwiftShader here: these are CPU figures.
 """
@@ -55,11 +56,11 @@ def draw(url: str, width: int, height: int, frames: int, screenshot: str | None)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": width, "height": height})
+        started = time.perf_counter()
         page.goto(url + "index.html" + query)
         page.evaluate("window.helios.ready")
-        started = time.perf_counter()
         loaded = page.evaluate("window.helios.minorPlanets()")
-        load_seconds = time.perf_counter() - started
+        load_seconds = time.perf_counter() - started  # from opening the page to every chunk fetched, checked and drawn
         if screenshot:
             page.screenshot(path=screenshot)
         shown, hidden = [], []

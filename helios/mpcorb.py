@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import math
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -148,7 +149,7 @@ def parse_line(line: str) -> tuple[str, float, float, str, float, float, float, 
             value = float(text) if text.strip() or name not in ("H", "G") else (np.nan if name == "H" else DEFAULT_G)
         except ValueError:
             return f"unreadable {name} (columns {start + 1}-{end})"
-        if text.strip() and not np.isfinite(value):
+        if text.strip() and not math.isfinite(value):
             return f"unreadable {name} (columns {start + 1}-{end})"
         values.append(value)
     e, a = values[8], values[10]
