@@ -136,8 +136,7 @@ def write_minor_planets(path: str | Path, orbits: np.ndarray, names: list[str], 
                         synthetic: bool = False) -> dict[str, Any]:
     """Write ``minor_planets.bin``: a 16-byte head (magic, version, directory length), the JSON directory (the epoch,
     the chunks with their offsets, lengths, first H and SHA-256, the named objects as [record, number, name], the source
-    read), then the
-    records, brightest first, each chunk at a multiple of 64 bytes.  Returns the directory."""
+    read), then the records, brightest first, each chunk at a multiple of 64 bytes.  Returns the directory."""
     epoch = common_epoch(orbits)
     table = records(orbits, epoch)
     order = np.lexsort((orbits["number"], np.nan_to_num(orbits["h"], nan=np.inf)))
