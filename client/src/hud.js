@@ -65,8 +65,9 @@ export class Hud {
       event.stopPropagation();
       if (event.key !== "Enter") return;
       const year = parseEpoch(date.value);
-      date.classList.toggle("bad", year === null);
-      if (year !== null) onEpoch(year);
+      const ok = year !== null && Math.abs(year) <= 1e6; // as the URL's epoch=
+      date.classList.toggle("bad", !ok);
+      if (ok) onEpoch(year);
     });
     this.el("screenshot").addEventListener("click", () => onScreenshot());
     this.el("record").addEventListener("click", () => onRecord());
