@@ -1,7 +1,7 @@
 """The Sun, the planets and the minor planets drawn into a rendered sky (``helios render --solar-system``): points on
 the photometric scale, each with the magnitude it shows the camera (:func:`helios.solar.bodies`,
-:func:`helios.minor_planets.seen_from`); the Sun and a planet larger than a pixel as a disc of that light
-(:mod:`helios.render.discs`)."""
+:func:`helios.minor_planets.seen_from`); the Sun, a planet or the Moon whose radius spans two pixels as a disc of
+that light (:mod:`helios.render.discs`)."""
 
 from __future__ import annotations
 
@@ -45,7 +45,7 @@ def draw_orbits(shown: np.ndarray, views: Views, epoch: float, frame: str = "icr
 
 
 def _add_discs(image: torch.Tensor, seen: dict, viewmat: np.ndarray, K: np.ndarray) -> np.ndarray:
-    """Draw the bodies larger than a pixel as discs (helios/render/discs.py); the mask of those left as points."""
+    """Draw the bodies whose radius spans two pixels as discs (helios/render/discs.py); the mask of those left as points."""
     rotation, translation = viewmat[:3, :3], viewmat[:3, 3]
     sun_cam = translation  # the Sun, at the origin
     points = np.ones(len(seen["names"]), bool)
