@@ -31,6 +31,11 @@ GALACTIC_CENTRE_ICRS = ICRS_TO_GALACTIC[0]
 NORTH_GALACTIC_POLE_ICRS = ICRS_TO_GALACTIC[2]
 
 
+def icrs_to_frame(frame: str) -> np.ndarray:
+    """The rotation from ICRS into a universe's frame (``icrs`` or ``galactic``)."""
+    return ICRS_TO_GALACTIC if frame == "galactic" else np.eye(3)
+
+
 def distance_from_parallax(parallax_mas: np.ndarray, zero_point_mas: float = DEFAULT_PARALLAX_ZERO_POINT_MAS) -> np.ndarray:
     """Inverse-parallax distance in pc after removing the zero-point.
 

@@ -107,10 +107,14 @@ def common_epoch(orbits: np.ndarray) -> float:
     return float(epochs[np.argmax(counts)])
 
 
+def brightest_first(orbits: np.ndarray) -> np.ndarray:
+    """The order of the file's records: ascending H (no H last), then number."""
+    return np.lexsort((orbits["number"], np.nan_to_num(orbits["h"], nan=np.inf)))
+
+
 def records(orbits: np.ndarray, epoch_jd: float) -> np.ndarray:
-    """The :data:`RECORD` of each orbit, brightest first (ascending H; no H last), the mean anomaly moved to ``epoch_jd``."""
-    order = np.lexsort((orbits["number"], np.nan_to_num(orbits["h"], nan=np.inf)))
-    chosen = orbits[order]
+    """The :data:`RECORD` of each orbit, brightest first (:func:`brightest_first`), the mean anomaly moved to ``epoch_jd``."""
+    chosen = orbits[brightest_first(orbits)]
     out = np.zeros(len(chosen), RECORD)
     out["mean_anomaly_deg"] = mean_anomaly_deg(chosen, epoch_jd)
     for name in ("motion_deg_day", "a_au", "e", "incl_deg", "node_deg", "peri_deg", "h", "g", "number"):
@@ -139,8 +143,7 @@ def write_minor_planets(path: str | Path, orbits: np.ndarray, names: list[str], 
     read), then the records, brightest first, each chunk at a multiple of 64 bytes.  Returns the directory."""
     epoch = common_epoch(orbits)
     table = records(orbits, epoch)
-    order = np.lexsort((orbits["number"], np.nan_to_num(orbits["h"], nan=np.inf)))
-    named = [[k, int(orbits["number"][i]), name] for k, i in enumerate(order) if (name := proper_name(names[i]))]
+    named = [[k, int(orbits["number"][i]), name] for k, i in enumerate(brightest_first(orbits)) if (name := proper_name(names[i]))]
     counts = chunk_counts(len(table))
     blobs, start = [], 0
     for count in counts:

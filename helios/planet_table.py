@@ -42,10 +42,9 @@ def span_jd() -> tuple[float, float]:
 
 def sample(planet: str, jd: np.ndarray) -> np.ndarray:
     """``[N, 6]``: DE421's heliocentric place (au) and velocity (au a day) of ``planet`` at Julian dates ``jd`` (TT)."""
-    eph, ts = solar.ephemeris()
-    t = ts.tt_jd(jd)
-    sun, body = eph["sun"].at(t), eph[{**solar.PLANETS, "moon": "moon"}[planet]].at(t)
-    return np.concatenate([(body.position.au - sun.position.au).T, (body.velocity.au_per_d - sun.velocity.au_per_d).T], axis=1)
+    _, ts = solar.ephemeris()
+    position, velocity = solar.heliocentric_state(planet, ts.tt_jd(jd))
+    return np.concatenate([position.T, velocity.T], axis=1)
 
 
 def hermite(samples: np.ndarray, first_jd: float, step: float, jd: np.ndarray) -> np.ndarray:

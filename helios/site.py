@@ -28,8 +28,6 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 import helios
 from helios import astro, photometry, solar
 from helios.errors import HeliosError
@@ -95,7 +93,7 @@ def site_manifest(universe) -> dict[str, Any]:
         "frame": universe.index.get("frame", "icrs"), "epoch": universe.index.get("epoch"),
         # ICRS directions into the universe's frame (the client turns a Gaia source_id's HEALPix direction with it)
         "sun_colour": solar.sun_colour().tolist(),  # the Sun's light and the planets' (helios/solar.py)
-        "icrs_to_frame": (astro.ICRS_TO_GALACTIC if universe.index.get("frame") == "galactic" else np.eye(3)).tolist(),
+        "icrs_to_frame": astro.icrs_to_frame(universe.index.get("frame", "icrs")).tolist(),
         "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
                        "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX,
                        "default_glare": photometry.DEFAULT_GLARE, "glare_octaves": photometry.GLARE_OCTAVES,

@@ -86,14 +86,16 @@ ORBIT_POINTS = 360
 def states_au(epoch: float) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each planet's place (au) and velocity (au a day) at Julian year ``epoch`` (TT): ICRS, relative to the Sun."""
     check_epoch(epoch)
-    eph, ts = ephemeris()
-    t = ts.J(epoch)
-    sun = eph["sun"].at(t)
-    states = {}
-    for name, target in PLANETS.items():
-        body = eph[target].at(t)
-        states[name] = (body.position.au - sun.position.au, body.velocity.au_per_d - sun.velocity.au_per_d)
-    return states
+    _, ts = ephemeris()
+    return {name: heliocentric_state(name, ts.J(epoch)) for name in PLANETS}
+
+
+def heliocentric_state(body: str, t: Any) -> tuple[np.ndarray, np.ndarray]:
+    """A planet's or the Moon's place (au) and velocity (au a day) relative to the Sun, ICRS, at skyfield time(s) ``t``
+    (``[3]`` or ``[3, N]`` each)."""
+    eph, _ = ephemeris()
+    sun, moving = eph["sun"].at(t), eph[{**PLANETS, "moon": "moon"}[body]].at(t)
+    return moving.position.au - sun.position.au, moving.velocity.au_per_d - sun.velocity.au_per_d
 
 
 def orbit_ellipse(position: np.ndarray, velocity: np.ndarray, count: int = ORBIT_POINTS) -> np.ndarray:
@@ -114,7 +116,7 @@ def orbit_ellipse(position: np.ndarray, velocity: np.ndarray, count: int = ORBIT
 
 def orbit_segments(epoch: float, frame: str = "icrs") -> tuple[np.ndarray, np.ndarray]:
     """The planets' orbit lines at ``epoch``: the segments' starts and ends (pc, the universe's frame)."""
-    turn = astro.ICRS_TO_GALACTIC if frame == "galactic" else np.eye(3)
+    turn = astro.icrs_to_frame(frame)
     starts, ends = [], []
     for position, velocity in states_au(epoch).values():
         points = orbit_ellipse(position, velocity) @ turn.T * AU_PC
@@ -186,7 +188,7 @@ def bodies(epoch: float, observer_pc: np.ndarray, frame: str = "icrs") -> dict[s
     that frame), the absolute magnitudes that give each its apparent magnitude at the observer, colours and names;
     a body the observer stands on (closer than 1e-12 pc) is left out."""
     planets = heliocentric_au(epoch, moon=True)
-    turn = astro.ICRS_TO_GALACTIC if frame == "galactic" else np.eye(3)
+    turn = astro.icrs_to_frame(frame)
     observer_au = turn.T @ np.asarray(observer_pc, np.float64) / AU_PC  # ICRS, au from the Sun
     names, places, magnitudes = ["sun"], [np.zeros(3)], [SUN_ABS_MAG_V]
     for name, place in planets.items():

@@ -10,6 +10,8 @@ export const scale = (a, s) => [a[0] * s, a[1] * s, a[2] * s];
 export const dot = (a, b) => a[0] * b[0] + a[1] * b[1] + a[2] * b[2];
 export const norm = (a) => Math.hypot(a[0], a[1], a[2]);
 export const normalize = (a) => scale(a, 1 / norm(a));
+/** `v` turned by the rows of a 3 x 3 matrix (site.json's icrs_to_frame: ICRS into the universe's frame); null: as it is. */
+export const turnInto = (rows, v) => (rows ? rows.map((row) => dot(row, v)) : v);
 export const cross = (a, b) => [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]];
 
 /** Camera basis: rows right, down, forward (the rows of helios's view matrix). Throws like pinhole(). */

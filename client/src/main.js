@@ -2,7 +2,7 @@
 // opens the view the URL asks for, streams the cells in view and draws them as light every frame the
 // view changes.  window.helios is the page's test and scripting interface (docs/client.md).
 
-import { Camera, add, dot, lookAt, norm, scale, sub } from "./camera.js";
+import { Camera, add, lookAt, norm, scale, sub, turnInto } from "./camera.js";
 import { StarCatalogue } from "./catalogue.js";
 import { Clock } from "./clock.js";
 import { ORBIT_RGB, figureLabels, lineSegments, makeBoundaryLines, makeConstellationLines } from "./constellations.js";
@@ -270,8 +270,7 @@ class App {
   async goToMinorPlanet({ record, number, name }) {
     if (!this.showSolar) { this.showSolar = true; this.moved(); }
     const { place } = await this.minorPlanets.placeOf(record, julianDateOfYear(this.epoch));
-    const toFrame = this.site.icrs_to_frame;
-    const turned = toFrame ? [0, 1, 2].map((r) => dot(toFrame[r], place)) : place;
+    const turned = turnInto(this.site.icrs_to_frame, place);
     return this.warp({ name: `(${number})${name ? ` ${name}` : ""}`, category: "minor_planet", position: turned.map((x) => x * AU_PC),
       scale_pc: MINOR_PLANET_VIEW_AU * AU_PC / 4 });
   }

@@ -5,6 +5,7 @@
 // (rebase), so that the float32 the GPU gets keeps an arcsecond; this file also places one orbit in float64 (search,
 // the panel, tests).
 
+import { turnInto } from "./camera.js";
 import { PackError, fetchRange, sha256Hex } from "./pack.js";
 
 export const MAGIC = "HELIOSMP";
@@ -98,15 +99,14 @@ const NO_H = 99;
 /** The GPU's attributes of a chunk: axes P and Q in the universe's frame (`toFrame` turns ICRS into it; null: ICRS),
  * (M at the reference date, n in radians a day, a, e) and (H, G). */
 export function gpuAttributes(orbits, toFrame = null) {
-  const turn = (v) => (toFrame ? [0, 1, 2].map((r) => toFrame[r][0] * v[0] + toFrame[r][1] * v[1] + toFrame[r][2] * v[2]) : v);
   const axisP = new Float32Array(3 * orbits.count);
   const axisQ = new Float32Array(3 * orbits.count);
   const orbit = new Float32Array(4 * orbits.count);
   const hg = new Float32Array(2 * orbits.count);
   for (let i = 0; i < orbits.count; i += 1) {
     const [p, q] = orbitAxes(orbits, i);
-    axisP.set(turn(p), 3 * i);
-    axisQ.set(turn(q), 3 * i);
+    axisP.set(turnInto(toFrame, p), 3 * i);
+    axisQ.set(turnInto(toFrame, q), 3 * i);
     orbit[4 * i + 1] = orbits.motion[i] * DEG;
     orbit[4 * i + 2] = orbits.a[i];
     orbit[4 * i + 3] = orbits.e[i];

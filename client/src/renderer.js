@@ -412,6 +412,10 @@ void main() {
   outColour = vec4(srgb(1.0 - exp(-max(light, 0.0))), 1.0);
 }`;
 
+// Light adds up: every drawable blends by addition into the float image, with no depth test.
+const ADD_LIGHT = { blending: THREE.CustomBlending, blendEquation: THREE.AddEquation, blendSrc: THREE.OneFactor, blendDst: THREE.OneFactor,
+  depthTest: false, depthWrite: false, transparent: true };
+
 export class LightRenderer {
   /** canvas: the page's canvas; photometry: site.json's photometry block. */
   constructor(canvas, photometry) {
@@ -584,15 +588,18 @@ export class LightRenderer {
       geometry.setAttribute("velocity", new THREE.BufferAttribute(velocities, 3));
       defines.MOVING = 1;
     }
+    return this.pointsOfLight(geometry, defines);
+  }
+
+  /** Points drawn by POINT_VERTEX (with `defines` and `uniforms` beside the shared ones), each a stamp of light. */
+  pointsOfLight(geometry, defines, uniforms = {}) {
     const material = new THREE.RawShaderMaterial({
       glslVersion: THREE.GLSL3, vertexShader: POINT_VERTEX, fragmentShader: POINT_FRAGMENT, defines,
-      uniforms: { ...this.shared, uOffset: { value: new THREE.Vector3() } },
-      blending: THREE.CustomBlending, blendEquation: THREE.AddEquation, blendSrc: THREE.OneFactor, blendDst: THREE.OneFactor,
-      depthTest: false, depthWrite: false, transparent: true,
+      uniforms: { ...this.shared, uOffset: { value: new THREE.Vector3() }, ...uniforms }, ...ADD_LIGHT,
     });
-    const stars = new THREE.Points(geometry, material);
-    stars.frustumCulled = false;
-    return stars;
+    const points = new THREE.Points(geometry, material);
+    points.frustumCulled = false;
+    return points;
   }
 
   /** A drawable for a chunk of minor planets (minor_planets.js gpuAttributes), each drawn in `colour` (sunlight); its
@@ -603,15 +610,7 @@ export class LightRenderer {
     geometry.setAttribute("axisQ", new THREE.BufferAttribute(attributes.axisQ, 3));
     geometry.setAttribute("orbit", new THREE.BufferAttribute(attributes.orbit, 4));
     geometry.setAttribute("hg", new THREE.BufferAttribute(attributes.hg, 2));
-    const material = new THREE.RawShaderMaterial({
-      glslVersion: THREE.GLSL3, vertexShader: POINT_VERTEX, fragmentShader: POINT_FRAGMENT, defines: { KEPLER: 1 },
-      uniforms: { ...this.shared, uOffset: { value: new THREE.Vector3() }, uColour: { value: new THREE.Vector3(...colour) } },
-      blending: THREE.CustomBlending, blendEquation: THREE.AddEquation, blendSrc: THREE.OneFactor, blendDst: THREE.OneFactor,
-      depthTest: false, depthWrite: false, transparent: true,
-    });
-    const points = new THREE.Points(geometry, material);
-    points.frustumCulled = false;
-    return points;
+    return this.pointsOfLight(geometry, { KEPLER: 1 }, { uColour: { value: new THREE.Vector3(...colour) } });
   }
 
   /** The places (au from the Sun) a minor planets drawable's shader computes `days` from its reference date, read back
@@ -657,8 +656,7 @@ export class LightRenderer {
         uSelfLuminous: { value: disc.selfLuminous ? 1 : 0 }, uSamples: { value: disc.samples }, uLight: { value: new THREE.Vector3(...disc.light) },
         uFocal: this.shared.uFocal, uSize: this.shared.uSize, uReach: this.shared.uReach, uExposure: this.shared.uExposure,
         uMaxFlux: this.shared.uMaxFlux },
-      blending: THREE.CustomBlending, blendEquation: THREE.AddEquation, blendSrc: THREE.OneFactor, blendDst: THREE.OneFactor,
-      depthTest: false, depthWrite: false, transparent: true, side: THREE.DoubleSide,
+      ...ADD_LIGHT, side: THREE.DoubleSide,
     });
     const mesh = new THREE.Mesh(geometry, material);
     mesh.frustumCulled = false;
@@ -684,8 +682,7 @@ export class LightRenderer {
     const material = new THREE.RawShaderMaterial({
       glslVersion: THREE.GLSL3, vertexShader: GLOW_VERTEX, fragmentShader: GLOW_FRAGMENT,
       uniforms: { ...this.shared, uOffset: { value: new THREE.Vector3() } },
-      blending: THREE.CustomBlending, blendEquation: THREE.AddEquation, blendSrc: THREE.OneFactor, blendDst: THREE.OneFactor,
-      depthTest: false, depthWrite: false, transparent: true, side: THREE.DoubleSide,
+      ...ADD_LIGHT, side: THREE.DoubleSide,
     });
     const glow = new THREE.Mesh(geometry, material);
     glow.frustumCulled = false;

@@ -5,7 +5,7 @@
 // (the planet's globe alone beyond the phase angles seen from the Earth).  Checked against DE421 through skyfield
 // (tests/client/test_solar_js.py).
 
-import { cross, dot, norm, sub } from "./camera.js";
+import { cross, dot, norm, sub, turnInto } from "./camera.js";
 
 const DEG = Math.PI / 180;
 export const AU_PC = 4.84813681109536e-6;
@@ -161,7 +161,7 @@ export function orbitLines(year, toFrame = null, table = null) {
   const jd = julianDate(year);
   const de421 = table !== null && table.covers(jd);
   if (!de421 && !elementsHold(year)) return [];
-  const turn = (v) => (toFrame ? [0, 1, 2].map((i) => dot(toFrame[i], v)) : v);
+  const turn = (v) => turnInto(toFrame, v);
   return PLANETS.map((name) => {
     const [position, velocity] = de421 ? table.state(name, jd)
       : [heliocentric(name, jd), sub(heliocentric(name, jd + 0.5), heliocentric(name, jd - 0.5))];
@@ -238,7 +238,7 @@ const normalizeVector = (v) => v.map((x) => x / norm(v));
  * planet_table.js PlanetTable) within its span, else from the elements.  A body the eye stands on is left out.
  */
 export function solarBodies(year, eye, toFrame = null, table = null) {
-  const turn = (v) => (toFrame ? [0, 1, 2].map((i) => dot(toFrame[i], v)) : v);
+  const turn = (v) => turnInto(toFrame, v);
   const back = (v) => (toFrame ? [0, 1, 2].map((i) => toFrame[0][i] * v[0] + toFrame[1][i] * v[1] + toFrame[2][i] * v[2]) : v);
   const eyeAu = back(eye).map((x) => x / AU_PC);
   const names = ["sun"];

@@ -20,7 +20,7 @@ def add_solar_system(image: torch.Tensor, views: Views, epoch: float, frame: str
                      minor_planets: tuple[dict, np.ndarray] | None = None) -> torch.Tensor:
     """Add the Sun and the planets at ``epoch`` to ``image`` (``[C, H, W, 3]`` linear flux), camera by camera, and the
     minor planets of a ``minor_planets.bin`` (its directory and records) when given."""
-    turn = astro.ICRS_TO_GALACTIC if frame == "galactic" else np.eye(3)
+    turn = astro.icrs_to_frame(frame)
     for c in range(len(views)):
         camera = views.subset(torch.tensor([c]))
         eye = camera_position(views, c)
