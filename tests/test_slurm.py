@@ -50,18 +50,19 @@ def runs(cluster, tiny_levels_run, tmp_path_factory):
     """Every run of this module, started at once: the SLURM runs' jobs share the one node (2 CPUs) as on any cluster, and
     fill the CPUs one run's serial steps (ingest, partition, the gather steps) leave idle; the local runs beside them.
 
-    levels: .test/config.yaml through SLURM (a job per cell), against the session's local run of it.  batched: the seed
-    trainer in batches (train_jobs.batch_cells 4, a GPU asked for per job) on the session's universe of .test/config.yaml.
+    levels: .test/config.yaml through SLURM (a job per cell) on the universe of the session's local run of it, against
+    that run (the partition's jobs on SLURM are the partition run's).  batched: the seed trainer in batches
+    (train_jobs.batch_cells 4, a GPU asked for per job) on the same universe.
     The seed trainer's jobs per cell are the same rule as its batches (a batch of one cell), so they are not run again
     here (a SLURM job starts Snakemake twice and Python once).
     """
     root = tmp_path_factory.mktemp("slurm-runs")
-    batched = {**yaml.safe_load(TEST_CONFIG.read_text()), "universe_dir": str(tiny_levels_run.results / "universe"), "train": SLURM_TRAIN,
-               "train_jobs": {**SLURM_JOBS, "batch_cells": 4}}
+    levels = {**yaml.safe_load(TEST_CONFIG.read_text()), "universe_dir": str(tiny_levels_run.results / "universe")}
+    batched = {**levels, "train": SLURM_TRAIN, "train_jobs": {**SLURM_JOBS, "batch_cells": 4}}
     started = {
         "partition": StartedRun(root / "partition" / "slurm", PARTITION_CONFIG, *SLURM_OPTIONS, "--until", "partition_index", env=cluster),
         "partition-local": StartedRun(root / "partition" / "local", PARTITION_CONFIG, "--cores", "2", "--until", "partition_index"),
-        "levels": StartedRun(root / "levels" / "slurm", TEST_CONFIG, *SLURM_OPTIONS, env=cluster),
+        "levels": StartedRun(root / "levels" / "slurm", levels, *SLURM_OPTIONS, env=cluster),
         "batched": StartedRun(root / "batched" / "slurm", batched, *SLURM_OPTIONS, env=cluster),
         "batched-local": StartedRun(root / "batched" / "local", batched, "--cores", "2"),
     }
@@ -78,7 +79,8 @@ def slurm_jobs(cluster, result: subprocess.CompletedProcess) -> list[str]:
 
 
 def test_slurm_levels_run_matches_a_local_run(cluster, runs, tiny_levels_run):
-    """Levels (the default, .test/config.yaml): a CPU job per cell, named by it; SLURM's outputs are a local run's bytes."""
+    """Levels (the default, .test/config.yaml) on the local run's universe: a CPU job per cell, named by it; SLURM's
+    outputs are the local run's bytes."""
     slurm, local = runs["levels"], tiny_levels_run.results
     result = slurm.wait()
     assert result.returncode == 0, result.stdout[-4000:]
@@ -89,11 +91,10 @@ def test_slurm_levels_run_matches_a_local_run(cluster, runs, tiny_levels_run):
     assert all(c["file"].startswith(f"levels/{c['id']}/") for c in trained["cells"])  # a job per cell, named by it
     assert not any(re.search(r"gres[/:]gpu", line) for line in train_jobs), train_jobs[0]  # levels train on CPUs
     assert all("JobState=COMPLETED" in line for line in jobs)
-    assert all(any(f"rule_{rule}" in line for line in jobs) for rule in ("partition_reduce", "validate_shard", "report_shard"))
+    assert all(any(f"rule_{rule}" in line for line in jobs) for rule in ("pack_shard", "validate_shard", "report_shard"))
     assert not any(re.search(r"rule_(?:validate|pack_index|report)(?![a-z_])", line) for line in jobs)  # local rules stay local
 
-    files = ["universe/index.json", "ingest_summary.json", "selection.json", "trained/index.json", "trained/pack/index.json",
-             "trained/pack/shard-0000.pack.bin"]
+    files = ["selection.json", "trained/index.json", "trained/pack/index.json", "trained/pack/shard-0000.pack.bin"]
     files += [f"trained/{c['file']}" for c in trained["cells"]]
     for name in files:
         assert (local / name).read_bytes() == (slurm.results / name).read_bytes(), name
