@@ -761,7 +761,7 @@ def _draw_view(args: argparse.Namespace, universe, views, source, limiting_mag: 
             limiting_mag = read
         info("cells drawn by level (docs/levels.md; %s Gaussians): %s", "clustered" if args.clustered else "trained",
              ", ".join(f"{name}: {count}" for name, count in sorted(drawn.items())))
-    image = apply_glare(image, glare)  # after the meter, which reads the light before glare (as the client's does)
+    image = apply_glare(image, glare, limiting_mag=limiting_mag)  # after the meter, which reads the light before glare (as the client's does)
     if auto:
         info("automatic exposure: limiting magnitude %.2f", limiting_mag)
     return image, limiting_mag

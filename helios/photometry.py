@@ -23,6 +23,9 @@ DEFAULT_PSF_SIGMA_PX = 0.8
 DEFAULT_GLARE = 0.25
 #: Octaves of the glare halo: blurs of 2.3, 5.2, 10.7, 21.6 and 43 px.
 GLARE_OCTAVES = 5
+#: The most exposed light of a pixel that goes into the glare halo (:mod:`helios.render.glare`): the halo of a
+#: brighter pixel is that of one at the ceiling, the rest of its share stays in the pixel (white either way).
+GLARE_CEILING = 100.0
 #: Naked-eye limit under a dark sky (``../notes``: about 6 to 6.5 mag).
 DEFAULT_LIMITING_MAG = 6.5
 #: The exposed flux of a star at the limiting magnitude: its total, before the tone map.

@@ -112,7 +112,8 @@ def plot_sky_as_seen(parts: ReportParts, path: Path) -> dict[str, float]:
 
     def draw(linear: np.ndarray, title: str) -> tuple[np.ndarray, str]:
         adapted[title] = auto_limiting_mag(linear)
-        return photometry.display_image(apply_glare(linear), adapted[title]), f"{title} (adapted: {adapted[title]:.1f} mag)"
+        shown = photometry.display_image(apply_glare(linear, limiting_mag=adapted[title]), adapted[title])
+        return shown, f"{title} (adapted: {adapted[title]:.1f} mag)"
 
     _plot_views(parts, path, draw)
     return adapted

@@ -97,6 +97,7 @@ def site_manifest(universe) -> dict[str, Any]:
         "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
                        "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX,
                        "default_glare": photometry.DEFAULT_GLARE, "glare_octaves": photometry.GLARE_OCTAVES,
+                       "glare_ceiling": photometry.GLARE_CEILING,
                        "auto_exposure": auto_exposure_constants()},
         "level_rule": rule_constants(),
     }

@@ -19,7 +19,7 @@ def test_site_of_a_build_output_holds_page_scripts_pack_and_landmarks(sample_uni
     site = tmp_path / "site"
     assert json.loads((site / "site.json").read_text()) == manifest
     assert manifest["photometry"] == {"limit_exposed_flux": 0.02, "default_limiting_mag": 6.5, "psf_sigma_px": 0.8,
-                                      "default_glare": 0.25, "glare_octaves": 5,
+                                      "default_glare": 0.25, "glare_octaves": 5, "glare_ceiling": 100.0,
                                       "auto_exposure": {"octave": 2, "percentile": 99.5, "exposed": 0.25, "min_limiting_mag": 2.0,
                                                         "max_limiting_mag": 22.0}}
     assert manifest["level_rule"]["pixels_per_primitive"] == 4 and manifest["epoch"] == 1991.25

@@ -71,7 +71,7 @@ def test_render_tour_writes_each_frame_as_a_single_render_draws_it_and_a_video(s
     universe = Universe(sample_universe)
     for frame, (target, fov, mag, lines) in ((frames[0], ("Betelgeuse", 60, 6.5, True)), (frames[-1], ("Rigel", 40, 7, False))):
         views = pinhole(np.zeros(3), _camera_point([target], "--look-at", universe, BUILTIN), fov, 96, 64)
-        single = display_image(apply_glare(render_sky(universe, views)[0], DEFAULT_GLARE), mag)  # what helios render draws
+        single = display_image(apply_glare(render_sky(universe, views)[0], DEFAULT_GLARE, limiting_mag=mag), mag)  # what helios render draws
         single = _with_constellations(single, universe, views) if lines else single
         assert np.array_equal(np.round(matplotlib.image.imread(frame)[..., :3] * 255).astype(np.uint8), single)
     import imageio_ffmpeg

@@ -7,8 +7,9 @@
 // pixels on every side, so a star just outside the frame still puts its light inside it, as in Python.
 // Glare (helios/render/glare.py) moves a share of the light into a halo made as there: a Gaussian pyramid
 // (each octave blurred by [1 4 6 4 1] / 16 along x then y, the next one every other row and column of it),
-// octaves K to 1 summed from the widest down, each sum interpolated linearly onto the grid below and blurred there.  A last pass applies the exposure's tone map,
-// sRGB(1 - exp(-x)), to the canvas.
+// octaves K to 1 summed from the widest down, each sum interpolated linearly onto the grid below and blurred there; a
+// pixel's light goes into the pyramid only up to the glare's ceiling (its share above it stays in the pixel, as
+// glare.py's below_ceiling).  A last pass applies the exposure's tone map, sRGB(1 - exp(-x)), to the canvas.
 //
 // Floating origin: the GPU sees each cell's centre in camera coordinates, R (centre - eye), computed
 // in float64 on the CPU and rounded once to float32; star positions are float32 offsets from their
@@ -311,6 +312,16 @@ void main() {
 // The binomial kernel [1 4 6 4 1] / 16 of glare.py's BLUR_TAPS.
 const TAPS = "const float TAPS[5] = float[5](0.0625, 0.25, 0.375, 0.25, 0.0625);";
 
+// A pixel's light scaled down, as a whole, until its largest channel is at most the ceiling (glare.py's below_ceiling).
+// A half-float image (no float blending) holds light past 65504 as infinity: its infinite channels go in at the ceiling.
+const BELOW_CEILING = `
+uniform float uCeiling;
+vec3 belowCeiling(vec3 light) {
+  float largest = max(light.r, max(light.g, light.b));
+  if (isinf(largest)) return uCeiling * vec3(isinf(light));
+  return largest > uCeiling ? light * (uCeiling / largest) : light;
+}`;
+
 // Octave 1's level straight from the light image: octave 0 (the image blurred by [1 4 6 4 1] / 16 along x and y,
 // dark beyond the edges) at every other row and column, reading the light's rows the other way up, past its padding.
 const FIRST_LEVEL_FRAGMENT = `
@@ -319,6 +330,7 @@ uniform highp sampler2D uLight;
 uniform float uReach;
 uniform vec2 uSize;
 out vec4 outColour;
+${BELOW_CEILING}
 void main() {
   ${TAPS}
   ivec2 size = ivec2(uSize);
@@ -331,7 +343,7 @@ void main() {
     for (int i = 0; i < 5; i++) {
       int x = centre.x + i - 2;
       if (x < 0 || x >= size.x) continue;
-      sum += TAPS[i] * TAPS[j] * texelFetch(uLight, ivec2(x + reach, size.y + reach - 1 - y), 0).rgb;
+      sum += TAPS[i] * TAPS[j] * belowCeiling(texelFetch(uLight, ivec2(x + reach, size.y + reach - 1 - y), 0).rgb);
     }
   }
   outColour = vec4(sum, 1.0);
@@ -399,6 +411,7 @@ uniform float uOctaves;
 uniform vec2 uSize;
 out vec4 outColour;
 ${SPREAD}
+${BELOW_CEILING}
 vec3 srgb(vec3 x) {
   x = clamp(x, 0.0, 1.0);
   return mix(12.92 * x, 1.055 * pow(x, vec3(1.0 / 2.4)) - 0.055, step(vec3(0.0031308), x));
@@ -407,7 +420,7 @@ void main() {
   vec3 light = texelFetch(uLight, ivec2(gl_FragCoord.xy) + ivec2(int(uReach)), 0).rgb;
   if (uGlare > 0.0) {
     vec3 halo = spread(uHalo, ivec2(int(gl_FragCoord.x), int(uSize.y) - 1 - int(gl_FragCoord.y)));
-    light = (1.0 - uGlare) * light + uGlare * halo / uOctaves;
+    light = light - uGlare * belowCeiling(light) + uGlare * halo / uOctaves;
   }
   outColour = vec4(srgb(1.0 - exp(-max(light, 0.0))), 1.0);
 }`;
@@ -457,10 +470,12 @@ export class LightRenderer {
     const pass = (fragmentShader, uniforms) => new THREE.RawShaderMaterial({
       glslVersion: THREE.GLSL3, vertexShader: SCREEN_VERTEX, fragmentShader, uniforms, depthTest: false, depthWrite: false,
     });
+    const ceiling = { value: photometry.glare_ceiling };
     this.toneMap = pass(TONE_MAP_FRAGMENT, { uLight: { value: null }, uHalo: { value: null }, uReach: this.shared.uReach,
-      uSize: this.shared.uSize, uGlare: { value: this.glare }, uOctaves: { value: this.glareOctaves } });
+      uSize: this.shared.uSize, uGlare: { value: this.glare }, uOctaves: { value: this.glareOctaves }, uCeiling: ceiling });
     this.sample = pass(SAMPLE_FRAGMENT, { uSource: { value: null } });
-    this.firstLevel = pass(FIRST_LEVEL_FRAGMENT, { uLight: { value: null }, uReach: this.shared.uReach, uSize: this.shared.uSize });
+    this.firstLevel = pass(FIRST_LEVEL_FRAGMENT, { uLight: { value: null }, uReach: this.shared.uReach, uSize: this.shared.uSize,
+      uCeiling: ceiling });
     this.blur = pass(BLUR_FRAGMENT, { uSource: { value: null }, uStep: { value: new THREE.Vector2() }, uAddOctave: { value: 0 },
       uOctave: { value: null } });
     this.spreadAcross = pass(SPREAD_ACROSS_FRAGMENT, { uAbove: { value: null }, uGrid: { value: new THREE.Vector2() } });
@@ -479,7 +494,9 @@ export class LightRenderer {
   }
 
   /** The `percentile` of the luminance of octave `octave` of the frame just drawn (exposed light), for the
-   * automatic exposure (helios/render/exposure.py); octaves are drawn while `metering` is true. */
+   * automatic exposure (helios/render/exposure.py); octaves are drawn while `metering` is true.  The octaves hold the
+   * light below the glare's ceiling (100), which Python's meter does not apply: the same reading wherever the exposure
+   * has settled (its percentile exposed to 0.25), and a first reading of a view far too bright still darkens at once. */
   meter(octave, percentile) {
     const target = this.octaveTargets[octave].blurred;
     const [w, h] = this.octaveTargets[octave].size;

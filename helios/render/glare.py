@@ -21,8 +21,18 @@ halved: a browser's only pass over every pixel is then its tone map).  The kerne
 sum to one half, and linear interpolation spreads a sample over exactly its spacing, so every step keeps the
 light.  Equal shares per octave make the halo fall as ``1 / r^2``, as the wide-angle term of the eye's glare
 does.  Away from the edges (light spread beyond the image is lost, as a star's own is), a star's pixels still
-sum to its flux.  The browser client runs the same steps in its shaders (``client/src/renderer.js``);
-``docs/photometry.md`` documents both.
+sum to its flux.
+
+The octaves reach only so far (octave 5's blur ends 187 px from its source), so the halo of a source 10^8 times
+brighter than white is still bright where it ends and shows the pyramid's square.  A pixel's light goes into the
+halo up to a ceiling, :data:`helios.photometry.GLARE_CEILING` in exposed units (the display's white is about 3):
+the share of a brighter pixel's light above it stays in the pixel, which is white either way.  So the light is
+kept, and the visible halo of any source stays round (axes and diagonals within 5 %) and within about 130 px:
+
+    glared = L - g C(L) + g (H_1 + ... + H_K)[C(L)] / K,    C(L) = L min(1, ceiling / max(L_r, L_g, L_b))
+
+(each pixel scaled as a whole, so a capped source keeps its colour).  The browser client runs the same steps in its
+shaders (``client/src/renderer.js``); ``docs/photometry.md`` documents both.
 """
 
 from __future__ import annotations
@@ -34,7 +44,7 @@ import torch
 import torch.nn.functional as F
 
 from helios.errors import HeliosError
-from helios.photometry import DEFAULT_GLARE, GLARE_OCTAVES
+from helios.photometry import DEFAULT_GLARE, GLARE_CEILING, GLARE_OCTAVES, exposure_for
 
 #: The binomial kernel each level is blurred with, along x then y.
 BLUR_TAPS = (1 / 16, 4 / 16, 6 / 16, 4 / 16, 1 / 16)
@@ -94,12 +104,21 @@ def halo(image: torch.Tensor, octaves: int = GLARE_OCTAVES) -> torch.Tensor:
     return (_spread(total, 2, *image.shape[:2]) / octaves)[0].permute(1, 2, 0)
 
 
-def apply_glare(image: np.ndarray | torch.Tensor, share: float = DEFAULT_GLARE, octaves: int = GLARE_OCTAVES) -> np.ndarray | torch.Tensor:
-    """``(1 - share) image + share halo(image)`` of a ``[H, W, 3]`` linear image (numpy in, numpy out);
-    ``share`` 0 returns the image itself."""
+def below_ceiling(linear: torch.Tensor, ceiling: float) -> torch.Tensor:
+    """``[H, W, 3]`` light with each pixel scaled down, as a whole, until its largest channel is at most ``ceiling``."""
+    largest = linear.amax(dim=-1, keepdim=True)
+    return linear * (ceiling / torch.clamp(largest, min=ceiling))
+
+
+def apply_glare(image: np.ndarray | torch.Tensor, share: float = DEFAULT_GLARE, octaves: int = GLARE_OCTAVES, *,
+                limiting_mag: float) -> np.ndarray | torch.Tensor:
+    """``image - share C + share halo(C)`` of a ``[H, W, 3]`` linear image to be shown at ``limiting_mag``
+    (numpy in, numpy out), ``C`` the image below the ceiling (:data:`GLARE_CEILING` exposed); below it,
+    ``(1 - share) image + share halo(image)``.  ``share`` 0 returns the image itself."""
     check_glare(share)
     if share == 0:
         return image
     linear = torch.as_tensor(image, dtype=torch.float64)
-    glared = (1.0 - share) * linear + share * halo(linear, octaves)
+    spread = below_ceiling(linear, GLARE_CEILING / exposure_for(limiting_mag))
+    glared = linear - share * spread + share * halo(spread, octaves)
     return glared.to(torch.float32).numpy() if isinstance(image, np.ndarray) else glared.to(image.dtype)

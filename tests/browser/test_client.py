@@ -76,7 +76,7 @@ def reference(sample_universe, eye, target, fov, width, height, mag=6.5, epoch=N
     """`helios render`'s display image for the same camera."""
     universe = Universe(sample_universe, epoch=epoch)
     views = pinhole(point(universe, eye), point(universe, target), fov, width, height)
-    return display_image(apply_glare(render_sky(universe, views)[0], glare), mag).astype(np.float64)
+    return display_image(apply_glare(render_sky(universe, views)[0], glare, limiting_mag=mag), mag).astype(np.float64)
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
@@ -153,7 +153,7 @@ def test_the_eye_adapts_to_the_light_in_view_as_helios_render_does(site, sample_
     views = pinhole(point(universe, eye), point(universe, target), fov, width, height, np.array([0.0, 0.0, 1.0]))
     linear = render_sky(universe, views)[0]
     expected_mag = auto_limiting_mag(linear)
-    expected = display_image(apply_glare(linear), expected_mag).astype(np.float64)
+    expected = display_image(apply_glare(linear, limiting_mag=expected_mag), expected_mag).astype(np.float64)
     print(f"{eye}: adapted to {adapted:.2f} mag (helios render --exposure auto: {expected_mag:.2f}), PSNR {psnr(shown, expected):.1f} dB")
     assert adapted == pytest.approx(expected_mag, abs=0.05)
     assert psnr(shown, expected) >= 30.0 and shown.mean() == pytest.approx(expected.mean(), rel=0.03)
@@ -221,7 +221,7 @@ def test_constellations_are_drawn_as_helios_render_draws_them(site, sample_unive
         view = page.evaluate("window.helios.view()")
     universe = Universe(sample_universe, epoch=epoch)
     views = pinhole(point(universe, eye), point(universe, target), fov, width, height)
-    stars = display_image(apply_glare(render_sky(universe, views)[0], DEFAULT_GLARE), 6.5)
+    stars = display_image(apply_glare(render_sky(universe, views)[0], DEFAULT_GLARE, limiting_mag=6.5), 6.5)
     expected = _with_constellations(stars, universe, views, boundaries=True).astype(np.float64)
     assert (expected != stars).any(axis=2).sum() > 300, "lines are drawn"
     boundaries = (expected[..., 0] - expected[..., 2] > 20).sum()  # reddish: only the boundaries (where no line crosses)
@@ -393,7 +393,7 @@ def test_levels_of_detail_are_drawn_as_helios_render_draws_them(levels_run, tmp_
     universe = Universe(levels_run)
     views = pinhole(np.asarray(eye), np.zeros(3), fov, width, height)
     image, drawn = render_sky_levels(universe, views, TrainedLevels.find(levels_run), limiting_mag=mag)
-    expected = display_image(apply_glare(image[0]), mag).astype(np.float64)
+    expected = display_image(apply_glare(image[0], limiting_mag=mag), mag).astype(np.float64)
     reader = read_pack(levels_run / "site" / "pack" / "shard-0000.pack.bin")  # the run is one shard
     assert sum(1 for level in choices.values() if level) == sum(count for name, count in drawn.items() if name != "points")
     assert sum(1 for level in choices.values() if level) >= 4, choices
@@ -713,6 +713,37 @@ def test_the_sun_and_the_planets_are_drawn_as_helios_render_draws_them(site, sam
         jupiter = page.evaluate("window.helios.app.solarMarks.find((mark) => mark.name === 'Jupiter').position")
         twenty_radii = 20 * 71492 / 3.0856775814913673e13
         assert np.linalg.norm(parse_view(page.evaluate("window.helios.view()"))["from"] - jupiter) == pytest.approx(twenty_radii, rel=1e-3)
+    assert not errors, errors
+
+
+def test_the_sun_from_30_au_glares_as_helios_render_draws_it_round(site, sample_universe, tmp_path, monkeypatch):
+    """The Sun (-19.3 mag) from 30 au above the ecliptic at 6.5 mag with the default glare: the client's halo, made of the
+    light below the glare's ceiling, against helios render's at 30 dB; without the ceiling the halo fills the view
+    with the pyramid's square, and the client's picture is not that one."""
+    import torch
+
+    from helios.render import glare
+    from helios.render.solar import add_solar_system, draw_orbits
+
+    pole = np.array([0.0, -0.39777716, 0.91748206])  # the ecliptic's north pole in ICRS
+    eye = 30 * 4.84813681109536e-6 * pole
+    width, height, fov, mag = 480, 270, 60.0, 6.5
+    universe = Universe(sample_universe)
+    views = pinhole(eye, np.zeros(3), fov, width, height, np.array([0.0, 1.0, 0.0]))
+    light = add_solar_system(torch.from_numpy(render_sky(universe, views).astype(np.float64)), views, universe.epoch)[0].numpy()
+
+    def reference() -> np.ndarray:
+        return draw_orbits(display_image(apply_glare(light, DEFAULT_GLARE, limiting_mag=mag), mag), views, universe.epoch).astype(np.float64)
+
+    expected = reference()
+    monkeypatch.setattr(glare, "GLARE_CEILING", float("inf"))
+    square = reference()
+    assert psnr(square, expected) < 25, psnr(square, expected)
+    with served(site) as url, client_page(url, width, height, query(eye, "sun", fov, f"&mag={mag}&up=0,1,0&solar=1")) as (page, errors):
+        page.evaluate("window.helios.ready")
+        drawn = screenshot(page, tmp_path / "sun_from_30_au.png")
+    print(f"the Sun from 30 au: PSNR {psnr(drawn, expected):.1f} dB, {psnr(drawn, square):.1f} dB against no ceiling")
+    assert psnr(drawn, expected) >= 30, psnr(drawn, expected)
     assert not errors, errors
 
 
