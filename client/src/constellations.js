@@ -15,6 +15,8 @@ export const BOUNDARY_RGB = [72, 40, 40];
 export const ORBIT_RGB = [64, 58, 30];
 /** Lines are clipped this far in front of the camera (pc; helios/render/lines.py NEAR_PC). */
 export const NEAR_PC = 1e-6;
+/** The planets' orbit lines, this far (pc; 3,100 km; lines.py ORBIT_NEAR_PC): drawn up to a camera at a planet. */
+export const ORBIT_NEAR_PC = 1e-10;
 
 // Each vertex knows both ends of its segment and clips the segment to the view frustum itself (Liang-Barsky, as
 // helios/render/lines.py does): SwiftShader does not clip lines whose ends lie behind the camera, it draws them
@@ -29,13 +31,14 @@ in float side; // 0: this vertex is the segment's start, 1: its end
 uniform mat3 uRotation;
 uniform float uFocal;
 uniform vec2 uSize;
+uniform float uNear;
 void main() {
   vec3 a = uRotation * position;
   vec3 b = uRotation * end;
   vec2 halfSize = 0.5 * uSize;
-  float inA[5] = float[5](a.z - ${NEAR_PC}, halfSize.x * a.z - uFocal * a.x, halfSize.x * a.z + uFocal * a.x,
+  float inA[5] = float[5](a.z - uNear, halfSize.x * a.z - uFocal * a.x, halfSize.x * a.z + uFocal * a.x,
                           halfSize.y * a.z - uFocal * a.y, halfSize.y * a.z + uFocal * a.y);
-  float inB[5] = float[5](b.z - ${NEAR_PC}, halfSize.x * b.z - uFocal * b.x, halfSize.x * b.z + uFocal * b.x,
+  float inB[5] = float[5](b.z - uNear, halfSize.x * b.z - uFocal * b.x, halfSize.x * b.z + uFocal * b.x,
                           halfSize.y * b.z - uFocal * b.y, halfSize.y * b.z + uFocal * b.y);
   // Where each end is cut back to, as a share of the segment from a (sA, and 1 - sB from b) and its complement from b
   // (cA) and from a (cB): the point is made from the nearer end, since float32 rounds 1 - (1 - tiny) to nothing and
@@ -74,8 +77,8 @@ void main() {
 
 /** `count` segments in `rgb` over the image; `place(segment, eye, kyr)` writes each segment's two ends, from the
  * eye, before a frame (its `userData.beforeRender`, which the renderer calls), or once (`fixed`: directions, the
- * same from anywhere); `shared` the renderer's uniforms. */
-export function lineSegments(count, rgb, shared, place, fixed = false) {
+ * same from anywhere); `shared` the renderer's uniforms; clipped `near` pc in front of the eye. */
+export function lineSegments(count, rgb, shared, place, fixed = false, near = NEAR_PC) {
   const geometry = new THREE.BufferGeometry();
   // Each segment's two vertices both carry its start and its end (BufferAttribute keeps the array it is given).
   const starts = new Float32Array(6 * count);
@@ -85,7 +88,7 @@ export function lineSegments(count, rgb, shared, place, fixed = false) {
   geometry.setAttribute("side", new THREE.Float32BufferAttribute(Array.from({ length: 2 * count }, (_, i) => i % 2), 1));
   const material = new THREE.RawShaderMaterial({
     glslVersion: THREE.GLSL3, vertexShader: LINE_VERTEX, fragmentShader: LINE_FRAGMENT,
-    uniforms: { uRotation: shared.uRotation, uFocal: shared.uFocal, uSize: shared.uSize,
+    uniforms: { uRotation: shared.uRotation, uFocal: shared.uFocal, uSize: shared.uSize, uNear: { value: near },
       uColour: { value: new THREE.Vector3(...rgb.map((c) => c / 255)) } },
     blending: THREE.AdditiveBlending, transparent: true, depthTest: false, depthWrite: false,
   });

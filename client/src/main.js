@@ -5,7 +5,7 @@
 import { Camera, add, lookAt, norm, scale, sub, turnInto } from "./camera.js";
 import { StarCatalogue } from "./catalogue.js";
 import { Clock } from "./clock.js";
-import { ORBIT_RGB, figureLabels, lineSegments, makeBoundaryLines, makeConstellationLines } from "./constellations.js";
+import { ORBIT_NEAR_PC, ORBIT_RGB, figureLabels, lineSegments, makeBoundaryLines, makeConstellationLines } from "./constellations.js";
 import { Hud, formatDistance } from "./hud.js";
 import { declutterLabels, findLandmark, searchLandmarks } from "./landmarks.js";
 import { Navigator, SPEED_REGIMES } from "./navigation.js";
@@ -402,7 +402,7 @@ class App {
           points.forEach((point, k) => { segment(i, sub(point, eye), sub(points[(k + 1) % points.length], eye)); i += 1; });
         }
         for (; i < PLANETS.length * ORBIT_POINTS; i += 1) segment(i, [0, 0, 0], [0, 0, 0]); // none outside the elements' span
-      });
+      }, false, ORBIT_NEAR_PC);
     }
     return this.orbitDrawable;
   }

@@ -23,12 +23,17 @@ BOUNDARY_RGB = (72, 40, 40)
 ORBIT_RGB = (64, 58, 30)
 #: Segments are clipped this far in front of the camera (pc), as the client clips them (NEAR_PC there).
 NEAR_PC = 1e-6
+#: The planets' orbit lines, this far (pc; 3,100 km; the client's ORBIT_NEAR_PC): drawn up to a camera at a planet,
+#: whose line passes through it (0.2 au, NEAR_PC, hid the line within 0.2 au of the camera).
+ORBIT_NEAR_PC = 1e-10
 
 
-def _clip_to_frustum(a: np.ndarray, b: np.ndarray, focal: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray] | None:
-    """The part of the camera-frame segment ``a b`` inside the view frustum, or ``None`` (Liang-Barsky on its planes)."""
+def _clip_to_frustum(a: np.ndarray, b: np.ndarray, focal: float, width: int, height: int,
+                     near: float = NEAR_PC) -> tuple[np.ndarray, np.ndarray] | None:
+    """The part of the camera-frame segment ``a b`` inside the view frustum (its near plane ``near`` pc in front of
+    the eye), or ``None`` (Liang-Barsky on its planes)."""
     t0, t1 = 0.0, 1.0
-    planes = [(a[2] - NEAR_PC, b[2] - NEAR_PC)]  # each plane's value at a and at b, >= 0 inside
+    planes = [(a[2] - near, b[2] - near)]  # each plane's value at a and at b, >= 0 inside
     planes += [(half * a[2] - sign * focal * a[axis], half * b[2] - sign * focal * b[axis])
                for axis, half in ((0, width / 2), (1, height / 2)) for sign in (1.0, -1.0)]
     for da, db in planes:
@@ -63,9 +68,10 @@ def _pixels(u0: float, v0: float, u1: float, v1: float, width: int, height: int)
     return x[inside], y[inside]
 
 
-def draw_segments(display: np.ndarray, starts: np.ndarray, ends: np.ndarray, views: Views, rgb: tuple[int, int, int] = LINE_RGB) -> np.ndarray:
+def draw_segments(display: np.ndarray, starts: np.ndarray, ends: np.ndarray, views: Views, rgb: tuple[int, int, int] = LINE_RGB,
+                  near: float = NEAR_PC) -> np.ndarray:
     """``display`` (``[H, W, 3]`` 8-bit, camera 0 of ``views``) with the segments from ``starts`` to ``ends`` (``[N, 3]``
-    pc, the universe's frame) added in ``rgb`` and clamped at 255; a new array."""
+    pc, the universe's frame) added in ``rgb`` and clamped at 255, clipped ``near`` pc in front of the eye; a new array."""
     out = np.array(display, dtype=np.int32, copy=True)
     height, width = out.shape[:2]
     rotation = views.viewmats[0, :3, :3].double().numpy()
@@ -75,7 +81,7 @@ def draw_segments(display: np.ndarray, starts: np.ndarray, ends: np.ndarray, vie
     a_cam = np.asarray(starts, np.float64) @ rotation.T + translation
     b_cam = np.asarray(ends, np.float64) @ rotation.T + translation
     for a, b in zip(a_cam, b_cam, strict=True):
-        clipped = _clip_to_frustum(a, b, focal, width, height)
+        clipped = _clip_to_frustum(a, b, focal, width, height, near)
         if clipped is None:
             continue
         (ua, va), (ub, vb) = ((focal * p[0] / p[2] + width / 2, focal * p[1] / p[2] + height / 2) for p in clipped)

@@ -38,10 +38,10 @@ def add_solar_system(image: torch.Tensor, views: Views, epoch: float, frame: str
 def draw_orbits(shown: np.ndarray, views: Views, epoch: float, frame: str = "icrs") -> np.ndarray:
     """``shown`` (8-bit, camera 0) with the planets' orbit lines at ``epoch`` drawn over it, as the client draws them
     while the solar system is shown (its key L)."""
-    from helios.render.lines import ORBIT_RGB, draw_segments
+    from helios.render.lines import ORBIT_NEAR_PC, ORBIT_RGB, draw_segments
 
     starts, ends = solar.orbit_segments(epoch, frame)
-    return draw_segments(shown, starts, ends, views, ORBIT_RGB)
+    return draw_segments(shown, starts, ends, views, ORBIT_RGB, ORBIT_NEAR_PC)
 
 
 def _add_discs(image: torch.Tensor, seen: dict, viewmat: np.ndarray, K: np.ndarray) -> np.ndarray:

@@ -75,3 +75,18 @@ def test_minor_planets_add_the_light_of_their_hg_magnitude_at_their_place(tmp_pa
         assert 5 < V < 9.5  # Ceres and Vesta as binoculars show them
         assert photometry.luminance(image)[45:56, 45:56].sum() == pytest.approx(photometry.flux_from_magnitude(V), rel=1e-3), number
     assert directory["count"] == 29
+
+
+def test_a_planet_s_orbit_line_is_drawn_through_it_from_close_by():
+    """From 30 radii of Jupiter, looking at it: its orbit line (which passes through its place) crosses the image
+    centre; clipped 0.2 au in front of the camera, as the constellation lines are, it did not show there."""
+    from helios.render.solar import draw_orbits
+
+    epoch = 2026.0
+    jupiter = solar.heliocentric_au(epoch)["jupiter"] * solar.AU_PC
+    side = np.cross(jupiter, [0.0, 0.0, 1.0])
+    eye = jupiter + 30 * solar.RADIUS_KM["jupiter"] * solar.KM_PC * side / np.linalg.norm(side)
+    views = pinhole(eye, jupiter, 30.0, 320, 180)
+    drawn = draw_orbits(np.zeros((180, 320, 3), np.uint8), views, epoch)
+    near_centre = drawn[80:100, 150:170].max(axis=-1)
+    assert (near_centre > 0).sum() >= 10, np.argwhere(drawn.max(axis=-1) > 0)[:5]
