@@ -359,30 +359,13 @@ def test_damaged_pack_shows_a_clear_message(site, tmp_path, damage, message):
     assert not errors, errors
 
 
-@pytest.fixture(scope="module")
-def levels_run(tmp_path_factory):
-    """A real workflow run with trained levels of detail (the end-to-end test's config, 20,000 synthetic stars); its site."""
-    import subprocess
-    import sys
-
-    import yaml
-
-    from tests.conftest import REPO
-
-    work = tmp_path_factory.mktemp("levels")
-    config = yaml.safe_load((REPO / ".test" / "config.yaml").read_text())
-    config["catalog"]["synthetic"]["stars"] = 20000
-    (work / "config.yaml").write_text(yaml.safe_dump(config))
-    result = subprocess.run([sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
-                             "--configfile", str(work / "config.yaml"), "--cores", "2"], capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
-    return work / "results"
-
-
-def test_levels_of_detail_are_drawn_as_helios_render_draws_them(levels_run, tmp_path, caplog):
-    """From outside, the rule draws cells at their levels (point prefix + trained Gaussians): the browser agrees."""
+def test_levels_of_detail_are_drawn_as_helios_render_draws_them(tiny_levels_run, tmp_path, caplog):
+    """From outside, the rule draws cells at their levels (point prefix + trained Gaussians) of the session's levels run
+    (its site): the browser agrees."""
     from helios.lod.sources import TrainedLevels
     from helios.render.sky import render_sky_levels
+
+    levels_run = tiny_levels_run.results
 
     width, height, eye, target, fov, mag = 480, 270, [3.0e5, 0.0, 0.0], "sun", 20.0, 22.0
     with caplog.at_level(logging.INFO, logger="helios.serve"), served(levels_run / "site") as url, \
