@@ -27,7 +27,7 @@ The octaves reach only so far (octave 5's blur ends 187 px from its source), so 
 brighter than white is still bright where it ends and shows the pyramid's square.  A pixel's light goes into the
 halo up to a ceiling, :data:`helios.photometry.GLARE_CEILING` in exposed units (the display's white is about 3):
 the share of a brighter pixel's light above it stays in the pixel, which is white either way.  So the light is
-kept, and the visible halo of any source stays round (axes and diagonals within 5 %) and within about 130 px:
+kept, and the visible halo of any source stays round (axes and diagonals within 5 %) and within about 150 px:
 
     glared = L - g C(L) + g (H_1 + ... + H_K)[C(L)] / K,    C(L) = L min(1, ceiling / max(L_r, L_g, L_b))
 
