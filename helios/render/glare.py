@@ -107,7 +107,7 @@ def halo(image: torch.Tensor, octaves: int = GLARE_OCTAVES) -> torch.Tensor:
 def below_ceiling(linear: torch.Tensor, ceiling: float) -> torch.Tensor:
     """``[H, W, 3]`` light with each pixel scaled down, as a whole, until its largest channel is at most ``ceiling``."""
     largest = linear.amax(dim=-1, keepdim=True)
-    return linear * (ceiling / torch.clamp(largest, min=ceiling))
+    return torch.where(largest > ceiling, linear * (ceiling / largest), linear)
 
 
 def apply_glare(image: np.ndarray | torch.Tensor, share: float = DEFAULT_GLARE, octaves: int = GLARE_OCTAVES, *,
