@@ -31,6 +31,7 @@ from tests.browser.harness import browser
 pytestmark = pytest.mark.slow
 PlaywrightError = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')").Error
 AU_PC = 4.84813681109536e-6
+ECLIPTIC_POLE = np.array([0.0, -0.39777716, 0.91748206])  # the ecliptic's north pole in ICRS (obliquity 23.4393 degrees)
 
 
 @pytest.fixture(scope="module")
@@ -672,8 +673,7 @@ def test_the_sun_and_the_planets_are_drawn_as_helios_render_draws_them(site, sam
 
     from helios.render.solar import add_solar_system, draw_orbits
 
-    pole = np.array([0.0, -0.39777716, 0.91748206])  # the ecliptic's north pole in ICRS (obliquity 23.4393 degrees)
-    eye = 3 * 4.84813681109536e-6 * pole
+    eye = 3 * AU_PC * ECLIPTIC_POLE
     width, height, fov = 640, 360, 80.0
     universe = Universe(sample_universe)
     views = pinhole(eye, np.zeros(3), fov, width, height, np.array([0.0, 1.0, 0.0]))
@@ -710,8 +710,7 @@ def test_the_sun_from_30_au_glares_as_helios_render_draws_it_round(site, sample_
     from helios.render import glare
     from helios.render.solar import add_solar_system, draw_orbits
 
-    pole = np.array([0.0, -0.39777716, 0.91748206])  # the ecliptic's north pole in ICRS
-    eye = 30 * 4.84813681109536e-6 * pole
+    eye = 30 * AU_PC * ECLIPTIC_POLE
     width, height, fov, mag = 480, 270, 60.0, 6.5
     universe = Universe(sample_universe)
     views = pinhole(eye, np.zeros(3), fov, width, height, np.array([0.0, 1.0, 0.0]))
@@ -809,8 +808,7 @@ def test_minor_planets_are_placed_on_the_gpu_as_skyfield_places_them_and_drawn_a
     from tests.test_minor_planets import DATES_JD, GM_GAUSS_KM3_S2, arcsec
 
     site_path, universe_dir, orbits, frame = belt_site
-    pole = np.array([0.0, -0.39777716, 0.91748206])
-    eye = 6 * AU_PC * pole
+    eye = 6 * AU_PC * ECLIPTIC_POLE
     width, height, fov, epoch = 480, 360, 90.0, 2026.0
     universe = Universe(universe_dir, epoch=epoch)
     views = pinhole(eye, np.zeros(3), fov, width, height, np.array([0.0, 1.0, 0.0]))
