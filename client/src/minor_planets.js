@@ -240,14 +240,13 @@ export class MinorPlanetLayer {
     }
     const found = searchMinorPlanets(this.opened.directory.names, text).map(([record, number, name]) => ({
       label: `(${number}) ${name} · minor planet${this.source.synthetic ? " (synthetic)" : ""}`, minor: { record, number, name } }));
-    const numbered = /^\(?(\d+)\)?$/.exec(text.trim());
-    if (found.length || !numbered) return found;
+    const number = Number(/^\(?(\d+)\)?$/.exec(text.trim())?.[1] ?? 0); // 0: not a number (unnumbered orbits hold 0)
+    if (found.length || number === 0) return found;
     // A numbered minor planet without a name (the directory lists the named ones): among the records fetched so far.
-    const number = Number(numbered[1]);
     let first = 0;
     for (const chunk of this.chunks) {
       const row = chunk.orbits.number.indexOf(number);
-      if (number > 0 && row >= 0) return [{ label: `(${number}) · minor planet`, minor: { record: first + row, number, name: "" } }];
+      if (row >= 0) return [{ label: `(${number}) · minor planet`, minor: { record: first + row, number, name: "" } }];
       first += chunk.count;
     }
     return [];
