@@ -81,10 +81,10 @@ def frame_landmarks(landmarks_file: str | Path, universe) -> dict[str, Any]:
 
 def site_manifest(universe) -> dict[str, Any]:
     # Imported here: the workflow imports this module when it reads the Snakefile (to see whether the client's
-    # files are installed), and these bring in torch.
+    # files are installed).  None of them imports torch (tests/test_levels_stand_alone.py).
     from helios.lod.rule import rule_constants
+    from helios.photometry import DEFAULT_PSF_SIGMA_PX
     from helios.render.exposure import auto_exposure_constants
-    from helios.render.points import DEFAULT_PSF_SIGMA_PX
 
     return {
         "format": "helios-site", "version": 1, "helios": helios.__version__,

@@ -218,6 +218,18 @@ def test_synthetic_sky_run_where_node_is_missing(tiny_starfield_run_without_node
     assert selection["cell_count"] == index["cell_count"] > 0
 
 
+def test_the_seed_trainers_splats_are_packed_and_validated_without_torch(tiny_starfield_run, tmp_path):
+    """Packing and validating read the PLY files with numpy: with torch not importable (tests/blocked_imports), the
+    session's seed-trainer run packs to the same bytes and validates (torch's import would be 2 s of each such job)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO / "tests" / "blocked_imports"), "HELIOS_BLOCKED_IMPORTS": "torch,gsplat"}
+    results = tiny_starfield_run.results
+    for args in (["pack", str(results), "--output", str(tmp_path / "again")], ["validate", str(results)]):
+        done = subprocess.run([sys.executable, "-m", "helios.cli", *args], capture_output=True, text=True, env=env, cwd=tmp_path)
+        assert done.returncode == 0, (args[0], done.stderr[-2000:])
+    for name in ("index.json", "shard-0000.pack.bin"):
+        assert (tmp_path / "again" / name).read_bytes() == (results / "trained" / "pack" / name).read_bytes()
+
+
 def test_the_test_config_runs_end_to_end(tiny_levels_run, tmp_path):
     """.test/config.yaml (levels of detail, the default) as a new user would run it (the session's run); helios validate
     and helios render on what it made; config edits rerun exactly the levels they affect."""

@@ -35,7 +35,8 @@ from scipy.ndimage import maximum_filter
 from helios import photometry
 from helios.cameras import Views, camera_position
 from helios.errors import HeliosError
-from helios.lod.cluster import GlowGaussians, cluster_gaussians
+from helios.lod.cluster import cluster_gaussians
+from helios.lod.gaussians import GlowGaussians
 from helios.lod.ladder import DEFAULT_POINT_SHARE, GAUSSIAN_BYTES, POINT_BYTES, Level, cell_ladder, level, magnitude_cut
 from helios.lod.rule import choose_level_in_view
 from helios.measure import project

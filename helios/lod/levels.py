@@ -17,8 +17,9 @@ import numpy as np
 import torch
 
 from helios import photometry
-from helios.lod.cluster import GlowGaussians, cluster_gaussians
-from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES, Level, ladder
+from helios.lod.cluster import cluster_gaussians
+from helios.lod.gaussians import GlowGaussians
+from helios.lod.ladder import Level, ladder
 from helios.lod.options import LevelOptions  # the config's levels: section, also imported from here
 from helios.lod.train import LevelTrainReport, train_level
 
@@ -72,27 +73,3 @@ def build_cell_levels(positions: np.ndarray, colours: np.ndarray, abs_mag: np.nd
                        f"(best step {built.report.best_step})" if built.report else f"not trained: {built.not_trained_because}")
             progress(f"level {number} ({fraction:g}): {chosen.n_points} points + {len(built.gaussians)} Gaussians; {trained}")
     return levels
-
-
-def level_summary(number: int, built: CellLevel) -> dict[str, Any]:
-    """What a cell's metrics JSON (and the trained index) say about one level."""
-    report = built.report
-    kept = float(built.gaussians.luminosity.sum())
-    return {
-        "level": number,
-        "fraction": built.level.fraction,
-        "points": built.level.n_points,
-        "gaussians": len(built.gaussians),
-        "bytes": built.level.n_points * POINT_BYTES + len(built.gaussians) * GAUSSIAN_BYTES,
-        "trained": report is not None,
-        "not_trained_because": built.not_trained_because,
-        # The Gaussians' luminosity over the stars' they replace: 1 after clustering; training may move it.
-        "luminosity_ratio": kept / built.remainder_luminosity if built.remainder_luminosity > 0 else None,
-        "loss_clustered": report.loss_clustered if report else None,
-        "loss_trained": report.loss_trained if report else None,
-        "improvement": report.improvement if report else None,
-        "best_step": report.best_step if report else None,
-        "diverged_at": report.diverged_at if report else None,
-        "curve": [{"step": s, "train": t, "held_out": h} for s, t, h in report.curve] if report else [],
-    }
-

@@ -47,8 +47,9 @@ class LevelsProduct(Product):
                     encoding: str) -> list[PackBlock]:
         """One ``level`` block per level, for a cell whose stars' absolute magnitudes (brightest first) are ``abs_mag``."""
         # Imported here, not at the top: the workflow reads the product when it parses the Snakefile (every
-        # Snakemake start, twice per SLURM job), and these bring in torch, about 2 s.
-        from helios.lod.cluster import GlowGaussians
+        # Snakemake start, twice per SLURM job), and these bring in pyarrow and scipy.  Not torch: packing and
+        # validating read the levels without it (2 s a job; tests/test_levels_stand_alone.py).
+        from helios.lod.gaussians import GlowGaussians
         from helios.lod.store import read_cell_levels
         from helios.pack.records import encode_gaussians
 

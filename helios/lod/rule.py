@@ -29,12 +29,14 @@ import math
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from helios.cameras import Views, camera_position
 from helios.lod.ladder import Level
+
+if TYPE_CHECKING:  # the rule itself is arithmetic: the site reads its constants without torch
+    from helios.cameras import Views
 
 
 @lru_cache(maxsize=1)
@@ -95,5 +97,7 @@ def choose_level(levels: Sequence[Level], radius: float, distance: float, focal_
 
 def choose_level_in_view(levels: Sequence[Level], entry: dict[str, Any], views: Views, limiting_mag: float | None = None) -> Level | None:
     """:func:`choose_level` for a cell (its index entry: ``centre_pc``, ``radius_pc``) seen by camera 0 of ``views``."""
+    from helios.cameras import camera_position
+
     distance = float(np.linalg.norm(camera_position(views) - np.asarray(entry["centre_pc"])))
     return choose_level(levels, float(entry["radius_pc"]), distance, float(views.Ks[0, 0, 0]), limiting_mag)

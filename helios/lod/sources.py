@@ -10,8 +10,8 @@ from typing import Any, Protocol
 import numpy as np
 
 from helios.errors import HeliosError
-from helios.lod.cluster import GlowGaussians
 from helios.lod.compare import LevelCache
+from helios.lod.gaussians import GlowGaussians
 from helios.lod.ladder import DEFAULT_MIN_STARS, DEFAULT_POINT_SHARE, LEVEL_FRACTIONS, Level, with_remainder
 from helios.lod.ladder import ladder as ladder_of
 from helios.lod.store import read_cell_levels

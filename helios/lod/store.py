@@ -11,7 +11,7 @@ JSON says how many.  Formats: ``docs/formats.md``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow as pa
@@ -20,8 +20,11 @@ import pyarrow.parquet as pq
 from helios import photometry
 from helios.errors import HeliosError
 from helios.files import atomic_path, write_json
-from helios.lod.cluster import GlowGaussians
-from helios.lod.levels import CellLevel, level_summary
+from helios.lod.gaussians import GlowGaussians
+from helios.lod.ladder import GAUSSIAN_BYTES, POINT_BYTES
+
+if TYPE_CHECKING:  # the levels are built with torch; the store reads and writes them without it
+    from helios.lod.levels import CellLevel
 
 LEVELS_FORMAT = "helios-cell-levels"
 LEVELS_VERSION = 1
@@ -39,6 +42,29 @@ def levels_table(levels: list[CellLevel], centre: np.ndarray) -> pa.Table:
     values = np.concatenate(parts) if parts else np.zeros((0, len(COLUMNS)))
     arrays = [pa.array(values[:, 0].astype(np.int32))] + [pa.array(values[:, i]) for i in range(1, len(COLUMNS))]
     return pa.Table.from_arrays(arrays, names=list(COLUMNS))
+
+
+def level_summary(number: int, built: CellLevel) -> dict[str, Any]:
+    """What a cell's metrics JSON (and the trained index) say about one level."""
+    report = built.report
+    kept = float(built.gaussians.luminosity.sum())
+    return {
+        "level": number,
+        "fraction": built.level.fraction,
+        "points": built.level.n_points,
+        "gaussians": len(built.gaussians),
+        "bytes": built.level.n_points * POINT_BYTES + len(built.gaussians) * GAUSSIAN_BYTES,
+        "trained": report is not None,
+        "not_trained_because": built.not_trained_because,
+        # The Gaussians' luminosity over the stars' they replace: 1 after clustering; training may move it.
+        "luminosity_ratio": kept / built.remainder_luminosity if built.remainder_luminosity > 0 else None,
+        "loss_clustered": report.loss_clustered if report else None,
+        "loss_trained": report.loss_trained if report else None,
+        "improvement": report.improvement if report else None,
+        "best_step": report.best_step if report else None,
+        "diverged_at": report.diverged_at if report else None,
+        "curve": [{"step": s, "train": t, "held_out": h} for s, t, h in report.curve] if report else [],
+    }
 
 
 def write_cell_levels(table_path: str | Path, metrics_path: str | Path, cell_id: str, centre: np.ndarray, radius: float,

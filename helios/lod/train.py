@@ -25,7 +25,7 @@ from helios import photometry
 from helios.adam import FusedAdam
 from helios.cameras import sample_views
 from helios.covariance import quat_scale_to_covar
-from helios.lod.cluster import GlowGaussians
+from helios.lod.gaussians import GlowGaussians
 from helios.lod.options import LevelOptions
 from helios.render.glow import render_glow
 from helios.render.points import render_points

@@ -19,12 +19,14 @@ eases towards the exposure over time; ``helios render --exposure auto`` takes it
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from helios import photometry
-from helios.render.glare import pyramid
+
+if TYPE_CHECKING:  # torch only where an image is metered: the site reads the constants without it
+    import torch
 
 #: The octave of the glare pyramid the meter reads.
 AUTO_OCTAVE = 2
@@ -38,6 +40,10 @@ AUTO_LIMITING_MAG_MAX = 22.0
 
 def auto_limiting_mag(image: np.ndarray | torch.Tensor) -> float:
     """The limiting magnitude the automatic exposure gives a ``[H, W, 3]`` linear image (before glare)."""
+    import torch
+
+    from helios.render.glare import pyramid
+
     linear = torch.as_tensor(np.asarray(image), dtype=torch.float64)
     octave = pyramid(linear, AUTO_OCTAVE + 1)[AUTO_OCTAVE][0]
     luminance = photometry.luminance(octave.permute(1, 2, 0).reshape(-1, 3).numpy())

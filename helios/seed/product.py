@@ -63,7 +63,7 @@ class SplatsProduct(Product):
     def pack_blocks(self, trained_dir: Path, cell: dict[str, Any], abs_mag: np.ndarray, radius_pc: float,
                     encoding: str) -> list[PackBlock]:
         """One ``splats`` block: the cell's PLY in the pack's splat records."""
-        from helios.seed.splats import ply_records, read_ply  # torch: not at the Snakefile's parse (see LevelsProduct)
+        from helios.seed.ply import ply_records, read_ply  # not at the Snakefile's parse (see LevelsProduct)
 
         return [splat_block(ply_records(read_ply(trained_dir / cell["file"])), encoding, radius_pc)]
 

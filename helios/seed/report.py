@@ -25,9 +25,10 @@ from helios.grid import Grid
 from helios.partition import read_index
 from helios.report import REPORT_FORMAT, plot_sky, plot_sky_as_seen, save_figure, write_html
 from helios.report_parts import ReportParts
+from helios.seed.ply import read_ply
 from helios.seed.render.reference import starfield_exposure
 from helios.seed.render.torch_raster import rasterize_torch
-from helios.seed.splats import init_params, read_ply, sh0_to_rgb
+from helios.seed.splats import init_params, sh0_to_rgb
 from helios.seed.training.options import TrainOptions
 from helios.seed.training.problem import reference_images, training_views
 

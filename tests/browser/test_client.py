@@ -410,7 +410,7 @@ def test_gaussians_are_drawn_as_render_glow_draws_them(site, tmp_path):
 
     from helios import photometry
     from helios.cameras import pinhole
-    from helios.lod.cluster import GlowGaussians
+    from helios.lod.gaussians import GlowGaussians
     from helios.pack import PackBlock, PackCell, write_pack
     from helios.pack.records import decode_gaussians, decode_points, encode_gaussians, encode_points
     from helios.render.sky import draw_level

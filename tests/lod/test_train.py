@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from helios import photometry
-from helios.lod.cluster import GlowGaussians, cluster_gaussians
+from helios.lod.cluster import cluster_gaussians
+from helios.lod.gaussians import GlowGaussians
 from helios.lod.options import LevelOptions
 from helios.lod.train import train_level
 

@@ -8,14 +8,13 @@ import torch
 from plyfile import PlyData
 
 from helios.errors import HeliosError
+from helios.seed.ply import PLY_PROPERTIES, read_ply
 from helios.seed.splats import (
-    PLY_PROPERTIES,
     SH_C0,
     InitOptions,
     _nearest_squared_distances,
     init_params,
     knn_mean_distance,
-    read_ply,
     rgb_to_sh0,
     sh0_to_rgb,
     write_ply,

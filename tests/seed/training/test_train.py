@@ -7,7 +7,7 @@ from gsplat.strategy import DefaultStrategy
 
 from helios.cell import CellStars
 from helios.errors import HeliosError
-from helios.seed.splats import read_ply
+from helios.seed.ply import read_ply
 from helios.seed.training import TrainOptions, train_cell
 from helios.seed.training.densify import FixedResetStrategy
 from helios.seeding import cell_seed

@@ -6,7 +6,7 @@ import torch
 
 from helios.cell import CellStars
 from helios.errors import HeliosError
-from helios.seed.splats import read_ply
+from helios.seed.ply import read_ply
 from helios.seed.training import TrainOptions, train_batch, train_cell
 from tests.seed.training.test_train import cluster
 
