@@ -145,8 +145,8 @@ def test_a_job_over_its_memory_fails_visibly(cluster, tmp_path):
     """A rule that declares 200 MB and holds 768 MB is killed by the cluster and the run fails naming it; the same
     rule declaring 2,000 MB runs (so the check can pass)."""
     hog = "python3 -c 'import time; b = bytearray(range(256)) * 3_000_000; time.sleep(4)'"  # 768 MB, every page written
-    outcomes = {}
-    for mem_mb in (200, 2000):
+    started = {}
+    for mem_mb in (200, 2000):  # both at once: the node has a CPU for each
         work = tmp_path / str(mem_mb)
         work.mkdir()
         (work / "Snakefile").write_text(f"""rule hog:
@@ -154,8 +154,12 @@ def test_a_job_over_its_memory_fails_visibly(cluster, tmp_path):
     resources: mem_mb={mem_mb}, runtime=5
     shell: "{hog} && touch {{output}}"
 """)
-        outcomes[mem_mb] = subprocess.run([sys.executable, "-m", "snakemake", "--directory", str(work), "-s", str(work / "Snakefile"),
-                                           *SLURM_OPTIONS], capture_output=True, text=True, env=cluster, cwd=work, timeout=300)
+        started[mem_mb] = subprocess.Popen([sys.executable, "-m", "snakemake", "--directory", str(work), "-s", str(work / "Snakefile"),
+                                            *SLURM_OPTIONS], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=cluster, cwd=work)
+    outcomes = {}
+    for mem_mb, process in started.items():
+        stdout, stderr = process.communicate(timeout=300)
+        outcomes[mem_mb] = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
     failed, passed = outcomes[200], outcomes[2000]
     assert passed.returncode == 0, passed.stderr[-3000:]
     assert failed.returncode != 0 and "Error in rule hog" in failed.stderr, failed.stderr[-3000:]
