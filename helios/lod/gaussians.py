@@ -1,4 +1,4 @@
-"""A level's Gaussians as arrays (numpy only: the pack, the validation and the renderer read them without torch).
+"""A level's Gaussians as arrays (numpy only: the pack and the validation read them without torch).
 
 Each Gaussian is a mean (pc), a covariance (pc^2), a luminosity (flux at 10 pc) and a colour of unit luminance;
 :mod:`helios.lod.cluster` makes them, :mod:`helios.lod.train` fits them, :mod:`helios.lod.store` keeps them.
