@@ -37,7 +37,7 @@ def run(configfile: Path, work: Path, scheduler: str, cores: int) -> dict:
     if done.returncode != 0:
         sys.exit(f"{scheduler} run in {work} failed:\n{done.stderr[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"scheduler": scheduler, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "work": str(work)}
+    return {"scheduler": scheduler, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "work": work}
 
 
 def main() -> None:
@@ -52,15 +52,19 @@ def main() -> None:
     for repeat in range(args.repeats):
         for scheduler in SCHEDULERS if repeat % 2 == 0 else reversed(SCHEDULERS):
             runs.append(run(args.configfile, args.out / f"{scheduler}-{repeat}", scheduler, args.cores))
-            print(json.dumps(runs[-1]), flush=True)
-    results = Path(runs[0]["work"]) / "results"
+            print(json.dumps({**runs[-1], "work": runs[-1]["work"].name}), flush=True)
+    results = runs[0]["work"] / "results"
     for other in runs[1:]:
         for name in COMPARED:
-            if (Path(other["work"]) / "results" / name).read_bytes() != (results / name).read_bytes():
+            if (other["work"] / "results" / name).read_bytes() != (results / name).read_bytes():
                 sys.exit(f"{name} differs between {runs[0]['work']} and {other['work']}")
+    for record in runs:  # the run's folder by name only: the record names no path of the machine
+        record["work"] = record["work"].name
     summary = {s: {key: statistics.median(r[key] for r in runs if r["scheduler"] == s) for key in ("wall_s", "cpu_s")} for s in SCHEDULERS}
     summary["greedy/ilp"] = {key: round(summary["greedy"][key] / summary["ilp"][key], 3) for key in ("wall_s", "cpu_s")}
-    record = {"configfile": str(args.configfile), "cores": args.cores, "repeats": args.repeats, "python": platform.python_version(),
+    configfile = args.configfile.resolve()
+    named = str(configfile.relative_to(REPO)) if configfile.is_relative_to(REPO) else configfile.name
+    record = {"configfile": named, "cores": args.cores, "repeats": args.repeats, "python": platform.python_version(),
               "runs": runs, "medians": summary, "same_bytes": list(COMPARED)}
     print(json.dumps(summary, indent=1))
     if args.json:
