@@ -28,11 +28,14 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+# None of these imports torch: the workflow reads this module at every Snakefile parse (tests/test_levels_stand_alone.py).
 import helios
 from helios import astro, photometry, solar
 from helios.errors import HeliosError
 from helios.landmarks import BUILTIN, load_landmarks
+from helios.lod.rule import rule_constants
 from helios.outputs import output_directory
+from helios.render.exposure import auto_exposure_constants
 
 #: Files of three.js's npm package the page loads (``three.module.js`` imports ``three.core.js``).
 VENDOR_FILES = {"three/build/three.module.js": "three.module.js", "three/build/three.core.js": "three.core.js",
@@ -80,12 +83,6 @@ def frame_landmarks(landmarks_file: str | Path, universe) -> dict[str, Any]:
 
 
 def site_manifest(universe) -> dict[str, Any]:
-    # Imported here: the workflow imports this module when it reads the Snakefile (to see whether the client's
-    # files are installed).  None of them imports torch (tests/test_levels_stand_alone.py).
-    from helios.lod.rule import rule_constants
-    from helios.photometry import DEFAULT_PSF_SIGMA_PX
-    from helios.render.exposure import auto_exposure_constants
-
     return {
         "format": "helios-site", "version": 1, "helios": helios.__version__,
         "pack": "pack/index.json", "index": "index.json", "landmarks": "landmarks.json",
@@ -95,7 +92,7 @@ def site_manifest(universe) -> dict[str, Any]:
         "sun_colour": solar.sun_colour().tolist(),  # the Sun's light and the planets' (helios/solar.py)
         "icrs_to_frame": astro.icrs_to_frame(universe.index.get("frame", "icrs")).tolist(),
         "photometry": {"limit_exposed_flux": photometry.LIMIT_EXPOSED_FLUX,
-                       "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": DEFAULT_PSF_SIGMA_PX,
+                       "default_limiting_mag": photometry.DEFAULT_LIMITING_MAG, "psf_sigma_px": photometry.DEFAULT_PSF_SIGMA_PX,
                        "default_glare": photometry.DEFAULT_GLARE, "glare_octaves": photometry.GLARE_OCTAVES,
                        "glare_ceiling": photometry.GLARE_CEILING,
                        "auto_exposure": auto_exposure_constants()},

@@ -66,6 +66,14 @@ TINY_VALIDATE = yaml.safe_load(TEST_CONFIG.read_text())["validate"]
 TINY_TRAIN = {**yaml.safe_load(TEST_CONFIG.read_text())["train"], "ground_truth": "starfield"}
 
 
+def blocked_imports_env(blocked: str) -> dict[str, str]:
+    """The environment of a process in which the modules ``blocked`` names (comma-separated) cannot be imported, as
+    on a machine without them (tests/blocked_imports/sitecustomize.py)."""
+    blocker = REPO / "tests" / "blocked_imports"
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+            "HELIOS_BLOCKED_IMPORTS": blocked}
+
+
 def snakemake_command(work: Path, *args: str, snakefile: Path = REPO / "Snakefile", configfile: Path | None = None) -> list[str]:
     """Snakemake on ``snakefile`` in the working directory ``work`` with its ``config.yaml`` (or ``configfile``), on 2 cores."""
     return [sys.executable, "-m", "snakemake", "-s", str(snakefile), "--directory", str(work),

@@ -4,28 +4,23 @@ without torch as well."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 import yaml
 
-from tests.conftest import REPO, TEST_CONFIG
+from tests.conftest import REPO, TEST_CONFIG, blocked_imports_env
 
-BLOCKER = REPO / "tests" / "blocked_imports"
+#: The seed trainer's modules, blocked in these tests (helios.seed and gsplat, which only it uses).
+SEED_TRAINER = "gsplat,helios.seed"
 #: Every module the levels' commands and workflow steps import at their top.
 LEVELS_SIDE = ("helios.cli", "helios.lod.product", "helios.lod.report", "helios.lod.cell_job", "helios.render.sky", "helios.universe",
                "helios.pack.assembly", "helios.trained_index", "helios.validate", "helios.report", "helios.site", "helios.serve")
 
 
-def without_seed_trainer(blocked: str = "gsplat,helios.seed") -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(BLOCKER), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-            "HELIOS_BLOCKED_IMPORTS": blocked}
-
-
-def run(*args: str, cwd=None, blocked: str = "gsplat,helios.seed") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=without_seed_trainer(blocked), cwd=cwd)
+def run(*args: str, cwd=None, blocked: str = SEED_TRAINER) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *args], capture_output=True, text=True, env=blocked_imports_env(blocked), cwd=cwd)
 
 
 def test_the_blocker_blocks():
@@ -58,7 +53,7 @@ def test_the_default_workflow_and_commands_run_without_the_seed_trainer(tmp_path
     }
     for name, args in commands.items():
         # Packing, validating and writing the site read the levels without torch (its import is 2 s of each such job).
-        done = run("-m", "helios.cli", *args, cwd=tmp_path, blocked="gsplat,helios.seed" + ("" if name == "render" else ",torch"))
+        done = run("-m", "helios.cli", *args, cwd=tmp_path, blocked=SEED_TRAINER + ("" if name == "render" else ",torch"))
         assert done.returncode == 0, (name, done.stderr[-2000:])
     for name in ("index.json", "shard-0000.pack.bin"):
         assert (tmp_path / "again" / name).read_bytes() == (results / "trained" / "pack" / name).read_bytes()

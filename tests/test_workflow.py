@@ -1,7 +1,6 @@
 """Real Snakemake runs of the workflow on small configs."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -12,7 +11,18 @@ import pytest
 import yaml
 
 from helios.batching import plan_batches
-from tests.conftest import REPO, TEST_CONFIG, TINY_TRAIN, StartedRun, WorkflowRun, archive_csv, bulk_csv, planned_jobs, snakemake_command
+from tests.conftest import (
+    REPO,
+    TEST_CONFIG,
+    TINY_TRAIN,
+    StartedRun,
+    WorkflowRun,
+    archive_csv,
+    blocked_imports_env,
+    bulk_csv,
+    planned_jobs,
+    snakemake_command,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -221,7 +231,7 @@ def test_synthetic_sky_run_where_node_is_missing(tiny_starfield_run_without_node
 def test_the_seed_trainers_splats_are_packed_and_validated_without_torch(tiny_starfield_run, tmp_path):
     """Packing and validating read the PLY files with numpy: with torch not importable (tests/blocked_imports), the
     session's seed-trainer run packs to the same bytes and validates (torch's import would be 2 s of each such job)."""
-    env = {**os.environ, "PYTHONPATH": str(REPO / "tests" / "blocked_imports"), "HELIOS_BLOCKED_IMPORTS": "torch,gsplat"}
+    env = blocked_imports_env("torch,gsplat")
     results = tiny_starfield_run.results
     for args in (["pack", str(results), "--output", str(tmp_path / "again")], ["validate", str(results)]):
         done = subprocess.run([sys.executable, "-m", "helios.cli", *args], capture_output=True, text=True, env=env, cwd=tmp_path)
@@ -329,9 +339,7 @@ def test_level_jobs_given_a_gpu_train_there(tmp_path):
 def test_the_snakefile_is_read_without_torch(tmp_path):
     """Snakemake reads the Snakefile at every start (twice for each SLURM job): doing so imports no torch (about 2 s),
     for levels and for the seed trainer's products alike; a dry run plans the whole default workflow."""
-    blocker = REPO / "tests" / "blocked_imports"
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(blocker), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-           "HELIOS_BLOCKED_IMPORTS": "torch,gsplat"}
+    env = blocked_imports_env("torch,gsplat")
     blocked = subprocess.run([sys.executable, "-c", "import torch"], capture_output=True, text=True, env=env)
     assert blocked.returncode != 0 and "blocked by tests/blocked_imports" in blocked.stderr
     for product in ("levels", "starfield"):
