@@ -37,7 +37,7 @@ def run(configfile: Path, work: Path, scheduler: str, cores: int) -> dict:
     if done.returncode != 0:
         sys.exit(f"{scheduler} run in {work} failed:\n{done.stderr[-3000:]}")
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return {"scheduler": scheduler, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "work": work}
+    return {"scheduler": scheduler, "wall_s": round(wall, 2), "cpu_s": round(cpu, 2), "work": work.name}  # no path of the machine
 
 
 def main() -> None:
@@ -52,14 +52,12 @@ def main() -> None:
     for repeat in range(args.repeats):
         for scheduler in SCHEDULERS if repeat % 2 == 0 else reversed(SCHEDULERS):
             runs.append(run(args.configfile, args.out / f"{scheduler}-{repeat}", scheduler, args.cores))
-            print(json.dumps({**runs[-1], "work": runs[-1]["work"].name}), flush=True)
-    results = runs[0]["work"] / "results"
+            print(json.dumps(runs[-1]), flush=True)
+    first = args.out / runs[0]["work"] / "results"
     for other in runs[1:]:
         for name in COMPARED:
-            if (other["work"] / "results" / name).read_bytes() != (results / name).read_bytes():
+            if (args.out / other["work"] / "results" / name).read_bytes() != (first / name).read_bytes():
                 sys.exit(f"{name} differs between {runs[0]['work']} and {other['work']}")
-    for record in runs:  # the run's folder by name only: the record names no path of the machine
-        record["work"] = record["work"].name
     summary = {s: {key: statistics.median(r[key] for r in runs if r["scheduler"] == s) for key in ("wall_s", "cpu_s")} for s in SCHEDULERS}
     summary["greedy/ilp"] = {key: round(summary["greedy"][key] / summary["ilp"][key], 3) for key in ("wall_s", "cpu_s")}
     configfile = args.configfile.resolve()
