@@ -514,7 +514,10 @@ def test_keys_mouse_wheel_search_and_labels_move_the_camera(site, sample_univers
         assert still["plans"] > moving_plans, "flying planned the view again"
         page.keyboard.press("e")  # galactic: 1,000 pc/s
         page.keyboard.down("w")
-        page.wait_for_timeout(300)
+        # Held until 100 pc are flown: 0.1 s of frames at 1,000 pc/s; the cluster's 1 pc/s would take 100 s, past the timeout.
+        # (A fixed hold fails on a busy machine: the frames that fly can be one short idle tick and then one slow draw.)
+        page.wait_for_function("(start) => Math.hypot(...new URLSearchParams(window.helios.view()).get('from').split(',')"
+                               ".map((x, i) => x - start[i])) > 100", arg=start["from"].tolist(), timeout=10_000)
         page.keyboard.up("w")
         assert np.linalg.norm(view()["from"] - start["from"]) > 100
         before = view()
@@ -541,7 +544,7 @@ def test_keys_mouse_wheel_search_and_labels_move_the_camera(site, sample_univers
             page.mouse.wheel(0, -500)  # zoom in: no closer than a tenth of the cluster's scale
         page.wait_for_timeout(200)
         assert np.linalg.norm(view()["from"] - pleiades) == pytest.approx(0.5, rel=1e-6)
-        page.wait_for_timeout(600)
+        page.wait_for_function("location.search === window.helios.view()", timeout=10_000)  # the URL follows the view (0.4 s on)
         assert parse_view(page.evaluate("location.search"))["from"] == pytest.approx(view()["from"], rel=1e-6), "the URL follows the view"
         name = page.evaluate("""() => [...document.querySelectorAll(".label")].find((label) => {
             const box = label.getBoundingClientRect();
