@@ -181,7 +181,7 @@ def test_train_all_and_train_landmarks_run_the_workflow(tmp_path):
     assert not (tmp_path / "all" / "universe").exists()  # the given universe is used, not rebuilt
     assert helios_cli("validate", tmp_path / "all", "--universe", universe).returncode == 0
 
-    near = ["--neighbors", "0", "--category", "bright_star"]
+    near = ["--neighbors", "0", "--category", "star_group"]  # one cell of the 8
     result = helios_cli("train-landmarks", "--input", universe, "--output", tmp_path / "near", *near, *tiny)
     assert result.returncode == 0, result.stderr
     expected = helios_cli("select", "--input", universe, *near, "--output", tmp_path / "selection.json")

@@ -16,6 +16,9 @@ from tests.conftest import REPO, TINY_TRAIN, planned_jobs, snakemake_command
 pytestmark = pytest.mark.slow
 SKY = {"synthetic": {"stars": 2000, "seed": 6}}
 GRID = {"n_theta": 2, "n_phi": 2, "base": 10.0}
+#: The cells of bright stars: 4 of the sky's 8 (the 1 neighbour around them: all 8), so that a run with some trained and
+#: some not can be killed, and few training jobs start.
+BRIGHT_STAR_CELLS = {"neighbors": 0, "categories": ["bright_star"]}
 
 
 def configure(work, **overrides):
@@ -39,7 +42,7 @@ def trained(work):
 
 
 def test_widening_the_neighbourhood_trains_only_the_new_cells(tmp_path):
-    configure(tmp_path, select={"neighbors": 0, "categories": ["bright_star"]})
+    configure(tmp_path, select=BRIGHT_STAR_CELLS)
     assert snakemake(tmp_path).returncode == 0
     before = trained(tmp_path)
     configure(tmp_path, select={"neighbors": 1, "categories": ["bright_star"]})
@@ -69,7 +72,7 @@ def test_two_clean_runs_give_the_same_bytes(tiny_starfield_run, tiny_starfield_r
 
 
 def test_killed_run_resumes(tmp_path):
-    configure(tmp_path, select={"mode": "all"}, train={**TINY_TRAIN, "iterations": 150})
+    configure(tmp_path, select=BRIGHT_STAR_CELLS, train={**TINY_TRAIN, "iterations": 150})
     process = subprocess.Popen(snakemake_command(tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     deadline = time.monotonic() + 300
     cells = tmp_path / "results" / "trained" / "splats"
@@ -123,7 +126,7 @@ def test_transient_failures_succeed_with_retries(tmp_path):
     script.write_text("from pathlib import Path\n" + script.read_text().replace(guard, FAIL_ONCE.format(markers=str(markers)) + guard, 1))
     work = tmp_path / "work"
     work.mkdir()
-    configure(work, select={"mode": "all"})
+    configure(work, select=BRIGHT_STAR_CELLS)
     command = [sys.executable, "-m", "snakemake", "-s", str(copy / "Snakefile"), "--directory", str(work),
                "--configfile", str(work / "config.yaml"), "--cores", "2"]
     without = subprocess.run(command, capture_output=True, text=True)

@@ -43,7 +43,8 @@ def write_config(workdir, **sections):
 @pytest.fixture(scope="session")  # not module: a pytest-xdist worker may run other modules' tests between this one's
 def two_file_run(tmp_path_factory) -> WorkflowRun:
     """A Gaia bulk file (250 stars) and an Archive query (150, and one with a bad position), 6 x 3 sectors, the cells of
-    bright stars, the seed trainer's tiny splats: run end to end once for this module's tests (which leave it as it is)."""
+    nebulae (2 of the 49; bright stars would be 27 training jobs), the seed trainer's tiny splats: run end to end once
+    for this module's tests (which leave it as it is)."""
     work = tmp_path_factory.mktemp("wf")
     rows = [{"source_id": 100 + i, "ra": (i * 37.0) % 360, "dec": -60 + (i * 11) % 120, "parallax": 2.0 + (i % 50),
              "parallax_error": 0.05, "phot_g_mean_mag": 5 + (i % 10) * 0.5, "bp_rp": 0.3 + (i % 7) * 0.3} for i in range(400)]
@@ -52,7 +53,7 @@ def two_file_run(tmp_path_factory) -> WorkflowRun:
                 [[r["source_id"], r["ra"], r["dec"], r["parallax"], r["parallax_error"], r["phot_g_mean_mag"]] for r in rows[250:]]
                 + [[999, 10.0, 95.0, 1.0, 0.1, 7.0]])  # dec out of range: dropped and counted
     config = {"output_dir": "results", "catalog": {"files": ["GaiaSource_*.csv.gz", "query.csv"], "limit": 300},
-              "grid": {"n_theta": 6, "n_phi": 3}, "select": {"neighbors": 0, "categories": ["bright_star"]}, "train": TINY_TRAIN}
+              "grid": {"n_theta": 6, "n_phi": 3}, "select": {"neighbors": 0, "categories": ["nebula"]}, "train": TINY_TRAIN}
     return StartedRun(work, config, "--cores", "2").finished()
 
 
@@ -140,7 +141,7 @@ def test_config_edits_rerun_what_they_affect(two_file_run, tmp_path):
         ({"grid": {"n_theta": 8, "n_phi": 3}}, {**partition, **replanned}),
         ({"grid": {"n_theta": 6, "n_phi": 3, "max_stars": 50}}, {**plan, **replanned}),  # a new bound replans, no recount
         ({"partition": {"shard_rows": 120_000}}, {**plan, **replanned}),
-        ({"select": {"neighbors": 1, "categories": ["bright_star"]}}, {"select": 1, **gather}),
+        ({"select": {"neighbors": 1, "categories": ["nebula"]}}, {"select": 1, **gather}),
         (
             {"train": {**TINY_TRAIN, "iterations": 9}},
             {"train_splats": len(list((work / "results" / "trained" / "splats").glob("*/*.ply"))), **gather},
