@@ -66,6 +66,10 @@ TINY_VALIDATE = yaml.safe_load(TEST_CONFIG.read_text())["validate"]
 TINY_TRAIN = {**yaml.safe_load(TEST_CONFIG.read_text())["train"], "ground_truth": "starfield"}
 
 
+#: The seed trainer's modules (helios.seed, and gsplat, which only it uses), for blocked_imports_env.
+SEED_TRAINER = "gsplat,helios.seed"
+
+
 def blocked_imports_env(blocked: str) -> dict[str, str]:
     """The environment of a process in which the modules ``blocked`` names (comma-separated) cannot be imported, as
     on a machine without them (tests/blocked_imports/sitecustomize.py)."""
@@ -147,6 +151,7 @@ class WorkflowRun:
 
     work: Path
     output: str
+    env: dict[str, str] | None = None  # the environment it ran in (None: the tests')
 
     @property
     def results(self) -> Path:
@@ -169,7 +174,7 @@ class StartedRun:
             shutil.copy(config, work / "config.yaml")
         else:
             (work / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
-        self.work, self.log = work, work.parent / f"{work.name}.snakemake.log"
+        self.work, self.log, self.env = work, work.parent / f"{work.name}.snakemake.log", env
         command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(work),
                    "--configfile", str(config if isinstance(config, Path) else work / "config.yaml"), *args]
         with open(self.log, "w") as log:
@@ -192,7 +197,7 @@ class StartedRun:
         """The run, once it has succeeded."""
         result = self.wait()
         assert result.returncode == 0, result.stdout[-5000:]
-        return WorkflowRun(self.work, result.stdout)
+        return WorkflowRun(self.work, result.stdout, self.env)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -207,8 +212,10 @@ STARFIELD_CONFIG = {**yaml.safe_load(TEST_CONFIG.read_text()), "train": TINY_TRA
 @pytest.fixture(scope="session")
 def tiny_levels_run(tmp_path_factory) -> WorkflowRun:
     """.test/config.yaml (levels of detail, the default) run end to end as a new user runs it (``--configfile
-    .test/config.yaml``); ``config.yaml`` in its working directory is a copy."""
-    return StartedRun(tmp_path_factory.mktemp("tiny-levels-run"), TEST_CONFIG, "--cores", "2").finished()
+    .test/config.yaml``); ``config.yaml`` in its working directory is a copy.  It runs with the seed trainer not
+    importable (SEED_TRAINER blocked, as on a machine without gsplat): the default product stands alone
+    (tests/test_levels_stand_alone.py)."""
+    return StartedRun(tmp_path_factory.mktemp("tiny-levels-run"), TEST_CONFIG, "--cores", "2", env=blocked_imports_env(SEED_TRAINER)).finished()
 
 
 @pytest.fixture(scope="session")

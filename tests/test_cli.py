@@ -165,8 +165,8 @@ def test_train_all_needs_a_built_universe(tmp_path):
 @pytest.mark.slow
 def test_train_all_and_train_landmarks_run_the_workflow(tmp_path):
     universe = tmp_path / "universe"
-    assert helios_cli("build", "--synthetic", "2000", "--seed", "6", "--output", universe, "--n-theta", "2", "--n-phi", "2",
-                      "--base", "10").returncode == 0
+    assert helios_cli("build", "--synthetic", "2000", "--seed", "6", "--output", universe, "--n-theta", "1", "--n-phi", "2",
+                      "--base", "10").returncode == 0  # 4 cells
     tiny = ["--iterations", "20", "--image-size", "24", "--views-per-iter", "2", "--train-views", "8", "--eval-views", "3",
             "--select-every", "4", "--backend", "torch", "--ground-truth", "starfield", "--cores", "2"]
     result = helios_cli("train-all", "--input", universe, "--output", tmp_path / "all", *tiny)
@@ -181,7 +181,7 @@ def test_train_all_and_train_landmarks_run_the_workflow(tmp_path):
     assert not (tmp_path / "all" / "universe").exists()  # the given universe is used, not rebuilt
     assert helios_cli("validate", tmp_path / "all", "--universe", universe).returncode == 0
 
-    near = ["--neighbors", "0", "--category", "star_group"]  # one cell of the 8
+    near = ["--neighbors", "0", "--category", "star_group"]  # one cell of the 4
     result = helios_cli("train-landmarks", "--input", universe, "--output", tmp_path / "near", *near, *tiny)
     assert result.returncode == 0, result.stderr
     expected = helios_cli("select", "--input", universe, *near, "--output", tmp_path / "selection.json")

@@ -10,10 +10,8 @@ import sys
 import pytest
 import yaml
 
-from tests.conftest import REPO, TEST_CONFIG, blocked_imports_env
+from tests.conftest import REPO, SEED_TRAINER, TEST_CONFIG, blocked_imports_env
 
-#: The seed trainer's modules, blocked in these tests (helios.seed and gsplat, which only it uses).
-SEED_TRAINER = "gsplat,helios.seed"
 #: Every module the levels' commands and workflow steps import at their top.
 LEVELS_SIDE = ("helios.cli", "helios.lod.product", "helios.lod.report", "helios.lod.cell_job", "helios.render.sky", "helios.universe",
                "helios.pack.assembly", "helios.trained_index", "helios.validate", "helios.report", "helios.site", "helios.serve")
@@ -38,11 +36,10 @@ def test_the_levels_side_imports_nothing_of_the_seed_trainer():
 
 
 @pytest.mark.slow
-def test_the_default_workflow_and_commands_run_without_the_seed_trainer(tmp_path):
-    snakemake = ["-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "2"]
-    done = run(*snakemake, "--configfile", str(TEST_CONFIG), cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-3000:]
-    results = tmp_path / "results"
+def test_the_default_workflow_and_commands_run_without_the_seed_trainer(tiny_levels_run, tmp_path):
+    """The session's run of .test/config.yaml ran with the seed trainer blocked (tests/conftest.py); its commands too."""
+    assert tiny_levels_run.env["HELIOS_BLOCKED_IMPORTS"] == SEED_TRAINER
+    results = tiny_levels_run.results
     assert (results / "validation.ok").is_file() and (results / "site" / "pack" / "index.json").is_file()
     commands = {
         "render": ["render", str(results), "--from", "0", "0", "3000", "--look-at", "sun", "--up", "1", "0", "0", "--size", "48", "32",
@@ -61,5 +58,6 @@ def test_the_default_workflow_and_commands_run_without_the_seed_trainer(tmp_path
     config = yaml.safe_load(TEST_CONFIG.read_text())
     config["train"]["ground_truth"] = "starfield"
     (tmp_path / "seed.yaml").write_text(yaml.safe_dump(config))
+    snakemake = ["-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(tmp_path), "--cores", "2"]
     done = run(*snakemake, "--configfile", str(tmp_path / "seed.yaml"), "-n", cwd=tmp_path)
     assert done.returncode != 0 and "blocked" in done.stdout + done.stderr, (done.stdout + done.stderr)[-2000:]
