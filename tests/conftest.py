@@ -114,6 +114,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(groups.pop()))
 
 
+def pytest_sessionfinish(session):
+    from tests.browser.harness import close_shared_browser
+
+    close_shared_browser()
+
+
 @pytest.fixture(autouse=True)
 def helios_logging_restored():
     """A command run in-process (``helios.cli.main``) points the ``helios`` logger at the sys.stderr of that

@@ -28,6 +28,11 @@ def chromium_path() -> str | None:
     return next((found for name in CHROMIUM_CANDIDATES if (found := shutil.which(name))), None)
 
 
+#: The Chromium of this test process, launched by the first test that asks and shared by the rest (a launch costs about
+#: 2.4 CPU-seconds); each test's pages are in contexts of their own, closed when its ``with browser()`` ends.
+_shared: dict[str, Any] = {}
+
+
 @contextlib.contextmanager
 def browser() -> Iterator[Any]:
     """A Playwright Chromium browser (headless), or a skipped test saying why there is none."""
@@ -38,12 +43,29 @@ def browser() -> Iterator[Any]:
     executable = chromium_path()
     if executable is None:
         pytest.skip("no Chromium here (Debian: apt-get install chromium; or set HELIOS_CHROMIUM)")
-    with sync_playwright() as playwright:
+    if "instance" in _shared and not _shared["instance"].is_connected():
+        close_shared_browser()  # it crashed in an earlier test: launch another
+    if "instance" not in _shared:
+        playwright = sync_playwright().start()
         try:
-            instance = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
+            _shared["instance"] = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         except Error as exc:
+            playwright.stop()
             pytest.skip(f"Chromium at {executable} does not start here: {str(exc).splitlines()[0]}")
-        try:
-            yield instance
-        finally:
-            instance.close()
+        _shared["playwright"] = playwright
+    instance = _shared["instance"]
+    before = set(instance.contexts)
+    try:
+        yield instance
+    finally:
+        for context in set(instance.contexts) - before:
+            context.close()
+
+
+def close_shared_browser() -> None:
+    """Close this process's Chromium, if one was launched (at the end of the test session)."""
+    instance, playwright = _shared.pop("instance", None), _shared.pop("playwright", None)
+    if instance is not None and instance.is_connected():
+        instance.close()
+    if playwright is not None:
+        playwright.stop()
