@@ -121,6 +121,18 @@ def pytest_sessionfinish(session):
 
 
 @pytest.fixture(autouse=True)
+def shared_browser_closed_outside_browser_tests(request):
+    """The Chromium the browser tests share (tests/browser/harness.py) is closed before any other test: Playwright's sync
+    API holds an asyncio event loop while it is up, and Snakemake run in-process (helios.workflow) refuses to start
+    under one."""
+    if REPO / "tests" / "browser" not in request.node.path.parents:
+        from tests.browser.harness import close_shared_browser
+
+        close_shared_browser()
+    yield
+
+
+@pytest.fixture(autouse=True)
 def helios_logging_restored():
     """A command run in-process (``helios.cli.main``) points the ``helios`` logger at the sys.stderr of that
     moment, a capture stream pytest closes after the test: put the logger back as it was, so that later
