@@ -63,7 +63,7 @@ def browser() -> Iterator[Any]:
 
 
 def close_shared_browser() -> None:
-    """Close this process's Chromium, if one was launched (at the end of the test session)."""
+    """Close this process's Chromium, if one is up: after a crash, before a test outside tests/browser, at the session's end."""
     instance, playwright = _shared.pop("instance", None), _shared.pop("playwright", None)
     if instance is not None and instance.is_connected():
         instance.close()
