@@ -45,7 +45,7 @@ def test_widening_the_neighbourhood_trains_only_the_new_cells(tmp_path):
     configure(tmp_path, select=BRIGHT_STAR_CELLS)
     assert snakemake(tmp_path).returncode == 0
     before = trained(tmp_path)
-    configure(tmp_path, select={"neighbors": 1, "categories": ["bright_star"]})
+    configure(tmp_path, select={**BRIGHT_STAR_CELLS, "neighbors": 1})
     result = snakemake(tmp_path)
     assert result.returncode == 0, result.stderr
     after = trained(tmp_path)
